@@ -1,0 +1,34 @@
+import type { Middleware } from 'koa';
+import coBody from 'co-body';
+import { AppError } from '../../lib/errors.js';
+import type { ApiState } from '../state.js';
+
+declare module 'koa' {
+  interface Request {
+    body?: unknown;
+  }
+}
+
+/** JSON bodies only, capped; multipart routes stream their own bodies and skip this. */
+export function jsonBody(limitBytes: number): Middleware<ApiState> {
+  return async (ctx, next) => {
+    const hasBody = ctx.request.length > 0 || ctx.get('Transfer-Encoding') !== '';
+    if (!hasBody || ['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(ctx.method)) return next();
+    if (!ctx.is('application/json')) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the request body as application/json');
+    }
+    const declared = ctx.request.length;
+    if (declared > limitBytes) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
+    }
+    try {
+      ctx.request.body = await coBody.json(ctx.req, { limit: limitBytes, strict: true });
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status === 413) throw new AppError('PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
+      if (status === 400 || err instanceof SyntaxError) throw new AppError('INVALID_JSON', 'request body is not valid JSON');
+      throw err;
+    }
+    await next();
+  };
+}

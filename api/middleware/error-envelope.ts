@@ -1,0 +1,51 @@
+import type { Middleware } from 'koa';
+import { AppError, type ErrorCode } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type { ApiState } from '../state.js';
+
+// Errors thrown by Koa's own helpers and body parsers carry an HTTP status; map
+// them onto our codes so every failure a client sees has the same shape.
+const byStatus: Record<number, ErrorCode> = {
+  400: 'VALIDATION_ERROR',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE_ENTITY',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+function toAppError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string };
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status !== 'number' || status >= 500) return undefined;
+  const code = byStatus[status] ?? 'VALIDATION_ERROR';
+  return new AppError(code, e.expose && e.message ? e.message : code.toLowerCase().replace(/_/g, ' '));
+}
+
+export function errorEnvelope(logger: Logger): Middleware<ApiState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (err) {
+      const appErr = toAppError(err);
+      if (!appErr) logger.error({ err, requestId: ctx.state.requestId, path: ctx.path }, 'unhandled error');
+      const e = appErr ?? new AppError('INTERNAL_ERROR', 'internal error');
+      ctx.status = e.status;
+      for (const [k, v] of Object.entries(e.headers ?? {})) ctx.set(k, v);
+      ctx.body = {
+        success: false,
+        error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
+        request_id: ctx.state.requestId,
+      };
+    }
+  };
+}

@@ -1,0 +1,22 @@
+import type { Middleware } from 'koa';
+import type { HttpMetrics } from '../../lib/metrics.js';
+import { routeOf } from '../route-template.js';
+import type { ApiState } from '../state.js';
+
+/** Labels by route template, never by raw path, so ids in URLs cannot explode cardinality. */
+export function requestMetrics(m: HttpMetrics): Middleware<ApiState> {
+  return async (ctx, next) => {
+    const end = m.duration.startTimer();
+    try {
+      await next();
+    } finally {
+      const labels = {
+        method: ctx.method,
+        route: routeOf(ctx),
+        status: String(ctx.status),
+      };
+      m.requests.inc(labels);
+      end(labels);
+    }
+  };
+}

@@ -1,0 +1,63 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createCallerResolver } from '../lib/auth/caller.js';
+import { createJwtVerifier } from '../lib/auth/jwt-verifier.js';
+import type { Config } from '../lib/config.js';
+import { createDb } from '../lib/db.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { createMetricsRegistry } from '../lib/metrics.js';
+import { NatsHandle } from '../lib/nats-handle.js';
+import { createRedis } from '../lib/redis.js';
+import { createTemporalClient } from '../lib/temporal/client.js';
+import { createApp, type App } from './app.js';
+import type { ApiDeps } from './deps.js';
+
+export interface RunningApi {
+  url: string;
+  app: App;
+  deps: ApiDeps;
+  server: http.Server;
+  /** Drains: refuses new requests, lets in-flight ones finish (up to the grace time), then closes clients. */
+  close(): Promise<void>;
+}
+
+export async function startApi(config: Config, opts: { port?: number; logger?: Logger } = {}): Promise<RunningApi> {
+  const logger = opts.logger ?? createLogger('scaiwave-api', config.env.SCAIWAVE_LOG_LEVEL);
+  const db = createDb(config.db);
+  const redis = createRedis(config);
+  const nats = new NatsHandle(config, 'scaiwave-api', logger);
+  const { client: temporal, connection: temporalConnection } = createTemporalClient(config);
+  const verifier = createJwtVerifier({
+    issuerUrl: config.env.SCAIWAVE_SCAIKEY_URL,
+    audience: config.env.SCAIWAVE_SCAIKEY_CLIENT_ID,
+    cacheSeconds: config.env.SCAIWAVE_JWKS_CACHE_SECONDS,
+  });
+  const callers = createCallerResolver({ db, verifier, authMode: config.env.SCAIWAVE_AUTH_MODE });
+  const deps: ApiDeps = { config, logger, db, redis, nats, temporal, temporalConnection, callers };
+  const app = createApp(deps, createMetricsRegistry('scaiwave-api'));
+
+  const server = http.createServer(app.koa.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? config.env.SCAIWAVE_PORT, config.env.SCAIWAVE_HOST, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.env.SCAIWAVE_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.SCAIWAVE_HOST;
+
+  return {
+    url: `http://${host}:${port}`,
+    app,
+    deps,
+    server,
+    async close() {
+      app.drain.start();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), config.env.SCAIWAVE_SHUTDOWN_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
+      await Promise.allSettled([db.$disconnect(), redis.quit(), nats.close(), temporalConnection.close()]);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after graceMs; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  logDir: string;
+  /** Also copy output to this process's stdout, prefixed with the name. */
+  echo?: boolean;
+}
+
+/**
+ * Starts a child in its own process group so stop() takes its children with it
+ * (tsx and the temporal CLI both fork), and logs to a file so failures can be read.
+ */
+export function startProcess(name: string, command: string, args: string[], opts: StartOptions): ManagedProcess {
+  fs.mkdirSync(opts.logDir, { recursive: true });
+  const logFile = path.join(opts.logDir, `${name}.log`);
+  const log = fs.createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      if (opts.echo) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) process.stdout.write(`[${name}] ${line}\n`);
+      }
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code, signal) => {
+      log.end();
+      resolve(code ?? (signal ? 128 : null));
+    });
+    child.once('error', (err) => {
+      log.write(`spawn error: ${err.message}\n`);
+      resolve(127);
+    });
+  });
+
+  const signal = (sig: NodeJS.Signals): void => {
+    if (child.pid === undefined || child.exitCode !== null) return;
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+
+  return {
+    name,
+    child,
+    logFile,
+    exited,
+    async stop(graceMs = 10_000) {
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+      signal('SIGKILL');
+    },
+  };
+}
+
+export function tail(file: string, lines = 30): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

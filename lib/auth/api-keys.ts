@@ -1,0 +1,139 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AppError, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import { createLogger } from '../logger.js';
+import type { Db } from '../db.js';
+import type { ApiKey, Tenant, User } from '../generated/prisma/client.js';
+
+// API keys are bearer secrets: only their sha256 is stored, so a leaked table
+// cannot be replayed. Lookup is by that hash through its unique index, which
+// leaves no secret-dependent string comparison in our code.
+
+export const API_KEY_PREFIX = 'sgk_';
+const BODY_CHARS = 40;
+const DISPLAY_PREFIX_CHARS = 12;
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${BODY_CHARS}}$`);
+const TOUCH_INTERVAL_MS = 60_000;
+
+export type ApiKeyInfo = Omit<ApiKey, 'keyHash'>;
+
+export interface ResolvedApiKey {
+  apiKey: ApiKeyInfo;
+  user: User;
+  tenant: Tenant;
+}
+
+const log = createLogger('scaiwave-auth');
+
+export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+export const looksLikeApiKey = (token: string): boolean => token.startsWith(API_KEY_PREFIX);
+
+function generateKey(): string {
+  let body = '';
+  while (body.length < BODY_CHARS) {
+    for (const byte of randomBytes(BODY_CHARS)) {
+      // 248 = 4 × 62: dropping bytes above it keeps every character equally likely.
+      if (byte < 248 && body.length < BODY_CHARS) body += ALPHABET[byte % 62];
+    }
+  }
+  return `${API_KEY_PREFIX}${body}`;
+}
+
+const infoSelect = {
+  id: true,
+  tenantId: true,
+  userId: true,
+  name: true,
+  prefix: true,
+  createdAt: true,
+  lastUsedAt: true,
+  expiresAt: true,
+  revokedAt: true,
+} as const;
+
+export interface NewApiKey {
+  tenantId: string;
+  userId: string;
+  name: string;
+  expiresAt?: Date | null;
+}
+
+/** The returned `key` is the only time the secret exists outside its holder. */
+export async function createApiKey(db: Db, input: NewApiKey): Promise<{ id: string; key: string; prefix: string }> {
+  const name = input.name.trim();
+  if (name === '' || name.length > 255) throw new AppError('VALIDATION_ERROR', 'API key name must be 1-255 characters');
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+    throw new AppError('VALIDATION_ERROR', 'API key expiry must be in the future');
+  }
+  const owner = await db.user.findFirst({ where: { id: input.userId, tenantId: input.tenantId }, select: { id: true } });
+  if (!owner) throw notFound('user');
+
+  const key = generateKey();
+  const prefix = key.slice(0, DISPLAY_PREFIX_CHARS);
+  const { id } = await db.apiKey.create({
+    data: {
+      id: newId(),
+      tenantId: input.tenantId,
+      userId: input.userId,
+      name,
+      prefix,
+      keyHash: hashApiKey(key),
+      expiresAt: input.expiresAt ?? null,
+    },
+    select: { id: true },
+  });
+  return { id, key, prefix };
+}
+
+/** True when the tenant has this key (now revoked); another tenant's key is simply not found. */
+export async function revokeApiKey(db: Db, ref: { tenantId: string; id: string }): Promise<boolean> {
+  const { count } = await db.apiKey.updateMany({
+    where: { id: ref.id, tenantId: ref.tenantId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  if (count > 0) return true;
+  return (await db.apiKey.count({ where: { id: ref.id, tenantId: ref.tenantId } })) > 0;
+}
+
+export function listApiKeys(db: Db, tenantId: string, userId?: string): Promise<ApiKeyInfo[]> {
+  return db.apiKey.findMany({
+    where: { tenantId, ...(userId !== undefined && { userId }) },
+    select: infoSelect,
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+  });
+}
+
+// Last touch scheduled per key id, so a burst of requests on one replica writes once.
+const touched = new Map<string, number>();
+
+function touchLastUsed(db: Db, apiKey: ApiKeyInfo, now: Date): void {
+  const threshold = now.getTime() - TOUCH_INTERVAL_MS;
+  if ((apiKey.lastUsedAt?.getTime() ?? 0) > threshold || (touched.get(apiKey.id) ?? 0) > threshold) return;
+  if (touched.size > 10_000) touched.clear();
+  touched.set(apiKey.id, now.getTime());
+  // Not awaited: bookkeeping must not hold up the request. The condition keeps
+  // other replicas from rewriting it within the same minute.
+  db.apiKey
+    .updateMany({
+      where: { id: apiKey.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(threshold) } }] },
+      data: { lastUsedAt: now },
+    })
+    .catch((err: unknown) => log.warn({ err, apiKeyId: apiKey.id }, 'could not record API key use'));
+}
+
+/** Null for anything that must not authenticate: unknown, revoked, expired, or an inactive owner. */
+export async function resolveApiKey(db: Db, key: string): Promise<ResolvedApiKey | null> {
+  if (!KEY_SHAPE.test(key)) return null;
+  const row = await db.apiKey.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    select: { ...infoSelect, user: true, tenant: true },
+  });
+  const now = new Date();
+  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
+  const { user, tenant, ...apiKey } = row;
+  if (user.status !== 'active' || tenant.status !== 'active' || user.tenantId !== tenant.id) return null;
+  touchLastUsed(db, apiKey, now);
+  return { apiKey, user, tenant };
+}

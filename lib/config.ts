@@ -1,0 +1,163 @@
+import { z } from 'zod';
+
+// Every setting comes from a SCAIWAVE_* variable. Each entry names its default
+// (or none when it is required) so `.env.example` and the README stay honest.
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL with scheme ${protocols.join(' or ')}` },
+  );
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port' });
+
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const schema = z.object({
+  SCAIWAVE_HOST: z.string().min(1).default('0.0.0.0'),
+  SCAIWAVE_PORT: int(1, 65535).default(8000),
+  SCAIWAVE_SERVER_NAME: z.string().min(1).default('localhost'),
+  SCAIWAVE_DEBUG: bool.default(false),
+  SCAIWAVE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+  SCAIWAVE_DB_URL: url(['mysql', 'mariadb', 'mysql+aiomysql']).default('mysql://root@127.0.0.1:3306/scaiwave'),
+  SCAIWAVE_DB_POOL_SIZE: int(1, 500).default(10),
+  SCAIWAVE_REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379/0'),
+  SCAIWAVE_REDIS_PREFIX: z.string().default('scaiwave:'),
+  SCAIWAVE_NATS_URL: url(['nats', 'tls']).default('nats://127.0.0.1:4222'),
+  SCAIWAVE_NATS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, { message: 'may hold only letters, digits, _ and -' })
+    .default(''),
+
+  SCAIWAVE_S3_ENDPOINT: url(['http', 'https']).default('http://127.0.0.1:8333'),
+  SCAIWAVE_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be a valid S3 bucket name' })
+    .default('scaiwave-media'),
+  SCAIWAVE_S3_ACCESS_KEY: z.string().min(1).default('scaiwave'),
+  SCAIWAVE_S3_SECRET_KEY: z.string().min(1).default('scaiwave-dev-secret'),
+  SCAIWAVE_S3_REGION: z.string().min(1).default('us-east-1'),
+  SCAIWAVE_S3_FORCE_PATH_STYLE: bool.default(true),
+
+  SCAIWAVE_WEAVIATE_URL: url(['http', 'https']).optional(),
+  SCAIWAVE_CLAMAV_URL: url(['tcp']).optional(),
+  SCAIWAVE_LIVEKIT_URL: url(['ws', 'wss']).optional(),
+  SCAIWAVE_LIVEKIT_API_KEY: z.string().optional(),
+  SCAIWAVE_LIVEKIT_API_SECRET: z.string().optional(),
+
+  SCAIWAVE_AUTH_MODE: z.enum(['scaikey', 'api_key']).default('scaikey'),
+  SCAIWAVE_SCAIKEY_URL: url(['http', 'https']).default('http://127.0.0.1:8090'),
+  SCAIWAVE_SCAIKEY_CLIENT_ID: z.string().min(1).default('scaiwave'),
+  SCAIWAVE_SCAIKEY_CLIENT_SECRET: z.string().optional(),
+  SCAIWAVE_JWKS_CACHE_SECONDS: int(1).default(600),
+
+  SCAIWAVE_SCAIGRID_URL: url(['http', 'https']).optional(),
+  SCAIWAVE_SCAIGRID_API_KEY: z.string().optional(),
+  SCAIWAVE_AI_EMBEDDING_MODEL: z.string().min(1).default('scailar-4'),
+
+  SCAIWAVE_TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+  SCAIWAVE_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  SCAIWAVE_TEMPORAL_TASK_QUEUE: z.string().min(1).default('scaiwave'),
+  SCAIWAVE_TEMPORAL_UI_URL: url(['http', 'https']).default('http://127.0.0.1:8233'),
+
+  SCAIWAVE_MAX_JSON_BODY_BYTES: int(1).default(1024 * 1024),
+  SCAIWAVE_RATE_LIMIT_TENANT_PER_MINUTE: int(1).default(6000),
+  SCAIWAVE_RATE_LIMIT_KEY_PER_MINUTE: int(1).default(600),
+  SCAIWAVE_CORS_ORIGINS: list.default([]),
+  SCAIWAVE_TRUSTED_PROXIES: list.default([]),
+  SCAIWAVE_SHUTDOWN_GRACE_MS: int(0).default(10_000),
+
+  SCAIWAVE_SCAIECHO_ASYNC_AUDIO_THRESHOLD_BYTES: int(1).default(5 * 1024 * 1024),
+  SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES: int(1).default(200 * 1024 * 1024),
+
+  SCAIWAVE_WORKER_PORT: int(0, 65535).default(8001),
+  SCAIWAVE_WORKER_SDK_METRICS_ADDRESS: hostPort.default('127.0.0.1:9464'),
+  SCAIWAVE_WORKFLOW_BUNDLE: z.string().optional(),
+});
+
+export type Env = z.output<typeof schema>;
+
+export interface Config {
+  env: Env;
+  db: { url: string; host: string; port: number; user: string; password: string; database: string; poolSize: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every variable the service reads, with its default, for docs and `.env.example`. */
+export const configVariables = Object.keys(schema.shape) as (keyof Env)[];
+
+function parseDbUrl(raw: string, poolSize: number): Config['db'] {
+  const u = new URL(raw);
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!database) throw new ConfigError(['SCAIWAVE_DB_URL: must name a database in its path']);
+  return {
+    url: raw,
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username) || 'root',
+    password: decodeURIComponent(u.password),
+    database,
+    poolSize,
+  };
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.entries(source).filter(([k, v]) => k.startsWith('SCAIWAVE_') && v !== undefined && v !== ''),
+  );
+  const parsed = schema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '?');
+        const value = relevant[name];
+        const shown = value === undefined ? 'is missing' : `is ${JSON.stringify(value)}`;
+        return `${name} ${shown}: ${i.message}`;
+      }),
+    );
+  }
+  const env = parsed.data;
+  return { env, db: parseDbUrl(env.SCAIWAVE_DB_URL, env.SCAIWAVE_DB_POOL_SIZE) };
+}
+
+/** For process entry points: a bad variable ends the process with a message naming it. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`scaiwave: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,12 @@
+// Custom search attributes every workflow may set, so operators can filter in the
+// Temporal UI ("TenantId = 'x' AND JobStatus = 'failed'"). Registered by the stack
+// script and the test setup. Values are ids and enums only: never personal data,
+// because search attributes are stored in clear.
+export const customSearchAttributes = {
+  TenantId: 'Keyword',
+  JobKind: 'Keyword',
+  JobStatus: 'Keyword',
+  SubjectId: 'Keyword',
+} as const;
+
+export type CustomSearchAttribute = keyof typeof customSearchAttributes;

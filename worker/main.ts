@@ -1,0 +1,39 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { loadConfigOrExit } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { createMetricsRegistry } from '../lib/metrics.js';
+import { createWorker } from './create.js';
+import { startWorkerHttp } from './http.js';
+
+const config = loadConfigOrExit();
+const logger = createLogger('scaiwave-worker', config.env.SCAIWAVE_LOG_LEVEL);
+const sdkLevel: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' };
+
+// Runtime.install must come before any connection. Its default shutdown signals
+// (SIGINT, SIGTERM, ...) make worker.run() finish in-flight tasks and return.
+Runtime.install({
+  logger: new DefaultLogger(sdkLevel[config.env.SCAIWAVE_LOG_LEVEL] ?? 'WARN', (entry) => {
+    logger[entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'info')](entry.meta ?? {}, entry.message);
+  }),
+  telemetryOptions: {
+    metrics: { prometheus: { bindAddress: config.env.SCAIWAVE_WORKER_SDK_METRICS_ADDRESS } },
+  },
+});
+
+const { worker, identity, dispose } = await createWorker(config, logger);
+const server = await startWorkerHttp({
+  port: config.env.SCAIWAVE_WORKER_PORT,
+  worker,
+  registry: createMetricsRegistry('scaiwave-worker'),
+  sdkMetricsAddress: config.env.SCAIWAVE_WORKER_SDK_METRICS_ADDRESS,
+  logger,
+});
+logger.info({ identity, taskQueue: config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE }, 'scaiwave-worker polling');
+
+try {
+  await worker.run();
+} finally {
+  server.close();
+  await dispose();
+  logger.info('scaiwave-worker stopped');
+}
