@@ -115,6 +115,14 @@ export class ConfigError extends Error {
 /** Every variable the service reads, with its default, for docs and `.env.example`. */
 export const configVariables = Object.keys(schema.shape) as (keyof Env)[];
 
+/** Each variable's default as it would be written in the environment; undefined when it has none. */
+export function configDefaults(): Record<keyof Env, string | undefined> {
+  const parsed: Partial<Record<keyof Env, unknown>> = schema.parse({});
+  const asEnv = (v: unknown): string | undefined =>
+    v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v);
+  return Object.fromEntries(configVariables.map((k) => [k, asEnv(parsed[k])])) as Record<keyof Env, string | undefined>;
+}
+
 function parseDbUrl(raw: string, poolSize: number): Config['db'] {
   const u = new URL(raw);
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));

@@ -87,7 +87,7 @@ CREATE TABLE `mod_scaiecho_transcription_job` (
     `user_id` CHAR(36) NOT NULL,
     `status` VARCHAR(16) NOT NULL,
     `status_reason` VARCHAR(1024) NULL,
-    `is_async` BOOLEAN NOT NULL DEFAULT true,
+    `is_async` BOOLEAN NOT NULL DEFAULT false,
     `audio_sha256` CHAR(64) NOT NULL,
     `audio_bytes` BIGINT NOT NULL,
     `audio_duration_ms` INTEGER NULL,

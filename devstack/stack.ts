@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfigOrExit, type Config } from '../lib/config.js';
+import { createDb } from '../lib/db.js';
+import { applyMigrations } from '../lib/migrate.js';
+import { provisionTenant } from '../lib/provisioning.js';
+import { startIdpProcess } from './idp/process.js';
+import { portOpen, waitUntil } from './ports.js';
+import { startProcess, tail, type ManagedProcess } from './process.js';
+import { ensureBucket, s3Client, startSeaweed } from './seaweed.js';
+import { ensureSystemServices } from './system-services.js';
+import { ensureSearchAttributes, startTemporal, temporalAnswers } from './temporal.js';
+import { devstackDir, repoRoot } from './tools.js';
+
+// `npm start`: brings up everything the product needs on this machine, reusing
+// whatever already answers, and on Ctrl-C stops exactly what it started.
+
+const config = loadConfigOrExit();
+const dataDir = path.join(devstackDir, 'data');
+const logDir = path.join(devstackDir, 'logs');
+const started: ManagedProcess[] = [];
+const isLocal = (host: string): boolean => ['127.0.0.1', 'localhost', '::1'].includes(host);
+
+async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  process.stdout.write(`==> ${what} … `);
+  const result = await fn();
+  process.stdout.write(`ok (${Date.now() - t0} ms)\n`);
+  return result;
+}
+
+async function stopAll(): Promise<void> {
+  for (const p of started.splice(0).reverse()) {
+    process.stdout.write(`==> stopping ${p.name}\n`);
+    await p.stop();
+  }
+}
+
+async function temporal(c: Config): Promise<string> {
+  const address = c.env.SCAIWAVE_TEMPORAL_ADDRESS;
+  const namespace = c.env.SCAIWAVE_TEMPORAL_NAMESPACE;
+  if (await temporalAnswers(address, namespace).catch(() => false)) {
+    await ensureSearchAttributes(address, namespace);
+    return 'reused';
+  }
+  const [host, port] = address.split(':') as [string, string];
+  if (!isLocal(host)) throw new Error(`Temporal at ${address} does not answer`);
+  started.push(
+    await startTemporal({
+      port: Number(port),
+      uiPort: Number(new URL(c.env.SCAIWAVE_TEMPORAL_UI_URL).port || 8233),
+      namespace,
+      logDir,
+      dbFile: path.join(dataDir, 'temporal.db'),
+    }),
+  );
+  return 'started';
+}
+
+async function s3(c: Config): Promise<void> {
+  const endpoint = new URL(c.env.SCAIWAVE_S3_ENDPOINT);
+  const port = Number(endpoint.port || 80);
+  if (!(await portOpen(endpoint.hostname, port))) {
+    if (!isLocal(endpoint.hostname)) throw new Error(`S3 at ${endpoint.origin} does not answer`);
+    started.push(
+      await startSeaweed({
+        s3Port: port,
+        dataDir: path.join(dataDir, 'seaweedfs'),
+        logDir,
+        accessKey: c.env.SCAIWAVE_S3_ACCESS_KEY,
+        secretKey: c.env.SCAIWAVE_S3_SECRET_KEY,
+      }),
+    );
+  }
+  const client = s3Client(endpoint.origin, c.env.SCAIWAVE_S3_ACCESS_KEY, c.env.SCAIWAVE_S3_SECRET_KEY, c.env.SCAIWAVE_S3_REGION);
+  try {
+    await ensureBucket(client, c.env.SCAIWAVE_S3_BUCKET);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function idp(c: Config): Promise<void> {
+  const url = new URL(c.env.SCAIWAVE_SCAIKEY_URL);
+  if (await portOpen(url.hostname, Number(url.port || 80))) return;
+  if (!isLocal(url.hostname)) throw new Error(`ScaiKey at ${url.origin} does not answer`);
+  const { process: proc } = await startIdpProcess({ port: Number(url.port || 80), logDir, dataDir: path.join(dataDir, 'scaikey-idp') });
+  started.push(proc);
+}
+
+/** On an empty database: a `dev` tenant with an admin and a key, so the API can be called at once. */
+async function devTenant(c: Config): Promise<string | undefined> {
+  const db = createDb(c.db);
+  try {
+    if ((await db.tenant.count()) > 0) return undefined;
+    const p = await provisionTenant(db, {
+      slug: 'dev',
+      name: 'Development',
+      tier: 'enterprise',
+      subject: 'dev-admin',
+      email: 'dev-admin@localhost',
+      roles: ['admin'],
+      keyName: 'dev stack',
+    });
+    const keyFile = path.join(devstackDir, 'dev-api-key');
+    fs.writeFileSync(keyFile, `${p.apiKey.key}\n`, { mode: 0o600 });
+    return p.apiKey.key;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+async function serve(name: 'worker' | 'api', entry: string, healthUrl: string): Promise<void> {
+  const proc = startProcess(name, process.execPath, ['--import', 'tsx', path.join(repoRoot, entry)], {
+    logDir,
+    cwd: repoRoot,
+    echo: true,
+  });
+  started.push(proc);
+  await Promise.race([
+    waitUntil(`${name} at ${healthUrl}`, async () => (await fetch(healthUrl, { signal: AbortSignal.timeout(3000) })).ok, 120_000),
+    proc.exited.then((code) => {
+      throw new Error(`${name} exited with ${code}:\n${tail(proc.logFile)}`);
+    }),
+  ]);
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void stopAll().then(() => process.exit(0));
+  });
+}
+
+try {
+  const e = config.env;
+  const apiPort = e.SCAIWAVE_PORT;
+  if (await portOpen('127.0.0.1', apiPort)) {
+    throw new Error(`port ${apiPort} is taken: is the stack already running? (set SCAIWAVE_PORT to use another)`);
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  await step('MariaDB, Redis, NATS', async () => started.push(...(await ensureSystemServices(config, dataDir, logDir))));
+  await step('Temporal dev server', () => temporal(config));
+  await step('S3 (SeaweedFS)', () => s3(config));
+  await step('migrations', () => applyMigrations(config.db));
+  await step('reference ScaiKey IdP', () => idp(config));
+  const key = await step('dev tenant', () => devTenant(config));
+  await step('worker', () => serve('worker', 'worker/main.ts', `http://127.0.0.1:${e.SCAIWAVE_WORKER_PORT}/health`));
+  await step('API', () => serve('api', 'api/main.ts', `http://127.0.0.1:${apiPort}/health`));
+
+  const api = `http://127.0.0.1:${apiPort}`;
+  const shownKey = key ?? `(created earlier: see ${path.relative(repoRoot, path.join(devstackDir, 'dev-api-key'))})`;
+  process.stdout.write(
+    [
+      '',
+      'scaiwave is up',
+      `  API          ${api}   (health: ${api}/health, metrics: ${api}/metrics)`,
+      `  Temporal UI  ${e.SCAIWAVE_TEMPORAL_UI_URL}/namespaces/${e.SCAIWAVE_TEMPORAL_NAMESPACE}/workflows`,
+      `  Temporal     ${e.SCAIWAVE_TEMPORAL_ADDRESS} (namespace ${e.SCAIWAVE_TEMPORAL_NAMESPACE})`,
+      `  ScaiKey      ${e.SCAIWAVE_SCAIKEY_URL}`,
+      `  dev API key  ${shownKey}`,
+      `  try: curl -H "Authorization: Bearer ${key ?? '<key>'}" ${api}/v1/me`,
+      `  logs: ${path.relative(repoRoot, logDir)}/   Ctrl-C stops what this started.`,
+      '',
+    ].join('\n'),
+  );
+} catch (err) {
+  process.stdout.write('failed\n');
+  process.stderr.write(`scaiwave: ${(err as Error).message}\n`);
+  await stopAll();
+  process.exit(1);
+}

@@ -1,0 +1,236 @@
+import type { Env } from './config.js';
+
+// What each SCAIWAVE_* variable is for. The defaults live in lib/config.ts's
+// schema; scripts/gen-config-docs.ts joins the two into docs/configuration.md
+// and .env.example. The Record type makes a variable added to the schema
+// without a description here (or a description for one that no longer exists)
+// fail the typecheck.
+
+/** Sections of the docs and of `.env.example`, in the order they appear. */
+export const configGroups = [
+  'Server',
+  'Database',
+  'Cache',
+  'Events',
+  'Storage',
+  'Search',
+  'Realtime media',
+  'Identity',
+  'Inference',
+  'Temporal',
+  'API limits',
+  'ScaiEcho',
+  'Worker',
+] as const;
+
+export type ConfigGroup = (typeof configGroups)[number];
+
+export interface ConfigDoc {
+  group: ConfigGroup;
+  /** One or two plain sentences; rendered on one line, so no line breaks. */
+  description: string;
+}
+
+export const configDocs: Record<keyof Env, ConfigDoc> = {
+  SCAIWAVE_HOST: {
+    group: 'Server',
+    description: 'Interface the API process listens on; 0.0.0.0 listens on all of them.',
+  },
+  SCAIWAVE_PORT: {
+    group: 'Server',
+    description: 'TCP port of the API process (HTTP routes and WebSocket upgrades share it).',
+  },
+  SCAIWAVE_SERVER_NAME: {
+    group: 'Server',
+    description: 'Public host name of this deployment (e.g. scaiwave.example.com), used where the service names itself.',
+  },
+  SCAIWAVE_DEBUG: {
+    group: 'Server',
+    description: 'Development mode (true/false). Never enable in production.',
+  },
+  SCAIWAVE_LOG_LEVEL: {
+    group: 'Server',
+    description: 'Least severe log level written: trace, debug, info, warn, error, fatal or silent.',
+  },
+
+  SCAIWAVE_DB_URL: {
+    group: 'Database',
+    description:
+      'MariaDB connection URL, mysql://user:password@host:port/database (mariadb:// and mysql+aiomysql:// are accepted). `scaiwave migrate` creates the database if it is missing.',
+  },
+  SCAIWAVE_DB_POOL_SIZE: {
+    group: 'Database',
+    description: 'Connections each process keeps in its MariaDB pool (1-500).',
+  },
+
+  SCAIWAVE_REDIS_URL: {
+    group: 'Cache',
+    description: 'Redis URL (redis:// or rediss:// for TLS), used for rate limits, counters and caches.',
+  },
+  SCAIWAVE_REDIS_PREFIX: {
+    group: 'Cache',
+    description: 'Prefix of every Redis key, so deployments sharing one Redis never collide.',
+  },
+
+  SCAIWAVE_NATS_URL: {
+    group: 'Events',
+    description: 'NATS server URL (nats:// or tls://); JetStream must be enabled.',
+  },
+  SCAIWAVE_NATS_PREFIX: {
+    group: 'Events',
+    description:
+      'Prefix of NATS subjects and stream names (letters, digits, _ and -), so deployments sharing a NATS cluster never share a stream. Empty means none.',
+  },
+
+  SCAIWAVE_S3_ENDPOINT: {
+    group: 'Storage',
+    description: 'S3-compatible endpoint for media and exports (MinIO, Garage, SeaweedFS, AWS S3).',
+  },
+  SCAIWAVE_S3_BUCKET: {
+    group: 'Storage',
+    description: 'Bucket holding media, staged audio and room exports; it must exist.',
+  },
+  SCAIWAVE_S3_ACCESS_KEY: {
+    group: 'Storage',
+    description: 'S3 access key id.',
+  },
+  SCAIWAVE_S3_SECRET_KEY: {
+    group: 'Storage',
+    description: 'S3 secret key. The default only suits the local dev stack: set your own everywhere else.',
+  },
+  SCAIWAVE_S3_REGION: {
+    group: 'Storage',
+    description: 'Region sent with S3 requests; most self-hosted stores accept any value.',
+  },
+  SCAIWAVE_S3_FORCE_PATH_STYLE: {
+    group: 'Storage',
+    description: 'Address buckets as endpoint/bucket instead of bucket.endpoint (true for MinIO, Garage and SeaweedFS).',
+  },
+  SCAIWAVE_CLAMAV_URL: {
+    group: 'Storage',
+    description: 'clamd address, tcp://host:3310, used to scan uploads before they are stored. Unset: no scanning.',
+  },
+
+  SCAIWAVE_WEAVIATE_URL: {
+    group: 'Search',
+    description: 'Weaviate URL (http or https) for message search. Unset: search indexing is off.',
+  },
+
+  SCAIWAVE_LIVEKIT_URL: {
+    group: 'Realtime media',
+    description: 'LiveKit server URL (ws:// or wss://) for calls. Unset: calls are off.',
+  },
+  SCAIWAVE_LIVEKIT_API_KEY: {
+    group: 'Realtime media',
+    description: 'LiveKit API key used to sign room access tokens.',
+  },
+  SCAIWAVE_LIVEKIT_API_SECRET: {
+    group: 'Realtime media',
+    description: 'LiveKit API secret paired with SCAIWAVE_LIVEKIT_API_KEY.',
+  },
+
+  SCAIWAVE_AUTH_MODE: {
+    group: 'Identity',
+    description:
+      'How callers authenticate: scaikey accepts ScaiKey JWTs and API keys; api_key accepts API keys only.',
+  },
+  SCAIWAVE_SCAIKEY_URL: {
+    group: 'Identity',
+    description: 'ScaiKey (OIDC) issuer URL; its discovery document and JWKS are fetched from here.',
+  },
+  SCAIWAVE_SCAIKEY_CLIENT_ID: {
+    group: 'Identity',
+    description: 'OIDC client id of this service; tokens must name it in their audience.',
+  },
+  SCAIWAVE_SCAIKEY_CLIENT_SECRET: {
+    group: 'Identity',
+    description: 'OIDC client secret, for calls this service makes to ScaiKey itself (identity sync).',
+  },
+  SCAIWAVE_JWKS_CACHE_SECONDS: {
+    group: 'Identity',
+    description: "Seconds ScaiKey's signing keys are cached before they are fetched again.",
+  },
+
+  SCAIWAVE_SCAIGRID_URL: {
+    group: 'Inference',
+    description: 'ScaiGrid URL for embeddings and model calls. Unset: features that need it are off.',
+  },
+  SCAIWAVE_SCAIGRID_API_KEY: {
+    group: 'Inference',
+    description: 'Service-wide ScaiGrid API key; a fallback only, per-user token exchange is preferred.',
+  },
+  SCAIWAVE_AI_EMBEDDING_MODEL: {
+    group: 'Inference',
+    description: 'ScaiGrid model that embeds messages for search.',
+  },
+
+  SCAIWAVE_TEMPORAL_ADDRESS: {
+    group: 'Temporal',
+    description: 'Temporal frontend as host:port.',
+  },
+  SCAIWAVE_TEMPORAL_NAMESPACE: {
+    group: 'Temporal',
+    description: 'Temporal namespace holding all workflows of this deployment.',
+  },
+  SCAIWAVE_TEMPORAL_TASK_QUEUE: {
+    group: 'Temporal',
+    description: 'Task queue the worker polls and the API and CLI start workflows on.',
+  },
+  SCAIWAVE_TEMPORAL_UI_URL: {
+    group: 'Temporal',
+    description: 'Temporal Web UI base URL, used in links shown to operators.',
+  },
+
+  SCAIWAVE_MAX_JSON_BODY_BYTES: {
+    group: 'API limits',
+    description: 'Largest JSON request body accepted, in bytes; larger ones get 413 PAYLOAD_TOO_LARGE.',
+  },
+  SCAIWAVE_RATE_LIMIT_TENANT_PER_MINUTE: {
+    group: 'API limits',
+    description:
+      'Requests per minute a tenant may make across all its callers, unless the tenant sets features.rate_limits.tenant_per_minute.',
+  },
+  SCAIWAVE_RATE_LIMIT_KEY_PER_MINUTE: {
+    group: 'API limits',
+    description:
+      'Requests per minute one API key or user may make, unless the tenant sets features.rate_limits.key_per_minute.',
+  },
+  SCAIWAVE_CORS_ORIGINS: {
+    group: 'API limits',
+    description:
+      'Comma-separated browser origins allowed by CORS (e.g. https://app.example.com), or * for any. Empty allows none.',
+  },
+  SCAIWAVE_TRUSTED_PROXIES: {
+    group: 'API limits',
+    description:
+      'Comma-separated reverse proxies / load balancers in front of the API. When set, X-Forwarded-For and X-Forwarded-Proto are trusted.',
+  },
+  SCAIWAVE_SHUTDOWN_GRACE_MS: {
+    group: 'API limits',
+    description:
+      'On SIGTERM, milliseconds the API lets open requests finish and the worker lets running activities finish before stopping.',
+  },
+
+  SCAIWAVE_SCAIECHO_ASYNC_AUDIO_THRESHOLD_BYTES: {
+    group: 'ScaiEcho',
+    description: 'Audio larger than this (bytes) is transcribed as an async job (202 + job id) instead of inline.',
+  },
+  SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES: {
+    group: 'ScaiEcho',
+    description: 'Largest audio upload accepted for transcription or enrollment, in bytes.',
+  },
+
+  SCAIWAVE_WORKER_PORT: {
+    group: 'Worker',
+    description: 'Port of the worker health and metrics endpoint (0 picks a free port).',
+  },
+  SCAIWAVE_WORKER_SDK_METRICS_ADDRESS: {
+    group: 'Worker',
+    description: "host:port where the Temporal SDK's Prometheus metrics are served.",
+  },
+  SCAIWAVE_WORKFLOW_BUNDLE: {
+    group: 'Worker',
+    description:
+      'Path of a prebuilt workflow bundle (production images set it). Unset: workflows are bundled from source at start, for development.',
+  },
+};

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitUntil } from '../../devstack/ports.js';
+import { startProcess, tail, type ManagedProcess } from '../../devstack/process.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface WorkerProcess {
+  proc: ManagedProcess;
+  port: number;
+  sdkMetricsPort: number;
+}
+
+/** The worker exactly as production runs it: its own process, killable mid-activity. */
+export async function startWorkerProcess(env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const port = await freePort();
+  const sdkMetricsPort = await freePort();
+  const proc = startProcess(`worker-${port}`, process.execPath, ['--import', 'tsx', path.join(root, 'worker/main.ts')], {
+    cwd: root,
+    logDir: process.env.SCAIWAVE_TEST_LOG_DIR ?? path.join(root, '.devstack', 'test-logs'),
+    env: {
+      ...process.env,
+      SCAIWAVE_WORKER_PORT: String(port),
+      SCAIWAVE_WORKER_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkMetricsPort}`,
+      ...env,
+    },
+  });
+  await Promise.race([
+    waitUntil('worker health', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 120_000),
+    proc.exited.then((code) => {
+      throw new Error(`worker exited with ${code}:\n${tail(proc.logFile)}`);
+    }),
+  ]);
+  return { proc, port, sdkMetricsPort };
+}

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, type RunningApi } from '../api/server.js';
+import type { Provisioned } from '../lib/provisioning.js';
+import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
+import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
+
+// A workflow round trip through a real worker process: API → Temporal → worker
+// → MariaDB/Redis → back. Also the worker's own health, metrics and shutdown.
+describe('system check through the worker', () => {
+  const taskQueue = uniq('system-check');
+  const env = { SCAIWAVE_TEMPORAL_TASK_QUEUE: taskQueue };
+  const db = testDb();
+  let api: RunningApi;
+  let worker: WorkerProcess;
+  let admin: Provisioned;
+
+  beforeAll(async () => {
+    worker = await startWorkerProcess(env);
+    api = await startApi(testConfig(env), { port: 0 });
+    admin = await newTenant(db, { roles: ['admin'] });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await worker?.proc.stop(2000);
+    await db.$disconnect();
+  });
+
+  it('runs the workflow on the worker and returns what the worker saw', async () => {
+    const res = await call<{ workflow_id: string; worker_identity: string; db_ok: boolean; redis_ok: boolean }>(
+      api.url,
+      'POST',
+      '/v1/admin/system-check',
+      { token: admin.apiKey.key },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ db_ok: true, redis_ok: true });
+    expect(res.body.data?.worker_identity).toBe(`scaiwave-worker@${(await import('node:os')).hostname()}:${worker.proc.child.pid}`);
+    const described = await api.deps.temporal.workflow.getHandle(res.body.data!.workflow_id).describe();
+    expect(described.status.name).toBe('COMPLETED');
+    expect(described.taskQueue).toBe(taskQueue);
+  });
+
+  it('serves its health and, on one scrape, its own and the Temporal SDK metrics', async () => {
+    const health = await fetch(`http://127.0.0.1:${worker.port}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ data: { state: 'RUNNING' } });
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    expect(metrics).toMatch(/^process_cpu_user_seconds_total\{service="scaiwave-worker"\}/m);
+    expect(metrics).toMatch(/^temporal_workflow_completed\{[^}]*task_queue="system-check-/m);
+  });
+
+  it('stops gracefully on SIGTERM with exit code 0', async () => {
+    worker.proc.child.kill('SIGTERM');
+    expect(await worker.proc.exited).toBe(0);
+  });
+});
