@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for api, worker and migrate; the command picks the process:
 #   api      node --import tsx api/main.ts   (default)
 #   worker   node --import tsx worker/main.ts

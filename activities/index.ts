@@ -1,11 +1,13 @@
 import type { ActivityDeps } from './deps.js';
 import { systemActivities } from './system.js';
+import { transcriptionActivities } from './transcription.js';
 
 export type { ActivityDeps };
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...systemActivities(deps),
+    ...transcriptionActivities(deps),
   };
 }
 

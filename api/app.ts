@@ -18,6 +18,9 @@ import { adminRoutes } from './routes/admin.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
+import { nodeAdminRoutes, nodeRegistrationRoutes } from './routes/nodes.js';
+import { scaiechoPolicyRoutes } from './routes/scaiecho-policy.js';
+import { scaiechoRoutes } from './routes/scaiecho.js';
 import type { ApiState } from './state.js';
 
 export interface App {
@@ -58,13 +61,25 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   const publicRoutes = healthRoutes(checks, registry);
   koa.use(publicRoutes.routes());
 
+  const internal = nodeRegistrationRoutes(config.env.SCAIWAVE_SERVICE_TOKEN, deps.registry);
+  koa.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES, (ctx) => ctx.path.startsWith('/v1/internal/')));
+  koa.use(internal.routes());
+
   const v1 = new Router<ApiState>();
   v1.use(routeTemplate(v1));
   v1.use(audit(deps.db, logger));
   v1.use(authenticate(deps.callers));
   v1.use(rateLimit(deps.redis, tenantLimits(deps.db, config)));
-  v1.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES));
-  for (const r of [meRoutes(), apiKeyRoutes(deps.db), adminRoutes(config, deps.temporal)]) {
+  v1.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES, (ctx) => !ctx.is('multipart/form-data')));
+  const routers = [
+    meRoutes(),
+    apiKeyRoutes(deps.db),
+    adminRoutes(config, deps.temporal),
+    nodeAdminRoutes(deps.registry),
+    scaiechoRoutes(deps),
+    scaiechoPolicyRoutes(deps.db),
+  ];
+  for (const r of routers) {
     v1.use(r.routes(), r.allowedMethods({ throw: true }));
   }
   koa.use(v1.routes());

@@ -3,11 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { createCallerResolver } from '../lib/auth/caller.js';
 import { createJwtVerifier } from '../lib/auth/jwt-verifier.js';
 import type { Config } from '../lib/config.js';
-import { createDb } from '../lib/db.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { createMetricsRegistry } from '../lib/metrics.js';
-import { NatsHandle } from '../lib/nats-handle.js';
-import { createRedis } from '../lib/redis.js';
+import { createServices } from '../lib/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { createApp, type App } from './app.js';
 import type { ApiDeps } from './deps.js';
@@ -23,17 +21,15 @@ export interface RunningApi {
 
 export async function startApi(config: Config, opts: { port?: number; logger?: Logger } = {}): Promise<RunningApi> {
   const logger = opts.logger ?? createLogger('scaiwave-api', config.env.SCAIWAVE_LOG_LEVEL);
-  const db = createDb(config.db);
-  const redis = createRedis(config);
-  const nats = new NatsHandle(config, 'scaiwave-api', logger);
+  const services = createServices(config, logger, 'scaiwave-api');
   const { client: temporal, connection: temporalConnection } = createTemporalClient(config);
   const verifier = createJwtVerifier({
     issuerUrl: config.env.SCAIWAVE_SCAIKEY_URL,
     audience: config.env.SCAIWAVE_SCAIKEY_CLIENT_ID,
     cacheSeconds: config.env.SCAIWAVE_JWKS_CACHE_SECONDS,
   });
-  const callers = createCallerResolver({ db, verifier, authMode: config.env.SCAIWAVE_AUTH_MODE });
-  const deps: ApiDeps = { config, logger, db, redis, nats, temporal, temporalConnection, callers };
+  const callers = createCallerResolver({ db: services.db, verifier, authMode: config.env.SCAIWAVE_AUTH_MODE });
+  const deps: ApiDeps = { ...services, config, logger, temporal, temporalConnection, callers };
   const app = createApp(deps, createMetricsRegistry('scaiwave-api'));
 
   const server = http.createServer(app.koa.callback());
@@ -57,7 +53,7 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
       const grace = setTimeout(() => server.closeAllConnections(), config.env.SCAIWAVE_SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
-      await Promise.allSettled([db.$disconnect(), redis.quit(), nats.close(), temporalConnection.close()]);
+      await Promise.allSettled([services.close(), temporalConnection.close()]);
     },
   };
 }

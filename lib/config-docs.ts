@@ -219,6 +219,27 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'ScaiEcho',
     description: 'Largest audio upload accepted for transcription or enrollment, in bytes.',
   },
+  SCAIWAVE_SCAIECHO_NODE_TTL_SECONDS: {
+    group: 'ScaiEcho',
+    description: 'A ScaiInfer node counts as online while its last heartbeat is younger than this many seconds.',
+  },
+  SCAIWAVE_SCAIECHO_RELAY_URL: {
+    group: 'ScaiEcho',
+    description: 'Base URL of the managed STT relay (backend B). Unset: backend B is unavailable.',
+  },
+  SCAIWAVE_SCAIECHO_RELAY_API_KEY: {
+    group: 'ScaiEcho',
+    description: 'Platform credential sent to the STT relay as a bearer token.',
+  },
+  SCAIWAVE_SCAIECHO_DISPATCH_TIMEOUT_MS: {
+    group: 'ScaiEcho',
+    description: 'Longest a single transcription call to a backend may take before it is abandoned and retried.',
+  },
+  SCAIWAVE_SERVICE_TOKEN: {
+    group: 'Identity',
+    description:
+      'Shared secret internal components (ScaiInfer nodes) present to register and heartbeat. Unset: node registration is refused.',
+  },
 
   SCAIWAVE_WORKER_PORT: {
     group: 'Worker',

@@ -92,6 +92,11 @@ const schema = z.object({
 
   SCAIWAVE_SCAIECHO_ASYNC_AUDIO_THRESHOLD_BYTES: int(1).default(5 * 1024 * 1024),
   SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES: int(1).default(200 * 1024 * 1024),
+  SCAIWAVE_SCAIECHO_NODE_TTL_SECONDS: int(1).default(10),
+  SCAIWAVE_SCAIECHO_RELAY_URL: url(['http', 'https']).optional(),
+  SCAIWAVE_SCAIECHO_RELAY_API_KEY: z.string().min(1).optional(),
+  SCAIWAVE_SCAIECHO_DISPATCH_TIMEOUT_MS: int(1000).default(300_000),
+  SCAIWAVE_SERVICE_TOKEN: z.string().min(24, { message: 'must be at least 24 characters' }).optional(),
 
   SCAIWAVE_WORKER_PORT: int(0, 65535).default(8001),
   SCAIWAVE_WORKER_SDK_METRICS_ADDRESS: hostPort.default('127.0.0.1:9464'),

@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'VALIDATION_ERROR'
   | 'INVALID_JSON'
+  | 'AUDIO_UNDECODABLE'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
@@ -24,6 +25,7 @@ export type ErrorCode =
 const statusOf: Record<ErrorCode, number> = {
   VALIDATION_ERROR: 400,
   INVALID_JSON: 400,
+  AUDIO_UNDECODABLE: 400,
   UNAUTHORIZED: 401,
   BUDGET_EXCEEDED: 402,
   FORBIDDEN: 403,

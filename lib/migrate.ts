@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createConnection, type Connection } from 'mariadb';
+import { createConnection, type Connection, type SqlError } from 'mariadb';
 import type { Config } from './config.js';
 
 // Applies prisma/migrations the way `prisma migrate deploy` does, without Prisma's
@@ -56,8 +56,8 @@ interface MigrationRow {
   logs: string | null;
 }
 
-export async function readMigrations(dir: string = migrationsDir): Promise<Migration[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+export async function readMigrations(): Promise<Migration[]> {
+  const entries = await readdir(migrationsDir, { withFileTypes: true });
   const names = entries
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
@@ -66,7 +66,7 @@ export async function readMigrations(dir: string = migrationsDir): Promise<Migra
     names.map(async (name) => {
       let bytes: Buffer;
       try {
-        bytes = await readFile(join(dir, name, 'migration.sql'));
+        bytes = await readFile(join(migrationsDir, name, 'migration.sql'));
       } catch (err) {
         throw new MigrationError(`migration folder ${name} has no readable migration.sql`, { cause: err });
       }
@@ -93,9 +93,15 @@ export async function applyMigrations(
     timezone: 'Z',
   });
   try {
-    await conn.query(
-      `CREATE DATABASE IF NOT EXISTS ${ident(db.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-    );
+    // A production user may lack the CREATE privilege, which MariaDB checks even with IF NOT EXISTS.
+    const existing = (await conn.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
+      db.database,
+    ])) as unknown[];
+    if (existing.length === 0) {
+      await conn.query(
+        `CREATE DATABASE IF NOT EXISTS ${ident(db.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+      );
+    }
     await conn.query(`USE ${ident(db.database)}`);
     const [lock] = (await conn.query('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_WAIT_SECONDS])) as {
       got: number | null;
@@ -130,9 +136,9 @@ async function applyPending(
     throw new MigrationError(
       `migration ${unfinished.migration_name} started at ${unfinished.started_at.toISOString()} and never finished` +
         (unfinished.logs ? ` (${unfinished.logs})` : '') +
-        '. Its changes may be half applied, so nothing more will run until an operator repairs the database and then ' +
-        `either marks it rolled back (UPDATE _prisma_migrations SET rolled_back_at = UTC_TIMESTAMP(3) WHERE id = '${unfinished.id}') ` +
-        'so it runs again, or completes it by hand and sets finished_at.',
+        '. Its changes may be half applied, so nothing more will run until an operator repairs the database ' +
+        'and then either marks it rolled back so it runs again (UPDATE _prisma_migrations SET rolled_back_at = ' +
+        `UTC_TIMESTAMP(3) WHERE id = '${unfinished.id}') or completes it by hand and sets finished_at.`,
     );
   }
 
@@ -141,7 +147,8 @@ async function applyPending(
     const row = recorded.get(m.name);
     if (row && row.checksum !== m.checksum) {
       throw new MigrationError(
-        `migration ${m.name} was edited after it was applied (recorded checksum ${row.checksum}, file has ${m.checksum}). ` +
+        `migration ${m.name} was edited after it was applied ` +
+          `(recorded checksum ${row.checksum}, file has ${m.checksum}). ` +
           'Applied migrations are immutable: restore the original file and put the change in a new migration.',
       );
     }
@@ -171,7 +178,8 @@ async function applyPending(
     try {
       await conn.query(m.sql);
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      // sqlMessage leaves out the driver's copy of the whole script that `message` carries.
+      const reason = (err as Partial<SqlError>).sqlMessage ?? (err instanceof Error ? err.message : String(err));
       await conn.query('UPDATE _prisma_migrations SET logs = ? WHERE id = ?', [reason, id]);
       throw new MigrationError(
         `migration ${m.name} failed: ${reason}. MariaDB DDL is not transactional, so earlier statements ` +

@@ -16,25 +16,30 @@ export class NatsHandle {
     private readonly config: Config,
     private readonly name: string,
     private readonly logger: Logger,
+    /** Runs after every (re)connect, e.g. to make sure the streams exist. */
+    private readonly onConnect: (nc: NatsConnection) => Promise<void> = async () => undefined,
   ) {
     void this.connectLoop();
   }
 
   private async connectLoop(): Promise<void> {
     if (this.stopped) return;
+    let conn: NatsConnection | undefined;
     try {
-      const conn = await connectNats(this.config, this.name);
+      conn = await connectNats(this.config, this.name);
       if (this.stopped) {
         await conn.close();
         return;
       }
+      await this.onConnect(conn);
       this.conn = conn;
       void conn.closed().then(() => {
         this.conn = undefined;
         this.schedule();
       });
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'NATS not reachable yet');
+      await conn?.close().catch(() => undefined);
+      this.logger.warn({ err: (err as Error).message }, 'NATS not ready yet');
       this.schedule();
     }
   }

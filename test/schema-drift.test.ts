@@ -46,6 +46,25 @@ interface Datamodel {
   indexes: DmmfIndex[];
 }
 
+// lib is ES2023 without DOM, so the global WebAssembly API is typed here, as far as it is used.
+interface WasmTable {
+  grow(delta: number): number;
+  get(index: number): unknown;
+  set(index: number, value: unknown): void;
+}
+interface PrismaSchemaWasm {
+  memory: { buffer: ArrayBuffer };
+  __wbindgen_externrefs: WasmTable;
+  __wbindgen_start(): void;
+  __wbindgen_malloc(size: number, align: number): number;
+  __wbindgen_free(ptr: number, size: number, align: number): void;
+  get_dmmf(ptr: number, len: number): [ptr: number, len: number, errorRef: number, failed: number];
+}
+interface WasmApi {
+  Module: { new (bytes: Uint8Array): object; imports(module: object): { module: string; name: string }[] };
+  Instance: new (module: object, imports: object) => { exports: PrismaSchemaWasm };
+}
+
 /**
  * @prisma/internals is not installed, and the generated client keeps only a
  * stripped datamodel, so this calls get_dmmf in the prisma-schema-wasm module
@@ -53,32 +72,33 @@ interface Datamodel {
  * per-build hash, hence the match on their prefixes.
  */
 function loadDatamodel(schemaPath: string): Datamodel {
+  const { Module, Instance } = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
   const prismaDir = dirname(createRequire(import.meta.url).resolve('prisma/package.json'));
-  const module = new WebAssembly.Module(readFileSync(join(prismaDir, 'build', 'prisma_schema_build_bg.wasm')));
-  let wasm: Record<string, any> = {};
+  const module = new Module(readFileSync(join(prismaDir, 'build', 'prisma_schema_build_bg.wasm')));
+  // The shims run only once `wasm` below exists: wasm-bindgen modules start via __wbindgen_start.
   const text = (ptr: number, len: number) => new TextDecoder().decode(new Uint8Array(wasm.memory.buffer, ptr, len));
-  const shims: Record<string, (...args: any[]) => unknown> = {
-    __wbg_Error_: (ptr: number, len: number) => new Error(text(ptr, len)),
-    __wbg___wbindgen_throw_: (ptr: number, len: number) => {
+  const shims: Record<string, (ptr: number, len: number) => unknown> = {
+    __wbg_Error_: (ptr, len) => new Error(text(ptr, len)),
+    __wbg___wbindgen_throw_: (ptr, len) => {
       throw new Error(text(ptr, len));
     },
-    __wbg_set_message_: (ptr: number, len: number) => {
+    __wbg_set_message_: (ptr, len) => {
       throw new Error(`prisma-schema-wasm panicked: ${text(ptr, len)}`);
     },
     __wbindgen_init_externref_table: () => {
-      const table = wasm.__wbindgen_externrefs as WebAssembly.Table;
+      const table = wasm.__wbindgen_externrefs;
       const base = table.grow(4);
       table.set(0, undefined);
       [undefined, null, true, false].forEach((v, i) => table.set(base + i, v));
     },
   };
   const imports: Record<string, Record<string, unknown>> = {};
-  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
+  for (const { module: from, name } of Module.imports(module)) {
     const prefix = Object.keys(shims).find((p) => name.startsWith(p));
     if (!prefix) throw new Error(`prisma-schema-wasm wants an unknown import ${name}; update loadDatamodel`);
     (imports[from] ??= {})[name] = shims[prefix];
   }
-  wasm = new WebAssembly.Instance(module, imports as WebAssembly.Imports).exports;
+  const wasm = new Instance(module, imports).exports;
   wasm.__wbindgen_start();
 
   const input = new TextEncoder().encode(
@@ -86,9 +106,9 @@ function loadDatamodel(schemaPath: string): Datamodel {
   );
   const ptr = wasm.__wbindgen_malloc(input.length, 1) >>> 0;
   new Uint8Array(wasm.memory.buffer, ptr, input.length).set(input);
-  const [outPtr, outLen, errRef, failed] = wasm.get_dmmf(ptr, input.length) as number[];
-  if (failed) throw (wasm.__wbindgen_externrefs as WebAssembly.Table).get(errRef!);
-  const json = text(outPtr!, outLen!);
+  const [outPtr, outLen, errorRef, failed] = wasm.get_dmmf(ptr, input.length);
+  if (failed) throw wasm.__wbindgen_externrefs.get(errorRef);
+  const json = text(outPtr, outLen);
   wasm.__wbindgen_free(outPtr, outLen, 1);
   return (JSON.parse(json) as { datamodel: Datamodel }).datamodel;
 }
@@ -227,11 +247,51 @@ function expectedShape(dm: Datamodel): SchemaShape {
 
 // ---------- the live database ----------
 
-type Row = Record<string, any>;
+// information_schema's numeric columns arrive as bigint or number depending on the server.
+type Num = number | bigint;
+interface TableRow {
+  TABLE_NAME: string;
+  ENGINE: string;
+  TABLE_COLLATION: string;
+}
+interface ColumnRow {
+  TABLE_NAME: string;
+  COLUMN_NAME: string;
+  DATA_TYPE: string;
+  COLUMN_TYPE: string;
+  CHARACTER_MAXIMUM_LENGTH: Num | null;
+  NUMERIC_PRECISION: Num | null;
+  NUMERIC_SCALE: Num | null;
+  DATETIME_PRECISION: Num | null;
+  IS_NULLABLE: 'YES' | 'NO';
+  COLUMN_DEFAULT: string | null;
+  EXTRA: string;
+}
+interface CheckRow {
+  TABLE_NAME: string;
+  CONSTRAINT_NAME: string;
+  CHECK_CLAUSE: string;
+}
+interface IndexRow {
+  TABLE_NAME: string;
+  INDEX_NAME: string;
+  NON_UNIQUE: Num | string;
+  INDEX_TYPE: string;
+  COLUMN_NAME: string;
+}
+interface ForeignKeyRow {
+  TABLE_NAME: string;
+  CONSTRAINT_NAME: string;
+  COLUMN_NAME: string;
+  REFERENCED_COLUMN_NAME: string;
+  REFERENCED_TABLE_NAME: string;
+  DELETE_RULE: string;
+  UPDATE_RULE: string;
+}
 
-function liveType(c: Row, jsonChecked: boolean): string {
-  const dataType = String(c.DATA_TYPE).toLowerCase();
-  const columnType = String(c.COLUMN_TYPE).toLowerCase();
+function liveType(c: ColumnRow, jsonChecked: boolean): string {
+  const dataType = c.DATA_TYPE.toLowerCase();
+  const columnType = c.COLUMN_TYPE.toLowerCase();
   // MariaDB's JSON is an alias: LONGTEXT plus a json_valid() CHECK named after the column.
   if (dataType === 'json' || (dataType === 'longtext' && jsonChecked)) return 'json';
   if (columnType === 'tinyint(1)') return columnType;
@@ -249,22 +309,24 @@ function liveDefault(raw: string | null): string | null {
 }
 
 async function liveShape(conn: Connection, database: string): Promise<SchemaShape> {
-  const q = (sql: string) => conn.query(sql, [database]) as Promise<Row[]>;
-  const tables = await q(
+  const q = <T>(sql: string) => conn.query(sql, [database]) as Promise<T[]>;
+  const tables = await q<TableRow>(
     `SELECT TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES
      WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> '_prisma_migrations'`,
   );
-  const columns = await q(
-    `SELECT * FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+  const columns = await q<ColumnRow>(
+    `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION,
+            NUMERIC_SCALE, DATETIME_PRECISION, IS_NULLABLE, COLUMN_DEFAULT, EXTRA
+     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
   );
-  const checks = await q(
+  const checks = await q<CheckRow>(
     `SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`,
   );
-  const stats = await q(
+  const stats = await q<IndexRow>(
     `SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, INDEX_TYPE, COLUMN_NAME FROM information_schema.STATISTICS
      WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
   );
-  const fkColumns = await q(
+  const fkColumns = await q<ForeignKeyRow>(
     `SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME,
             r.REFERENCED_TABLE_NAME, r.DELETE_RULE, r.UPDATE_RULE
      FROM information_schema.REFERENTIAL_CONSTRAINTS r
@@ -297,7 +359,7 @@ async function liveShape(conn: Connection, database: string): Promise<SchemaShap
       type: liveType(c, jsonChecked),
       nullable: c.IS_NULLABLE === 'YES',
       default: liveDefault(c.COLUMN_DEFAULT),
-      extra: String(c.EXTRA).toLowerCase().replace('default_generated', '').trim(),
+      extra: c.EXTRA.toLowerCase().replace('default_generated', '').trim(),
     };
   }
   for (const f of fkColumns) {
@@ -417,7 +479,7 @@ describe('migrations', () => {
     try {
       const rows = (await conn.query(
         'SELECT migration_name, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
-      )) as Row[];
+      )) as { migration_name: string; finished_at: Date | null; applied_steps_count: number }[];
       expect(rows.map((r) => r.migration_name)).toEqual(names);
       expect(rows.every((r) => r.finished_at instanceof Date && r.applied_steps_count === 1)).toBe(true);
     } finally {

@@ -1,7 +1,10 @@
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import type { Provisioned } from '../lib/provisioning.js';
 import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
+import { writeWorkflowBundle } from '../worker/bundle.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 
 // A workflow round trip through a real worker process: API → Temporal → worker
@@ -15,7 +18,10 @@ describe('system check through the worker', () => {
   let admin: Provisioned;
 
   beforeAll(async () => {
-    worker = await startWorkerProcess(env);
+    // The production path: a bundle built ahead of time, loaded by the worker.
+    const bundle = path.join(os.tmpdir(), `${taskQueue}.js`);
+    await writeWorkflowBundle(bundle);
+    worker = await startWorkerProcess({ ...env, SCAIWAVE_WORKFLOW_BUNDLE: bundle });
     api = await startApi(testConfig(env), { port: 0 });
     admin = await newTenant(db, { roles: ['admin'] });
   });
@@ -34,7 +40,7 @@ describe('system check through the worker', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.data).toMatchObject({ db_ok: true, redis_ok: true });
-    expect(res.body.data?.worker_identity).toBe(`scaiwave-worker@${(await import('node:os')).hostname()}:${worker.proc.child.pid}`);
+    expect(res.body.data?.worker_identity).toBe(`scaiwave-worker@${os.hostname()}:${worker.proc.child.pid}`);
     const described = await api.deps.temporal.workflow.getHandle(res.body.data!.workflow_id).describe();
     expect(described.status.name).toBe('COMPLETED');
     expect(described.taskQueue).toBe(taskQueue);

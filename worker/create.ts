@@ -1,11 +1,10 @@
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../lib/config.js';
-import { createDb } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
-import { createRedis } from '../lib/redis.js';
+import { createServices } from '../lib/services.js';
+import { workflowsPath } from './bundle.js';
 
 export interface ScaiwaveWorker {
   worker: Worker;
@@ -14,8 +13,6 @@ export interface ScaiwaveWorker {
   dispose(): Promise<void>;
 }
 
-const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-
 /**
  * Production loads the bundle built ahead of time (SCAIWAVE_WORKFLOW_BUNDLE);
  * dev and tests bundle the sources at start.
@@ -23,8 +20,7 @@ const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta
 export async function createWorker(config: Config, logger: Logger, opts: { taskQueue?: string } = {}): Promise<ScaiwaveWorker> {
   const identity = `scaiwave-worker@${os.hostname()}:${process.pid}`;
   const connection = await NativeConnection.connect({ address: config.env.SCAIWAVE_TEMPORAL_ADDRESS });
-  const db = createDb(config.db);
-  const redis = createRedis(config);
+  const services = createServices(config, logger, 'scaiwave-worker');
   const bundlePath = config.env.SCAIWAVE_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
     connection,
@@ -32,14 +28,14 @@ export async function createWorker(config: Config, logger: Logger, opts: { taskQ
     taskQueue: opts.taskQueue ?? config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
     identity,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
-    activities: createActivities({ config, db, redis, logger, identity }),
+    activities: createActivities({ ...services, config, logger, identity }),
     shutdownGraceTime: config.env.SCAIWAVE_SHUTDOWN_GRACE_MS,
   });
   return {
     worker,
     identity,
     async dispose() {
-      await Promise.allSettled([db.$disconnect(), redis.quit()]);
+      await services.close();
       await connection.close();
     },
   };

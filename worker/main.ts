@@ -7,13 +7,14 @@ import { startWorkerHttp } from './http.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('scaiwave-worker', config.env.SCAIWAVE_LOG_LEVEL);
-const sdkLevel: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' };
+// The SDK is chatty at INFO (webpack output, state changes); it logs at WARN unless debugging.
+const sdkLevel: LogLevel = config.env.SCAIWAVE_LOG_LEVEL === 'trace' ? 'TRACE' : config.env.SCAIWAVE_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN';
 
 // Runtime.install must come before any connection. Its default shutdown signals
 // (SIGINT, SIGTERM, ...) make worker.run() finish in-flight tasks and return.
 Runtime.install({
-  logger: new DefaultLogger(sdkLevel[config.env.SCAIWAVE_LOG_LEVEL] ?? 'WARN', (entry) => {
-    logger[entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'info')](entry.meta ?? {}, entry.message);
+  logger: new DefaultLogger(sdkLevel, (entry) => {
+    logger[entry.level.toLowerCase() as Lowercase<LogLevel>](entry.meta ?? {}, entry.message);
   }),
   telemetryOptions: {
     metrics: { prometheus: { bindAddress: config.env.SCAIWAVE_WORKER_SDK_METRICS_ADDRESS } },

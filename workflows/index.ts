@@ -1,1 +1,2 @@
 export { systemCheckWorkflow } from './system-check.js';
+export { transcriptionJobWorkflow } from './transcription.js';

@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import coBody from 'co-body';
 import { AppError } from '../../lib/errors.js';
 import type { ApiState } from '../state.js';
@@ -9,9 +9,10 @@ declare module 'koa' {
   }
 }
 
-/** JSON bodies only, capped; multipart routes stream their own bodies and skip this. */
-export function jsonBody(limitBytes: number): Middleware<ApiState> {
+/** JSON bodies only, capped, for the requests `applies` selects; multipart uploads stream their own bodies. */
+export function jsonBody(limitBytes: number, applies: (ctx: Context) => boolean): Middleware<ApiState> {
   return async (ctx, next) => {
+    if (!applies(ctx)) return next();
     const hasBody = ctx.request.length > 0 || ctx.get('Transfer-Encoding') !== '';
     if (!hasBody || ['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(ctx.method)) return next();
     if (!ctx.is('application/json')) {

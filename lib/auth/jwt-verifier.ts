@@ -30,7 +30,12 @@ export interface JwtVerifierOptions {
   audience: string | string[];
   /** how long discovery metadata and the key set are trusted before refetching */
   cacheSeconds: number;
-  /** how long an unknown `kid` must wait before it may trigger another key-set fetch */
+  /**
+   * how long after a key-set fetch an unknown `kid` must wait before it may trigger
+   * another one (default 5 s). ScaiKey signs with a new key as soon as it rotates, so
+   * this is also how long fresh tokens can be refused right after a rotation; forged
+   * kids cost the IdP at most one fetch per this interval per replica.
+   */
   cooldownSeconds?: number;
   timeoutMs?: number;
   clockToleranceSeconds?: number;
@@ -132,7 +137,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
         ? previous.keySet
         : createRemoteJWKSet(jwksUri, {
             cacheMaxAge: cacheMs,
-            cooldownDuration: (opts.cooldownSeconds ?? 30) * 1000,
+            cooldownDuration: (opts.cooldownSeconds ?? 5) * 1000,
             timeoutDuration: timeoutMs,
           });
     return { issuer: doc.issuer, jwksUri: jwksUri.href, keySet, expiresAt: Date.now() + cacheMs };

@@ -1,3 +1,5 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
 // Custom search attributes every workflow may set, so operators can filter in the
 // Temporal UI ("TenantId = 'x' AND JobStatus = 'failed'"). Registered by the stack
 // script and the test setup. Values are ids and enums only: never personal data,
@@ -10,3 +12,8 @@ export const customSearchAttributes = {
 } as const;
 
 export type CustomSearchAttribute = keyof typeof customSearchAttributes;
+
+export const TenantIdKey = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
+export const JobKindKey = defineSearchAttributeKey('JobKind', SearchAttributeType.KEYWORD);
+export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttributeType.KEYWORD);
+export const SubjectIdKey = defineSearchAttributeKey('SubjectId', SearchAttributeType.KEYWORD);

@@ -1,0 +1,123 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { recordUsage } from '../lib/accounting/usage.js';
+import { publishJobEvent } from '../lib/scaiecho/job-events.js';
+import { storeResult, transition, TERMINAL, type JobStatus, type TranscriptionJob } from '../lib/scaiecho/jobs.js';
+import { BackendError } from '../lib/scaiecho/dispatch/errors.js';
+import { getOrProvisionPolicy, pickBackend, type Backend, type BackendPreference } from '../lib/scaiecho/policy.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface Outcome {
+  status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
+  reason?: string;
+}
+
+/** What later steps need to know about a finished job: ids and figures, no content. */
+export interface JobFacts {
+  jobId: string;
+  tenantId: string;
+  userId: string;
+  status: string;
+}
+
+const HEARTBEAT_MS = 5000;
+
+function toFailure(err: unknown): unknown {
+  if (err instanceof BackendError) {
+    return err.kind === 'permanent'
+      ? ApplicationFailure.nonRetryable(err.message, err.code)
+      : ApplicationFailure.retryable(err.message, err.code);
+  }
+  return err;
+}
+
+export function transcriptionActivities(deps: ActivityDeps) {
+  const { db } = deps;
+
+  async function job(jobId: string): Promise<TranscriptionJob> {
+    const j = await db.transcriptionJob.findUnique({ where: { id: jobId } });
+    if (!j) throw ApplicationFailure.nonRetryable(`transcription job ${jobId} does not exist`, 'JobNotFound');
+    return j;
+  }
+
+  return {
+    async startTranscriptionJob(jobId: string): Promise<{ terminal: boolean; status: string }> {
+      await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
+      const j = await job(jobId);
+      return { terminal: TERMINAL.has(j.status), status: j.status };
+    },
+
+    /** The tenant's policy as it is now, not as it was at upload: it may have changed since. */
+    async chooseTranscriptionBackend(jobId: string): Promise<Backend> {
+      const j = await job(jobId);
+      const policy = await getOrProvisionPolicy(db, j.tenantId);
+      try {
+        return pickBackend(policy, j.backendPreference as BackendPreference, await deps.backends.availability());
+      } catch (err) {
+        throw ApplicationFailure.retryable((err as Error).message, 'BACKEND_UNAVAILABLE');
+      }
+    },
+
+    /** Streams the staged audio from S3 to the backend and writes the transcript to the job row. */
+    async transcribeJobAudio(jobId: string, backend: Backend): Promise<Backend> {
+      const ctx = Context.current();
+      const j = await job(jobId);
+      if (j.status !== 'running') return backend;
+      if (!j.audioObjectKey) throw ApplicationFailure.nonRetryable(`job ${jobId} has no staged audio`, 'AUDIO_MISSING');
+      let progress = { chunksSent: 0, deltas: 0 };
+      const beat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_MS);
+      try {
+        const dispatcher = await deps.backends.dispatcher(backend);
+        const object = await deps.s3.send(
+          new GetObjectCommand({ Bucket: deps.config.env.SCAIWAVE_S3_BUCKET, Key: j.audioObjectKey }),
+          { abortSignal: ctx.cancellationSignal },
+        );
+        const result = await dispatcher.transcribe({
+          jobId,
+          audio: object.Body as AsyncIterable<Uint8Array>,
+          format: j.audioFormat ?? 'wav',
+          language: j.language ?? undefined,
+          temperature: j.temperature ?? undefined,
+          signal: ctx.cancellationSignal,
+          onProgress: (p) => {
+            progress = p;
+            ctx.heartbeat(p);
+          },
+        });
+        await storeResult(db, jobId, backend, result);
+        return backend;
+      } catch (err) {
+        throw toFailure(err);
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Idempotent: a job already at an end state keeps it, and its facts are returned again. */
+    async finishTranscriptionJob(jobId: string, outcome: Outcome): Promise<JobFacts> {
+      const from: JobStatus[] = outcome.status === 'completed' ? ['running'] : ['queued', 'running'];
+      await transition(db, jobId, from, outcome.status, {
+        completedAt: new Date(),
+        ...(outcome.reason ? { statusReason: outcome.reason } : {}),
+      });
+      const j = await job(jobId);
+      return { jobId, tenantId: j.tenantId, userId: j.userId, status: j.status };
+    },
+
+    async recordTranscriptionUsage(facts: JobFacts): Promise<void> {
+      const j = await job(facts.jobId);
+      await recordUsage(deps.redis, {
+        eventId: `scaiecho.transcription.${facts.jobId}`,
+        tenantId: facts.tenantId,
+        userId: facts.userId,
+        kind: 'transcription',
+        at: j.completedAt ?? new Date(),
+        audioMs: j.audioDurationMs ?? 0,
+      });
+    },
+
+    async publishTranscriptionEvent(facts: JobFacts): Promise<void> {
+      await publishJobEvent(deps.nats.get(), deps.config, await job(facts.jobId));
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import { Server, ServerCredentials, status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import { createLogger, type Logger } from '../../lib/logger.js';
+import {
+  loadSpeechToText,
+  type TranscribeConfig,
+  type TranscribeRequest,
+  type TranscribeResponse,
+} from '../../lib/scaiecho/dispatch/stt-proto.js';
+import { startAdminServer } from '../stt/admin.js';
+import { createEngine, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
+import { FaultSwitch, type FaultMode } from '../stt/faults.js';
+import { createRegistration, type Registration } from './registration.js';
+
+// Reference ScaiInfer node with the STT engine loaded: serves
+// scaiinfer.stt.v1.SpeechToText over gRPC, heartbeats into the platform's node
+// registry like a real node, and has an admin port whose fault switch makes it
+// fail, stall or vanish while it runs.
+
+export interface SttNodeOptions {
+  nodeId: string;
+  engine: EngineKind;
+  /** 0 picks a free port; going offline and back keeps the port first bound. */
+  grpcPort: number;
+  adminPort: number;
+  host?: string;
+  /** Without a registry the node serves but never registers. */
+  registry?: { url: string; token: string };
+  heartbeatMs?: number;
+  /** Concurrent Transcribe calls; one more is refused with RESOURCE_EXHAUSTED. */
+  capacity?: number;
+  maxAudioBytes?: number;
+  logger?: Logger;
+}
+
+export interface SttNode {
+  grpcAddress: string;
+  adminUrl: string;
+  close(): Promise<void>;
+}
+
+const DEFAULT_CAPACITY = 8;
+const DEFAULT_MAX_AUDIO_BYTES = 100 * 1024 * 1024;
+const SHUTDOWN_GRACE_MS = 2000;
+
+type CallStatus = Pick<StatusObject, 'code' | 'details'>;
+
+export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
+  const host = opts.host ?? '127.0.0.1';
+  const capacity = opts.capacity ?? DEFAULT_CAPACITY;
+  const maxAudioBytes = opts.maxAudioBytes ?? DEFAULT_MAX_AUDIO_BYTES;
+  const log = opts.logger ?? createLogger('stt-node');
+  const engine = createEngine(opts.engine);
+  const service = loadSpeechToText().service;
+  const faults = new FaultSwitch();
+  const stats = { requests: 0, served: 0, undecodable: 0, engine_failures: 0, rejected_over_capacity: 0, in_flight: 0 };
+
+  function transcribe(call: ServerDuplexStream<TranscribeRequest, TranscribeResponse>): void {
+    stats.requests++;
+    if (stats.in_flight >= capacity) {
+      stats.rejected_over_capacity++;
+      call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `node is at its capacity of ${capacity} calls` } satisfies CallStatus);
+      return;
+    }
+    stats.in_flight++;
+    const cancelled = new AbortController();
+    let done = false;
+    const release = (): boolean => {
+      if (done) return false;
+      done = true;
+      stats.in_flight--;
+      return true;
+    };
+    const finish = (failure?: CallStatus): void => {
+      if (!release()) return;
+      if (failure) call.emit('error', failure);
+      else call.end();
+    };
+    // The client gave up or its deadline passed: stop the engine, answer nothing.
+    call.on('cancelled', () => {
+      cancelled.abort();
+      release();
+    });
+
+    let config: TranscribeConfig | undefined;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    call.on('data', (msg: TranscribeRequest) => {
+      if (done) return;
+      if (!config) {
+        if (msg.payload !== 'config') return finish({ code: status.INVALID_ARGUMENT, details: 'the first message must be a config' });
+        config = msg.config;
+        return;
+      }
+      if (msg.payload !== 'audio') return finish({ code: status.INVALID_ARGUMENT, details: 'only the first message may be a config' });
+      size += msg.audio.byteLength;
+      if (size > maxAudioBytes) return finish({ code: status.OUT_OF_RANGE, details: `audio is larger than ${maxAudioBytes} bytes` });
+      chunks.push(msg.audio);
+    });
+    call.on('end', () => void answer());
+
+    async function answer(): Promise<void> {
+      if (done) return;
+      if (!config) return finish({ code: status.INVALID_ARGUMENT, details: 'the call carried no config' });
+      const admission = await faults.admit(cancelled.signal);
+      if (admission === 'aborted') return;
+      if (admission === 'fail') return finish({ code: status.UNAVAILABLE, details: 'fault injected: node unavailable' });
+      const started = Date.now();
+      try {
+        const t = await engine.transcribe(Buffer.concat(chunks), config.audioFormat || 'wav', cancelled.signal);
+        if (done) return;
+        for (const s of t.segments) call.write({ delta: { text: s.text, startMs: s.startMs, endMs: s.endMs } });
+        call.write({ result: t });
+        stats.served++;
+        log.info({ job_id: config.jobId, bytes: size, audio_ms: t.audioDurationMs, engine_ms: t.engineMs }, 'transcribed');
+        finish();
+      } catch (err) {
+        if (cancelled.signal.aborted) return;
+        if (err instanceof UndecodableAudioError) {
+          stats.undecodable++;
+          return finish({ code: status.INVALID_ARGUMENT, details: err.message });
+        }
+        stats.engine_failures++;
+        log.error({ job_id: config.jobId, err: String(err), after_ms: Date.now() - started }, 'engine failed');
+        finish({ code: status.INTERNAL, details: 'the STT engine failed' });
+      }
+    }
+  }
+
+  let grpcPort = opts.grpcPort;
+  let grpc: Server | undefined;
+  let registration: Registration | undefined;
+
+  const goOnline = async (): Promise<void> => {
+    if (grpc) return;
+    const server = new Server();
+    server.addService(service, { Transcribe: transcribe });
+    grpcPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${grpcPort}`, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    grpc = server;
+    registration?.start();
+  };
+
+  // A crash, as the platform sees one: no goodbye to the registry, connections refused.
+  const goOffline = (): void => {
+    registration?.stop();
+    grpc?.forceShutdown();
+    grpc = undefined;
+  };
+
+  await goOnline();
+  const grpcAddress = `${host}:${grpcPort}`;
+  if (opts.registry) {
+    registration = createRegistration({
+      registryUrl: opts.registry.url,
+      token: opts.registry.token,
+      nodeId: opts.nodeId,
+      address: grpcAddress,
+      capacity,
+      intervalMs: opts.heartbeatMs ?? 2000,
+      logger: log,
+    });
+    registration.start();
+  }
+
+  const admin = await startAdminServer({
+    port: opts.adminPort,
+    host,
+    faults,
+    stats: () => ({ node_id: opts.nodeId, engine: engine.kind, capacity, grpc_online: grpc ? 1 : 0, ...stats }),
+    applyMode: async (mode: FaultMode) => (mode === 'offline' ? goOffline() : goOnline()),
+  });
+
+  return {
+    grpcAddress,
+    adminUrl: admin.url,
+    async close() {
+      await registration?.deregister();
+      const server = grpc;
+      grpc = undefined;
+      if (server) {
+        // Stalled calls would hold a graceful shutdown open forever.
+        const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+        await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        clearTimeout(force);
+      }
+      await admin.close();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { Db } from '../db.js';
+import type { TranscriptionJob } from '../generated/prisma/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { TranscriptionResult } from './dispatch/types.js';
+
+export type { TranscriptionJob };
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+export const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+export const audioObjectKey = (jobId: string, ext: string): string => `scaiecho/transcribe_jobs/${jobId}.${ext}`;
+
+/** The job as callers see it: snake_case, times in ISO-8601 UTC, sizes in bytes, durations in ms. */
+export function jobView(j: TranscriptionJob, opts: { pollUrl?: boolean } = {}) {
+  return {
+    job_id: j.id,
+    status: j.status,
+    status_reason: j.statusReason,
+    is_async: j.isAsync,
+    transcript: j.transcript,
+    segments: j.segments,
+    backend_preference: j.backendPreference,
+    backend_used: j.backendUsed,
+    language: j.language,
+    language_detected: j.languageDetected,
+    audio_sha256: j.audioSha256,
+    audio_bytes: Number(j.audioBytes),
+    audio_duration_ms: j.audioDurationMs,
+    created_at: j.createdAt.toISOString(),
+    started_at: j.startedAt?.toISOString() ?? null,
+    completed_at: j.completedAt?.toISOString() ?? null,
+    ...(opts.pollUrl ? { poll_url: `/v1/modules/scaiecho/jobs/${j.id}` } : {}),
+  };
+}
+
+/** Another tenant's or another user's job does not exist, as far as the caller can tell. */
+export function findCallerJob(db: Db, caller: { tenantId: string; userId: string }, jobId: string) {
+  return db.transcriptionJob.findFirst({ where: { id: jobId, tenantId: caller.tenantId, userId: caller.userId } });
+}
+
+/** Newest first; the cursor is the last job id seen (ids are time-ordered). */
+export async function listCallerJobs(
+  db: Db,
+  caller: { tenantId: string; userId: string },
+  opts: { status?: JobStatus; cursor?: string; limit: number },
+): Promise<{ jobs: TranscriptionJob[]; nextCursor: string | null }> {
+  const where: Prisma.TranscriptionJobWhereInput = {
+    tenantId: caller.tenantId,
+    userId: caller.userId,
+    ...(opts.status ? { status: opts.status } : {}),
+    ...(opts.cursor ? { id: { lt: opts.cursor } } : {}),
+  };
+  const rows = await db.transcriptionJob.findMany({ where, orderBy: { id: 'desc' }, take: opts.limit + 1 });
+  const page = rows.slice(0, opts.limit);
+  return { jobs: page, nextCursor: rows.length > opts.limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+/** Writes the transcript; conditional on the job still running so a late retry cannot resurrect a cancelled job. */
+export async function storeResult(db: Db, jobId: string, backend: 'A' | 'B', r: TranscriptionResult): Promise<boolean> {
+  const { count } = await db.transcriptionJob.updateMany({
+    where: { id: jobId, status: 'running' },
+    data: {
+      transcript: r.text,
+      segments: r.segments as unknown as Prisma.InputJsonValue,
+      backendUsed: backend,
+      languageDetected: r.language,
+      audioDurationMs: r.audioDurationMs,
+    },
+  });
+  return count === 1;
+}
+
+/** Moves a job between states only along allowed edges; returns whether this call made the move. */
+export async function transition(
+  db: Db,
+  jobId: string,
+  from: JobStatus[],
+  to: JobStatus,
+  extra: Prisma.TranscriptionJobUpdateManyMutationInput = {},
+): Promise<boolean> {
+  const { count } = await db.transcriptionJob.updateMany({ where: { id: jobId, status: { in: from } }, data: { status: to, ...extra } });
+  return count === 1;
+}

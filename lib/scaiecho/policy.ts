@@ -1,0 +1,76 @@
+import type { Db } from '../db.js';
+import { AppError } from '../errors.js';
+
+export type Backend = 'A' | 'B';
+export type AllowedBackends = 'A' | 'B' | 'AB' | 'BA';
+export type BackendPreference = 'prefer_self_hosted' | 'prefer_relay' | 'any';
+
+export const ALLOWED_BACKENDS: readonly AllowedBackends[] = ['A', 'B', 'AB', 'BA'];
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['prefer_self_hosted', 'prefer_relay', 'any'];
+
+export interface TenantPolicy {
+  allowedBackends: AllowedBackends;
+  defaultBackend: Backend;
+}
+
+/** Tier defaults a tenant gets the first time it transcribes anything. */
+export const tierDefaults: Record<string, TenantPolicy> = {
+  free: { allowedBackends: 'B', defaultBackend: 'B' },
+  pro: { allowedBackends: 'AB', defaultBackend: 'A' },
+  enterprise: { allowedBackends: 'AB', defaultBackend: 'A' },
+};
+
+export function validatePolicy(p: TenantPolicy): void {
+  if (!p.allowedBackends.includes(p.defaultBackend)) {
+    throw new AppError('VALIDATION_ERROR', `default_backend ${p.defaultBackend} is not in allowed_backends ${p.allowedBackends}`);
+  }
+}
+
+/** Lazily provisions the tenant's row from its tier defaults; concurrent first calls end with one row. */
+export async function getOrProvisionPolicy(db: Db, tenantId: string): Promise<TenantPolicy> {
+  const existing = await db.scaiEchoTenantPolicy.findUnique({ where: { tenantId } });
+  if (existing) return { allowedBackends: existing.allowedBackends as AllowedBackends, defaultBackend: existing.defaultBackend as Backend };
+  const tenant = await db.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { tier: true } });
+  const defaults = tierDefaults[tenant.tier] ?? tierDefaults.free!;
+  const row = await db.scaiEchoTenantPolicy.upsert({
+    where: { tenantId },
+    create: { tenantId, ...defaults },
+    update: {},
+  });
+  return { allowedBackends: row.allowedBackends as AllowedBackends, defaultBackend: row.defaultBackend as Backend };
+}
+
+export async function setPolicy(db: Db, tenantId: string, policy: TenantPolicy): Promise<TenantPolicy> {
+  validatePolicy(policy);
+  await db.scaiEchoTenantPolicy.upsert({ where: { tenantId }, create: { tenantId, ...policy }, update: policy });
+  return policy;
+}
+
+/**
+ * The order in which backends are tried: the caller's hint first when the
+ * tenant allows it, else the tenant's default, then the rest of the allowed set
+ * in its listed (fall-through) order. Never a backend the tenant does not allow.
+ */
+export function candidateOrder(policy: TenantPolicy, preference: BackendPreference): Backend[] {
+  const allowed = [...policy.allowedBackends] as Backend[];
+  const hinted: Backend | undefined =
+    preference === 'prefer_self_hosted' ? 'A' : preference === 'prefer_relay' ? 'B' : policy.defaultBackend;
+  const first = hinted && allowed.includes(hinted) ? hinted : policy.defaultBackend;
+  return [first, ...allowed.filter((b) => b !== first)];
+}
+
+/** BackendPolicyResolver.pick: the first candidate that is available right now. */
+export function pickBackend(
+  policy: TenantPolicy,
+  preference: BackendPreference,
+  available: Record<Backend, boolean>,
+): Backend {
+  const picked = candidateOrder(policy, preference).find((b) => available[b]);
+  if (!picked) {
+    const why = candidateOrder(policy, preference)
+      .map((b) => (b === 'A' ? 'A: no self-hosted STT node is online' : 'B: the relay is not configured'))
+      .join('; ');
+    throw new AppError('BACKEND_UNAVAILABLE', `no allowed transcription backend is available (${why})`);
+  }
+  return picked;
+}

@@ -1,0 +1,38 @@
+import type { Logger } from '../logger.js';
+import { AppError } from '../errors.js';
+import type { SttBackends } from './backends.js';
+import { BackendError } from './dispatch/errors.js';
+import type { DispatchInput, TranscriptionResult } from './dispatch/types.js';
+import { candidateOrder, type Backend, type BackendPreference, type TenantPolicy } from './policy.js';
+
+/**
+ * The sync path: try the tenant's candidates in order among those available,
+ * falling through to the next when one fails. Bad audio stops at once: no
+ * backend will decode it.
+ */
+export async function transcribeNow(
+  backends: SttBackends,
+  policy: TenantPolicy,
+  preference: BackendPreference,
+  input: () => DispatchInput,
+  logger: Logger,
+): Promise<{ backend: Backend; result: TranscriptionResult }> {
+  const available = await backends.availability();
+  const order = candidateOrder(policy, preference).filter((b) => available[b]);
+  if (order.length === 0) {
+    throw new AppError('BACKEND_UNAVAILABLE', `no allowed transcription backend is available (allowed: ${policy.allowedBackends})`);
+  }
+  let last: BackendError | undefined;
+  for (const backend of order) {
+    try {
+      const dispatcher = await backends.dispatcher(backend);
+      return { backend, result: await dispatcher.transcribe(input()) };
+    } catch (err) {
+      if (!(err instanceof BackendError)) throw err;
+      if (err.code === 'AUDIO_UNDECODABLE') throw new AppError('AUDIO_UNDECODABLE', 'the audio could not be decoded');
+      logger.warn({ backend, code: err.code, kind: err.kind }, 'transcription backend failed');
+      last = err;
+    }
+  }
+  throw new AppError('BACKEND_UNAVAILABLE', `transcription backends failed: ${last?.message ?? 'unknown'}`);
+}

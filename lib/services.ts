@@ -1,0 +1,41 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Config } from './config.js';
+import { createDb, type Db } from './db.js';
+import type { Logger } from './logger.js';
+import { ensureStream, scaiechoJobsStream } from './events/jetstream.js';
+import { NatsHandle } from './nats-handle.js';
+import { createRedis, type Redis } from './redis.js';
+import { createS3 } from './s3.js';
+import { SttBackends } from './scaiecho/backends.js';
+import { NodeRegistry } from './scaiecho/node-registry.js';
+
+/** The clients a process holds for its life; the API and the worker build the same set. */
+export interface Services {
+  db: Db;
+  redis: Redis;
+  s3: S3Client;
+  nats: NatsHandle;
+  registry: NodeRegistry;
+  backends: SttBackends;
+  close(): Promise<void>;
+}
+
+export function createServices(config: Config, logger: Logger, name: string): Services {
+  const db = createDb(config.db);
+  const redis = createRedis(config);
+  const s3 = createS3(config);
+  const nats = new NatsHandle(config, name, logger, (nc) => ensureStream(nc, config, scaiechoJobsStream));
+  const registry = new NodeRegistry(redis, config.env.SCAIWAVE_SCAIECHO_NODE_TTL_SECONDS);
+  return {
+    db,
+    redis,
+    s3,
+    nats,
+    registry,
+    backends: new SttBackends(config, registry),
+    async close() {
+      await Promise.allSettled([db.$disconnect(), redis.quit(), nats.close()]);
+      s3.destroy();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Production workers load this prebuilt bundle instead of running webpack at every start. */
+export async function writeWorkflowBundle(outFile: string): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath });
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, code);
+}

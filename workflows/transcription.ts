@@ -1,0 +1,94 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { Outcome } from '../activities/transcription.js';
+import { JobStatusKey } from '../lib/temporal/search-attributes.js';
+
+export interface TranscriptionProgress {
+  phase: 'starting' | 'choosing_backend' | 'transcribing' | 'finishing' | 'completed' | 'failed' | 'cancelled';
+  backend: 'A' | 'B' | null;
+}
+
+export const transcriptionProgressQuery = defineQuery<TranscriptionProgress>('progress');
+
+// Bookkeeping against our own stores: quick, retried until they succeed.
+const books = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['JobNotFound'] },
+});
+
+// Picking a backend may find none online: retry a while (a node may come back), then give up.
+const choose = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
+});
+
+// The backend call streams audio for as long as the engine needs; heartbeats
+// prove the worker is alive, so a killed worker's attempt is retried elsewhere
+// within the heartbeat timeout instead of after the whole start-to-close.
+const dispatch = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: ['AUDIO_UNDECODABLE', 'BACKEND_REJECTED', 'JobNotFound'],
+  },
+});
+
+function reasonOf(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'ERROR'}: ${cause.message}`;
+  return cause instanceof Error ? cause.message : 'unknown failure';
+}
+
+/**
+ * One async transcription job, keyed `scaiecho-transcribe-{jobId}`. Carries
+ * only ids and figures: audio stays in S3, the transcript goes straight to
+ * MariaDB. Every step is idempotent, so a worker killed anywhere is harmless.
+ */
+export async function transcriptionJobWorkflow(input: { jobId: string }): Promise<{ status: string }> {
+  const { jobId } = input;
+  const progress: TranscriptionProgress = { phase: 'starting', backend: null };
+  setHandler(transcriptionProgressQuery, () => progress);
+
+  const finish = async (outcome: Outcome): Promise<{ status: string }> => {
+    const facts = await books.finishTranscriptionJob(jobId, outcome);
+    if (facts.status === 'completed') await books.recordTranscriptionUsage(facts);
+    await books.publishTranscriptionEvent(facts);
+    progress.phase = facts.status as TranscriptionProgress['phase'];
+    upsertSearchAttributes([{ key: JobStatusKey, value: facts.status }]);
+    return { status: facts.status };
+  };
+
+  try {
+    const started = await books.startTranscriptionJob(jobId);
+    if (started.terminal) return { status: started.status };
+    upsertSearchAttributes([{ key: JobStatusKey, value: 'running' }]);
+
+    progress.phase = 'choosing_backend';
+    progress.backend = await choose.chooseTranscriptionBackend(jobId);
+
+    progress.phase = 'transcribing';
+    progress.backend = await dispatch.transcribeJobAudio(jobId, progress.backend);
+
+    progress.phase = 'finishing';
+    return await finish({ status: 'completed' });
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => finish({ status: 'cancelled', reason: 'cancelled by the caller' }));
+      throw err;
+    }
+    return finish({ status: 'failed', reason: reasonOf(err).slice(0, 1000) });
+  }
+}
