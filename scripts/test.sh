@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh
-bash scripts/ensure-compose.sh
 echo "==> lint";      npx eslint .
 echo "==> typecheck"; npx tsc --noEmit
 echo "==> tests";     npx vitest run "$@"

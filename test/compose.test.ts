@@ -192,7 +192,7 @@ beforeAll(async () => {
   if (!tool) {
     throw new Error(
       'docker-compose is not installed, so docker-compose.yml cannot be checked. ' +
-        "Run the project's install script: `bash scripts/ensure-compose.sh` (installs Debian's docker-compose).",
+        "Run the project's install script: `bash scripts/ensure-tools.sh` (installs Debian's docker-compose).",
     );
   }
   scratch = mkdtempSync(join(tmpdir(), 'scaiwave-compose-'));

@@ -51,6 +51,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     SCAIWAVE_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     SCAIWAVE_TEMPORAL_TASK_QUEUE: `scaiwave-test-${runId}`,
     SCAIWAVE_SCAIKEY_URL: idp.url,
+    SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
     SCAIWAVE_LOG_LEVEL: process.env.SCAIWAVE_LOG_LEVEL ?? 'warn',
     SCAIWAVE_TEST_LOG_DIR: logDir,
   };

@@ -32,11 +32,9 @@ export async function getOrProvisionPolicy(db: Db, tenantId: string): Promise<Te
   if (existing) return { allowedBackends: existing.allowedBackends as AllowedBackends, defaultBackend: existing.defaultBackend as Backend };
   const tenant = await db.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { tier: true } });
   const defaults = tierDefaults[tenant.tier] ?? tierDefaults.free!;
-  const row = await db.scaiEchoTenantPolicy.upsert({
-    where: { tenantId },
-    create: { tenantId, ...defaults },
-    update: {},
-  });
+  // INSERT IGNORE: whichever concurrent first call inserts, all read the same row.
+  await db.scaiEchoTenantPolicy.createMany({ data: [{ tenantId, ...defaults }], skipDuplicates: true });
+  const row = await db.scaiEchoTenantPolicy.findUniqueOrThrow({ where: { tenantId } });
   return { allowedBackends: row.allowedBackends as AllowedBackends, defaultBackend: row.defaultBackend as Backend };
 }
 

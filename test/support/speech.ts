@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaiwave-speech-'));
+let n = 0;
+
+export type Voice = 'slt' | 'rms' | 'awb';
+
+/** A phrase spoken by flite as 16 kHz mono WAV: real speech pocketsphinx hears almost word for word. */
+export function speak(text: string, voice: Voice = 'slt'): string {
+  const raw = path.join(dir, `speech-${n++}-raw.wav`);
+  const out = raw.replace('-raw', '');
+  execFileSync('flite', ['-voice', voice, '-t', text, '-o', raw]);
+  execFileSync('sox', [raw, '-r', '16000', '-c', '1', '-b', '16', out]);
+  return out;
+}
+
+/** The same audio in another container, through sox. */
+export function convert(wav: string, ext: 'flac' | 'ogg'): string {
+  const out = wav.replace(/\.wav$/, `.${ext}`);
+  execFileSync('sox', [wav, out]);
+  return out;
+}
+
+/** Speech padded with silence to at least `bytes`, to push an upload over the async threshold. */
+export function padTo(wav: string, bytes: number): string {
+  const out = wav.replace(/\.wav$/, `-padded.wav`);
+  const seconds = Math.ceil(bytes / 32000) + 1;
+  execFileSync('sox', [wav, out, 'pad', '0', String(seconds)]);
+  return out;
+}
+
+export function durationMs(file: string): number {
+  return Math.round(Number(execFileSync('soxi', ['-D', file]).toString().trim()) * 1000);
+}
