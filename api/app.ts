@@ -4,6 +4,7 @@ import cors from '@koa/cors';
 import type { Registry } from 'prom-client';
 import { httpMetrics } from '../lib/metrics.js';
 import { tenantLimits } from '../lib/tenant-limits.js';
+import { probeTemporal } from '../lib/temporal/client.js';
 import type { ApiDeps } from './deps.js';
 import { audit } from './middleware/audit.js';
 import { authenticate } from './middleware/auth.js';
@@ -56,7 +57,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     mariadb: () => deps.db.$queryRaw`SELECT 1`,
     redis: () => deps.redis.ping(),
     nats: () => deps.nats.ping(),
-    temporal: () => deps.temporalConnection.workflowService.getSystemInfo({}),
+    temporal: () => probeTemporal(config, 2000),
   };
   const publicRoutes = healthRoutes(checks, registry);
   koa.use(publicRoutes.routes());

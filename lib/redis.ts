@@ -12,3 +12,17 @@ export function createRedis(config: Config, opts: { lazyConnect?: boolean } = {}
     enableOfflineQueue: true,
   });
 }
+
+/**
+ * QUIT waits for Redis to answer, forever if it hangs; shutdown must not. After
+ * `timeoutMs` the socket is dropped instead.
+ */
+export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    redis.quit().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  redis.disconnect();
+}

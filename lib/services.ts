@@ -4,7 +4,7 @@ import { createDb, type Db } from './db.js';
 import type { Logger } from './logger.js';
 import { ensureStream, scaiechoJobsStream } from './events/jetstream.js';
 import { NatsHandle } from './nats-handle.js';
-import { createRedis, type Redis } from './redis.js';
+import { closeRedis, createRedis, type Redis } from './redis.js';
 import { createS3 } from './s3.js';
 import { SttBackends } from './scaiecho/backends.js';
 import { NodeRegistry } from './scaiecho/node-registry.js';
@@ -34,7 +34,7 @@ export function createServices(config: Config, logger: Logger, name: string): Se
     registry,
     backends: new SttBackends(config, registry),
     async close() {
-      await Promise.allSettled([db.$disconnect(), redis.quit(), nats.close()]);
+      await Promise.allSettled([db.$disconnect(), closeRedis(redis), nats.close()]);
       s3.destroy();
     },
   };

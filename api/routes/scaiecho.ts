@@ -8,6 +8,7 @@ import { audioContentType } from '../../lib/audio/format.js';
 import { probeAudio, type AudioProbe } from '../../lib/audio/probe.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { AppError, notFound } from '../../lib/errors.js';
+import type { Prisma } from '../../lib/generated/prisma/client.js';
 import { newId } from '../../lib/ids.js';
 import { publishJobEvent } from '../../lib/scaiecho/job-events.js';
 import { audioObjectKey, findCallerJob, jobView, listCallerJobs, TERMINAL, type TranscriptionJob } from '../../lib/scaiecho/jobs.js';
@@ -96,7 +97,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
         status: 'completed',
         isAsync: false,
         transcript: result.text,
-        segments: result.segments,
+        segments: result.segments as unknown as Prisma.InputJsonArray,
         backendUsed: backend,
         languageDetected: result.language,
         audioDurationMs: result.audioDurationMs || probe.durationMs,

@@ -25,11 +25,11 @@ export class SttBackends {
     const e = this.config.env;
     if (backend === 'A') {
       const node = await this.registry.resolve(ENGINE_STT);
-      if (!node) throw new BackendError('transient', 'BACKEND_UNAVAILABLE', 'no self-hosted STT node is online');
+      if (!node) throw new BackendError('transient', 'BACKEND_UNAVAILABLE', 'no self-hosted STT node is online', 'A');
       return createScaiInferDispatcher({ address: node.address, deadlineMs: e.SCAIWAVE_SCAIECHO_DISPATCH_TIMEOUT_MS });
     }
     if (!e.SCAIWAVE_SCAIECHO_RELAY_URL) {
-      throw new BackendError('permanent', 'BACKEND_UNAVAILABLE', 'the STT relay is not configured');
+      throw new BackendError('permanent', 'BACKEND_UNAVAILABLE', 'the STT relay is not configured', 'B');
     }
     return createRelayDispatcher({
       url: e.SCAIWAVE_SCAIECHO_RELAY_URL,

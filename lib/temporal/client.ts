@@ -12,3 +12,23 @@ export function createTemporalClient(config: Config): { client: Client; connecti
   const client = new Client({ connection, namespace: config.env.SCAIWAVE_TEMPORAL_NAMESPACE });
   return { client, connection };
 }
+
+/**
+ * For health probes: a short-lived connection of its own, without the SDK's retry
+ * interceptor, closed when the attempt ends. Probing through the shared connection
+ * left a retry loop (up to 10 attempts, ~20 s) behind every probe while Temporal was
+ * down, and a retry firing after that connection closed threw an uncaught
+ * "Channel has been shut down" during shutdown.
+ */
+export async function probeTemporal(config: Config, timeoutMs: number): Promise<void> {
+  const probe = Connection.lazy({
+    address: config.env.SCAIWAVE_TEMPORAL_ADDRESS,
+    interceptors: [],
+    connectTimeout: timeoutMs,
+  });
+  try {
+    await probe.ensureConnected();
+  } finally {
+    await probe.close();
+  }
+}

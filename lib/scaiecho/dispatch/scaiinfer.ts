@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { credentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { connectivityState, credentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { BackendError, classifyGrpcStatus } from './errors.js';
 import { loadSpeechToText, type TranscribeRequest, type TranscribeResponse, type TranscribeResult } from './stt-proto.js';
 import type { DispatchInput, SttDispatcher, TranscriptionResult } from './types.js';
@@ -13,6 +13,8 @@ export interface ScaiInferDispatcherOptions {
   address: string;
   /** Whole call, upload included. */
   deadlineMs: number;
+  /** How long a call waits for a connection before the node counts as unavailable; default 1000. */
+  connectTimeoutMs?: number;
   protoPath?: string;
 }
 
@@ -30,10 +32,27 @@ export function createScaiInferDispatcher(opts: ScaiInferDispatcherOptions): Sca
   const method = SpeechToText.service.Transcribe;
   if (!method) throw new Error('the STT proto defines no SpeechToText.Transcribe');
   const client = new SpeechToText(opts.address, credentials.createInsecure(), {
-    // A node that restarts should be usable again within a second, not after gRPC's default backoff of up to two minutes.
-    'grpc.initial_reconnect_backoff_ms': 200,
-    'grpc.max_reconnect_backoff_ms': 1000,
+    // A node that restarts should be usable again within the connect timeout, not after gRPC's default backoff of up to two minutes.
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 500,
   });
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 1000;
+
+  // gRPC fails a call at once while the channel is down, even when the node is back and only the
+  // reconnect backoff has not run out; waiting briefly for the connection rides that out.
+  const connected = (deadline: number, signal: AbortSignal | undefined): Promise<void> => {
+    if (client.getChannel().getConnectivityState(true) === connectivityState.READY) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      client.waitForReady(Math.min(deadline, Date.now() + connectTimeoutMs), (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (!err) return resolve();
+        const message = `ScaiInfer node at ${opts.address} accepted no connection within ${connectTimeoutMs} ms`;
+        reject(new BackendError('transient', 'BACKEND_UNAVAILABLE', message, 'A', { cause: err }));
+      });
+    });
+  };
 
   return {
     backend: 'A',
@@ -41,9 +60,9 @@ export function createScaiInferDispatcher(opts: ScaiInferDispatcherOptions): Sca
     async transcribe(input: DispatchInput): Promise<TranscriptionResult> {
       const { signal } = input;
       signal?.throwIfAborted();
-      const call: TranscribeCall = client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, {
-        deadline: Date.now() + opts.deadlineMs,
-      });
+      const deadline = Date.now() + opts.deadlineMs;
+      await connected(deadline, signal);
+      const call: TranscribeCall = client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, { deadline });
       return run(call, input);
     },
   };
