@@ -59,6 +59,17 @@ async function* bytes(buf: Uint8Array): AsyncIterable<Uint8Array> {
   yield buf;
 }
 
+/** A live source: the first part of a recording, then nothing more for as long as anyone waits. */
+async function* stuckAfter(buf: Uint8Array): AsyncIterable<Uint8Array> {
+  yield buf;
+  await new Promise(() => {});
+}
+
+async function* failingAfter(buf: Uint8Array, err: Error): AsyncIterable<Uint8Array> {
+  yield buf;
+  throw err;
+}
+
 async function expectBackendError(p: Promise<unknown>, kind: BackendErrorKind, code: BackendErrorCode): Promise<BackendError> {
   const err = await p.then(
     () => undefined,
@@ -231,6 +242,18 @@ describe('STT backends A (ScaiInfer node, gRPC) and B (managed relay, REST)', ()
         await waitUntil('aborted call released', async () => (await stats(b().adminUrl)).in_flight === 0, 5000);
         // An already aborted signal does not even start a call.
         await expect(b().dispatcher.transcribe(input(voices.slt, { signal: AbortSignal.abort(reason) }))).rejects.toBe(reason);
+      });
+
+      it('passes on a failure of the audio source, and ends promptly on an abort while the source is stuck', async () => {
+        const head = fs.readFileSync(voices.slt).subarray(0, 8192);
+        const diskGone = new Error('disk gone');
+        await expect(b().dispatcher.transcribe({ ...input(voices.slt), audio: failingAfter(head, diskGone) })).rejects.toBe(diskGone);
+
+        const started = performance.now();
+        const stuck = b().dispatcher.transcribe({ ...input(voices.slt), audio: stuckAfter(head), signal: AbortSignal.timeout(300) });
+        await expect(stuck).rejects.toMatchObject({ name: 'TimeoutError' });
+        expect(performance.now() - started).toBeLessThan(600);
+        await waitUntil('abandoned call released', async () => (await stats(b().adminUrl)).in_flight === 0, 5000);
       });
     });
   }

@@ -59,6 +59,7 @@ describe('ScaiEcho transcription end to end', () => {
     await s.api.deps.s3.send(new HeadObjectCommand({ Bucket: s.api.deps.config.env.SCAIWAVE_S3_BUCKET, Key: row.audioObjectKey! }));
     expect(row.audioObjectKey).toBe(`scaiecho/transcribe_jobs/${id}.wav`);
     const handle = s.api.deps.temporal.workflow.getHandle(workflowIds.transcribe(id));
+    expect(await handle.result()).toEqual({ status: 'completed' });
     const desc = await handle.describe();
     expect(desc.searchAttributes).toMatchObject({ TenantId: [t.tenant.id], JobStatus: ['completed'], JobKind: ['scaiecho.transcription'] });
     expect(await handle.query('progress')).toMatchObject({ phase: 'completed', backend: 'A' });

@@ -45,6 +45,7 @@ export function createRelayDispatcher(opts: RelayDispatcherOptions): SttDispatch
       // Our own failures while producing the body (the audio source, a progress callback) surface
       // from fetch as a generic TypeError; they are kept here so the real error is the one thrown.
       const local: { error?: unknown } = {};
+      const source = input.audio[Symbol.asyncIterator]();
 
       try {
         const res = await fetch(url, {
@@ -54,7 +55,7 @@ export function createRelayDispatcher(opts: RelayDispatcherOptions): SttDispatch
             'content-type': MEDIA_TYPE_OF_FORMAT[input.format.toLowerCase()] ?? `audio/${input.format.toLowerCase()}`,
             accept: 'application/json',
           },
-          body: bodyOf(input, local),
+          body: bodyOf(source, input, local),
           duplex: 'half',
           signal: input.signal ? AbortSignal.any([input.signal, timeout]) : timeout,
         });
@@ -81,14 +82,17 @@ export function createRelayDispatcher(opts: RelayDispatcherOptions): SttDispatch
         if (input.signal?.aborted) throw input.signal.reason;
         if ('error' in local) throw local.error;
         throw classifyNetworkError(err, timeout.aborted);
+      } finally {
+        // Lets go of the audio source (a file, an S3 stream) when the call ended before reading it all;
+        // not awaited, as a source waiting for data would hold up the caller's error.
+        void source.return?.()?.catch(() => undefined);
       }
     },
   };
 }
 
 /** Pull-based, so the audio source is read only as fast as the connection takes it. */
-function bodyOf(input: DispatchInput, local: { error?: unknown }): ReadableStream<Uint8Array> {
-  const source = input.audio[Symbol.asyncIterator]();
+function bodyOf(source: AsyncIterator<Uint8Array>, input: DispatchInput, local: { error?: unknown }): ReadableStream<Uint8Array> {
   let chunksSent = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -102,9 +106,6 @@ function bodyOf(input: DispatchInput, local: { error?: unknown }): ReadableStrea
         local.error = err;
         controller.error(err);
       }
-    },
-    async cancel() {
-      await source.return?.();
     },
   });
 }

@@ -62,6 +62,7 @@ export function createScaiInferDispatcher(opts: ScaiInferDispatcherOptions): Sca
       signal?.throwIfAborted();
       const deadline = Date.now() + opts.deadlineMs;
       await connected(deadline, signal);
+      signal?.throwIfAborted();
       const call: TranscribeCall = client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, { deadline });
       return run(call, input);
     },
@@ -71,8 +72,11 @@ export function createScaiInferDispatcher(opts: ScaiInferDispatcherOptions): Sca
 function run(call: TranscribeCall, input: DispatchInput): Promise<TranscriptionResult> {
   const { signal } = input;
   const progress = { chunksSent: 0, deltas: 0 };
-  // Ends the upload loop once the call is settled, however that happened.
+  // Ends the upload once the call is settled, however that happened.
   const settled = new AbortController();
+  const source = input.audio[Symbol.asyncIterator]();
+  // Lets go of the audio source (a file, an S3 stream) even while it is waiting for data.
+  settled.signal.addEventListener('abort', () => void source.return?.()?.catch(() => undefined), { once: true });
 
   return new Promise<TranscriptionResult>((resolve, reject) => {
     let result: TranscribeResult | undefined;
@@ -132,7 +136,8 @@ function run(call: TranscribeCall, input: DispatchInput): Promise<TranscriptionR
           audioFormat: input.format,
         },
       });
-      for await (const chunk of input.audio) {
+      for (let next = await source.next(); !next.done; next = await source.next()) {
+        const chunk = next.value;
         for (let offset = 0; offset < chunk.byteLength; offset += MAX_CHUNK_BYTES) {
           if (settled.signal.aborted) return;
           await send({ audio: chunk.subarray(offset, offset + MAX_CHUNK_BYTES) });
