@@ -1,8 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { recordUsage } from '../lib/accounting/usage.js';
 import { publishJobEvent } from '../lib/scaiecho/job-events.js';
-import { storeResult, transition, TERMINAL, type JobStatus, type TranscriptionJob } from '../lib/scaiecho/jobs.js';
+import { recordJobUsage, storeResult, transition, TERMINAL, type JobStatus, type TranscriptionJob } from '../lib/scaiecho/jobs.js';
 import { BackendError } from '../lib/scaiecho/dispatch/errors.js';
 import { getOrProvisionPolicy, pickBackend, type Backend, type BackendPreference } from '../lib/scaiecho/policy.js';
 import type { ActivityDeps } from './deps.js';
@@ -105,15 +104,7 @@ export function transcriptionActivities(deps: ActivityDeps) {
     },
 
     async recordTranscriptionUsage(facts: JobFacts): Promise<void> {
-      const j = await job(facts.jobId);
-      await recordUsage(deps.redis, {
-        eventId: `scaiecho.transcription.${facts.jobId}`,
-        tenantId: facts.tenantId,
-        userId: facts.userId,
-        kind: 'transcription',
-        at: j.completedAt ?? new Date(),
-        audioMs: j.audioDurationMs ?? 0,
-      });
+      await recordJobUsage(deps.redis, await job(facts.jobId));
     },
 
     async publishTranscriptionEvent(facts: JobFacts): Promise<void> {

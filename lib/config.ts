@@ -153,7 +153,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? '?');
         const value = relevant[name];
-        const shown = value === undefined ? 'is missing' : `is ${JSON.stringify(value)}`;
+        // Secrets are named, never echoed: this message goes to logs.
+        const secret = /SECRET|TOKEN|PASSWORD|API_KEY/.test(name);
+        const shown = value === undefined ? 'is missing' : secret ? 'is set' : `is ${JSON.stringify(value)}`;
         return `${name} ${shown}: ${i.message}`;
       }),
     );

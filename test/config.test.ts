@@ -79,6 +79,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('names a bad secret without echoing it', () => {
+    const err = configError({ SCAIWAVE_SERVICE_TOKEN: 'hunter2-too-short' });
+    expect(err.message).toMatch(/SCAIWAVE_SERVICE_TOKEN is set: must be at least 24 characters/);
+    expect(err.message).not.toContain('hunter2');
+  });
+
   it('refuses a database URL without a database name', () => {
     const err = configError({ SCAIWAVE_DB_URL: 'mysql://root@127.0.0.1:3306/' });
     expect(err.problems.join('\n')).toMatch(/^SCAIWAVE_DB_URL: must name a database/);

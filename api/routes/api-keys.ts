@@ -33,7 +33,19 @@ export function apiKeyRoutes(db: Db): Router<ApiState> {
     const caller = callerOf(ctx.state);
     const admin = caller.permissions.has('admin:access');
     const keys = await listApiKeys(db, caller.tenantId, admin ? undefined : caller.userId);
-    ok(ctx, keys);
+    ok(
+      ctx,
+      keys.map((k) => ({
+        id: k.id,
+        name: k.name,
+        prefix: k.prefix,
+        user_id: k.userId,
+        created_at: k.createdAt.toISOString(),
+        last_used_at: k.lastUsedAt?.toISOString() ?? null,
+        expires_at: k.expiresAt?.toISOString() ?? null,
+        revoked_at: k.revokedAt?.toISOString() ?? null,
+      })),
+    );
   });
 
   router.delete('/v1/api-keys/:id', async (ctx) => {

@@ -3,7 +3,6 @@ import Router from '@koa/router';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { recordUsage } from '../../lib/accounting/usage.js';
 import { audioContentType } from '../../lib/audio/format.js';
 import { probeAudio, type AudioProbe } from '../../lib/audio/probe.js';
 import type { Caller } from '../../lib/auth/caller.js';
@@ -11,7 +10,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import type { Prisma } from '../../lib/generated/prisma/client.js';
 import { newId } from '../../lib/ids.js';
 import { publishJobEvent } from '../../lib/scaiecho/job-events.js';
-import { audioObjectKey, findCallerJob, jobView, listCallerJobs, TERMINAL, type TranscriptionJob } from '../../lib/scaiecho/jobs.js';
+import { audioObjectKey, findCallerJob, recordJobUsage, jobView, listCallerJobs, TERMINAL, type TranscriptionJob } from '../../lib/scaiecho/jobs.js';
 import { getOrProvisionPolicy } from '../../lib/scaiecho/policy.js';
 import { transcribeNow } from '../../lib/scaiecho/transcribe-now.js';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../../lib/temporal/search-attributes.js';
@@ -62,14 +61,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
 
   async function afterFinish(job: TranscriptionJob): Promise<void> {
     // The answer is already decided; a hiccup in counting or events is logged, not turned into a failed request.
-    await recordUsage(deps.redis, {
-      eventId: `scaiecho.transcription.${job.id}`,
-      tenantId: job.tenantId,
-      userId: job.userId,
-      kind: 'transcription',
-      at: job.completedAt ?? new Date(),
-      audioMs: job.audioDurationMs ?? 0,
-    }).catch((err: unknown) => logger.error({ err, jobId: job.id }, 'usage not recorded'));
+    await recordJobUsage(deps.redis, job).catch((err: unknown) => logger.error({ err, jobId: job.id }, 'usage not recorded'));
     await Promise.resolve()
       .then(() => publishJobEvent(deps.nats.get(), config, job))
       .catch((err: unknown) => logger.error({ err, jobId: job.id }, 'job event not published'));

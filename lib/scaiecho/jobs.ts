@@ -1,4 +1,6 @@
+import { recordUsage } from '../accounting/usage.js';
 import type { Db } from '../db.js';
+import type { Redis } from '../redis.js';
 import type { TranscriptionJob } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TranscriptionResult } from './dispatch/types.js';
@@ -80,4 +82,16 @@ export async function transition(
 ): Promise<boolean> {
   const { count } = await db.transcriptionJob.updateMany({ where: { id: jobId, status: { in: from } }, data: { status: to, ...extra } });
   return count === 1;
+}
+
+/** A finished job's audio time, counted once however often this runs: the job id is the event id. */
+export function recordJobUsage(redis: Redis, job: TranscriptionJob): Promise<boolean> {
+  return recordUsage(redis, {
+    eventId: `scaiecho.transcription.${job.id}`,
+    tenantId: job.tenantId,
+    userId: job.userId,
+    kind: 'transcription',
+    at: job.completedAt ?? new Date(),
+    audioMs: job.audioDurationMs ?? 0,
+  });
 }

@@ -1,0 +1,299 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import mariadb from 'mariadb';
+import { connect } from 'nats';
+import { startApi, type RunningApi } from '../../api/server.js';
+import { startIdpProcess } from '../../devstack/idp/process.js';
+import { freePort, waitUntil } from '../../devstack/ports.js';
+import { startProcess, tail, type ManagedProcess } from '../../devstack/process.js';
+import { ensureBucket, s3Client, startSeaweed } from '../../devstack/seaweed.js';
+import { startSttRelayProcess } from '../../devstack/stt-relay/process.js';
+import { ensureSystemServices } from '../../devstack/system-services.js';
+import { startTemporal } from '../../devstack/temporal.js';
+import { loadConfig, type Config } from '../../lib/config.js';
+import { createDb } from '../../lib/db.js';
+import { applyMigrations } from '../../lib/migrate.js';
+import { provisionTenant, type Provisioned } from '../../lib/provisioning.js';
+import { ENGINE_STT } from '../../lib/scaiecho/node-registry.js';
+import { setPolicy } from '../../lib/scaiecho/policy.js';
+
+// The benchmark's own world, built the way the test global setup builds one:
+// Temporal and SeaweedFS on free ports, the reference IdP, a database, Redis
+// prefix, NATS prefix, bucket and task queue of its own; then the ScaiEcho
+// slice (API in this process, worker, STT node and relay as processes, both
+// with the instant engine). teardown() undoes all of it, whatever got started.
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const sttNodeEntry = path.join(root, 'devstack/stt-node/main.ts');
+const workerEntry = path.join(root, 'worker/main.ts');
+
+export interface BenchEnvOptions {
+  /** Log level of the API and the worker (the STT node always logs at info: its "transcribed" lines carry engine_ms). */
+  logLevel: string;
+  /** Concurrent Transcribe calls the STT node accepts. */
+  nodeCapacity: number;
+  /** Progress lines go here. */
+  say: (line: string) => void;
+}
+
+export interface BenchEnv {
+  runId: string;
+  workDir: string;
+  logDir: string;
+  config: Config;
+  /** SCAIWAVE_* of the run, as the worker process gets them. */
+  env: Record<string, string>;
+  api: RunningApi;
+  tenant: Provisioned;
+  node: { nodeId: string; grpcAddress: string; adminUrl: string; logFile: string };
+  idpUrl: string;
+  /** A ScaiKey access token for the tenant's user, as a browser client would hold one. */
+  jwtFor(subject: string, tenantSlug: string): Promise<string>;
+}
+
+export class Environment {
+  private readonly procs: ManagedProcess[] = [];
+  private readonly systemProcs: ManagedProcess[] = [];
+  private api: RunningApi | undefined;
+  private dataToDrop: { config: Config; dbName: string; redisPrefix: string; natsPrefix: string } | undefined;
+  private torn = false;
+  readonly runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  readonly workDir = fs.mkdtempSync(path.join(os.tmpdir(), `scaiwave-bench-${this.runId}-`));
+  readonly logDir = path.join(this.workDir, 'logs');
+
+  constructor(private readonly opts: BenchEnvOptions) {}
+
+  private async step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    const result = await fn();
+    this.opts.say(`  ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return result;
+  }
+
+  async up(): Promise<BenchEnv> {
+    const { runId, workDir, logDir } = this;
+    const base = loadConfig(process.env);
+    this.systemProcs.push(
+      ...(await this.step('MariaDB, Redis, NATS answering', () => ensureSystemServices(base, path.join(workDir, 'services'), logDir))),
+    );
+
+    const s3Port = await freePort();
+    const s3 = { accessKey: 'scaiwave-bench', secretKey: randomBytes(12).toString('hex') };
+    const temporalPort = await freePort();
+    const [temporal, seaweed, idp] = await this.step('Temporal dev server, SeaweedFS, reference IdP started', async () => {
+      const started = await Promise.allSettled([
+        startTemporal({ port: temporalPort, uiPort: await freePort(), namespace: 'default', logDir }),
+        startSeaweed({ s3Port, dataDir: path.join(workDir, 'seaweedfs'), logDir, ...s3 }),
+        startIdpProcess({ port: await freePort(), logDir }),
+      ]);
+      for (const s of started) {
+        if (s.status === 'fulfilled') this.procs.push('process' in s.value ? s.value.process : s.value);
+      }
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      return started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [ManagedProcess, ManagedProcess, { url: string }];
+    });
+    void temporal;
+    void seaweed;
+
+    const relayKey = randomBytes(16).toString('hex');
+    const relay = await this.step('STT relay (instant engine) started', () =>
+      startSttRelayProcess({ apiKeys: [relayKey], engine: 'instant', logDir, name: 'stt-relay' }),
+    );
+    this.procs.push(relay.process);
+
+    const dbName = `scaiwave_bench_${runId}`;
+    const env: Record<string, string> = {
+      SCAIWAVE_DB_URL: `mysql://${encodeURIComponent(base.db.user)}:${encodeURIComponent(base.db.password)}@${base.db.host}:${base.db.port}/${dbName}`,
+      SCAIWAVE_REDIS_URL: base.env.SCAIWAVE_REDIS_URL,
+      SCAIWAVE_REDIS_PREFIX: `scaiwave-bench-${runId}:`,
+      SCAIWAVE_NATS_URL: base.env.SCAIWAVE_NATS_URL,
+      SCAIWAVE_NATS_PREFIX: `b${runId}`,
+      SCAIWAVE_S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+      SCAIWAVE_S3_BUCKET: `scaiwave-bench-${runId}`,
+      SCAIWAVE_S3_ACCESS_KEY: s3.accessKey,
+      SCAIWAVE_S3_SECRET_KEY: s3.secretKey,
+      SCAIWAVE_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      SCAIWAVE_TEMPORAL_NAMESPACE: 'default',
+      SCAIWAVE_TEMPORAL_TASK_QUEUE: `scaiwave-bench-${runId}`,
+      SCAIWAVE_SCAIKEY_URL: idp.url,
+      SCAIWAVE_AUTH_MODE: 'scaikey',
+      SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
+      SCAIWAVE_SCAIECHO_RELAY_URL: relay.url,
+      SCAIWAVE_SCAIECHO_RELAY_API_KEY: relayKey,
+      SCAIWAVE_HOST: '127.0.0.1',
+      SCAIWAVE_LOG_LEVEL: this.opts.logLevel,
+    };
+    const config = loadConfig({ ...process.env, ...env });
+    this.dataToDrop = { config, dbName, redisPrefix: env.SCAIWAVE_REDIS_PREFIX!, natsPrefix: env.SCAIWAVE_NATS_PREFIX! };
+
+    await this.step(`database ${dbName} migrated, bucket created`, async () => {
+      await applyMigrations(config.db);
+      const client = s3Client(env.SCAIWAVE_S3_ENDPOINT!, s3.accessKey, s3.secretKey);
+      try {
+        await ensureBucket(client, env.SCAIWAVE_S3_BUCKET!);
+      } finally {
+        client.destroy();
+      }
+    });
+
+    const tenant = await this.step('bench tenant provisioned (high rate limits, policy pinned to backend A)', async () => {
+      const db = createDb(config.db);
+      try {
+        const t = await provisionTenant(db, {
+          slug: `bench-${runId}`,
+          name: `Benchmark ${runId}`,
+          tier: 'pro',
+          // The poll loop alone makes tens of thousands of requests a minute.
+          features: { rate_limits: { tenant_per_minute: 1_000_000_000, key_per_minute: 1_000_000_000 } },
+          subject: `bench-user-${runId}`,
+          roles: ['member'],
+          keyName: 'benchmark',
+        });
+        // Only the STT node: no job may silently fall through to the relay.
+        await setPolicy(db, t.tenant.id, { allowedBackends: 'A', defaultBackend: 'A' });
+        return t;
+      } finally {
+        await db.$disconnect();
+      }
+    });
+
+    this.api = await this.step('API listening (in this process)', () => startApi(config, { port: 0 }));
+    const api = this.api;
+
+    const node = await this.step('STT node (instant engine) registered', async () => {
+      const nodeId = `bench-stt-${runId}`;
+      const grpcPort = await freePort();
+      const adminPort = await freePort();
+      const proc = startProcess('stt-node', process.execPath, ['--import', 'tsx', sttNodeEntry], {
+        cwd: root,
+        logDir,
+        env: {
+          ...process.env,
+          SCAIWAVE_LOG_LEVEL: 'info',
+          SCAIINFER_NODE_ID: nodeId,
+          SCAIINFER_ENGINE: 'instant',
+          SCAIINFER_GRPC_PORT: String(grpcPort),
+          SCAIINFER_ADMIN_PORT: String(adminPort),
+          SCAIINFER_REGISTRY_URL: api.url,
+          SCAIINFER_REGISTRY_TOKEN: env.SCAIWAVE_SERVICE_TOKEN!,
+          SCAIINFER_HEARTBEAT_MS: '1000',
+          SCAIINFER_CAPACITY: String(this.opts.nodeCapacity),
+        },
+      });
+      this.procs.push(proc);
+      await Promise.race([
+        waitUntil(`STT node ${nodeId} registered`, async () =>
+          (await api.deps.registry.online(ENGINE_STT)).some((n) => n.nodeId === nodeId),
+        ),
+        proc.exited.then((code) => {
+          throw new Error(`STT node exited with ${code}:\n${tail(proc.logFile)}`);
+        }),
+      ]);
+      return { nodeId, grpcAddress: `127.0.0.1:${grpcPort}`, adminUrl: `http://127.0.0.1:${adminPort}`, logFile: proc.logFile };
+    });
+
+    await this.step('worker process polling (bundles the workflows first)', async () => {
+      const port = await freePort();
+      const proc = startProcess('worker', process.execPath, ['--import', 'tsx', workerEntry], {
+        cwd: root,
+        logDir,
+        env: {
+          ...process.env,
+          ...env,
+          SCAIWAVE_WORKER_PORT: String(port),
+          SCAIWAVE_WORKER_SDK_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
+        },
+      });
+      this.procs.push(proc);
+      await Promise.race([
+        waitUntil('worker health', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 120_000),
+        proc.exited.then((code) => {
+          throw new Error(`worker exited with ${code}:\n${tail(proc.logFile)}`);
+        }),
+      ]);
+    });
+
+    return {
+      runId,
+      workDir,
+      logDir,
+      config,
+      env,
+      api,
+      tenant,
+      node,
+      idpUrl: idp.url,
+      jwtFor: (subject, tenantSlug) => idpToken(idp.url, subject, tenantSlug),
+    };
+  }
+
+  /** Stops what was started and removes what was created; safe to call twice and after a failed up(). */
+  async teardown(opts: { keepWorkDir: boolean }): Promise<void> {
+    if (this.torn) return;
+    this.torn = true;
+    if (this.api) await this.api.close().catch((err: unknown) => this.opts.say(`  API close failed: ${String(err)}`));
+    await Promise.allSettled(this.procs.reverse().map((p) => p.stop(5000)));
+    if (this.dataToDrop) await dropData(this.dataToDrop).catch((err: unknown) => this.opts.say(`  cleanup of run data failed: ${String(err)}`));
+    await Promise.allSettled(this.systemProcs.reverse().map((p) => p.stop(10_000)));
+    if (opts.keepWorkDir) {
+      // The logs are what explains a failure; the SeaweedFS volumes are just bulk.
+      fs.rmSync(path.join(this.workDir, 'seaweedfs'), { recursive: true, force: true });
+    } else {
+      fs.rmSync(this.workDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function dropData(d: { config: Config; dbName: string; redisPrefix: string; natsPrefix: string }): Promise<void> {
+  const { db } = d.config;
+  const conn = await mariadb.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS \`${d.dbName}\``);
+  } finally {
+    await conn.end();
+  }
+
+  const redis = new Redis(d.config.env.SCAIWAVE_REDIS_URL, { maxRetriesPerRequest: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${d.redisPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+
+  const nc = await connect({ servers: d.config.env.SCAIWAVE_NATS_URL.replace(/^nats:\/\//, '') });
+  try {
+    const jsm = await nc.jetstreamManager();
+    for await (const s of jsm.streams.list()) {
+      if (s.config.name.startsWith(`${d.natsPrefix}_`)) await jsm.streams.delete(s.config.name);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+async function idpToken(idpUrl: string, subject: string, tenantSlug: string): Promise<string> {
+  const res = await fetch(`${idpUrl}/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: 'scaiwave',
+      client_secret: 'scaiwave-dev-secret',
+      sub: subject,
+      tenant: tenantSlug,
+      roles: 'member',
+    }),
+  });
+  if (!res.ok) throw new Error(`IdP token request failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
