@@ -21,6 +21,8 @@ export const configGroups = [
   'API limits',
   'ScaiEcho',
   'Worker',
+  'Schedules',
+  'Retention',
 ] as const;
 
 export type ConfigGroup = (typeof configGroups)[number];
@@ -253,5 +255,39 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'Worker',
     description:
       'Path of a prebuilt workflow bundle (production images set it). Unset: workflows are bundled from source at start, for development.',
+  },
+
+  SCAIWAVE_ACCOUNTING_FLUSH_INTERVAL_SECONDS: {
+    group: 'Schedules',
+    description:
+      'Seconds between accounting flushes, which move usage counted in Redis into MariaDB. Takes effect at the next `scaiwave schedules apply`.',
+  },
+  SCAIWAVE_IDENTITY_SYNC_INTERVAL_SECONDS: {
+    group: 'Schedules',
+    description: 'Seconds between identity syncs of every tenant against ScaiKey. Takes effect at the next `scaiwave schedules apply`.',
+  },
+  SCAIWAVE_RETENTION_INTERVAL_SECONDS: {
+    group: 'Schedules',
+    description:
+      'Seconds between retention purges of staged audio and expired jobs. Takes effect at the next `scaiwave schedules apply`.',
+  },
+  SCAIWAVE_IDENTITY_SYNC_PAGE_SIZE: {
+    group: 'Identity',
+    description: 'Users or groups asked of the ScaiKey SCIM endpoint per page during identity sync (1-1000).',
+  },
+  SCAIWAVE_IDENTITY_SYNC_MIN_PRESENT_PERCENT: {
+    group: 'Identity',
+    description:
+      'Identity sync deactivates nobody when ScaiKey lists fewer active users than this percentage of the users known active here (0 turns the guard off).',
+  },
+  SCAIWAVE_RETENTION_STAGED_AUDIO_DAYS: {
+    group: 'Retention',
+    description:
+      "Days staged audio of a finished transcription job is kept in S3, unless the tenant sets features.retention.staged_audio_days.",
+  },
+  SCAIWAVE_RETENTION_JOB_DAYS: {
+    group: 'Retention',
+    description:
+      'Days a finished transcription job (row, transcript and audio) is kept, unless the tenant sets features.retention.job_days.',
   },
 };

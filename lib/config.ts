@@ -101,6 +101,14 @@ const schema = z.object({
   SCAIWAVE_WORKER_PORT: int(0, 65535).default(8001),
   SCAIWAVE_WORKER_SDK_METRICS_ADDRESS: hostPort.default('127.0.0.1:9464'),
   SCAIWAVE_WORKFLOW_BUNDLE: z.string().optional(),
+
+  SCAIWAVE_ACCOUNTING_FLUSH_INTERVAL_SECONDS: int(1, 86_400).default(30),
+  SCAIWAVE_IDENTITY_SYNC_INTERVAL_SECONDS: int(60).default(3600),
+  SCAIWAVE_IDENTITY_SYNC_PAGE_SIZE: int(1, 1000).default(100),
+  SCAIWAVE_IDENTITY_SYNC_MIN_PRESENT_PERCENT: int(0, 100).default(50),
+  SCAIWAVE_RETENTION_INTERVAL_SECONDS: int(60).default(86_400),
+  SCAIWAVE_RETENTION_STAGED_AUDIO_DAYS: int(1).default(7),
+  SCAIWAVE_RETENTION_JOB_DAYS: int(1).default(90),
 });
 
 export type Env = z.output<typeof schema>;

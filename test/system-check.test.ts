@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import type { Provisioned } from '../lib/provisioning.js';
 import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
+import { captureHistory } from './support/histories.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 
@@ -44,6 +45,7 @@ describe('system check through the worker', () => {
     const described = await api.deps.temporal.workflow.getHandle(res.body.data!.workflow_id).describe();
     expect(described.status.name).toBe('COMPLETED');
     expect(described.taskQueue).toBe(taskQueue);
+    await captureHistory('systemCheckWorkflow--completed', api.deps.temporal.workflow.getHandle(res.body.data!.workflow_id));
   });
 
   it('serves its health and, on one scrape, its own and the Temporal SDK metrics', async () => {

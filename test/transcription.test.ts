@@ -6,6 +6,7 @@ import { setPolicy } from '../lib/scaiecho/policy.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { waitUntil } from '../devstack/ports.js';
 import { jobEvents } from './support/events.js';
+import { captureHistory } from './support/histories.js';
 import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
 import { speak, durationMs } from './support/speech.js';
 import { call, newTenant, testDb } from './support/stack.js';
@@ -63,6 +64,7 @@ describe('ScaiEcho transcription end to end', () => {
     const desc = await handle.describe();
     expect(desc.searchAttributes).toMatchObject({ TenantId: [t.tenant.id], JobStatus: ['completed'], JobKind: ['scaiecho.transcription'] });
     expect(await handle.query('progress')).toMatchObject({ phase: 'completed', backend: 'A' });
+    await captureHistory('transcriptionJobWorkflow--completed', handle);
     // Nothing personal in the history: no transcript words among the payloads.
     const history = JSON.stringify(await handle.fetchHistory());
     expect(history).not.toMatch(/lazy|brown/);
@@ -81,6 +83,7 @@ describe('ScaiEcho transcription end to end', () => {
     await node.fault('ok');
     await s.startWorker();
     expect(await handle.result()).toEqual({ status: 'completed' });
+    await captureHistory('transcriptionJobWorkflow--worker-killed', handle);
     const done = await waitForJob(s.api.url, u.apiKey.key, id);
     expect(done.status).toBe('completed');
     expect(heard(done.transcript).length).toBeGreaterThanOrEqual(4);
@@ -129,6 +132,7 @@ describe('ScaiEcho transcription end to end', () => {
     const done = await waitForJob(s.api.url, u.apiKey.key, res.body.data!.job_id);
     expect(done.status).toBe('failed');
     expect(done.status_reason).toMatch(/AUDIO_UNDECODABLE/);
+    await captureHistory('transcriptionJobWorkflow--failed', s.api.deps.temporal.workflow.getHandle(workflowIds.transcribe(done.job_id)));
   });
 
   it('refuses what is not audio with 415, a missing file with 400, and stores nothing', async () => {
@@ -172,6 +176,7 @@ describe('ScaiEcho transcription end to end', () => {
       const again = await call(s.api.url, 'POST', `/v1/modules/scaiecho/jobs/${id}/cancel`, { token: u.apiKey.key });
       expect(again.status).toBe(409);
       expect((await jobEvents(u.tenant.id)).map((e) => e.data.status)).toEqual(['cancelled']);
+      await captureHistory('transcriptionJobWorkflow--cancelled', handle);
     } finally {
       await node.fault('ok');
     }

@@ -61,6 +61,7 @@ export class Environment {
   private api: RunningApi | undefined;
   private dataToDrop: { config: Config; dbName: string; redisPrefix: string; natsPrefix: string } | undefined;
   private torn = false;
+  private upDone: Promise<BenchEnv> | undefined;
   readonly runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   readonly workDir = fs.mkdtempSync(path.join(os.tmpdir(), `scaiwave-bench-${this.runId}-`));
   readonly logDir = path.join(this.workDir, 'logs');
@@ -68,43 +69,55 @@ export class Environment {
   constructor(private readonly opts: BenchEnvOptions) {}
 
   private async step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.torn) throw new Error('interrupted');
     const t0 = Date.now();
     const result = await fn();
     this.opts.say(`  ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     return result;
   }
 
-  async up(): Promise<BenchEnv> {
+  /** Every process goes through here: one that comes up after teardown began is stopped at once. */
+  private async track(proc: ManagedProcess, list = this.procs): Promise<void> {
+    list.push(proc);
+    if (this.torn) await proc.stop(3000);
+  }
+
+  up(): Promise<BenchEnv> {
+    this.upDone = this.bringUp();
+    return this.upDone;
+  }
+
+  private async bringUp(): Promise<BenchEnv> {
     const { runId, workDir, logDir } = this;
     const base = loadConfig(process.env);
-    this.systemProcs.push(
-      ...(await this.step('MariaDB, Redis, NATS answering', () => ensureSystemServices(base, path.join(workDir, 'services'), logDir))),
-    );
+    await this.step('MariaDB, Redis, NATS answering', async () => {
+      for (const p of await ensureSystemServices(base, path.join(workDir, 'services'), logDir)) await this.track(p, this.systemProcs);
+    });
 
     const s3Port = await freePort();
     const s3 = { accessKey: 'scaiwave-bench', secretKey: randomBytes(12).toString('hex') };
     const temporalPort = await freePort();
-    const [temporal, seaweed, idp] = await this.step('Temporal dev server, SeaweedFS, reference IdP started', async () => {
+    const [uiPort, idpPort] = [await freePort(), await freePort()];
+    const idp = await this.step('Temporal dev server, SeaweedFS, reference IdP started', async () => {
       const started = await Promise.allSettled([
-        startTemporal({ port: temporalPort, uiPort: await freePort(), namespace: 'default', logDir }),
-        startSeaweed({ s3Port, dataDir: path.join(workDir, 'seaweedfs'), logDir, ...s3 }),
-        startIdpProcess({ port: await freePort(), logDir }),
+        startTemporal({ port: temporalPort, uiPort, namespace: 'default', logDir }).then((p) => this.track(p)),
+        startSeaweed({ s3Port, dataDir: path.join(workDir, 'seaweedfs'), logDir, ...s3 }).then((p) => this.track(p)),
+        startIdpProcess({ port: idpPort, logDir }).then(async (i) => {
+          await this.track(i.process);
+          return i;
+        }),
       ]);
-      for (const s of started) {
-        if (s.status === 'fulfilled') this.procs.push('process' in s.value ? s.value.process : s.value);
-      }
       const failed = started.find((s) => s.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
-      return started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [ManagedProcess, ManagedProcess, { url: string }];
+      return (started[2] as PromiseFulfilledResult<{ url: string }>).value;
     });
-    void temporal;
-    void seaweed;
 
     const relayKey = randomBytes(16).toString('hex');
-    const relay = await this.step('STT relay (instant engine) started', () =>
-      startSttRelayProcess({ apiKeys: [relayKey], engine: 'instant', logDir, name: 'stt-relay' }),
-    );
-    this.procs.push(relay.process);
+    const relay = await this.step('STT relay (instant engine) started', async () => {
+      const r = await startSttRelayProcess({ apiKeys: [relayKey], engine: 'instant', logDir, name: 'stt-relay' });
+      await this.track(r.process);
+      return r;
+    });
 
     const dbName = `scaiwave_bench_${runId}`;
     const env: Record<string, string> = {
@@ -162,8 +175,12 @@ export class Environment {
       }
     });
 
-    this.api = await this.step('API listening (in this process)', () => startApi(config, { port: 0 }));
-    const api = this.api;
+    const api = await this.step('API listening (in this process)', async () => {
+      const a = await startApi(config, { port: 0 });
+      this.api = a;
+      if (this.torn) await a.close();
+      return a;
+    });
 
     const node = await this.step('STT node (instant engine) registered', async () => {
       const nodeId = `bench-stt-${runId}`;
@@ -185,7 +202,7 @@ export class Environment {
           SCAIINFER_CAPACITY: String(this.opts.nodeCapacity),
         },
       });
-      this.procs.push(proc);
+      await this.track(proc);
       await Promise.race([
         waitUntil(`STT node ${nodeId} registered`, async () =>
           (await api.deps.registry.online(ENGINE_STT)).some((n) => n.nodeId === nodeId),
@@ -209,7 +226,7 @@ export class Environment {
           SCAIWAVE_WORKER_SDK_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
         },
       });
-      this.procs.push(proc);
+      await this.track(proc);
       await Promise.race([
         waitUntil('worker health', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 120_000),
         proc.exited.then((code) => {
@@ -236,6 +253,9 @@ export class Environment {
   async teardown(opts: { keepWorkDir: boolean }): Promise<void> {
     if (this.torn) return;
     this.torn = true;
+    // Stopping what runs makes a start in progress fail fast; what it still brings up, track() stops.
+    await Promise.allSettled(this.procs.map((p) => p.stop(5000)));
+    await this.upDone?.catch(() => undefined);
     if (this.api) await this.api.close().catch((err: unknown) => this.opts.say(`  API close failed: ${String(err)}`));
     await Promise.allSettled(this.procs.reverse().map((p) => p.stop(5000)));
     if (this.dataToDrop) await dropData(this.dataToDrop).catch((err: unknown) => this.opts.say(`  cleanup of run data failed: ${String(err)}`));

@@ -34,9 +34,6 @@ export function fmt(n: number, digits = 1): string {
 
 export const ms = (n: number): string => `${fmt(n, n < 10 ? 2 : 1)} ms`;
 
-/** "p50 / p99" in milliseconds. */
-export const p50p99 = (s: Summary): string => `${ms(s.p50)} / ${ms(s.p99)}`;
-
 /** A plain-text table; the first row is the header. */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));

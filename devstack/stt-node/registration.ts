@@ -11,6 +11,8 @@ export interface RegistrationOptions {
   /** host:port of the gRPC listener, as callers should dial it. */
   address: string;
   capacity: number;
+  /** What the node serves; an STT node unless told otherwise. */
+  engineKinds?: string[];
   intervalMs: number;
   logger: Logger;
 }
@@ -31,7 +33,7 @@ export function createRegistration(opts: RegistrationOptions): Registration {
   const body = JSON.stringify({
     node_id: opts.nodeId,
     address: opts.address,
-    engine_kinds: ['stt'],
+    engine_kinds: opts.engineKinds ?? ['stt'],
     capacity: opts.capacity,
     version: NODE_VERSION,
   });

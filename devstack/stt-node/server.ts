@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import { status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import {
   loadSpeechToText,
@@ -6,15 +6,14 @@ import {
   type TranscribeRequest,
   type TranscribeResponse,
 } from '../../lib/scaiecho/dispatch/stt-proto.js';
-import { startAdminServer } from '../stt/admin.js';
+import { ENGINE_STT } from '../../lib/scaiecho/node-registry.js';
+import { serveGrpcNode, type GrpcNode } from '../grpc-node.js';
 import { createEngine, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
-import { FaultSwitch, type FaultMode } from '../stt/faults.js';
-import { createRegistration, type Registration } from './registration.js';
+import { FaultSwitch } from '../stt/faults.js';
 
 // Reference ScaiInfer node with the STT engine loaded: serves
-// scaiinfer.stt.v1.SpeechToText over gRPC, heartbeats into the platform's node
-// registry like a real node, and has an admin port whose fault switch makes it
-// fail, stall or vanish while it runs.
+// scaiinfer.stt.v1.SpeechToText over gRPC; registration, heartbeats and the
+// fault switch come from serveGrpcNode.
 
 export interface SttNodeOptions {
   nodeId: string;
@@ -32,20 +31,14 @@ export interface SttNodeOptions {
   logger?: Logger;
 }
 
-export interface SttNode {
-  grpcAddress: string;
-  adminUrl: string;
-  close(): Promise<void>;
-}
+export type SttNode = GrpcNode;
 
 const DEFAULT_CAPACITY = 8;
 const DEFAULT_MAX_AUDIO_BYTES = 100 * 1024 * 1024;
-const SHUTDOWN_GRACE_MS = 2000;
 
 type CallStatus = Pick<StatusObject, 'code' | 'details'>;
 
 export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
-  const host = opts.host ?? '127.0.0.1';
   const capacity = opts.capacity ?? DEFAULT_CAPACITY;
   const maxAudioBytes = opts.maxAudioBytes ?? DEFAULT_MAX_AUDIO_BYTES;
   const log = opts.logger ?? createLogger('stt-node');
@@ -126,65 +119,19 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
     }
   }
 
-  let grpcPort = opts.grpcPort;
-  let grpc: Server | undefined;
-  let registration: Registration | undefined;
-
-  const goOnline = async (): Promise<void> => {
-    if (grpc) return;
-    const server = new Server();
-    server.addService(service, { Transcribe: transcribe });
-    grpcPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host}:${grpcPort}`, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
-    );
-    grpc = server;
-    registration?.start();
-  };
-
-  // A crash, as the platform sees one: no goodbye to the registry, connections refused.
-  const goOffline = (): void => {
-    registration?.stop();
-    grpc?.forceShutdown();
-    grpc = undefined;
-  };
-
-  await goOnline();
-  const grpcAddress = `${host}:${grpcPort}`;
-  if (opts.registry) {
-    registration = createRegistration({
-      registryUrl: opts.registry.url,
-      token: opts.registry.token,
-      nodeId: opts.nodeId,
-      address: grpcAddress,
-      capacity,
-      intervalMs: opts.heartbeatMs ?? 2000,
-      logger: log,
-    });
-    registration.start();
-  }
-
-  const admin = await startAdminServer({
-    port: opts.adminPort,
-    host,
+  return serveGrpcNode({
+    nodeId: opts.nodeId,
+    engineKinds: [ENGINE_STT],
+    service,
+    handlers: { Transcribe: transcribe },
     faults,
-    stats: () => ({ node_id: opts.nodeId, engine: engine.kind, capacity, grpc_online: grpc ? 1 : 0, ...stats }),
-    applyMode: async (mode: FaultMode) => (mode === 'offline' ? goOffline() : goOnline()),
+    stats: () => ({ engine: engine.kind, ...stats }),
+    grpcPort: opts.grpcPort,
+    adminPort: opts.adminPort,
+    host: opts.host ?? '127.0.0.1',
+    registry: opts.registry,
+    heartbeatMs: opts.heartbeatMs ?? 2000,
+    capacity,
+    logger: log,
   });
-
-  return {
-    grpcAddress,
-    adminUrl: admin.url,
-    async close() {
-      await registration?.deregister();
-      const server = grpc;
-      grpc = undefined;
-      if (server) {
-        // Stalled calls would hold a graceful shutdown open forever.
-        const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
-        await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-        clearTimeout(force);
-      }
-      await admin.close();
-    },
-  };
 }

@@ -1,22 +1,12 @@
 import { createLogger } from '../../lib/logger.js';
+import { entryPoint } from '../entry.js';
 import { ENGINE_KINDS, type EngineKind } from '../stt/engine.js';
 import { createSttRelay, DEFAULT_RELAY_MAX_BYTES } from './server.js';
 
 // Entry point: `npx tsx devstack/stt-relay/main.ts`. Launchers wait for the admin
 // /health (or the "listening" line), both of which exist only once both ports are bound.
 
-function fail(message: string): never {
-  process.stderr.write(`stt-relay: ${message}\n`);
-  process.exit(78);
-}
-
-function wholeNumber(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) fail(`${name} is ${JSON.stringify(raw)}: must be a whole number from ${min} to ${max}`);
-  return n;
-}
+const { fail, wholeNumber, stopOnSignal } = entryPoint('stt-relay');
 
 const env = process.env;
 const engine = env.STT_RELAY_ENGINE || 'pocketsphinx';
@@ -38,17 +28,4 @@ const relay = await createSttRelay({
 }).catch((err: unknown) => fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`));
 process.stdout.write(`stt-relay listening url=${relay.url} admin=${relay.adminUrl}\n`);
 
-let stopping = false;
-const stop = (): void => {
-  if (stopping) return;
-  stopping = true;
-  relay.close().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(`stt-relay: close failed: ${String(err)}\n`);
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+stopOnSignal(() => relay.close());

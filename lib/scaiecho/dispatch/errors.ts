@@ -46,6 +46,8 @@ const GRPC: Partial<Record<GrpcStatus, [BackendErrorKind, BackendErrorCode]>> = 
   [GrpcStatus.PERMISSION_DENIED]: ['permanent', 'BACKEND_REJECTED'],
   // The address does not serve STT: the registry or the deployment is wrong.
   [GrpcStatus.UNIMPLEMENTED]: ['permanent', 'BACKEND_REJECTED'],
+  // The node refuses this request for good, e.g. a speaker it was told to forget.
+  [GrpcStatus.FAILED_PRECONDITION]: ['permanent', 'BACKEND_REJECTED'],
   [GrpcStatus.UNAVAILABLE]: ['transient', 'BACKEND_UNAVAILABLE'],
   [GrpcStatus.RESOURCE_EXHAUSTED]: ['transient', 'BACKEND_UNAVAILABLE'],
   [GrpcStatus.ABORTED]: ['transient', 'BACKEND_UNAVAILABLE'],
