@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger.js';
 import type { NatsHandle } from '../lib/nats-handle.js';
 import type { Redis } from '../lib/redis.js';
 import type { SttBackends } from '../lib/scaiecho/backends.js';
+import type { NodeRegistry } from '../lib/scaiecho/node-registry.js';
 
 /** What activities may reach; built once per worker process. */
 export interface ActivityDeps {
@@ -14,6 +15,7 @@ export interface ActivityDeps {
   s3: S3Client;
   nats: NatsHandle;
   backends: SttBackends;
+  registry: NodeRegistry;
   logger: Logger;
   identity: string;
 }

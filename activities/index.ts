@@ -1,4 +1,7 @@
+import { accountingActivities } from './accounting.js';
 import type { ActivityDeps } from './deps.js';
+import { identitySyncActivities } from './identity-sync.js';
+import { retentionActivities } from './retention.js';
 import { systemActivities } from './system.js';
 import { transcriptionActivities } from './transcription.js';
 
@@ -8,6 +11,9 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...systemActivities(deps),
     ...transcriptionActivities(deps),
+    ...accountingActivities(deps),
+    ...identitySyncActivities(deps),
+    ...retentionActivities(deps),
   };
 }
 

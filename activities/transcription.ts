@@ -1,10 +1,12 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { checkBudget } from '../lib/accounting/budgets.js';
+import { AppError } from '../lib/errors.js';
 import { publishJobEvent } from '../lib/scaiecho/job-events.js';
 import { recordJobUsage, storeResult, transition, TERMINAL, type JobStatus, type TranscriptionJob } from '../lib/scaiecho/jobs.js';
-import { BackendError } from '../lib/scaiecho/dispatch/errors.js';
 import { getOrProvisionPolicy, pickBackend, type Backend, type BackendPreference } from '../lib/scaiecho/policy.js';
 import type { ActivityDeps } from './deps.js';
+import { toFailure } from './failures.js';
 
 export interface Outcome {
   status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
@@ -20,15 +22,6 @@ export interface JobFacts {
 }
 
 const HEARTBEAT_MS = 5000;
-
-function toFailure(err: unknown): unknown {
-  if (err instanceof BackendError) {
-    return err.kind === 'permanent'
-      ? ApplicationFailure.nonRetryable(err.message, err.code)
-      : ApplicationFailure.retryable(err.message, err.code);
-  }
-  return err;
-}
 
 export function transcriptionActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -49,6 +42,10 @@ export function transcriptionActivities(deps: ActivityDeps) {
     /** The tenant's policy as it is now, not as it was at upload: it may have changed since. */
     async chooseTranscriptionBackend(jobId: string): Promise<Backend> {
       const j = await job(jobId);
+      // Checked again at dispatch: other jobs may have used the budget up since this one was queued.
+      await checkBudget(db, deps.redis, j, { requests: 1, audio_ms: j.audioDurationMs ?? 0 }).catch((err: unknown) => {
+        throw err instanceof AppError && err.code === 'BUDGET_EXCEEDED' ? ApplicationFailure.nonRetryable(err.message, err.code) : err;
+      });
       const policy = await getOrProvisionPolicy(db, j.tenantId);
       try {
         return pickBackend(policy, j.backendPreference as BackendPreference, await deps.backends.availability());

@@ -22,6 +22,7 @@ import { meRoutes } from './routes/me.js';
 import { nodeAdminRoutes, nodeRegistrationRoutes } from './routes/nodes.js';
 import { scaiechoPolicyRoutes } from './routes/scaiecho-policy.js';
 import { scaiechoRoutes } from './routes/scaiecho.js';
+import { usageRoutes } from './routes/usage.js';
 import type { ApiState } from './state.js';
 
 export interface App {
@@ -79,6 +80,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     nodeAdminRoutes(deps.registry),
     scaiechoRoutes(deps),
     scaiechoPolicyRoutes(deps.db),
+    usageRoutes(deps.db),
   ];
   for (const r of routers) {
     v1.use(r.routes(), r.allowedMethods({ throw: true }));

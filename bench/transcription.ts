@@ -20,7 +20,7 @@ const OPTIONS = {
   concurrency: { env: 'BENCH_CONCURRENCY', default: 8, help: 'concurrent submitters (and direct callers) at saturation' },
   'saturation-jobs': { env: 'BENCH_SATURATION_JOBS', default: 200, help: 'async jobs in the saturation run' },
   'direct-calls': { env: 'BENCH_DIRECT_CALLS', default: 1000, help: 'direct dispatcher calls in the saturation baseline' },
-  'poll-seconds': { env: 'BENCH_POLL_SECONDS', default: 8, help: 'length of each poll-rate loop' },
+  'poll-seconds': { env: 'BENCH_POLL_SECONDS', default: 10, help: 'length of each poll-rate loop' },
   'poll-concurrency': { env: 'BENCH_POLL_CONCURRENCY', default: 16, help: 'keep-alive connections of the poll-rate loops' },
   'audio-ms': { env: 'BENCH_AUDIO_MS', default: 1000, help: 'length of the uploaded WAV (16 kHz mono 16-bit)' },
   'max-phase-seconds': { env: 'BENCH_MAX_PHASE_SECONDS', default: 90, help: 'time bound of each phase; a phase cut short says so' },
@@ -163,11 +163,13 @@ function problems(name: string, r: { errors: Record<string, number>; cutShort?: 
 
 const rate = (count: number, wallMs: number): number => (count / wallMs) * 1000;
 
+const loadAtStart = os.loadavg();
+
 async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   say('ScaiEcho async transcription benchmark');
   say(`machine     ${os.availableParallelism()} cores (${cpu}), ${fmt(os.totalmem() / 2 ** 30, 1)} GiB RAM, ${os.platform()} ${os.release()}`);
-  say(`runtime     Node ${process.version}, load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(`runtime     Node ${process.version}, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
   say(
     `parameters  jobs=${opt.jobs} warmup=${opt.warmup} concurrency=${opt.concurrency} saturation-jobs=${opt['saturation-jobs']} ` +
       `direct-calls=${opt['direct-calls']} poll-seconds=${opt['poll-seconds']} poll-concurrency=${opt['poll-concurrency']} ` +
@@ -251,14 +253,11 @@ async function main(): Promise<void> {
     if (other.length > 0) notes.push(`${name}: non-200 answers ${other.map(([s, n]) => `${n} × ${s}`).join(', ')} (first body ${p.firstBody.slice(0, 160)})`);
   }
 
-  // Every dispatch attempt builds its own gRPC client; open connections left behind show whether they are closed.
-  const nodePort = Number(env.node.grpcAddress.split(':')[1]);
-  const open = connectionsTo(nodePort);
-  if (open !== undefined && open > 4) {
-    notes.push(
-      `${open} TCP connections to the STT node are still open after ${opt.warmup + opt.jobs + opt['saturation-jobs']} async jobs ` +
-        '(the direct-dispatch threads closed theirs): one per dispatch attempt that was never closed?',
-    );
+  // Every dispatch attempt builds its own gRPC client and never closes it; grpc-js shares the
+  // connection between clients of one address, so this shows whether connections pile up.
+  const openToNode = connectionsTo(Number(env.node.grpcAddress.split(':')[1]));
+  if (openToNode !== undefined && openToNode > 4) {
+    notes.push(`${openToNode} TCP connections to the STT node are still open after the async jobs: dispatch connections are piling up`);
   }
 
   // What the rows and the node say about the async jobs.
@@ -330,16 +329,16 @@ async function main(): Promise<void> {
         `${fmt(jobsRate)} jobs/s`,
         `${fmt(directRate)} calls/s`,
         `direct dispatch, ${opt.concurrency} callers (n=${dSat.samples.length})`,
-        `1/${fmt(directRate / jobsRate)}`,
+        `${fmt(directRate / jobsRate)}× lower`,
       ],
       [
         `3 poll GET /v1/modules/scaiecho/jobs/{id}, API key`,
         `${fmt(pollRate(pKey), 0)} req/s`,
         `${fmt(pollRate(pBare), 0)} req/s`,
         `bare Koa route, same JSON (${opt['poll-concurrency']} keep-alive conns each)`,
-        `1/${fmt(pollRate(pBare) / pollRate(pKey))}`,
+        `${fmt(pollRate(pBare) / pollRate(pKey))}× lower`,
       ],
-      [`  same, ScaiKey JWT`, `${fmt(pollRate(pJwt), 0)} req/s`, '', '', `1/${fmt(pollRate(pBare) / pollRate(pJwt))}`],
+      [`  same, ScaiKey JWT`, `${fmt(pollRate(pJwt), 0)} req/s`, '', '', `${fmt(pollRate(pBare) / pollRate(pJwt))}× lower`],
     ]),
   );
   say('');
@@ -357,9 +356,14 @@ async function main(): Promise<void> {
       [`3 poll latency, API key`, pair(summarize(pKey.latencies))],
       [`3 poll latency, ScaiKey JWT`, pair(summarize(pJwt.latencies))],
       [`3 bare Koa route latency`, pair(summarize(pBare.latencies))],
+      [`  open TCP connections to the STT node after all jobs (worker's unclosed dispatch clients)`, openToNode === undefined ? 'n/a' : String(openToNode)],
       [`  machine load average at the end (1 / 5 / 15 min)`, os.loadavg().map((l) => l.toFixed(2)).join(' / ')],
     ]).split('\n').slice(2).join('\n'),
   );
+  const busiest = Math.max(loadAtStart[1]!, os.loadavg()[1]!);
+  if (busiest > os.availableParallelism()) {
+    notes.push(`the machine was busy with other work (5-min load average up to ${busiest.toFixed(1)} on ${os.availableParallelism()} cores): figures are noisy`);
+  }
   if (notes.length > 0) {
     say('');
     say('notes');

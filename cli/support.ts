@@ -1,3 +1,4 @@
+import { Client, Connection as TemporalConnection } from '@temporalio/client';
 import mariadb, { type Connection } from 'mariadb';
 import { loadConfigOrExit, type Config } from '../lib/config.js';
 import { createDb, type Db } from '../lib/db.js';
@@ -16,6 +17,8 @@ export const EXIT = {
   notFound: 3,
   /** the thing to create already exists */
   conflict: 4,
+  /** the run ended but left work undone: an identity sync held back by its guard or failed for a tenant */
+  incomplete: 5,
   /** invalid SCAIWAVE_* configuration (loadConfigOrExit, sysexits EX_CONFIG) */
   config: 78,
 } as const;
@@ -27,6 +30,7 @@ Exit codes:
   2   usage error (unknown command, bad or missing arguments)
   3   not found (unknown tenant, user or API key)
   4   conflict (already exists, or the object's state forbids it)
+  5   incomplete (e.g. an identity sync held back by its guard, or failed, for some tenant)
   78  invalid SCAIWAVE_* configuration`;
 
 export class CliError extends Error {
@@ -110,6 +114,23 @@ export async function withDb<T>(fn: (ctx: { db: Db; config: Config }) => Promise
     return await fn({ db, config });
   } finally {
     await db.$disconnect().catch(() => {});
+  }
+}
+
+/** Connects to Temporal for one command, failing fast with one line when it does not answer. */
+export async function withTemporal<T>(fn: (ctx: { client: Client; config: Config }) => Promise<T>): Promise<T> {
+  const config = loadConfigOrExit();
+  const address = config.env.SCAIWAVE_TEMPORAL_ADDRESS;
+  let connection: TemporalConnection;
+  try {
+    connection = await TemporalConnection.connect({ address, connectTimeout: CONNECT_TIMEOUT_MS });
+  } catch (err) {
+    throw new CliError(EXIT.failure, `cannot connect to Temporal at ${address}: ${oneLine(err)}`);
+  }
+  try {
+    return await fn({ client: new Client({ connection, namespace: config.env.SCAIWAVE_TEMPORAL_NAMESPACE }), config });
+  } finally {
+    await connection.close().catch(() => {});
   }
 }
 

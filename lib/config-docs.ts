@@ -237,6 +237,19 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'ScaiEcho',
     description: 'Longest a single transcription call to a backend may take before it is abandoned and retried.',
   },
+  SCAIWAVE_SCAIECHO_SPEAKER_MIN_AUDIO_MS: {
+    group: 'ScaiEcho',
+    description: 'Shortest reference recording speaker enrollment accepts, in ms; shorter ones are refused with 422.',
+  },
+  SCAIWAVE_SCAIECHO_SPEAKER_MAX_AUDIO_MS: {
+    group: 'ScaiEcho',
+    description: 'Longest reference recording speaker enrollment accepts, in ms; longer ones are refused with 422.',
+  },
+  SCAIWAVE_SCAIECHO_DIARIZE_TIMEOUT_MS: {
+    group: 'ScaiEcho',
+    description:
+      'Longest a single call to a diarization node (embedding, accept, evict, list, attribution) may take before it counts as failed and is retried.',
+  },
   SCAIWAVE_SERVICE_TOKEN: {
     group: 'Identity',
     description:

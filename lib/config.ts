@@ -96,6 +96,9 @@ const schema = z.object({
   SCAIWAVE_SCAIECHO_RELAY_URL: url(['http', 'https']).optional(),
   SCAIWAVE_SCAIECHO_RELAY_API_KEY: z.string().min(1).optional(),
   SCAIWAVE_SCAIECHO_DISPATCH_TIMEOUT_MS: int(1000).default(300_000),
+  SCAIWAVE_SCAIECHO_SPEAKER_MIN_AUDIO_MS: int(1000).default(3000),
+  SCAIWAVE_SCAIECHO_SPEAKER_MAX_AUDIO_MS: int(1000).default(120_000),
+  SCAIWAVE_SCAIECHO_DIARIZE_TIMEOUT_MS: int(100).default(10_000),
   SCAIWAVE_SERVICE_TOKEN: z.string().min(24, { message: 'must be at least 24 characters' }).optional(),
 
   SCAIWAVE_WORKER_PORT: int(0, 65535).default(8001),

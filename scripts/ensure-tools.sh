@@ -29,7 +29,10 @@ fi
 export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> installing npm packages"
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: the registry here lacks some other platforms' optional
+  # binaries (@swc/core-darwin-*), which the lock file then omits and ci refuses.
+  # --no-save installs exactly the locked tree and leaves the lock file alone.
+  npm install --no-save --no-audit --no-fund
 fi
 
 # Prisma's CLI looks for a schema engine it would download; generate never runs

@@ -1,2 +1,5 @@
 export { systemCheckWorkflow } from './system-check.js';
 export { transcriptionJobWorkflow } from './transcription.js';
+export { accountingFlushWorkflow } from './accounting.js';
+export { identitySyncAllWorkflow, identitySyncWorkflow } from './identity-sync.js';
+export { retentionPurgeWorkflow } from './retention.js';

@@ -34,13 +34,16 @@ export function nodeRegistrationRoutes(token: string | undefined, registry: Node
   router.use(serviceToken(token));
   router.post('/heartbeat', async (ctx) => {
     const b = parse(heartbeatBody, ctx.request.body);
-    await registry.heartbeat({
+    const outcome = await registry.heartbeat({
       nodeId: b.node_id,
       address: b.address,
       engineKinds: b.engine_kinds,
       capacity: b.capacity,
       version: b.version,
     });
+    if (outcome === 'removed') {
+      throw new AppError('FORBIDDEN', `node ${b.node_id} was removed from the cluster by an operator; wipe it and register under a new node id`);
+    }
     ok(ctx, { node_id: b.node_id });
   });
   router.delete('/:id', async (ctx) => {
@@ -67,6 +70,13 @@ export function nodeAdminRoutes(registry: NodeRegistry): Router<ApiState> {
         last_seen_at: new Date(n.lastSeenMs).toISOString(),
       })),
     );
+  });
+  // Takes a node out of the cluster for good: work waiting for it to come back
+  // (evictions of erased speakers) stops waiting, and it may not rejoin under this id.
+  router.delete('/v1/admin/nodes/:id', requirePermission('admin:access'), async (ctx) => {
+    const nodeId = ctx.params.id!;
+    await registry.remove(nodeId);
+    ok(ctx, { node_id: nodeId, removed_at: (await registry.removedAt(nodeId))!.toISOString() });
   });
   return router;
 }

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
+import { checkBudget } from '../../lib/accounting/budgets.js';
 import { audioContentType } from '../../lib/audio/format.js';
 import { probeAudio, type AudioProbe } from '../../lib/audio/probe.js';
 import type { Caller } from '../../lib/auth/caller.js';
@@ -152,6 +153,8 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
       if (!file) throw new AppError('VALIDATION_ERROR', 'file: an audio file is required');
       const f = parse(transcribeFields, upload.fields);
       const probe = await probeAudio(file.path, file.bytes);
+      // Before anything reaches S3 or a backend: an over-budget caller costs us nothing upstream.
+      await checkBudget(db, deps.redis, caller, { requests: 1, audio_ms: probe.durationMs });
       if (f.force_async || file.bytes > e.SCAIWAVE_SCAIECHO_ASYNC_AUDIO_THRESHOLD_BYTES) {
         ok(ctx, jobView(await transcribeAsync(caller, file, probe, f), { pollUrl: true }), 202);
       } else {

@@ -6,9 +6,11 @@ import { Router } from '@koa/router';
 import coBody from 'co-body';
 import { SignJWT } from 'jose';
 import { openKeyStore, SIGNING_ALG } from './keys.js';
+import { scimRoutes } from './scim.js';
 
 // Reference ScaiKey: just enough OIDC (discovery, JWKS, client-credentials tokens)
-// for the dev stack and the tests, plus switches real ScaiKey does not have:
+// and SCIM (scim.ts, for identity sync) for the dev stack and the tests, plus
+// switches real ScaiKey does not have:
 // key rotation on demand, fault modes, and claims chosen by the caller.
 
 export interface IdpOptions {
@@ -165,6 +167,7 @@ export async function createIdpServer(opts: IdpOptions): Promise<IdpServer> {
       roles: rolesOf(params),
       email: text(params, 'email'),
       name: text(params, 'name', 255),
+      scope: text(params, 'scope', 255),
     };
     const key = keys.current();
     const accessToken = await new SignJWT(claims)
@@ -206,6 +209,9 @@ export async function createIdpServer(opts: IdpOptions): Promise<IdpServer> {
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
+  const scim = scimRoutes(keys, () => issuer, Object.keys(clients));
+  app.use(scim.routes());
+  app.use(scim.allowedMethods());
 
   const server = createServer(app.callback());
   await new Promise<void>((resolve, reject) => {

@@ -60,15 +60,22 @@ function containerOf(contentType: string): string {
   return CONTAINER_OF_MEDIA_TYPE[type] ?? type.slice('audio/'.length).replace(/^x-/, '');
 }
 
+const CLIENT_HANG_UP_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'HPE_INVALID_EOF_STATE']);
+
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /** Reads the whole body, but keeps nothing past the cap: the client still gets to finish sending and read the 413. */
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= maxBytes) chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+    }
+  } catch {
+    // The caller hung up mid-upload, as timeouts and aborts do; nobody is left to read the answer.
+    throw new RelayError(400, 'incomplete_body', 'the request body ended early');
   }
   if (size > maxBytes) throw new RelayError(413, 'audio_too_large', `audio is larger than ${maxBytes} bytes`);
   return Buffer.concat(chunks);
@@ -95,6 +102,9 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
 
   const router = new Router();
   router.post('/v1/audio/transcriptions', async (ctx) => {
+    // The client hung up: stop waiting and stop the engine.
+    const gone = new AbortController();
+    ctx.res.once('close', () => gone.abort());
     authorize(ctx.get('authorization'));
     const container = containerOf(ctx.get('content-type'));
     const language = typeof ctx.query.language === 'string' && ctx.query.language !== '' ? ctx.query.language : undefined;
@@ -109,10 +119,6 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
     const declared = Number(ctx.get('content-length') || 0);
     if (declared > maxBytes) throw new RelayError(413, 'audio_too_large', `audio is larger than ${maxBytes} bytes`);
     const audio = await readBody(ctx.req, maxBytes);
-
-    // The client hung up: stop waiting and stop the engine.
-    const gone = new AbortController();
-    ctx.res.once('close', () => gone.abort());
     const admission = await faults.admit(gone.signal);
     if (admission === 'aborted') return;
     if (admission === 'fail') throw new RelayError(503, 'unavailable', 'fault injected: relay unavailable');
@@ -136,6 +142,12 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
   });
 
   const app = new Koa();
+  app.silent = true;
+  app.on('error', (err: Error & { code?: string }) => {
+    // Callers that give up mid-upload (timeouts, aborts: what the fault tests do) are routine here.
+    const hungUp = err.message === 'aborted' || CLIENT_HANG_UP_CODES.has(err.code ?? '');
+    log[hungUp ? 'debug' : 'error']({ err: String(err), code: err.code }, hungUp ? 'client hung up' : 'request failed');
+  });
   app.use(async (ctx, next) => {
     stats.requests++;
     stats.in_flight++;

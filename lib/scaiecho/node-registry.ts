@@ -20,6 +20,9 @@ export interface OnlineNode extends NodeHeartbeat {
 
 const nodeKey = (id: string): string => `nodes:node:${id}`;
 const kindKey = (kind: string): string => `nodes:kind:${kind}`;
+// Nodes an operator took out of the cluster for good, with when: work that waits
+// for a node to come back (an eviction) stops waiting for these.
+const REMOVED_KEY = 'nodes:removed';
 
 export class NodeRegistry {
   constructor(
@@ -28,7 +31,9 @@ export class NodeRegistry {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async heartbeat(hb: NodeHeartbeat): Promise<void> {
+  /** 'removed' for a node an operator removed: it must not rejoin under the same id, holding what it held. */
+  async heartbeat(hb: NodeHeartbeat): Promise<'accepted' | 'removed'> {
+    if (await this.removedAt(hb.nodeId)) return 'removed';
     const at = this.now();
     const tx = this.redis.multi();
     tx.hset(nodeKey(hb.nodeId), {
@@ -42,6 +47,7 @@ export class NodeRegistry {
     tx.expire(nodeKey(hb.nodeId), this.ttlSeconds * 6);
     for (const kind of hb.engineKinds) tx.zadd(kindKey(kind), at, hb.nodeId);
     await tx.exec();
+    return 'accepted';
   }
 
   async deregister(nodeId: string): Promise<void> {
@@ -50,6 +56,22 @@ export class NodeRegistry {
     for (const kind of kinds ? (JSON.parse(kinds) as string[]) : []) tx.zrem(kindKey(kind), nodeId);
     tx.del(nodeKey(nodeId));
     await tx.exec();
+  }
+
+  /** An operator's decision that the node is gone for good (decommissioned, its disks wiped). */
+  async remove(nodeId: string): Promise<void> {
+    await this.redis.hsetnx(REMOVED_KEY, nodeId, String(this.now()));
+    await this.deregister(nodeId);
+  }
+
+  async removedAt(nodeId: string): Promise<Date | undefined> {
+    const at = await this.redis.hget(REMOVED_KEY, nodeId);
+    return at ? new Date(Number(at)) : undefined;
+  }
+
+  /** The node, if it is online now. */
+  async find(nodeId: string): Promise<OnlineNode | undefined> {
+    return this.toOnline(nodeId, await this.redis.hgetall(nodeKey(nodeId)), this.now() - this.ttlSeconds * 1000);
   }
 
   async online(kind: string): Promise<OnlineNode[]> {
@@ -61,20 +83,19 @@ export class NodeRegistry {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hgetall(nodeKey(id));
     const rows = (await pipe.exec()) ?? [];
-    return ids.flatMap((nodeId, i) => {
-      const h = rows[i]?.[1] as Record<string, string> | undefined;
-      if (!h?.address || Number(h.lastSeenMs) < cutoff) return [];
-      return [
-        {
-          nodeId,
-          address: h.address,
-          engineKinds: JSON.parse(h.engineKinds ?? '[]') as string[],
-          capacity: Number(h.capacity ?? 1),
-          version: h.version ?? '',
-          lastSeenMs: Number(h.lastSeenMs),
-        },
-      ];
-    });
+    return ids.flatMap((nodeId, i) => this.toOnline(nodeId, rows[i]?.[1] as Record<string, string> | undefined, cutoff) ?? []);
+  }
+
+  private toOnline(nodeId: string, h: Record<string, string> | undefined, cutoff: number): OnlineNode | undefined {
+    if (!h?.address || Number(h.lastSeenMs) < cutoff) return undefined;
+    return {
+      nodeId,
+      address: h.address,
+      engineKinds: JSON.parse(h.engineKinds ?? '[]') as string[],
+      capacity: Number(h.capacity ?? 1),
+      version: h.version ?? '',
+      lastSeenMs: Number(h.lastSeenMs),
+    };
   }
 
   /** resolve_audio_node(engine_kind): a random online node, so load spreads; undefined when none. */

@@ -5,4 +5,9 @@
 export const workflowIds = {
   systemCheck: (checkId: string): string => `system-check-${checkId}`,
   transcribe: (jobId: string): string => `scaiecho-transcribe-${jobId}`,
+  // Scheduled runs get the Schedule's start time appended (grid-accounting-flush-2026-11-23T10:00:30Z).
+  accountingFlush: (): string => 'grid-accounting-flush',
+  identitySync: (tenantId: string): string => `wave-identity-sync-${tenantId}`,
+  identitySyncAll: (): string => 'wave-identity-sync-all',
+  retentionPurge: (): string => 'wave-retention-purge',
 } as const;

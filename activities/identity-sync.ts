@@ -1,0 +1,67 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { IdpError, readDirectory } from '../lib/identity/scim.js';
+import { applyDirectory, beginRun, finishRun, type RunCounts, type SyncResult, type SyncTrigger } from '../lib/identity/sync.js';
+import type { ActivityDeps } from './deps.js';
+
+export type { RunCounts, SyncResult, SyncTrigger };
+
+export function identitySyncActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  const e = deps.config.env;
+
+  return {
+    /** Tenants whose users ScaiKey manages: every active one. Ids only. */
+    async listSyncTenants(): Promise<string[]> {
+      const rows = await db.tenant.findMany({ where: { status: 'active' }, select: { id: true }, orderBy: { id: 'asc' } });
+      return rows.map((r) => r.id);
+    },
+
+    async beginIdentitySync(run: { runId: string; tenantId: string; workflowId: string; trigger: SyncTrigger }): Promise<void> {
+      await beginRun(db, run);
+    },
+
+    /**
+     * Reads the tenant's directory from ScaiKey and applies it. Personal data
+     * (names, emails) stays inside this activity: only counts leave it.
+     */
+    async syncTenantIdentities(input: { runId: string; tenantId: string }): Promise<SyncResult> {
+      const ctx = Context.current();
+      const secret = e.SCAIWAVE_SCAIKEY_CLIENT_SECRET;
+      if (!secret) {
+        throw ApplicationFailure.nonRetryable('SCAIWAVE_SCAIKEY_CLIENT_SECRET is not set: identity sync cannot sign in to ScaiKey', 'IDP_NOT_CONFIGURED');
+      }
+      const tenant = await db.tenant.findUniqueOrThrow({ where: { id: input.tenantId }, select: { slug: true } });
+      let read;
+      try {
+        read = await readDirectory(tenant.slug, {
+          baseUrl: e.SCAIWAVE_SCAIKEY_URL,
+          clientId: e.SCAIWAVE_SCAIKEY_CLIENT_ID,
+          clientSecret: secret,
+          pageSize: e.SCAIWAVE_IDENTITY_SYNC_PAGE_SIZE,
+          signal: ctx.cancellationSignal,
+          onPage: (what, received, total) => ctx.heartbeat({ what, received, total }),
+        });
+      } catch (err) {
+        if (err instanceof IdpError) {
+          throw err.permanent ? ApplicationFailure.nonRetryable(err.message, 'IDP_REJECTED') : ApplicationFailure.retryable(err.message, 'IDP_UNAVAILABLE');
+        }
+        throw err;
+      }
+      if (!read.complete) return { status: 'guarded', reason: `${read.problem}: nothing was changed`, idpUsers: null, failed: 0 };
+      return applyDirectory(db, {
+        runId: input.runId,
+        tenantId: input.tenantId,
+        directory: read.directory,
+        minPresentPercent: e.SCAIWAVE_IDENTITY_SYNC_MIN_PRESENT_PERCENT,
+        onProgress: (done) => ctx.heartbeat({ applied: done }),
+      });
+    },
+
+    async finishIdentitySync(
+      runId: string,
+      end: { status: 'completed' | 'guarded' | 'failed'; reason: string | null; idpUsers: number | null; failed: number },
+    ): Promise<RunCounts> {
+      return finishRun(db, runId, end);
+    },
+  };
+}

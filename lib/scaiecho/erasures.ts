@@ -1,0 +1,72 @@
+import type { Db } from '../db.js';
+import type { ErasureAudit, ErasureReceipt, SpeakerErasure } from '../generated/prisma/client.js';
+import { ACTIVE } from './speakers.js';
+
+// GDPR Art. 17 for enrolled speakers. The request is recorded here, once per
+// speaker; the work (blobs, audit, tombstone, evictions) is the erasure workflow's.
+
+export type ErasureReason = 'deletion' | 'consent_withdrawn';
+export type ErasureWithReceipt = SpeakerErasure & { audit: ErasureAudit | null; receipts: ErasureReceipt[]; tombstonedAt: Date | null };
+
+/**
+ * The speaker's erasure: the one already requested, or a new one. The
+ * speaker stops being sent to nodes or used for attribution in the same
+ * transaction. Withdrawing consent is recorded even when an erasure exists.
+ */
+export async function requestErasure(
+  db: Db,
+  speaker: { id: string; tenantId: string },
+  by: { userId: string },
+  reason: ErasureReason,
+  newErasureId: string,
+): Promise<SpeakerErasure> {
+  return db.$transaction(async (tx) => {
+    if (reason === 'consent_withdrawn') {
+      await tx.speakerConsent.updateMany({
+        where: { speakerId: speaker.id, withdrawnAt: null },
+        data: { withdrawnAt: new Date(), withdrawnByUserId: by.userId },
+      });
+    }
+    // INSERT IGNORE on the unique speaker id: of two concurrent requests, both read the one row.
+    await tx.speakerErasure.createMany({
+      data: [{ id: newErasureId, tenantId: speaker.tenantId, speakerId: speaker.id, reason, requestedByUserId: by.userId }],
+      skipDuplicates: true,
+    });
+    await tx.speakerProfile.updateMany({
+      where: { id: speaker.id, enrollmentStatus: { in: [...ACTIVE] } },
+      data: { enrollmentStatus: 'erasing' },
+    });
+    return tx.speakerErasure.findUniqueOrThrow({ where: { speakerId: speaker.id } });
+  });
+}
+
+export async function findTenantErasure(db: Db, tenantId: string, erasureId: string): Promise<ErasureWithReceipt | null> {
+  const erasure = await db.speakerErasure.findFirst({ where: { id: erasureId, tenantId }, include: { speaker: { select: { erasedAt: true } } } });
+  if (!erasure) return null;
+  const [audit, receipts] = await Promise.all([
+    db.erasureAudit.findUnique({ where: { id: erasureId } }),
+    db.erasureReceipt.findMany({ where: { erasureId }, orderBy: { acknowledgedAt: 'asc' } }),
+  ]);
+  const { speaker, ...row } = erasure;
+  return { ...row, audit, receipts, tombstonedAt: speaker.erasedAt };
+}
+
+/** Progress and the receipt: per node, when it acknowledged the eviction. */
+export function erasureView(e: SpeakerErasure & Partial<Omit<ErasureWithReceipt, keyof SpeakerErasure>>) {
+  const targets = (e.evictionTargets as string[] | null) ?? null;
+  const acknowledged = new Set((e.receipts ?? []).map((r) => r.nodeId));
+  return {
+    erasure_id: e.id,
+    speaker_id: e.speakerId,
+    reason: e.reason,
+    status: e.status,
+    requested_at: e.requestedAt.toISOString(),
+    audited_at: e.audit?.createdAt.toISOString() ?? null,
+    tombstoned_at: e.tombstonedAt?.toISOString() ?? null,
+    completed_at: e.completedAt?.toISOString() ?? null,
+    deleted_objects: (e.audit?.deletedObjects as string[] | undefined)?.length ?? null,
+    pending_node_ids: targets ? targets.filter((n) => !acknowledged.has(n)) : null,
+    receipt: (e.receipts ?? []).map((r) => ({ node_id: r.nodeId, outcome: r.outcome, acknowledged_at: r.acknowledgedAt.toISOString() })),
+    poll_url: `/v1/modules/scaiecho/erasures/${e.id}`,
+  };
+}
