@@ -13,7 +13,9 @@ COPY package.json package-lock.json ./
 # Dev dependencies are needed here (prisma CLI, bundler). Install scripts are
 # skipped as in development (npm 11 skips them there), so Prisma never tries
 # to download engines and the image is built from what the tests ran against.
-RUN npm ci --ignore-scripts
+# `install --no-save` rather than `ci`: the lock file lacks some platforms'
+# optional swc binaries (see scripts/ensure-tools.sh) and ci would refuse it.
+RUN npm install --no-save --ignore-scripts
 COPY prisma ./prisma
 COPY prisma.config.ts ./
 # generate never runs the schema engine, but the CLI insists on finding one;
@@ -29,7 +31,7 @@ FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+RUN npm install --no-save --omit=dev --ignore-scripts && npm cache clean --force
 
 # ---- runtime
 FROM ${NODE_IMAGE} AS runtime

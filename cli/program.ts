@@ -2,11 +2,18 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerScheduleCommands } from './commands/schedules.js';
+import { registerSyncCommand } from './commands/sync.js';
 import { describeError, EXIT, EXIT_CODES_HELP } from './support.js';
 
 // Each command group lives in cli/commands/ and registers itself here; add new
 // groups (sync, room, schedules, erasure, …) to this list.
-const commandGroups: ((program: Command) => void)[] = [registerMigrateCommand, registerAdminCommands];
+const commandGroups: ((program: Command) => void)[] = [
+  registerMigrateCommand,
+  registerAdminCommands,
+  registerSyncCommand,
+  registerScheduleCommands,
+];
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 

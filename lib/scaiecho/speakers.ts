@@ -1,3 +1,4 @@
+import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Db } from '../db.js';
 import type { Prisma, SpeakerConsent, SpeakerErasure, SpeakerProfile } from '../generated/prisma/client.js';
 
@@ -68,4 +69,18 @@ export function readySpeakers(db: Db, tenantId: string, ids: string[] | null) {
     where: { tenantId, enrollmentStatus: 'ready', ...(ids ? { id: { in: ids } } : {}) },
     select: { id: true, displayName: true },
   });
+}
+
+/**
+ * Deletes every object of the speaker: the known keys and whatever else is
+ * under its prefix. Returns the keys, absent ones included, so a retry after a
+ * partial deletion reports the same set.
+ */
+export async function deleteSpeakerObjects(s3: S3Client, bucket: string, speakerId: string, known: (string | null | undefined)[]): Promise<string[]> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: speakerPrefix(speakerId) }));
+  const keys = [...new Set([...known, embeddingObjectKey(speakerId), ...(listed.Contents ?? []).map((o) => o.Key)])]
+    .filter((k): k is string => Boolean(k))
+    .sort();
+  for (const Key of keys) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+  return keys;
 }

@@ -100,3 +100,13 @@ export function diarizeNodeClient(address: string, opts: { deadlineMs: number })
     close: () => client.close(),
   };
 }
+
+/** A client for one piece of work: opened, used, closed. */
+export async function withDiarizeNode<T>(address: string, deadlineMs: number, work: (node: DiarizeNodeClient) => Promise<T>): Promise<T> {
+  const node = diarizeNodeClient(address, { deadlineMs });
+  try {
+    return await work(node);
+  } finally {
+    node.close();
+  }
+}
