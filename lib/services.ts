@@ -26,16 +26,18 @@ export function createServices(config: Config, logger: Logger, name: string): Se
   const s3 = createS3(config);
   const nats = new NatsHandle(config, name, logger, (nc) => ensureStream(nc, config, scaiechoJobsStream));
   const registry = new NodeRegistry(redis, config.env.SCAIWAVE_SCAIECHO_NODE_TTL_SECONDS);
+  const backends = new SttBackends(config, registry);
   return {
     db,
     redis,
     s3,
     nats,
     registry,
-    backends: new SttBackends(config, registry),
+    backends,
     async close() {
       await Promise.allSettled([db.$disconnect(), closeRedis(redis), nats.close()]);
       s3.destroy();
+      backends.close();
     },
   };
 }

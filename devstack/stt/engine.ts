@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readWavInfo } from './wav.js';
+import { parseWavHeader } from '../../lib/audio/wav.js';
 
 // The recogniser behind both reference STT servers. 'pocketsphinx' does real
 // recognition (sox to 16 kHz mono 16-bit, then pocketsphinx_continuous);
@@ -53,7 +53,7 @@ const instantEngine: SttEngine = {
   kind: 'instant',
   async transcribe(audio) {
     const started = performance.now();
-    const wav = readWavInfo(audio);
+    const wav = parseWavHeader(audio);
     if (!wav) throw new UndecodableAudioError('not a RIFF/WAVE file with fmt and data chunks');
     const segments = wav.durationMs > 0 ? [{ startMs: 0, endMs: wav.durationMs, text: INSTANT_TEXT }] : [];
     return {
@@ -79,7 +79,7 @@ const pocketsphinxEngine: SttEngine = {
       await fs.writeFile(input, audio);
       const sox = await run('sox', ['-q', '-t', container, input, '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', pcm], signal);
       if (sox.code !== 0) throw new UndecodableAudioError(`sox cannot decode the audio: ${lastLine(sox.stderr)}`);
-      const wav = readWavInfo(await fs.readFile(pcm));
+      const wav = parseWavHeader(await fs.readFile(pcm));
       if (!wav) throw new Error('sox wrote no readable WAV file');
       const ps = await run('pocketsphinx_continuous', ['-infile', pcm, '-time', 'yes'], signal);
       // pocketsphinx exits 0 even after a FATAL error.

@@ -10,7 +10,9 @@ export interface WavInfo {
  * Reads the RIFF chunks far enough to know the stream is PCM we can time.
  * Returns undefined for a WAVE file whose header is broken or truncated.
  */
-export function parseWavHeader(buf: Buffer, fileBytes: number): WavInfo | undefined {
+export function parseWavHeader(bytes: Uint8Array, fileBytes = bytes.length): WavInfo | undefined {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') return undefined;
   let offset = 12;
   let fmt: { format: number; channels: number; sampleRate: number; byteRate: number; bits: number } | undefined;
   while (offset + 8 <= buf.length) {

@@ -1,13 +1,16 @@
 import type { Config } from '../config.js';
 import { BackendError } from './dispatch/errors.js';
 import { createRelayDispatcher } from './dispatch/relay.js';
-import { createScaiInferDispatcher } from './dispatch/scaiinfer.js';
+import { createScaiInferDispatcher, type ScaiInferDispatcher } from './dispatch/scaiinfer.js';
 import type { SttDispatcher } from './dispatch/types.js';
 import { ENGINE_STT, type NodeRegistry } from './node-registry.js';
 import type { Backend } from './policy.js';
 
 /** Which backends can take work right now, and a dispatcher for the chosen one. */
 export class SttBackends {
+  /** One gRPC channel per node address, reused across calls and reconnecting by itself. */
+  private readonly nodeDispatchers = new Map<string, ScaiInferDispatcher>();
+
   constructor(
     private readonly config: Config,
     private readonly registry: NodeRegistry,
@@ -26,7 +29,12 @@ export class SttBackends {
     if (backend === 'A') {
       const node = await this.registry.resolve(ENGINE_STT);
       if (!node) throw new BackendError('transient', 'BACKEND_UNAVAILABLE', 'no self-hosted STT node is online', 'A');
-      return createScaiInferDispatcher({ address: node.address, deadlineMs: e.SCAIWAVE_SCAIECHO_DISPATCH_TIMEOUT_MS });
+      let dispatcher = this.nodeDispatchers.get(node.address);
+      if (!dispatcher) {
+        dispatcher = createScaiInferDispatcher({ address: node.address, deadlineMs: e.SCAIWAVE_SCAIECHO_DISPATCH_TIMEOUT_MS });
+        this.nodeDispatchers.set(node.address, dispatcher);
+      }
+      return dispatcher;
     }
     if (!e.SCAIWAVE_SCAIECHO_RELAY_URL) {
       throw new BackendError('permanent', 'BACKEND_UNAVAILABLE', 'the STT relay is not configured', 'B');
@@ -36,5 +44,10 @@ export class SttBackends {
       apiKey: e.SCAIWAVE_SCAIECHO_RELAY_API_KEY ?? '',
       timeoutMs: e.SCAIWAVE_SCAIECHO_DISPATCH_TIMEOUT_MS,
     });
+  }
+
+  close(): void {
+    for (const d of this.nodeDispatchers.values()) d.close();
+    this.nodeDispatchers.clear();
   }
 }
