@@ -253,11 +253,10 @@ async function main(): Promise<void> {
     if (other.length > 0) notes.push(`${name}: non-200 answers ${other.map(([s, n]) => `${n} × ${s}`).join(', ')} (first body ${p.firstBody.slice(0, 160)})`);
   }
 
-  // Every dispatch attempt builds its own gRPC client and never closes it; grpc-js shares the
-  // connection between clients of one address, so this shows whether connections pile up.
+  // The worker keeps one gRPC channel per node address; connections piling up would mean it no longer does.
   const openToNode = connectionsTo(Number(env.node.grpcAddress.split(':')[1]));
   if (openToNode !== undefined && openToNode > 4) {
-    notes.push(`${openToNode} TCP connections to the STT node are still open after the async jobs: dispatch connections are piling up`);
+    notes.push(`${openToNode} TCP connections to the STT node are still open after the async jobs: dispatch channels are piling up`);
   }
 
   // What the rows and the node say about the async jobs.
@@ -299,6 +298,11 @@ async function main(): Promise<void> {
     }
     return { submit: summarize(acc.submit), queued: summarize(acc.queued), running: summarize(acc.running), finishing: summarize(acc.finishing) };
   };
+  const toRowCompleted = (r: PhaseResult<JobSample>): Summary =>
+    summarize(ok(r).flatMap((s) => {
+      const done = byId.get(s.jobId)?.completedAt;
+      return done ? [done.getTime() - s.submittedAt] : [];
+    }));
   const seqParts = parts(jSeq);
   const satParts = parts(jSat);
 
@@ -347,6 +351,7 @@ async function main(): Promise<void> {
     table([
       ['', ''],
       [`1 submit → completed, client-side, ${observedBy}`, pair(summarize(ok(jSeq).map((s) => s.totalMs)))],
+      [`1 submit → row's completed_at (what an instant poller would see: no post-completion bookkeeping)`, pair(toRowCompleted(jSeq))],
       [`1 engine's own time (engine_ms from the node's log)`, pair(engineSummary)],
       [`1 where it goes, p50: upload→202 + 202→started_at + started_at→completed_at + completed_at→client`, breakdown(seqParts)],
       [`1 direct dispatch, whole call (shared channel)`, pair(summarize(dSeq.samples.map((s) => s.totalMs)))],
@@ -356,7 +361,7 @@ async function main(): Promise<void> {
       [`3 poll latency, API key`, pair(summarize(pKey.latencies))],
       [`3 poll latency, ScaiKey JWT`, pair(summarize(pJwt.latencies))],
       [`3 bare Koa route latency`, pair(summarize(pBare.latencies))],
-      [`  open TCP connections to the STT node after all jobs (worker's unclosed dispatch clients)`, openToNode === undefined ? 'n/a' : String(openToNode)],
+      [`  open TCP connections to the STT node after all jobs`, openToNode === undefined ? 'n/a' : String(openToNode)],
       [`  machine load average at the end (1 / 5 / 15 min)`, os.loadavg().map((l) => l.toFixed(2)).join(' / ')],
     ]).split('\n').slice(2).join('\n'),
   );
