@@ -2,6 +2,8 @@ import { accountingActivities } from './accounting.js';
 import type { ActivityDeps } from './deps.js';
 import { identitySyncActivities } from './identity-sync.js';
 import { retentionActivities } from './retention.js';
+import { speakerErasureActivities } from './speaker-erasure.js';
+import { speakerActivities } from './speakers.js';
 import { systemActivities } from './system.js';
 import { transcriptionActivities } from './transcription.js';
 
@@ -11,6 +13,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...systemActivities(deps),
     ...transcriptionActivities(deps),
+    ...speakerActivities(deps),
+    ...speakerErasureActivities(deps),
     ...accountingActivities(deps),
     ...identitySyncActivities(deps),
     ...retentionActivities(deps),

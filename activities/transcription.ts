@@ -33,10 +33,10 @@ export function transcriptionActivities(deps: ActivityDeps) {
   }
 
   return {
-    async startTranscriptionJob(jobId: string): Promise<{ terminal: boolean; status: string }> {
+    async startTranscriptionJob(jobId: string): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean }> {
       await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
       const j = await job(jobId);
-      return { terminal: TERMINAL.has(j.status), status: j.status };
+      return { terminal: TERMINAL.has(j.status), status: j.status, attributeSpeakers: j.attributeSpeakers };
     },
 
     /** The tenant's policy as it is now, not as it was at upload: it may have changed since. */

@@ -22,6 +22,7 @@ import { meRoutes } from './routes/me.js';
 import { nodeAdminRoutes, nodeRegistrationRoutes } from './routes/nodes.js';
 import { scaiechoPolicyRoutes } from './routes/scaiecho-policy.js';
 import { scaiechoRoutes } from './routes/scaiecho.js';
+import { speakerRoutes } from './routes/speakers.js';
 import { usageRoutes } from './routes/usage.js';
 import type { ApiState } from './state.js';
 
@@ -79,6 +80,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     adminRoutes(config, deps.temporal),
     nodeAdminRoutes(deps.registry),
     scaiechoRoutes(deps),
+    speakerRoutes(deps),
     scaiechoPolicyRoutes(deps.db),
     usageRoutes(deps.db),
   ];

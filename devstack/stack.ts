@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../lib/config.js';
 import { createDb } from '../lib/db.js';
 import { applyMigrations } from '../lib/migrate.js';
 import { provisionTenant } from '../lib/provisioning.js';
+import { applySchedules } from '../lib/temporal/schedules.js';
 import { startIdpProcess } from './idp/process.js';
 import { portOpen, waitUntil } from './ports.js';
 import { startProcess, tail, type ManagedProcess } from './process.js';
@@ -110,6 +112,16 @@ async function devTenant(c: Config): Promise<string | undefined> {
   }
 }
 
+/** `scaiwave schedules apply`: accounting flush, identity sync and retention run from here on. */
+async function schedules(c: Config): Promise<void> {
+  const connection = await Connection.connect({ address: c.env.SCAIWAVE_TEMPORAL_ADDRESS });
+  try {
+    await applySchedules(new Client({ connection, namespace: c.env.SCAIWAVE_TEMPORAL_NAMESPACE }), c.env);
+  } finally {
+    await connection.close();
+  }
+}
+
 async function serve(name: 'worker' | 'api', entry: string, healthUrl: string): Promise<void> {
   const proc = startProcess(name, process.execPath, ['--import', 'tsx', path.join(repoRoot, entry)], {
     logDir,
@@ -149,6 +161,7 @@ try {
   const key = await step('dev tenant', () => devTenant(config));
   await step('worker', () => serve('worker', 'worker/main.ts', `http://127.0.0.1:${e.SCAIWAVE_WORKER_PORT}/health`));
   await step('API', () => serve('api', 'api/main.ts', `http://127.0.0.1:${apiPort}/health`));
+  await step('schedules (accounting flush, identity sync, retention)', () => schedules(config));
 
   const api = `http://127.0.0.1:${apiPort}`;
   const shownKey = key ?? `(created earlier: see ${path.relative(repoRoot, path.join(devstackDir, 'dev-api-key'))})`;

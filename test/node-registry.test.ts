@@ -24,6 +24,19 @@ describe('node registry', () => {
     expect(await registry.resolve(ENGINE_STT, ['stt-2'])).toBeUndefined();
   });
 
+  it('finds an online node by id; a node an operator removed is gone and may not heartbeat back', async () => {
+    await hb('diar-2', [ENGINE_DIARIZE]);
+    expect((await registry.find('diar-2'))?.engineKinds).toEqual([ENGINE_DIARIZE]);
+    expect(await registry.removedAt('diar-2')).toBeUndefined();
+    await registry.remove('diar-2');
+    expect(await registry.find('diar-2')).toBeUndefined();
+    expect(await registry.removedAt('diar-2')).toEqual(new Date(now));
+    expect(await hb('diar-2', [ENGINE_DIARIZE])).toBe('removed');
+    expect((await registry.online(ENGINE_DIARIZE)).map((n) => n.nodeId)).not.toContain('diar-2');
+    now += 11_000;
+    expect(await registry.find('diar-1')).toBeUndefined();
+  });
+
   it('forgets a node that deregisters at once', async () => {
     await hb('stt-3');
     await registry.deregister('stt-3');

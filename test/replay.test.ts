@@ -12,7 +12,13 @@ describe('workflow code replays the saved histories', () => {
 
   it('has a saved history for every workflow kind', () => {
     const kinds = new Set(files.map((f) => f.split('--')[0]));
-    expect([...kinds].sort()).toEqual(['systemCheckWorkflow', 'transcriptionJobWorkflow']);
+    expect([...kinds].sort()).toEqual([
+      'enrollSpeakerWorkflow',
+      'eraseSpeakerWorkflow',
+      'rewarmSpeakerWorkflow',
+      'systemCheckWorkflow',
+      'transcriptionJobWorkflow',
+    ]);
   });
 
   it('replays each without a nondeterminism error', async () => {

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
@@ -17,7 +17,11 @@ export interface ScaiwaveWorker {
  * Production loads the bundle built ahead of time (SCAIWAVE_WORKFLOW_BUNDLE);
  * dev and tests bundle the sources at start.
  */
-export async function createWorker(config: Config, logger: Logger, opts: { taskQueue?: string } = {}): Promise<ScaiwaveWorker> {
+export async function createWorker(
+  config: Config,
+  logger: Logger,
+  opts: { taskQueue?: string; interceptors?: WorkerOptions['interceptors'] } = {},
+): Promise<ScaiwaveWorker> {
   const identity = `scaiwave-worker@${os.hostname()}:${process.pid}`;
   const connection = await NativeConnection.connect({ address: config.env.SCAIWAVE_TEMPORAL_ADDRESS });
   const services = createServices(config, logger, 'scaiwave-worker');
@@ -30,6 +34,7 @@ export async function createWorker(config: Config, logger: Logger, opts: { taskQ
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
     activities: createActivities({ ...services, config, logger, identity }),
     shutdownGraceTime: config.env.SCAIWAVE_SHUTDOWN_GRACE_MS,
+    interceptors: opts.interceptors,
   });
   return {
     worker,

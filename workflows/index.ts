@@ -1,5 +1,7 @@
 export { systemCheckWorkflow } from './system-check.js';
 export { transcriptionJobWorkflow } from './transcription.js';
+export { enrollSpeakerWorkflow, rewarmSpeakerWorkflow } from './speakers.js';
+export { eraseSpeakerWorkflow } from './speaker-erasure.js';
 export { accountingFlushWorkflow } from './accounting.js';
 export { identitySyncAllWorkflow, identitySyncWorkflow } from './identity-sync.js';
 export { retentionPurgeWorkflow } from './retention.js';

@@ -1,6 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   defineQuery,
   isCancellation,
@@ -11,9 +9,10 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { Outcome } from '../activities/transcription.js';
 import { JobStatusKey } from '../lib/temporal/search-attributes.js';
+import { failureReason } from './failure-reason.js';
 
 export interface TranscriptionProgress {
-  phase: 'starting' | 'choosing_backend' | 'transcribing' | 'finishing' | 'completed' | 'failed' | 'cancelled';
+  phase: 'starting' | 'choosing_backend' | 'transcribing' | 'attributing' | 'finishing' | 'completed' | 'failed' | 'cancelled';
   backend: 'A' | 'B' | null;
 }
 
@@ -46,11 +45,18 @@ const dispatch = proxyActivities<Activities>({
   },
 });
 
-function reasonOf(err: unknown): string {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'ERROR'}: ${cause.message}`;
-  return cause instanceof Error ? cause.message : 'unknown failure';
-}
+// Labelling segments streams the audio once more, to a diarization node; a few
+// tries, then the transcript is delivered without labels rather than not at all.
+const attribute = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: ['AUDIO_UNDECODABLE', 'BACKEND_REJECTED', 'JobNotFound'],
+  },
+});
 
 /**
  * One async transcription job, keyed `scaiecho-transcribe-{jobId}`. Carries
@@ -82,6 +88,18 @@ export async function transcriptionJobWorkflow(input: { jobId: string }): Promis
     progress.phase = 'transcribing';
     progress.backend = await dispatch.transcribeJobAudio(jobId, progress.backend);
 
+    // Jobs from before attribution existed never ask for it, so their histories replay down the same path.
+    if (started.attributeSpeakers) {
+      progress.phase = 'attributing';
+      try {
+        await attribute.attributeTranscriptSpeakers(jobId);
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        progress.phase = 'finishing';
+        return await finish({ status: 'completed', reason: `transcribed without speaker labels: ${failureReason(err)}` });
+      }
+    }
+
     progress.phase = 'finishing';
     return await finish({ status: 'completed' });
   } catch (err) {
@@ -89,6 +107,6 @@ export async function transcriptionJobWorkflow(input: { jobId: string }): Promis
       await CancellationScope.nonCancellable(() => finish({ status: 'cancelled', reason: 'cancelled by the caller' }));
       throw err;
     }
-    return finish({ status: 'failed', reason: reasonOf(err).slice(0, 1000) });
+    return finish({ status: 'failed', reason: failureReason(err) });
   }
 }

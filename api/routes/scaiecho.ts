@@ -13,6 +13,7 @@ import { newId } from '../../lib/ids.js';
 import { publishJobEvent } from '../../lib/scaiecho/job-events.js';
 import { audioObjectKey, findCallerJob, recordJobUsage, jobView, listCallerJobs, TERMINAL, type TranscriptionJob } from '../../lib/scaiecho/jobs.js';
 import { getOrProvisionPolicy } from '../../lib/scaiecho/policy.js';
+import { attributionColumns, requireSpeakers, speakerSelection } from '../../lib/scaiecho/speaker-selection.js';
 import { transcribeNow } from '../../lib/scaiecho/transcribe-now.js';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../../lib/temporal/search-attributes.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
@@ -31,6 +32,7 @@ const transcribeFields = z.object({
   backend_preference: z.enum(['prefer_self_hosted', 'prefer_relay', 'any']).default('any'),
   force_async: boolField.default(false),
   temperature: z.coerce.number().min(0).max(1).optional(),
+  speakers: speakerSelection,
 });
 
 const listQuery = z.object({
@@ -58,6 +60,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
     language: f.language ?? null,
     backendPreference: f.backend_preference,
     temperature: f.temperature ?? null,
+    ...attributionColumns(f.speakers),
   });
 
   async function afterFinish(job: TranscriptionJob): Promise<void> {
@@ -152,10 +155,12 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
       const file = upload.files.file;
       if (!file) throw new AppError('VALIDATION_ERROR', 'file: an audio file is required');
       const f = parse(transcribeFields, upload.fields);
+      await requireSpeakers(db, caller.tenantId, f.speakers);
       const probe = await probeAudio(file.path, file.bytes);
       // Before anything reaches S3 or a backend: an over-budget caller costs us nothing upstream.
       await checkBudget(db, deps.redis, caller, { requests: 1, audio_ms: probe.durationMs });
-      if (f.force_async || file.bytes > e.SCAIWAVE_SCAIECHO_ASYNC_AUDIO_THRESHOLD_BYTES) {
+      // Attribution means more calls to more nodes after the transcript: the job workflow's work, never inline.
+      if (f.force_async || f.speakers || file.bytes > e.SCAIWAVE_SCAIECHO_ASYNC_AUDIO_THRESHOLD_BYTES) {
         ok(ctx, jobView(await transcribeAsync(caller, file, probe, f), { pollUrl: true }), 202);
       } else {
         ok(ctx, jobView(await transcribeSync(caller, file, probe, f)));

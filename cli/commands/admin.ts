@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { setBudget, TENANT_WIDE, type UsageBudget } from '../../lib/accounting/budgets.js';
 import { createApiKey, revokeApiKey } from '../../lib/auth/api-keys.js';
 import { ROLES, type Role } from '../../lib/auth/permissions.js';
 import type { Db } from '../../lib/db.js';
@@ -201,6 +202,7 @@ interface TenantRow {
   rate_limits: { tenant_per_minute: number; key_per_minute: number };
   users: number;
   scaiecho_policy: { allowed_backends: string; default_backend: string } | null;
+  budget: BudgetView | null;
   created_at: Date;
 }
 
@@ -208,7 +210,7 @@ async function listTenantsCommand(opts: { json?: boolean }): Promise<void> {
   const rows = await withDb(async ({ db, config }): Promise<TenantRow[]> => {
     const tenants = await db.tenant.findMany({
       orderBy: { slug: 'asc' },
-      include: { policy: true, _count: { select: { users: true } } },
+      include: { policy: true, budgets: { where: { userId: TENANT_WIDE } }, _count: { select: { users: true } } },
     });
     // The same resolution the API's rate limiter applies, so what is shown is what is enforced.
     const limitsOf = tenantLimits(db, config);
@@ -226,6 +228,7 @@ async function listTenantsCommand(opts: { json?: boolean }): Promise<void> {
         scaiecho_policy: t.policy
           ? { allowed_backends: t.policy.allowedBackends, default_backend: t.policy.defaultBackend }
           : null,
+        budget: t.budgets[0] ? budgetView(t.budgets[0]) : null,
         created_at: t.createdAt,
       });
     }
@@ -241,7 +244,7 @@ async function listTenantsCommand(opts: { json?: boolean }): Promise<void> {
   }
   print(
     ...formatTable(
-      ['SLUG', 'TIER', 'STATUS', 'REQ/MIN TENANT', 'REQ/MIN KEY', 'USERS', 'SCAIECHO (allowed/default)', 'NAME'],
+      ['SLUG', 'TIER', 'STATUS', 'REQ/MIN TENANT', 'REQ/MIN KEY', 'USERS', 'SCAIECHO (allowed/default)', 'BUDGET/MONTH', 'NAME'],
       rows.map((r) => [
         r.slug,
         r.tier,
@@ -250,6 +253,7 @@ async function listTenantsCommand(opts: { json?: boolean }): Promise<void> {
         String(r.rate_limits.key_per_minute),
         String(r.users),
         r.scaiecho_policy ? `${r.scaiecho_policy.allowed_backends}/${r.scaiecho_policy.default_backend}` : 'tier default',
+        r.budget ? describeBudget(r.budget) : 'none',
         r.name,
       ]),
     ),
@@ -283,6 +287,74 @@ async function createUserCommand(opts: CreateUserOptions): Promise<void> {
     `Roles:       ${userRoles(user).join(', ')}`,
     ...(user.email ? [`Email:       ${user.email}`] : []),
   );
+}
+
+interface BudgetView {
+  max_requests: number | null;
+  max_tokens: number | null;
+  max_audio_ms: number | null;
+}
+
+const budgetView = (b: UsageBudget): BudgetView => ({
+  max_requests: b.maxRequests === null ? null : Number(b.maxRequests),
+  max_tokens: b.maxTokens === null ? null : Number(b.maxTokens),
+  max_audio_ms: b.maxAudioMs === null ? null : Number(b.maxAudioMs),
+});
+
+function describeBudget(b: BudgetView): string {
+  const parts = [
+    b.max_requests === null ? null : `${b.max_requests} req`,
+    b.max_tokens === null ? null : `${b.max_tokens} tokens`,
+    b.max_audio_ms === null ? null : `${b.max_audio_ms / 60_000} min audio`,
+  ].filter((p) => p !== null);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+interface SetBudgetOptions {
+  tenant: string;
+  subject?: string;
+  requests?: number;
+  tokens?: number;
+  audioMinutes?: number;
+  json?: boolean;
+}
+
+async function setBudgetCommand(opts: SetBudgetOptions): Promise<void> {
+  const limits = {
+    maxRequests: opts.requests ?? null,
+    maxTokens: opts.tokens ?? null,
+    maxAudioMs: opts.audioMinutes === undefined ? null : opts.audioMinutes * 60_000,
+  };
+  const clear = Object.values(limits).every((v) => v === null);
+  const { tenant, scope, budget } = await withDb(async ({ db }) => {
+    const tenant = await requireTenant(db, opts.tenant);
+    let userId = TENANT_WIDE;
+    if (opts.subject !== undefined) {
+      const user = await db.user.findUnique({
+        where: { tenantId_scaikeySubject: { tenantId: tenant.id, scaikeySubject: opts.subject } },
+        select: { id: true },
+      });
+      if (!user) throw notFound(`user "${opts.subject}" not found in tenant "${tenant.slug}"`);
+      userId = user.id;
+    }
+    const scope = opts.subject === undefined ? `tenant "${tenant.slug}"` : `user "${opts.subject}" of tenant "${tenant.slug}"`;
+    if (clear) {
+      await db.usageBudget.deleteMany({ where: { tenantId: tenant.id, userId } });
+      return { tenant, scope, budget: null };
+    }
+    return { tenant, scope, budget: budgetView(await setBudget(db, tenant.id, limits, userId)) };
+  });
+  if (opts.json) {
+    printJson({ tenant: tenant.slug, subject: opts.subject ?? null, budget });
+    return;
+  }
+  print(budget ? `Monthly budget of ${scope}: ${describeBudget(budget)}` : `Removed the monthly budget of ${scope}; usage is unlimited`);
+}
+
+function parseWhole(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number (0 or more).');
+  return n;
 }
 
 // ---- registration ----
@@ -360,4 +432,22 @@ export function registerAdminCommands(program: Command): void {
     .addOption(jsonOption())
     .addHelpText('after', EXIT_CODES_HELP)
     .action(createUserCommand);
+
+  admin
+    .command('set-budget')
+    .description('set the monthly usage budget of a tenant, or of one of its users (402 BUDGET_EXCEEDED beyond it)')
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .option('--subject <sub>', 'ScaiKey subject ("sub") of a user, for a budget of that user alone')
+    .option('--requests <n>', 'requests per calendar month (UTC)', parseWhole)
+    .option('--tokens <n>', 'model tokens per calendar month', parseWhole)
+    .option('--audio-minutes <n>', 'minutes of audio transcribed per calendar month', parseWhole)
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nA limit left out is no limit; giving none removes the budget. Checked before any upstream work,\n' +
+        'against usage counted as it happens (not only what the last accounting flush wrote).\n\n' +
+        'Example:\n  scaiwave admin set-budget --tenant acme --audio-minutes 600 --requests 100000\n' +
+        EXIT_CODES_HELP,
+    )
+    .action(setBudgetCommand);
 }

@@ -14,11 +14,9 @@ import {
   loadSpeakerDiarization,
   type AcceptSpeakerRequest,
   type AttributeConfig,
-  type AttributeRequest,
   type Attribution,
   type AudioConfig,
   type Embedding,
-  type EmbeddingRequest,
 } from '../../lib/scaiecho/diarize/proto.js';
 import { ENGINE_DIARIZE } from '../../lib/scaiecho/node-registry.js';
 import { serveGrpcNode, type GrpcNode } from '../grpc-node.js';

@@ -20,9 +20,9 @@ const limitColumn: Record<Metric, 'maxRequests' | 'maxTokens' | 'maxAudioMs'> = 
 };
 
 const unitOf: Record<Metric, (n: number) => string> = {
-  requests: (n) => `${n} requests`,
-  tokens: (n) => `${n} tokens`,
-  audio_ms: (n) => `${Math.floor(n / 1000)} s of audio`,
+  requests: (n) => (n === 1 ? '1 request' : `${n} requests`),
+  tokens: (n) => (n === 1 ? '1 token' : `${n} tokens`),
+  audio_ms: (n) => `${Number((n / 1000).toFixed(1))} s of audio`,
 };
 
 export interface BudgetCaller {

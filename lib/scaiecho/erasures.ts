@@ -52,9 +52,9 @@ export async function findTenantErasure(db: Db, tenantId: string, erasureId: str
 }
 
 /** Progress and the receipt: per node, when it acknowledged the eviction. */
-export function erasureView(e: SpeakerErasure & Partial<Omit<ErasureWithReceipt, keyof SpeakerErasure>>) {
+export function erasureView(e: ErasureWithReceipt) {
   const targets = (e.evictionTargets as string[] | null) ?? null;
-  const acknowledged = new Set((e.receipts ?? []).map((r) => r.nodeId));
+  const acknowledged = new Set(e.receipts.map((r) => r.nodeId));
   return {
     erasure_id: e.id,
     speaker_id: e.speakerId,
@@ -64,9 +64,10 @@ export function erasureView(e: SpeakerErasure & Partial<Omit<ErasureWithReceipt,
     audited_at: e.audit?.createdAt.toISOString() ?? null,
     tombstoned_at: e.tombstonedAt?.toISOString() ?? null,
     completed_at: e.completedAt?.toISOString() ?? null,
-    deleted_objects: (e.audit?.deletedObjects as string[] | undefined)?.length ?? null,
+    objects_deleted: (e.audit?.deletedObjects as string[] | undefined)?.length ?? null,
+    /** null until the workflow has chosen the nodes to evict from */
     pending_node_ids: targets ? targets.filter((n) => !acknowledged.has(n)) : null,
-    receipt: (e.receipts ?? []).map((r) => ({ node_id: r.nodeId, outcome: r.outcome, acknowledged_at: r.acknowledgedAt.toISOString() })),
+    receipt: e.receipts.map((r) => ({ node_id: r.nodeId, outcome: r.outcome, acknowledged_at: r.acknowledgedAt.toISOString() })),
     poll_url: `/v1/modules/scaiecho/erasures/${e.id}`,
   };
 }

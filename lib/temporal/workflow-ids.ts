@@ -5,6 +5,9 @@
 export const workflowIds = {
   systemCheck: (checkId: string): string => `system-check-${checkId}`,
   transcribe: (jobId: string): string => `scaiecho-transcribe-${jobId}`,
+  enrollSpeaker: (speakerId: string): string => `scaiecho-enroll-${speakerId}`,
+  rewarmSpeaker: (speakerId: string): string => `scaiecho-warm-${speakerId}`,
+  eraseSpeaker: (speakerId: string): string => `scaiecho-erase-speaker-${speakerId}`,
   // Scheduled runs get the Schedule's start time appended (grid-accounting-flush-2026-11-23T10:00:30Z).
   accountingFlush: (): string => 'grid-accounting-flush',
   identitySync: (tenantId: string): string => `wave-identity-sync-${tenantId}`,

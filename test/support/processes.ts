@@ -11,11 +11,14 @@ export interface WorkerProcess {
   sdkMetricsPort: number;
 }
 
-/** The worker exactly as production runs it: its own process, killable mid-activity. */
-export async function startWorkerProcess(env: Record<string, string> = {}): Promise<WorkerProcess> {
+/**
+ * The worker exactly as production runs it: its own process, killable
+ * mid-activity. `entry` swaps in a test entry point (test/support/crash-worker.ts).
+ */
+export async function startWorkerProcess(env: Record<string, string> = {}, entry = 'worker/main.ts'): Promise<WorkerProcess> {
   const port = await freePort();
   const sdkMetricsPort = await freePort();
-  const proc = startProcess(`worker-${port}`, process.execPath, ['--import', 'tsx', path.join(root, 'worker/main.ts')], {
+  const proc = startProcess(`worker-${port}`, process.execPath, ['--import', 'tsx', path.join(root, entry)], {
     cwd: root,
     logDir: process.env.SCAIWAVE_TEST_LOG_DIR ?? path.join(root, '.devstack', 'test-logs'),
     env: {

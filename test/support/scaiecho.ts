@@ -1,29 +1,38 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startApi, type RunningApi } from '../../api/server.js';
+import { startDiarizeNodeProcess } from '../../devstack/diarize-node/process.js';
+import type { NodeProcess } from '../../devstack/node-process.js';
 import { startSttNodeProcess } from '../../devstack/stt-node/process.js';
 import { startSttRelayProcess } from '../../devstack/stt-relay/process.js';
 import type { EngineKind } from '../../devstack/stt/engine.js';
 import { waitUntil } from '../../devstack/ports.js';
+import { ENGINE_DIARIZE, ENGINE_STT } from '../../lib/scaiecho/node-registry.js';
 import type { ManagedProcess } from '../../devstack/process.js';
 import { call, testConfig, uniq, type ApiAnswer } from './stack.js';
 import { startWorkerProcess, type WorkerProcess } from './processes.js';
 
-export interface SttNode {
+/** A reference ScaiInfer node (STT or diarization) as a test drives it. */
+export interface RefNode {
   nodeId: string;
+  grpcAddress: string;
   adminUrl: string;
   process: ManagedProcess;
   fault(mode: 'ok' | 'fail' | 'stall' | 'offline', count?: number): Promise<void>;
+  stats(): Promise<Record<string, number | string>>;
 }
 
 export interface ScaiEchoStack {
   api: RunningApi;
   env: Record<string, string>;
   relay: { url: string; adminUrl: string; process: ManagedProcess };
-  nodes: SttNode[];
+  nodes: RefNode[];
+  /** Diarization nodes (audio.analyze.pyannote). */
+  diarizers: RefNode[];
   worker: WorkerProcess;
   startWorker(): Promise<WorkerProcess>;
-  startNode(engine?: EngineKind): Promise<SttNode>;
+  startNode(engine?: EngineKind): Promise<RefNode>;
+  startDiarizer(): Promise<RefNode>;
   stop(): Promise<void>;
 }
 
@@ -39,12 +48,12 @@ async function setFault(adminUrl: string, mode: string, count?: number): Promise
 }
 
 /**
- * The ScaiEcho slice as production runs it: API, a worker process, a relay and
- * STT nodes as processes of their own, the nodes heartbeating into the API.
- * Node TTL is short so "offline" shows within seconds.
+ * The ScaiEcho slice as production runs it: API, a worker process, a relay,
+ * STT nodes and diarization nodes as processes of their own, the nodes
+ * heartbeating into the API. Node TTL is short so "offline" shows within seconds.
  */
 export async function startScaiEchoStack(
-  opts: { engine?: EngineKind; nodes?: number; env?: Record<string, string> } = {},
+  opts: { engine?: EngineKind; nodes?: number; diarizers?: number; env?: Record<string, string> } = {},
 ): Promise<ScaiEchoStack> {
   const engine = opts.engine ?? 'pocketsphinx';
   const relayKey = uniq('relay-key');
@@ -59,23 +68,32 @@ export async function startScaiEchoStack(
   const config = testConfig(env);
   const api = await startApi(config, { port: 0 });
   const workers: WorkerProcess[] = [];
-  const nodes: SttNode[] = [];
+  const nodes: RefNode[] = [];
+  const diarizers: RefNode[] = [];
 
-  const startNode = async (e: EngineKind = engine): Promise<SttNode> => {
-    const nodeId = uniq('stt-node');
-    const n = await startSttNodeProcess({
+  /** Started, and online in the registry, before it is handed out. */
+  const launch = async (prefix: string, kind: string, start: (nodeId: string) => Promise<NodeProcess>): Promise<RefNode> => {
+    const nodeId = uniq(prefix);
+    const n = await start(nodeId);
+    await waitUntil(`${nodeId} registered`, async () => (await api.deps.registry.online(kind)).some((o) => o.nodeId === nodeId));
+    return {
       nodeId,
-      engine: e,
-      registryUrl: api.url,
-      registryToken: config.env.SCAIWAVE_SERVICE_TOKEN!,
-      logDir: logDir(),
-      heartbeatMs: 500,
-    });
-    await waitUntil(`${nodeId} registered`, async () =>
-      (await api.deps.registry.online('stt')).some((o) => o.nodeId === nodeId),
-    );
-    const node = { nodeId, adminUrl: n.adminUrl, process: n.process, fault: (m: Parameters<SttNode['fault']>[0], c?: number) => setFault(n.adminUrl, m, c) };
+      grpcAddress: n.grpcAddress,
+      adminUrl: n.adminUrl,
+      process: n.process,
+      fault: (m, c) => setFault(n.adminUrl, m, c),
+      stats: async () => (await (await fetch(`${n.adminUrl}/stats`)).json()) as Record<string, number | string>,
+    };
+  };
+  const registration = { registryUrl: api.url, registryToken: config.env.SCAIWAVE_SERVICE_TOKEN!, logDir: logDir(), heartbeatMs: 500 };
+  const startNode = async (e: EngineKind = engine): Promise<RefNode> => {
+    const node = await launch('stt-node', ENGINE_STT, (nodeId) => startSttNodeProcess({ ...registration, nodeId, engine: e }));
     nodes.push(node);
+    return node;
+  };
+  const startDiarizer = async (): Promise<RefNode> => {
+    const node = await launch('diarize-node', ENGINE_DIARIZE, (nodeId) => startDiarizeNodeProcess({ ...registration, nodeId }));
+    diarizers.push(node);
     return node;
   };
   const startWorker = async (): Promise<WorkerProcess> => {
@@ -85,6 +103,7 @@ export async function startScaiEchoStack(
   };
 
   for (let i = 0; i < (opts.nodes ?? 1); i++) await startNode();
+  for (let i = 0; i < (opts.diarizers ?? 0); i++) await startDiarizer();
   const worker = await startWorker();
 
   return {
@@ -92,12 +111,14 @@ export async function startScaiEchoStack(
     env,
     relay,
     nodes,
+    diarizers,
     worker,
     startWorker,
     startNode,
+    startDiarizer,
     async stop() {
       await api.close();
-      await Promise.allSettled([...workers, ...nodes.map((n) => ({ proc: n.process }))].map((w) => w.proc.stop(3000)));
+      await Promise.allSettled([...workers, ...[...nodes, ...diarizers].map((n) => ({ proc: n.process }))].map((w) => w.proc.stop(3000)));
       await relay.process.stop(3000);
     },
   };
@@ -108,7 +129,8 @@ export interface JobBody {
   status: string;
   status_reason: string | null;
   transcript: string | null;
-  segments: { start_ms: number; end_ms: number; text: string }[] | null;
+  /** speaker_* only on jobs that asked for attribution. */
+  segments: { start_ms: number; end_ms: number; text: string; speaker_id?: string | null; speaker_label?: string | null }[] | null;
   backend_used: 'A' | 'B' | null;
   language_detected: string | null;
   audio_duration_ms: number | null;

@@ -48,6 +48,7 @@ export function diarizeNodeClient(address: string, opts: { deadlineMs: number })
   function upload<Req, Res>(name: Method, first: Req, audio: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<Res> {
     const m = method(name);
     const settled = new AbortController();
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     return new Promise<Res>((resolve, reject) => {
       const finish = (outcome: () => void): void => {
         if (settled.signal.aborted) return;

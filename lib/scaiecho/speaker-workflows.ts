@@ -1,0 +1,68 @@
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { eraseSpeakerWorkflow } from '../../workflows/speaker-erasure.js';
+import type { enrollSpeakerWorkflow, rewarmSpeakerWorkflow } from '../../workflows/speakers.js';
+import type { Config } from '../config.js';
+import { JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import { workflowIds } from '../temporal/workflow-ids.js';
+
+// The one place the speaker workflows are started, so every start carries the
+// same search attributes and id policy. Ids only: names and voices stay out.
+
+interface Starter {
+  temporal: Client;
+  config: Config;
+}
+
+interface Tenant {
+  tenantId: string;
+  tenantSlug: string;
+}
+
+const options = (s: Starter, t: Tenant, kind: string, speakerId: string, summary: string) => ({
+  taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
+  typedSearchAttributes: [
+    { key: TenantIdKey, value: t.tenantId },
+    { key: JobKindKey, value: kind },
+    { key: JobStatusKey, value: 'running' },
+    { key: SubjectIdKey, value: speakerId },
+  ],
+  staticSummary: `${summary} ${speakerId} (tenant ${t.tenantSlug})`,
+});
+
+/** Before the route stores anything: the workflow is what cleans up when the route fails part-way. */
+export function startEnrollment(s: Starter, t: Tenant, speakerId: string): Promise<WorkflowHandle<typeof enrollSpeakerWorkflow>> {
+  return s.temporal.workflow.start<typeof enrollSpeakerWorkflow>('enrollSpeakerWorkflow', {
+    ...options(s, t, 'scaiecho.speaker_enrollment', speakerId, 'Speaker enrollment'),
+    workflowId: workflowIds.enrollSpeaker(speakerId),
+    args: [{ speakerId }],
+  });
+}
+
+/** A re-warm already running is the one the caller gets; a finished one may run again. */
+export async function startRewarm(s: Starter, t: Tenant, speakerId: string): Promise<void> {
+  await s.temporal.workflow.start<typeof rewarmSpeakerWorkflow>('rewarmSpeakerWorkflow', {
+    ...options(s, t, 'scaiecho.speaker_rewarm', speakerId, 'Speaker re-warm'),
+    workflowId: workflowIds.rewarmSpeaker(speakerId),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [{ speakerId }],
+  });
+}
+
+/**
+ * Idempotent: a running erasure is attached to, a completed one is never run
+ * again, and one that failed or was terminated is started afresh (every step
+ * of it is safe to repeat).
+ */
+export async function startErasure(s: Starter, t: Tenant, erasure: { id: string; speakerId: string }): Promise<void> {
+  try {
+    await s.temporal.workflow.start<typeof eraseSpeakerWorkflow>('eraseSpeakerWorkflow', {
+      ...options(s, t, 'scaiecho.speaker_erasure', erasure.speakerId, 'Speaker erasure'),
+      workflowId: workflowIds.eraseSpeaker(erasure.speakerId),
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{ erasureId: erasure.id }],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}

@@ -1,0 +1,125 @@
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../lib/ids.js';
+import type { JobStatus } from '../lib/scaiecho/jobs.js';
+import { audioObjectKey } from '../lib/scaiecho/jobs.js';
+import { createS3 } from '../lib/s3.js';
+import { createTemporalClient } from '../lib/temporal/client.js';
+import type { RetentionSummary } from '../workflows/retention.js';
+import { captureHistory } from './support/histories.js';
+import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
+import { newTenant, testConfig, testDb, uniq } from './support/stack.js';
+
+// The retention purge against real S3 and MariaDB: jobs aged by their
+// created_at, tenants with and without their own retention, and the audit
+// trace. Other suites' jobs are all younger than a day, so nothing of theirs
+// is due.
+
+const config = testConfig();
+const db = testDb();
+const s3 = createS3(config);
+const bucket = config.env.SCAIWAVE_S3_BUCKET;
+const queue = uniq('retention');
+const { client, connection } = createTemporalClient(config);
+let worker: WorkerProcess;
+
+const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
+
+async function job(tenantId: string, userId: string, status: JobStatus, ageDays: number, withAudio: boolean): Promise<{ id: string; key: string | null }> {
+  const id = newId();
+  const key = withAudio ? audioObjectKey(id, 'wav') : null;
+  if (key) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.from(`audio of ${id}`) }));
+  await db.transcriptionJob.create({
+    data: {
+      id,
+      tenantId,
+      userId,
+      status,
+      isAsync: true,
+      audioSha256: '0'.repeat(64),
+      audioBytes: 12n,
+      audioObjectKey: key,
+      audioFormat: 'wav',
+      transcript: status === 'completed' ? 'words that must go with the job' : null,
+      createdAt: daysAgo(ageDays),
+      completedAt: status === 'running' ? null : daysAgo(ageDays),
+    },
+  });
+  return { id, key };
+}
+
+async function inS3(key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
+}
+
+async function purge(): Promise<{ summary: RetentionSummary; runId: string }> {
+  const handle = await client.workflow.start('retentionPurgeWorkflow', { taskQueue: queue, workflowId: uniq('wave-retention-purge-test') });
+  const summary = (await handle.result()) as RetentionSummary;
+  await captureHistory('retentionPurgeWorkflow--completed', handle);
+  return { summary, runId: handle.firstExecutionRunId };
+}
+
+beforeAll(async () => {
+  worker = await startWorkerProcess({ SCAIWAVE_TEMPORAL_TASK_QUEUE: queue });
+});
+afterAll(async () => {
+  await worker?.proc.stop(5000);
+  await connection.close();
+  s3.destroy();
+  await db.$disconnect();
+});
+
+describe('retention purge', () => {
+  it('removes exactly the expired staged audio and jobs, per tenant retention, and leaves an audit trace once', async () => {
+    const own = await newTenant(db, { features: { retention: { staged_audio_days: 2, job_days: 10 } } });
+    const dflt = await newTenant(db);
+    const o = (status: JobStatus, age: number, audio: boolean) => job(own.tenant.id, own.user.id, status, age, audio);
+    const d = (status: JobStatus, age: number, audio: boolean) => job(dflt.tenant.id, dflt.user.id, status, age, audio);
+    // Defaults: staged audio 7 days, jobs 90 days.
+    const fresh = await o('completed', 1, true); // kept whole
+    const audioDue = await o('completed', 3, true); // audio goes, job stays
+    const jobDue = await o('failed', 11, true); // job and audio go
+    const running = await o('running', 40, true); // never touched while running
+    const bare = await o('cancelled', 12, false); // job goes, had no audio
+    const young = await d('completed', 3, true); // kept under the default 7 days
+    const defaultAudioDue = await d('completed', 8, true); // audio goes
+    const defaultJobDue = await d('completed', 91, true); // job and audio go
+
+    const { summary, runId } = await purge();
+    expect(summary.failed).toEqual([]);
+
+    const exists = async (id: string) => (await db.transcriptionJob.count({ where: { id } })) === 1;
+    expect(await Promise.all([fresh, audioDue, running, young, defaultAudioDue].map((j) => exists(j.id)))).toEqual([true, true, true, true, true]);
+    expect(await Promise.all([jobDue, bare, defaultJobDue].map((j) => exists(j.id)))).toEqual([false, false, false]);
+    expect(await Promise.all([fresh, running, young].map((j) => inS3(j.key!)))).toEqual([true, true, true]);
+    expect(await Promise.all([audioDue, jobDue, defaultAudioDue, defaultJobDue].map((j) => inS3(j.key!)))).toEqual([false, false, false, false]);
+    for (const j of [audioDue, defaultAudioDue]) {
+      expect((await db.transcriptionJob.findUniqueOrThrow({ where: { id: j.id } })).audioObjectKey).toBeNull();
+    }
+
+    const trace = await db.retentionPurge.findMany({
+      where: { tenantId: { in: [own.tenant.id, dflt.tenant.id] } },
+      orderBy: { subjectId: 'asc' },
+    });
+    const expected = [
+      { subjectId: audioDue.id, kind: 'staged_audio', objectKey: audioDue.key },
+      { subjectId: jobDue.id, kind: 'transcription_job', objectKey: jobDue.key },
+      { subjectId: bare.id, kind: 'transcription_job', objectKey: null },
+      { subjectId: defaultAudioDue.id, kind: 'staged_audio', objectKey: defaultAudioDue.key },
+      { subjectId: defaultJobDue.id, kind: 'transcription_job', objectKey: defaultJobDue.key },
+    ].sort((a, b) => a.subjectId.localeCompare(b.subjectId));
+    expect(trace.map((r) => ({ subjectId: r.subjectId, kind: r.kind, objectKey: r.objectKey }))).toEqual(expected);
+    expect(trace.every((r) => r.runId === runId)).toBe(true);
+
+    // A second run finds nothing of these tenants due and writes no second trace.
+    await purge();
+    expect(await db.retentionPurge.count({ where: { tenantId: { in: [own.tenant.id, dflt.tenant.id] } } })).toBe(5);
+    expect(await inS3(fresh.key!)).toBe(true);
+  }, 120_000);
+});
