@@ -296,11 +296,11 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
   SCAIWAVE_RETENTION_STAGED_AUDIO_DAYS: {
     group: 'Retention',
     description:
-      "Days staged audio of a finished transcription job is kept in S3, unless the tenant sets features.retention.staged_audio_days.",
+      'Days the staged audio of a finished transcription job stays in S3, counted from submission, unless the tenant sets features.retention.staged_audio_days.',
   },
   SCAIWAVE_RETENTION_JOB_DAYS: {
     group: 'Retention',
     description:
-      'Days a finished transcription job (row, transcript and audio) is kept, unless the tenant sets features.retention.job_days.',
+      'Days a finished transcription job (row, transcript and audio) is kept, counted from submission, unless the tenant sets features.retention.job_days.',
   },
 };

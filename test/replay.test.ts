@@ -13,8 +13,12 @@ describe('workflow code replays the saved histories', () => {
   it('has a saved history for every workflow kind', () => {
     const kinds = new Set(files.map((f) => f.split('--')[0]));
     expect([...kinds].sort()).toEqual([
+      'accountingFlushWorkflow',
       'enrollSpeakerWorkflow',
       'eraseSpeakerWorkflow',
+      'identitySyncAllWorkflow',
+      'identitySyncWorkflow',
+      'retentionPurgeWorkflow',
       'rewarmSpeakerWorkflow',
       'systemCheckWorkflow',
       'transcriptionJobWorkflow',

@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '../api/server.js';
 import { waitUntil } from '../devstack/ports.js';
 import { newId } from '../lib/ids.js';
+import { createLogger } from '../lib/logger.js';
 import type { Provisioned } from '../lib/provisioning.js';
 import { withDiarizeNode } from '../lib/scaiecho/diarize/client.js';
 import { ENGINE_DIARIZE } from '../lib/scaiecho/node-registry.js';
@@ -15,7 +17,7 @@ import { speakerAbandonedSignal } from '../workflows/speakers.js';
 import { captureHistory } from './support/histories.js';
 import { startScaiEchoStack, transcribe, waitForJob, type RefNode, type ScaiEchoStack } from './support/scaiecho.js';
 import { durationMs, speak } from './support/speech.js';
-import { call, newTenant, testDb, type ApiAnswer } from './support/stack.js';
+import { call, newTenant, testConfig, testDb, type ApiAnswer } from './support/stack.js';
 
 const SHELLS = 'She sells sea shells by the sea shore, and the shells she sells are surely sea shells.';
 const CONSENT = 'I agree that my voice may be enrolled for speaker attribution.';
@@ -313,6 +315,28 @@ describe('ScaiEcho speakers: enrollment, warm registry, attribution, erasure', (
     expect((await api<Speaker>('GET', `/speakers/${id}`)).body.data!.enrollment_status).toBe('ready');
     expect(await db.speakerProfile.count({ where: { displayName: 'Killed Midway' } })).toBe(1);
   }, 180_000);
+
+  it('a route that cannot store the speaker answers 503, and its enrollment workflow is abandoned with nothing left', async () => {
+    const u = await newTenant(db);
+    // Refused by S3 on every put; its error log is the expected outcome, so it is kept quiet.
+    const broken = await startApi(testConfig({ ...s.env, SCAIWAVE_S3_SECRET_KEY: 'not-the-secret' }), { port: 0, logger: createLogger('broken-api', 'silent') });
+    try {
+      const res = await call(broken.url, 'POST', `${base}/speakers`, { token: u.apiKey.key, body: enrollForm(speak(SHELLS)) });
+      expect(res.status).toBe(503);
+      expect(res.body.error?.message).toMatch(/nothing was kept/);
+    } finally {
+      await broken.close();
+    }
+    const query = `TenantId = '${u.tenant.id}' AND JobKind = 'scaiecho.speaker_enrollment'`;
+    let workflowId: string | undefined;
+    await waitUntil('the enrollment workflow is visible', async () => {
+      for await (const w of s.api.deps.temporal.workflow.list({ query })) workflowId = w.workflowId;
+      return workflowId !== undefined;
+    }, 20_000);
+    expect(await s.api.deps.temporal.workflow.getHandle(workflowId!).result()).toEqual({ status: 'abandoned' });
+    expect(await db.speakerProfile.count({ where: { tenantId: u.tenant.id } })).toBe(0);
+    expect(await db.speakerConsent.count({ where: { tenantId: u.tenant.id } })).toBe(0);
+  });
 
   it('a route that fails part-way leaves no orphans: the enrollment workflow removes what was stored', async () => {
     const speakerId = newId();

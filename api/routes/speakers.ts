@@ -98,7 +98,9 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
     const referenceKey = referenceObjectKey(speakerId, reference.probe.format);
     const consentKey = consentObjectKey(speakerId, consent.probe.format);
     try {
-      await Promise.all([put(reference, referenceKey), put(consent, consentKey)]);
+      // Both settle before anything is judged: a put still in flight would land after the clean-up.
+      const puts = await Promise.allSettled([put(reference, referenceKey), put(consent, consentKey)]);
+      for (const p of puts) if (p.status === 'rejected') throw p.reason;
       await db.$transaction([
         db.speakerProfile.create({
           data: {

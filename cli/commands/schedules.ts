@@ -113,16 +113,12 @@ async function unpauseCommand(name: ScheduleName): Promise<void> {
 }
 
 async function triggerCommand(name: ScheduleName): Promise<void> {
-  const before = await withTemporal(async ({ client }) => {
-    const d = await describeOrNotFound(client, name);
+  await withTemporal(async ({ client }) => {
+    await describeOrNotFound(client, name);
     // SKIP, like the schedule itself: a run already going is not doubled.
     await client.schedule.getHandle(name).trigger(ScheduleOverlapPolicy.SKIP);
-    return d.info.recentActions.length;
   });
-  print(
-    `Triggered ${name}: a run starts now unless one is already running (${before} recent runs before this).`,
-    'Follow it in the Temporal UI or with: scaiwave schedules list',
-  );
+  print(`Triggered ${name}: a run starts now unless one is already running.`, 'Follow it in the Temporal UI or with: scaiwave schedules list');
 }
 
 export function registerScheduleCommands(program: Command): void {

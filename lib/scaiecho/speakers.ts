@@ -6,7 +6,6 @@ import type { Prisma, SpeakerConsent, SpeakerErasure, SpeakerProfile } from '../
 // S3 prefix (an erasure deletes the prefix) and under one tenant (another
 // tenant's speaker does not exist, as far as a caller can tell).
 
-export type { SpeakerProfile };
 export type SpeakerStatus = 'pending' | 'ready' | 'erasing' | 'erased';
 export const SPEAKER_STATUSES: readonly SpeakerStatus[] = ['pending', 'ready', 'erasing', 'erased'];
 /** A speaker in these states may be sent to nodes and used for attribution; any other is being or has been erased. */
