@@ -1,3 +1,4 @@
+import { requestDevToken } from '../../devstack/idp/client.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -301,19 +302,6 @@ async function dropData(d: { config: Config; dbName: string; redisPrefix: string
   }
 }
 
-async function idpToken(idpUrl: string, subject: string, tenantSlug: string): Promise<string> {
-  const res = await fetch(`${idpUrl}/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: 'scaiwave',
-      client_secret: 'scaiwave-dev-secret',
-      sub: subject,
-      tenant: tenantSlug,
-      roles: 'member',
-    }),
-  });
-  if (!res.ok) throw new Error(`IdP token request failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
+function idpToken(idpUrl: string, subject: string, tenantSlug: string): Promise<string> {
+  return requestDevToken(idpUrl, { sub: subject, tenant: tenantSlug });
 }

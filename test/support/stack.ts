@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { requestDevToken, type DevTokenClaims } from '../../devstack/idp/client.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createDb, type Db } from '../../lib/db.js';
 import { provisionTenant, type Provisioned } from '../../lib/provisioning.js';
@@ -31,32 +32,8 @@ export function newTenant(
 }
 
 /** A token from the run's reference ScaiKey, as a real client would get one. */
-export async function idpToken(claims: {
-  sub: string;
-  tenant: string;
-  roles?: string[];
-  aud?: string;
-  expires_in?: number;
-  email?: string;
-}): Promise<string> {
-  const config = testConfig();
-  const res = await fetch(`${config.env.SCAIWAVE_SCAIKEY_URL}/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: 'scaiwave',
-      client_secret: 'scaiwave-dev-secret',
-      sub: claims.sub,
-      tenant: claims.tenant,
-      roles: (claims.roles ?? ['member']).join(','),
-      ...(claims.aud ? { aud: claims.aud } : {}),
-      ...(claims.expires_in !== undefined ? { expires_in: String(claims.expires_in) } : {}),
-      ...(claims.email ? { email: claims.email } : {}),
-    }),
-  });
-  if (!res.ok) throw new Error(`IdP token request failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
+export function idpToken(claims: DevTokenClaims): Promise<string> {
+  return requestDevToken(testConfig().env.SCAIWAVE_SCAIKEY_URL, claims);
 }
 
 export interface ApiAnswer<T = unknown> {
