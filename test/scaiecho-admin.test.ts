@@ -45,6 +45,19 @@ describe('node registration and tenant policy over HTTP', () => {
     expect(bad.body.error?.message).toMatch(/engine_kinds/);
   });
 
+  it('lets a compliance officer reach erasures but not transcription or enrollment', async () => {
+    const officer = await newTenant(db, { roles: ['compliance'] });
+    const erasure = await call(api.url, 'GET', `/v1/modules/scaiecho/erasures/${uniq('none')}`, { token: officer.apiKey.key });
+    expect(erasure.status).toBe(404);
+    const erase = await call(api.url, 'DELETE', `/v1/modules/scaiecho/speakers/${uniq('none')}`, { token: officer.apiKey.key });
+    expect(erase.status).toBe(404);
+    const transcribe = await call(api.url, 'GET', '/v1/modules/scaiecho/jobs', { token: officer.apiKey.key });
+    expect(transcribe.status).toBe(403);
+    expect(transcribe.body.error?.message).toMatch(/scaiecho:use/);
+    const enroll = await call(api.url, 'GET', '/v1/modules/scaiecho/speakers', { token: officer.apiKey.key });
+    expect(enroll.status).toBe(403);
+  });
+
   it('lets a tenant admin read the tier default and change the policy; members may not', async () => {
     const path = '/v1/modules/scaiecho/admin/policy';
     const initial = await call(api.url, 'GET', path, { token: admin.apiKey.key });

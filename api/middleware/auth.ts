@@ -16,11 +16,16 @@ export function callerOf(state: ApiState): Caller {
   return state.caller;
 }
 
-/** Routes declare what they need; a caller without it gets 403. */
-export function requirePermission(permission: Permission): Middleware<ApiState> {
+/**
+ * Routes declare what they need; a caller holding none of the listed
+ * permissions gets 403. Declared per route, never with router.use(): a
+ * prefix-wide guard would also run for sibling routers under the same prefix.
+ */
+export function requirePermission(...anyOf: [Permission, ...Permission[]]): Middleware<ApiState> {
   return async (ctx, next) => {
-    if (!callerOf(ctx.state).permissions.has(permission)) {
-      throw new AppError('FORBIDDEN', `this needs the ${permission} permission`);
+    const held = callerOf(ctx.state).permissions;
+    if (!anyOf.some((p) => held.has(p))) {
+      throw new AppError('FORBIDDEN', `this needs the ${anyOf.join(' or ')} permission`);
     }
     await next();
   };

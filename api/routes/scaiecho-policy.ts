@@ -15,15 +15,15 @@ const policyBody = z.object({
 /** A tenant admin reads and sets which transcription backends the tenant may use. */
 export function scaiechoPolicyRoutes(db: Db): Router<ApiState> {
   const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho/admin/policy' });
-  router.use(requirePermission('admin:access'));
+  const admin = requirePermission('admin:access');
   const view = (p: { allowedBackends: string; defaultBackend: string }) => ({
     allowed_backends: p.allowedBackends,
     default_backend: p.defaultBackend,
   });
-  router.get('/', async (ctx) => {
+  router.get('/', admin, async (ctx) => {
     ok(ctx, view(await getOrProvisionPolicy(db, callerOf(ctx.state).tenantId)));
   });
-  router.put('/', async (ctx) => {
+  router.put('/', admin, async (ctx) => {
     const b = parse(policyBody, ctx.request.body);
     ok(ctx, view(await setPolicy(db, callerOf(ctx.state).tenantId, { allowedBackends: b.allowed_backends, defaultBackend: b.default_backend })));
   });

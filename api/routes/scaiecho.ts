@@ -47,7 +47,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
   const { db, config, logger } = deps;
   const e = config.env;
   const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho' });
-  router.use(requirePermission('scaiecho:use'));
+  const use = requirePermission('scaiecho:use');
 
   const baseRow = (caller: Caller, file: UploadedFile, probe: AudioProbe, f: Fields) => ({
     id: newId(),
@@ -143,7 +143,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
     }
   }
 
-  router.post('/transcribe', async (ctx) => {
+  router.post('/transcribe', use, async (ctx) => {
     const caller = callerOf(ctx.state);
     const upload = await receiveMultipart(ctx, { maxFileBytes: e.SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES, fileFields: ['file'] }).catch(
       (err: unknown) => {
@@ -170,7 +170,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
     }
   });
 
-  router.get('/jobs', async (ctx) => {
+  router.get('/jobs', use, async (ctx) => {
     const q = parse(listQuery, ctx.query);
     const page = await listCallerJobs(db, callerOf(ctx.state), {
       status: q.status,
@@ -180,13 +180,13 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
     ok(ctx, { jobs: page.jobs.map((j) => jobView(j)), next_cursor: page.nextCursor });
   });
 
-  router.get('/jobs/:id', async (ctx) => {
+  router.get('/jobs/:id', use, async (ctx) => {
     const job = await findCallerJob(db, callerOf(ctx.state), ctx.params.id!);
     if (!job) throw notFound('job');
     ok(ctx, jobView(job));
   });
 
-  router.post('/jobs/:id/cancel', async (ctx) => {
+  router.post('/jobs/:id/cancel', use, async (ctx) => {
     const caller = callerOf(ctx.state);
     const job = await findCallerJob(db, caller, ctx.params.id!);
     if (!job) throw notFound('job');

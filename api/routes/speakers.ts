@@ -54,7 +54,9 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
   const e = config.env;
   const warm = new WarmRegistry(deps.redis);
   const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho' });
-  router.use(requirePermission('scaiecho:use'));
+  const use = requirePermission('scaiecho:use');
+  // Compliance teams erase and follow erasures without being ScaiEcho users themselves.
+  const eraser = requirePermission('scaiecho:use', 'compliance:manage');
 
   async function speakerOf(ctx: { state: ApiState; params: Record<string, string | undefined> }): Promise<SpeakerWithRecords> {
     const s = await findTenantSpeaker(db, callerOf(ctx.state).tenantId, ctx.params.id!);
@@ -170,7 +172,7 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
     return erasureView((await findTenantErasure(db, caller.tenantId, erasure.id))!);
   }
 
-  router.post('/speakers', async (ctx) => {
+  router.post('/speakers', use, async (ctx) => {
     const caller = callerOf(ctx.state);
     const upload = await receiveMultipart(ctx, {
       maxFileBytes: e.SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES,
@@ -200,21 +202,21 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
     }
   });
 
-  router.get('/speakers', async (ctx) => {
+  router.get('/speakers', use, async (ctx) => {
     const q = parse(listQuery, ctx.query);
     const page = await listTenantSpeakers(db, callerOf(ctx.state).tenantId, q);
     ok(ctx, { speakers: page.speakers.map(speakerView), next_cursor: page.nextCursor });
   });
 
-  router.get('/speakers/:id', async (ctx) => {
+  router.get('/speakers/:id', use, async (ctx) => {
     ok(ctx, speakerView(await speakerOf(ctx)));
   });
 
-  router.get('/speakers/:id/warm', async (ctx) => {
+  router.get('/speakers/:id/warm', use, async (ctx) => {
     ok(ctx, await warmView((await speakerOf(ctx)).id));
   });
 
-  router.post('/speakers/:id/warm', async (ctx) => {
+  router.post('/speakers/:id/warm', use, async (ctx) => {
     const speaker = await speakerOf(ctx);
     if (!ACTIVE.includes(speaker.enrollmentStatus as SpeakerStatus)) {
       throw new AppError('CONFLICT', `the speaker is ${speaker.enrollmentStatus}; an erased speaker cannot be warmed`);
@@ -223,15 +225,15 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
     ok(ctx, { speaker_id: speaker.id, rewarm: 'started', poll_url: `/v1/modules/scaiecho/speakers/${speaker.id}/warm` }, 202);
   });
 
-  router.delete('/speakers/:id', async (ctx) => {
+  router.delete('/speakers/:id', eraser, async (ctx) => {
     ok(ctx, await erase(callerOf(ctx.state), await speakerOf(ctx), 'deletion'), 202);
   });
 
-  router.post('/speakers/:id/consent/withdraw', async (ctx) => {
+  router.post('/speakers/:id/consent/withdraw', eraser, async (ctx) => {
     ok(ctx, await erase(callerOf(ctx.state), await speakerOf(ctx), 'consent_withdrawn'), 202);
   });
 
-  router.get('/erasures/:id', async (ctx) => {
+  router.get('/erasures/:id', eraser, async (ctx) => {
     const erasure = await findTenantErasure(db, callerOf(ctx.state).tenantId, ctx.params.id!);
     if (!erasure) throw notFound('erasure');
     ok(ctx, erasureView(erasure));
