@@ -33,10 +33,17 @@ export function transcriptionActivities(deps: ActivityDeps) {
   }
 
   return {
-    async startTranscriptionJob(jobId: string): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean }> {
+    async startTranscriptionJob(
+      jobId: string,
+    ): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; facts: JobFacts }> {
       await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
       const j = await job(jobId);
-      return { terminal: TERMINAL.has(j.status), status: j.status, attributeSpeakers: j.attributeSpeakers };
+      return {
+        terminal: TERMINAL.has(j.status),
+        status: j.status,
+        attributeSpeakers: j.attributeSpeakers,
+        facts: { jobId, tenantId: j.tenantId, userId: j.userId, status: j.status },
+      };
     },
 
     /** The tenant's policy as it is now, not as it was at upload: it may have changed since. */

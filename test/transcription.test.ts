@@ -91,7 +91,7 @@ describe('ScaiEcho transcription end to end', () => {
     const usage = await readUsage(s.api.deps.redis, { tenantId: u.tenant.id, userId: u.user.id, kind: 'transcription', at: new Date() });
     expect(usage).toEqual({ requests: 1, tokens: 0, audioMs: done.audio_duration_ms });
     const events = (await jobEvents(u.tenant.id)).map((e) => e.data.status);
-    expect(events).toEqual(['completed']);
+    expect(events).toEqual(['running', 'completed']);
   }, 180_000);
 
   it('retries a transient node failure and succeeds', async () => {
@@ -175,7 +175,7 @@ describe('ScaiEcho transcription end to end', () => {
       expect((await db.transcriptionJob.findUniqueOrThrow({ where: { id } })).status).toBe('cancelled');
       const again = await call(s.api.url, 'POST', `/v1/modules/scaiecho/jobs/${id}/cancel`, { token: u.apiKey.key });
       expect(again.status).toBe(409);
-      expect((await jobEvents(u.tenant.id)).map((e) => e.data.status)).toEqual(['cancelled']);
+      expect((await jobEvents(u.tenant.id)).map((e) => e.data.status)).toEqual(['running', 'cancelled']);
       await captureHistory('transcriptionJobWorkflow--cancelled', handle);
     } finally {
       await node.fault('ok');

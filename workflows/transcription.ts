@@ -2,6 +2,7 @@ import {
   CancellationScope,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -81,6 +82,8 @@ export async function transcriptionJobWorkflow(input: { jobId: string }): Promis
     const started = await books.startTranscriptionJob(jobId);
     if (started.terminal) return { status: started.status };
     upsertSearchAttributes([{ key: JobStatusKey, value: 'running' }]);
+    // Subscribers learn a job started; runs begun before this event existed replay without it.
+    if (patched('transcription-running-event')) await books.publishTranscriptionEvent(started.facts);
 
     progress.phase = 'choosing_backend';
     progress.backend = await choose.chooseTranscriptionBackend(jobId);
