@@ -3,16 +3,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import mariadb from 'mariadb';
 import { ensureSystemServices } from '../devstack/system-services.js';
 import type { ManagedProcess } from '../devstack/process.js';
-import { applyBatch, claimBatch, clearBatch } from '../lib/accounting/flush.js';
 import { recordUsage, USAGE_KINDS, type UsageEvent } from '../lib/accounting/usage.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { createDb, type Db } from '../lib/db.js';
 import { Prisma } from '../lib/generated/prisma/client.js';
 import { applyMigrations } from '../lib/migrate.js';
 import { closeRedis, createRedis, type Redis } from '../lib/redis.js';
+import { flushOnce, type FlushSample } from './lib/flush-once.js';
+import type { FlusherInput } from './lib/flusher-thread.js';
 import { fmt, ms, summarize, table } from './lib/stats.js';
 
 // Usage accounting under load: events accepted per second while flushes run,
@@ -20,9 +22,9 @@ import { fmt, ms, summarize, table } from './lib/stats.js';
 // operations measured in the same run with the same concurrency.
 //
 // The flusher calls the same claim/apply/clear functions the flush workflow's
-// activities call, in this process, every --flush-ms: the figures are about
-// the accounting code and the stores, not Temporal's scheduling (which adds a
-// few ms per activity and runs every 30 s by default).
+// activities call, every --flush-ms, in a thread of its own (a worker process
+// in production): the figures are about the accounting code and the stores,
+// not Temporal's scheduling (a few ms per activity, a flush every 30 s by default).
 //
 //   node --import tsx bench/accounting.ts [--seconds 15] [--writers 32] ...   (--help lists all)
 //
@@ -120,33 +122,6 @@ async function record(writer: number): Promise<void> {
   }
 }
 
-interface FlushSample {
-  durationMs: number;
-  applyMs: number;
-  counters: number;
-  lagMs: number | null;
-}
-
-/** One flush as the workflow runs it: claim, then apply and clear every pending batch. */
-async function flushOnce(database: Db): Promise<FlushSample> {
-  const t0 = performance.now();
-  const pending = await claimBatch(redisClients[0]!, `bench-${randomUUID()}`);
-  let counters = 0;
-  let applyMs = 0;
-  let lagMs: number | null = null;
-  for (const id of pending) {
-    const a0 = performance.now();
-    const outcome = await applyBatch(database, redisClients[0]!, id);
-    applyMs += performance.now() - a0;
-    await clearBatch(database, redisClients[0]!, id);
-    if (outcome.status === 'applied') {
-      counters += outcome.counters;
-      if (outcome.firstEventAt) lagMs = Math.max(lagMs ?? 0, Date.now() - Date.parse(outcome.firstEventAt));
-    }
-  }
-  return { durationMs: performance.now() - t0, applyMs, counters, lagMs };
-}
-
 async function mariadbBaseline(database: Db): Promise<number> {
   await database.$executeRawUnsafe('CREATE TABLE bench_usage_daily LIKE usage_daily');
   const perStatement = 500;
@@ -166,6 +141,32 @@ async function mariadbBaseline(database: Db): Promise<number> {
     written += perStatement;
   }
   return written / ((performance.now() - t0) / 1000);
+}
+
+const flusherEntry = new URL('./lib/flusher-thread.ts', import.meta.url).href;
+const tsxApi = import.meta.resolve('tsx/esm/api');
+
+/** Worker threads do not inherit `--import tsx`: the thread registers the loader itself first. */
+function startFlusher(): { stop(): Promise<FlushSample[]> } {
+  const input: FlusherInput = {
+    env: { SCAIWAVE_DB_URL: config.env.SCAIWAVE_DB_URL, SCAIWAVE_REDIS_PREFIX: config.env.SCAIWAVE_REDIS_PREFIX, SCAIWAVE_DB_POOL_SIZE: '2' },
+    flushMs: opt['flush-ms'],
+  };
+  const thread = new Worker(
+    `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(flusherEntry)}); });`,
+    { eval: true, workerData: input },
+  );
+  const answered = new Promise<FlushSample[]>((resolve, reject) => {
+    thread.once('message', resolve);
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`flusher thread exited with ${code} before answering`)));
+  });
+  return {
+    stop() {
+      thread.postMessage('stop');
+      return answered;
+    },
+  };
 }
 
 async function teardown(): Promise<void> {
@@ -201,23 +202,13 @@ try {
   say('  usage events, no flush running …');
   const quiet = await closedLoop((w) => record(w));
   // What the quiet phase left goes to MariaDB before the measured phase starts.
-  while ((await flushOnce(db)).counters > 0);
+  while ((await flushOnce(db, redisClients[0]!)).counters > 0);
 
   say(`  usage events with a flush every ${opt['flush-ms']} ms …`);
-  const samples: FlushSample[] = [];
-  let loading = true;
-  const database = db;
-  const flusher = (async () => {
-    while (loading) {
-      samples.push(await flushOnce(database));
-      await new Promise((r) => setTimeout(r, opt['flush-ms']));
-    }
-  })();
+  const flusher = startFlusher();
   const busy = await closedLoop((w) => record(w));
-  loading = false;
-  await flusher;
-  // Drain: everything accepted must be in MariaDB, once.
-  while ((await flushOnce(db)).counters > 0);
+  // The flusher drains before it answers: everything accepted must then be in MariaDB, once.
+  const samples = await flusher.stop();
 
   say('  baseline: raw MariaDB multi-row upserts …');
   const rawRows = await mariadbBaseline(db);

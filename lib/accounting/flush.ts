@@ -23,8 +23,9 @@ import { LIVE_KEY, luaScript, METRICS, SINCE_FIELD, USAGE_KINDS, type Amounts, t
 export const PENDING_KEY = 'usage:pending';
 export const batchKey = (batchId: string): string => `usage:batch:${batchId}`;
 const claimedKey = (batchId: string): string => `usage:claimed:${batchId}`;
-// Far longer than any flush can take to retry its claim.
-const CLAIMED_MARK_SECONDS = 30 * 24 * 3600;
+// A claim is retried only by its own flush run (batch ids are run ids), within
+// minutes of its first attempt; a day is ample margin.
+const CLAIMED_MARK_SECONDS = 24 * 3600;
 /** Pending batches one flush takes on; more wait for the next. */
 const MAX_PENDING_PER_FLUSH = 50;
 const ROWS_PER_STATEMENT = 500;
@@ -65,7 +66,7 @@ export async function claimBatch(redis: Redis, batchId: string): Promise<string[
   return pending as string[];
 }
 
-export interface UsageRow {
+interface UsageRow {
   tenantId: string;
   day: string;
   userId: string;
@@ -77,7 +78,7 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const ID = /^[0-9A-Za-z-]{1,36}$/;
 
 /** The batch hash as usage_daily rows, sorted by primary key so concurrent applies lock rows in one order. */
-export function parseBatch(batchId: string, fields: Record<string, string>): { rows: UsageRow[]; since: Date | null } {
+function parseBatch(batchId: string, fields: Record<string, string>): { rows: UsageRow[]; since: Date | null } {
   const rows = new Map<string, UsageRow>();
   let since: Date | null = null;
   for (const [field, value] of Object.entries(fields)) {

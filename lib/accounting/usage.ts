@@ -39,7 +39,7 @@ const DEDUPE_SECONDS = 14 * 24 * 3600;
 const MONTH_TOTALS_SECONDS = 62 * 24 * 3600;
 
 export const monthOf = (at: Date): string => at.toISOString().slice(0, 7);
-export const monthTotalsKey = (tenantId: string, month: string): string => `usage:month:${month}:${tenantId}`;
+const monthTotalsKey = (tenantId: string, month: string): string => `usage:month:${month}:${tenantId}`;
 
 const RECORD = `
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end

@@ -53,7 +53,7 @@ const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const MAX_PAGES = 100_000;
 
 /** The SCIM base of one tenant on ScaiKey. */
-export const scimBase = (baseUrl: string, tenantSlug: string): string =>
+const scimBase = (baseUrl: string, tenantSlug: string): string =>
   `${baseUrl.replace(/\/$/, '')}/tenants/${encodeURIComponent(tenantSlug)}/scim/v2`;
 
 async function request(url: string, init: RequestInit, opts: ScimClientOptions): Promise<unknown> {
