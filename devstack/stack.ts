@@ -17,6 +17,9 @@ import { devstackDir, repoRoot } from './tools.js';
 // `npm start`: brings up everything the product needs on this machine, reusing
 // whatever already answers, and on Ctrl-C stops exactly what it started.
 
+// The reference ScaiKey started below knows the client `scaiwave` with this dev
+// secret; identity sync needs it. A real deployment sets its own.
+process.env.SCAIWAVE_SCAIKEY_CLIENT_SECRET ||= 'scaiwave-dev-secret';
 const config = loadConfigOrExit();
 const dataDir = path.join(devstackDir, 'data');
 const logDir = path.join(devstackDir, 'logs');
