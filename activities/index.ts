@@ -6,6 +6,7 @@ import { speakerErasureActivities } from './speaker-erasure.js';
 import { speakerActivities } from './speakers.js';
 import { systemActivities } from './system.js';
 import { transcriptionActivities } from './transcription.js';
+import { warmReconcileActivities } from './warm-reconcile.js';
 
 export type { ActivityDeps };
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...accountingActivities(deps),
     ...identitySyncActivities(deps),
     ...retentionActivities(deps),
+    ...warmReconcileActivities(deps),
   };
 }
 

@@ -284,6 +284,11 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     description:
       'Seconds between retention purges of staged audio and expired jobs. Takes effect at the next `scaiwave schedules apply`.',
   },
+  SCAIWAVE_WARM_RECONCILE_INTERVAL_SECONDS: {
+    group: 'Schedules',
+    description:
+      'Seconds between warm-registry reconciles: stale holders are dropped from the registry and online diarization nodes missing a speaker get it again. Takes effect at the next `scaiwave schedules apply`.',
+  },
   SCAIWAVE_IDENTITY_SYNC_PAGE_SIZE: {
     group: 'Identity',
     description: 'Users or groups asked of the ScaiKey SCIM endpoint per page during identity sync (1-1000).',

@@ -22,6 +22,7 @@ describe('workflow code replays the saved histories', () => {
       'rewarmSpeakerWorkflow',
       'systemCheckWorkflow',
       'transcriptionJobWorkflow',
+      'warmReconcileWorkflow',
     ]);
   });
 

@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('scaiwave schedules', () => {
-  it('apply creates each schedule once; again changes nothing; a new interval updates only that schedule', async () => {
+  it('apply creates each schedule once; again changes nothing; a new interval updates only the schedules it is for', async () => {
     expect((await list()).map((s) => [s.name, s.exists])).toEqual(SCHEDULE_NAMES.map((n) => [n, false]));
 
     expect((await apply()).map((r) => [r.name, r.action])).toEqual(SCHEDULE_NAMES.map((n) => [n, 'created']));
@@ -56,17 +56,21 @@ describe('scaiwave schedules', () => {
       ['accounting-flush', true, false, 30_000, 'accountingFlushWorkflow'],
       ['identity-sync', true, false, 3_600_000, 'identitySyncAllWorkflow'],
       ['retention-purge', true, false, 86_400_000, 'retentionPurgeWorkflow'],
+      ['warm-reconcile', true, false, 300_000, 'warmReconcileWorkflow'],
     ]);
-    expect(listed.map((s) => s.jitter_ms)).toEqual([0, 360_000, 1_800_000]);
+    expect(listed.map((s) => s.jitter_ms)).toEqual([0, 360_000, 1_800_000, 30_000]);
     expect(listed.every((s) => s.note && s.note.length > 20 && s.next_run)).toBe(true);
 
-    const updated = await apply({ SCAIWAVE_ACCOUNTING_FLUSH_INTERVAL_SECONDS: '45' });
+    const updated = await apply({ SCAIWAVE_ACCOUNTING_FLUSH_INTERVAL_SECONDS: '45', SCAIWAVE_WARM_RECONCILE_INTERVAL_SECONDS: '600' });
     expect(updated.map((r) => [r.name, r.action])).toEqual([
       ['accounting-flush', 'updated'],
       ['identity-sync', 'unchanged'],
       ['retention-purge', 'unchanged'],
+      ['warm-reconcile', 'updated'],
     ]);
     expect(updated[0]!.changed).toEqual(expect.arrayContaining(['interval']));
+    expect(updated[3]!.changed).toEqual(expect.arrayContaining(['interval', 'jitter']));
+    expect((await client.schedule.getHandle('warm-reconcile').describe()).spec.intervals?.map((i) => i.every)).toEqual([600_000]);
 
     const flush = await client.schedule.getHandle('accounting-flush').describe();
     expect(flush.spec.intervals?.map((i) => i.every)).toEqual([45_000]);

@@ -5,3 +5,4 @@ export { eraseSpeakerWorkflow } from './speaker-erasure.js';
 export { accountingFlushWorkflow } from './accounting.js';
 export { identitySyncAllWorkflow, identitySyncWorkflow } from './identity-sync.js';
 export { retentionPurgeWorkflow } from './retention.js';
+export { warmReconcileWorkflow } from './warm-reconcile.js';

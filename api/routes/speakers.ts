@@ -15,6 +15,7 @@ import { startEnrollment, startErasure, startRewarm } from '../../lib/scaiecho/s
 import {
   ACTIVE,
   consentObjectKey,
+  ENROLLING_REASON,
   findTenantSpeaker,
   listTenantSpeakers,
   referenceObjectKey,
@@ -110,7 +111,7 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
             tenantId: caller.tenantId,
             createdByUserId: caller.userId,
             displayName: f.display_name,
-            statusReason: 'enrollment in progress',
+            statusReason: ENROLLING_REASON,
             referenceObjectKey: referenceKey,
             referenceFormat: reference.probe.format,
             quality: { ...quality },

@@ -11,6 +11,9 @@ export const SPEAKER_STATUSES: readonly SpeakerStatus[] = ['pending', 'ready', '
 /** A speaker in these states may be sent to nodes and used for attribution; any other is being or has been erased. */
 export const ACTIVE: readonly SpeakerStatus[] = ['pending', 'ready'];
 
+/** The reason a speaker carries from the enrollment route until its workflow settles it. */
+export const ENROLLING_REASON = 'enrollment in progress';
+
 export const speakerPrefix = (speakerId: string): string => `scaiecho/speakers/${speakerId}/`;
 export const referenceObjectKey = (speakerId: string, ext: string): string => `${speakerPrefix(speakerId)}reference.${ext}`;
 export const consentObjectKey = (speakerId: string, ext: string): string => `${speakerPrefix(speakerId)}consent.${ext}`;

@@ -25,6 +25,15 @@ export class WarmRegistry {
     return (await this.redis.eval(REGISTER_HELD, 2, sentKey(speakerId), heldKey(speakerId), nodeId)) !== -1;
   }
 
+  /**
+   * The reconcile found the node gone, or answering without the speaker: it no
+   * longer counts as holding it. It stays among those sent the speaker, so an
+   * erasure still asks it to evict should it come back with the embedding.
+   */
+  async notHeld(speakerId: string, nodeId: string): Promise<void> {
+    await this.redis.srem(heldKey(speakerId), nodeId);
+  }
+
   /** After the node acknowledged an eviction. */
   async evicted(speakerId: string, nodeId: string): Promise<void> {
     await this.redis.multi().srem(heldKey(speakerId), nodeId).srem(sentKey(speakerId), nodeId).exec();

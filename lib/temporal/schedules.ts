@@ -16,11 +16,8 @@ import { workflowIds } from './workflow-ids.js';
 // workers may poll. `scaiwave schedules apply` (also run by `npm start`) makes
 // the server's schedules match this catalogue; running it again changes only
 // what differs and never duplicates a schedule.
-//
-// Not here yet: the warm-registry reconcile (issue 5, item 5) waits for the
-// speaker registry it would reconcile.
 
-export const SCHEDULE_NAMES = ['accounting-flush', 'identity-sync', 'retention-purge'] as const;
+export const SCHEDULE_NAMES = ['accounting-flush', 'identity-sync', 'retention-purge', 'warm-reconcile'] as const;
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export interface ScheduleDef {
@@ -45,6 +42,7 @@ export function scheduleCatalogue(env: Env): ScheduleDef[] {
   const flushEvery = env.SCAIWAVE_ACCOUNTING_FLUSH_INTERVAL_SECONDS * second;
   const syncEvery = env.SCAIWAVE_IDENTITY_SYNC_INTERVAL_SECONDS * second;
   const retentionEvery = env.SCAIWAVE_RETENTION_INTERVAL_SECONDS * second;
+  const reconcileEvery = env.SCAIWAVE_WARM_RECONCILE_INTERVAL_SECONDS * second;
   return [
     {
       name: 'accounting-flush',
@@ -80,6 +78,18 @@ export function scheduleCatalogue(env: Env): ScheduleDef[] {
       jobKind: 'retention.purge',
       note: 'Deletes staged audio and finished jobs past their tenant\'s retention; audit trace in retention_purges (SCAIWAVE_RETENTION_INTERVAL_SECONDS).',
       summary: 'Retention purge: expired staged audio and transcription jobs',
+    },
+    {
+      name: 'warm-reconcile',
+      workflowType: 'warmReconcileWorkflow',
+      workflowId: workflowIds.warmReconcile(),
+      everyMs: reconcileEvery,
+      // Keeps deployments from asking every node at the same moment.
+      jitterMs: Math.min(reconcileEvery / 10, minute),
+      runTimeoutMs: Math.max(2 * reconcileEvery, 30 * minute),
+      jobKind: 'scaiecho.warm_reconcile',
+      note: 'Checks the speaker warm registry against what online diarization nodes hold: drops stale holders, re-warms speakers a node lacks (SCAIWAVE_WARM_RECONCILE_INTERVAL_SECONDS).',
+      summary: 'Warm-registry reconcile: stale holders dropped, missing speakers re-warmed',
     },
   ];
 }

@@ -63,6 +63,9 @@ export async function startScaiEchoStack(
     SCAIWAVE_SCAIECHO_RELAY_URL: relay.url,
     SCAIWAVE_SCAIECHO_RELAY_API_KEY: relayKey,
     SCAIWAVE_SCAIECHO_NODE_TTL_SECONDS: '3',
+    // A node registry (and counters) of this stack's own: suites running side by
+    // side must not see each other's nodes come and go.
+    SCAIWAVE_REDIS_PREFIX: `${process.env.SCAIWAVE_REDIS_PREFIX}${uniq('stack')}:`,
     ...opts.env,
   };
   const config = testConfig(env);
