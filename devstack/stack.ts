@@ -12,6 +12,7 @@ import { startProcess, tail, type ManagedProcess } from './process.js';
 import { ensureBucket, s3Client, startSeaweed } from './seaweed.js';
 import { ensureSystemServices } from './system-services.js';
 import { ensureSearchAttributes, startTemporal, temporalAnswers } from './temporal.js';
+import { DEV_RELAY_KEY, startDevNodes, startDevRelay } from './reference-fleet.js';
 import { devstackDir, repoRoot } from './tools.js';
 
 // `npm start`: brings up everything the product needs on this machine, reusing
@@ -20,6 +21,8 @@ import { devstackDir, repoRoot } from './tools.js';
 // The reference ScaiKey started below knows the client `scaiwave` with this dev
 // secret; identity sync needs it. A real deployment sets its own.
 process.env.SCAIWAVE_SCAIKEY_CLIENT_SECRET ||= 'scaiwave-dev-secret';
+// The reference nodes started below register with this token.
+process.env.SCAIWAVE_SERVICE_TOKEN ||= 'scaiwave-dev-service-token-change-me';
 const config = loadConfigOrExit();
 const dataDir = path.join(devstackDir, 'data');
 const logDir = path.join(devstackDir, 'logs');
@@ -162,8 +165,22 @@ try {
   await step('migrations', () => applyMigrations(config.db));
   await step('reference ScaiKey IdP', () => idp(config));
   const key = await step('dev tenant', () => devTenant(config));
+  if (!e.SCAIWAVE_SCAIECHO_RELAY_URL) {
+    // Set before the worker and the API start, so both see backend B.
+    await step('reference STT relay', async () => {
+      const relay = await startDevRelay(logDir);
+      started.push(relay.process);
+      process.env.SCAIWAVE_SCAIECHO_RELAY_URL = relay.url;
+      process.env.SCAIWAVE_SCAIECHO_RELAY_API_KEY = DEV_RELAY_KEY;
+    });
+  }
   await step('worker', () => serve('worker', 'worker/main.ts', `http://127.0.0.1:${e.SCAIWAVE_WORKER_PORT}/health`));
   await step('API', () => serve('api', 'api/main.ts', `http://127.0.0.1:${apiPort}/health`));
+  await step('reference ScaiInfer nodes (1 STT, 2 diarization)', async () =>
+    started.push(
+      ...(await startDevNodes({ apiUrl: `http://127.0.0.1:${apiPort}`, serviceToken: e.SCAIWAVE_SERVICE_TOKEN!, logDir })),
+    ),
+  );
   await step('schedules (accounting flush, identity sync, retention)', () => schedules(config));
 
   const api = `http://127.0.0.1:${apiPort}`;

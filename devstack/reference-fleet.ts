@@ -1,0 +1,26 @@
+import { startDiarizeNodeProcess } from './diarize-node/process.js';
+import type { ManagedProcess } from './process.js';
+import { startSttNodeProcess } from './stt-node/process.js';
+import { startSttRelayProcess } from './stt-relay/process.js';
+
+// The systems we do not own, as the dev stack runs them: a managed STT relay
+// (backend B), a self-hosted STT node (backend A) and two diarization nodes,
+// all with real recognition, so a new user can transcribe and enroll at once.
+
+export const DEV_RELAY_KEY = 'scaiwave-dev-relay-key';
+
+export async function startDevRelay(logDir: string): Promise<{ url: string; process: ManagedProcess }> {
+  const relay = await startSttRelayProcess({ apiKeys: [DEV_RELAY_KEY], engine: 'pocketsphinx', logDir });
+  return { url: relay.url, process: relay.process };
+}
+
+/** Nodes register with the API through its heartbeat route, as production nodes do. */
+export async function startDevNodes(opts: { apiUrl: string; serviceToken: string; logDir: string }): Promise<ManagedProcess[]> {
+  const common = { registryUrl: opts.apiUrl, registryToken: opts.serviceToken, logDir: opts.logDir };
+  const nodes = await Promise.all([
+    startSttNodeProcess({ ...common, nodeId: 'dev-stt-1', engine: 'pocketsphinx' }),
+    startDiarizeNodeProcess({ ...common, nodeId: 'dev-diarize-1' }),
+    startDiarizeNodeProcess({ ...common, nodeId: 'dev-diarize-2' }),
+  ]);
+  return nodes.map((n) => n.process);
+}
