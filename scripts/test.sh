@@ -7,4 +7,14 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh
 echo "==> lint";      npx eslint .
 echo "==> typecheck"; npx tsc --noEmit
-echo "==> tests";     npx vitest run "$@"
+echo "==> tests"
+report=$(mktemp)
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# One plain closing line that any CI can read, whatever vitest's own format.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$report" || true
+rm -f "$report"
+exit "$status"
