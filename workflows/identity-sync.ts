@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { defineQuery, executeChild, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { bookkeeping } from './activity-options.js';
 import type { RunCounts, SyncResult, SyncTrigger } from '../activities/identity-sync.js';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../lib/temporal/search-attributes.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
@@ -14,10 +15,7 @@ export type IdentitySyncOutcome = RunCounts & { tenantId: string };
 
 export const identitySyncProgressQuery = defineQuery<IdentitySyncProgress>('progress');
 
-const books = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+const books = proxyActivities<Activities>(bookkeeping({ maximumAttempts: 10 }));
 
 // ScaiKey may be briefly away: a few tries, then the run is recorded as failed
 // (having deactivated nobody) and the next scheduled run tries again.

@@ -1,5 +1,6 @@
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { bookkeeping } from './activity-options.js';
 import { failureReason } from './failure-reason.js';
 
 export interface RetentionProgress {
@@ -17,10 +18,7 @@ export interface RetentionSummary {
 
 export const retentionProgressQuery = defineQuery<RetentionProgress>('progress');
 
-const books = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+const books = proxyActivities<Activities>(bookkeeping({ maximumAttempts: 10 }));
 
 // A tenant's purge pages through its jobs; heartbeats carry the cursor, so a
 // killed worker's attempt resumes where it stopped.

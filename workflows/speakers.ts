@@ -1,5 +1,6 @@
 import { condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { bookkeeping } from './activity-options.js';
 import { JobStatusKey } from '../lib/temporal/search-attributes.js';
 import { failureReason } from './failure-reason.js';
 
@@ -24,10 +25,7 @@ export const speakerAbandonedSignal = defineSignal('abandoned');
 // The enrollment route stores everything within seconds; past this window it died mid-way.
 const UPLOAD_WINDOW = '10 minutes';
 
-const books = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['SpeakerNotFound'] },
-});
+const books = proxyActivities<Activities>(bookkeeping({ nonRetryable: ['SpeakerNotFound'] }));
 
 // The embedding needs one node; when none is online, a few tries over some
 // seconds, then the speaker stays pending and the reason says why.

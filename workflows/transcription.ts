@@ -8,6 +8,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { bookkeeping } from './activity-options.js';
 import type { Outcome } from '../activities/transcription.js';
 import { JobStatusKey } from '../lib/temporal/search-attributes.js';
 import { failureReason } from './failure-reason.js';
@@ -19,11 +20,7 @@ export interface TranscriptionProgress {
 
 export const transcriptionProgressQuery = defineQuery<TranscriptionProgress>('progress');
 
-// Bookkeeping against our own stores: quick, retried until they succeed.
-const books = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['JobNotFound'] },
-});
+const books = proxyActivities<Activities>(bookkeeping({ nonRetryable: ['JobNotFound'] }));
 
 // Picking a backend may find none online: retry a while (a node may come back), then give up.
 const choose = proxyActivities<Activities>({
