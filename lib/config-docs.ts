@@ -36,7 +36,8 @@ export interface ConfigDoc {
 export const configDocs: Record<keyof Env, ConfigDoc> = {
   SCAIWAVE_HOST: {
     group: 'Server',
-    description: 'Interface the API process listens on; 0.0.0.0 listens on all of them.',
+    description:
+      'Interface the API and the worker\'s health/metrics port listen on. Loopback by default; set 0.0.0.0 (all interfaces) only behind a load balancer or in a container.',
   },
   SCAIWAVE_PORT: {
     group: 'Server',
@@ -197,6 +198,11 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     description:
       'Requests per minute one API key or user may make, unless the tenant sets features.rate_limits.key_per_minute.',
   },
+  SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: {
+    group: 'API limits',
+    description:
+      'Failed authentications per minute from one client address before further attempts get 429 with Retry-After, whatever credential they carry.',
+  },
   SCAIWAVE_CORS_ORIGINS: {
     group: 'API limits',
     description:
@@ -237,6 +243,16 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'ScaiEcho',
     description: 'Longest a single transcription call to a backend may take before it is abandoned and retried.',
   },
+  SCAIWAVE_SCAIECHO_SYNC_TIMEOUT_MS: {
+    group: 'ScaiEcho',
+    description:
+      'Longest an inline (200) transcription may take, every backend tried included; past it the caller gets 504 UPSTREAM_TIMEOUT and the backend call is cancelled.',
+  },
+  SCAIWAVE_SCAIECHO_MAX_AUDIO_MS: {
+    group: 'ScaiEcho',
+    description:
+      'Longest audio accepted for transcription, in ms of playing time (413 AUDIO_TOO_LONG above it), unless the tenant sets features.scaiecho.max_audio_ms lower or higher.',
+  },
   SCAIWAVE_SCAIECHO_SPEAKER_MIN_AUDIO_MS: {
     group: 'ScaiEcho',
     description: 'Shortest reference recording speaker enrollment accepts, in ms; shorter ones are refused with 422.',
@@ -249,6 +265,11 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'ScaiEcho',
     description:
       'Longest a single call to a diarization node (embedding, accept, evict, list, attribution) may take before it counts as failed and is retried.',
+  },
+  SCAIWAVE_PLATFORM_TENANT: {
+    group: 'Identity',
+    description:
+      'Slug of the operators\' own tenant. Its users with the platform-operator role act on the whole cluster (ScaiInfer nodes); no other tenant\'s roles can. Unset: only the service token can.',
   },
   SCAIWAVE_SERVICE_TOKEN: {
     group: 'Identity',

@@ -36,7 +36,7 @@ const list = z.string().transform((v) =>
 );
 
 const schema = z.object({
-  SCAIWAVE_HOST: z.string().min(1).default('0.0.0.0'),
+  SCAIWAVE_HOST: z.string().min(1).default('127.0.0.1'),
   SCAIWAVE_PORT: int(1, 65535).default(8000),
   SCAIWAVE_SERVER_NAME: z.string().min(1).default('localhost'),
   SCAIWAVE_DEBUG: bool.default(false),
@@ -86,6 +86,7 @@ const schema = z.object({
   SCAIWAVE_MAX_JSON_BODY_BYTES: int(1).default(1024 * 1024),
   SCAIWAVE_RATE_LIMIT_TENANT_PER_MINUTE: int(1).default(6000),
   SCAIWAVE_RATE_LIMIT_KEY_PER_MINUTE: int(1).default(600),
+  SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: int(1).default(30),
   SCAIWAVE_CORS_ORIGINS: list.default([]),
   SCAIWAVE_TRUSTED_PROXIES: list.default([]),
   SCAIWAVE_SHUTDOWN_GRACE_MS: int(0).default(10_000),
@@ -96,9 +97,12 @@ const schema = z.object({
   SCAIWAVE_SCAIECHO_RELAY_URL: url(['http', 'https']).optional(),
   SCAIWAVE_SCAIECHO_RELAY_API_KEY: z.string().min(1).optional(),
   SCAIWAVE_SCAIECHO_DISPATCH_TIMEOUT_MS: int(1000).default(300_000),
+  SCAIWAVE_SCAIECHO_SYNC_TIMEOUT_MS: int(1000).default(120_000),
+  SCAIWAVE_SCAIECHO_MAX_AUDIO_MS: int(1000, 2_000_000_000).default(4 * 3600 * 1000),
   SCAIWAVE_SCAIECHO_SPEAKER_MIN_AUDIO_MS: int(1000).default(3000),
   SCAIWAVE_SCAIECHO_SPEAKER_MAX_AUDIO_MS: int(1000).default(120_000),
   SCAIWAVE_SCAIECHO_DIARIZE_TIMEOUT_MS: int(100).default(10_000),
+  SCAIWAVE_PLATFORM_TENANT: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'must be a tenant slug' }).optional(),
   SCAIWAVE_SERVICE_TOKEN: z.string().min(24, { message: 'must be at least 24 characters' }).optional(),
 
   SCAIWAVE_WORKER_PORT: int(0, 65535).default(8001),

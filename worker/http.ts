@@ -9,6 +9,8 @@ import type { Logger } from '../lib/logger.js';
  * loopback address of its own), so one scrape target covers both.
  */
 export function startWorkerHttp(opts: {
+  /** SCAIWAVE_HOST: loopback unless the deployment opens it up. */
+  host: string;
   port: number;
   worker: Worker;
   registry: Registry;
@@ -39,6 +41,6 @@ export function startWorkerHttp(opts: {
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, '0.0.0.0', () => resolve(server));
+    server.listen(opts.port, opts.host, () => resolve(server));
   });
 }

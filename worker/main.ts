@@ -23,6 +23,7 @@ Runtime.install({
 
 const { worker, identity, dispose } = await createWorker(config, logger);
 const server = await startWorkerHttp({
+  host: config.env.SCAIWAVE_HOST,
   port: config.env.SCAIWAVE_WORKER_PORT,
   worker,
   registry: createMetricsRegistry('scaiwave-worker'),

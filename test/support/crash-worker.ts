@@ -39,6 +39,7 @@ const { worker } = await createWorker(config, logger, {
   },
 });
 await startWorkerHttp({
+  host: config.env.SCAIWAVE_HOST,
   port: config.env.SCAIWAVE_WORKER_PORT,
   worker,
   registry: createMetricsRegistry('crash-worker'),
