@@ -6,13 +6,17 @@ import { httpMetrics } from '../lib/metrics.js';
 import { tenantLimits } from '../lib/tenant-limits.js';
 import { probeTemporal } from '../lib/temporal/client.js';
 import type { ApiDeps } from './deps.js';
+import { allowedMethods } from './middleware/allowed-methods.js';
 import { audit } from './middleware/audit.js';
-import { authenticate } from './middleware/auth.js';
+import { AuthFailureLimiter } from './middleware/auth-failures.js';
+import { authenticate, type Authentication } from './middleware/auth.js';
 import { jsonBody } from './middleware/body.js';
+import { clientAddress } from './middleware/client-address.js';
 import { DrainFlag, drainCheck } from './middleware/drain.js';
 import { errorEnvelope } from './middleware/error-envelope.js';
 import { requestMetrics } from './middleware/metrics.js';
 import { rateLimit } from './middleware/rate-limit.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { routeTemplate } from './route-template.js';
 import { requestId } from './middleware/request-id.js';
 import { adminRoutes } from './routes/admin.js';
@@ -32,17 +36,54 @@ export interface App {
 }
 
 /**
- * Order matters: the request id comes first so every answer, errors included,
- * carries it; public probes sit before auth; audit wraps auth so refused
- * mutations are recorded too; rate limits need the resolved caller.
+ * Order matters: hardening headers and the request id come first so every
+ * answer, errors included, carries them; the client address is fixed before
+ * anything counts or logs it; a wrong method is answered before auth; public
+ * probes sit before auth; audit wraps auth so refused mutations are recorded
+ * too; rate limits need the resolved caller.
  */
 export function createApp(deps: ApiDeps, registry: Registry): App {
   const { config, logger } = deps;
-  const koa = new Koa<ApiState>({ proxy: config.env.SCAIWAVE_TRUSTED_PROXIES.length > 0 });
+  // Forwarded headers are read by clientAddress, from the allowlisted proxies only, never by Koa itself.
+  const koa = new Koa<ApiState>({ proxy: false });
   const drain = new DrainFlag();
   const origins = new Set(config.env.SCAIWAVE_CORS_ORIGINS);
+  const auth: Authentication = {
+    resolver: deps.callers,
+    failures: new AuthFailureLimiter(deps.redis, config.env.SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE),
+    serviceToken: config.env.SCAIWAVE_SERVICE_TOKEN,
+  };
 
+  const checks = {
+    mariadb: () => deps.db.$queryRaw`SELECT 1`,
+    redis: () => deps.redis.ping(),
+    nats: () => deps.nats.ping(),
+    temporal: () => probeTemporal(config, 2000),
+  };
+  const publicRoutes = healthRoutes(checks, registry, logger);
+  const internal = nodeRegistrationRoutes(auth, deps.registry);
+  const platform = nodeAdminRoutes(auth, deps);
+  const v1 = new Router<ApiState>();
+  v1.use(routeTemplate(v1));
+  v1.use(audit(deps.db, logger));
+  v1.use(authenticate(auth));
+  v1.use(rateLimit(deps.redis, tenantLimits(deps.db, config)));
+  v1.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES, (ctx) => !ctx.is('multipart/form-data')));
+  for (const r of [
+    meRoutes(),
+    apiKeyRoutes(deps.db),
+    adminRoutes(config, deps.temporal),
+    scaiechoRoutes(deps),
+    speakerRoutes(deps),
+    scaiechoPolicyRoutes(deps.db),
+    usageRoutes(deps.db),
+  ]) {
+    v1.use(r.routes());
+  }
+
+  koa.use(securityHeaders());
   koa.use(requestId());
+  koa.use(clientAddress(config.env.SCAIWAVE_TRUSTED_PROXIES));
   koa.use(requestMetrics(httpMetrics(registry)));
   koa.use(errorEnvelope(logger));
   koa.use(
@@ -54,39 +95,11 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     }),
   );
   koa.use(drainCheck(drain));
-
-  const checks = {
-    mariadb: () => deps.db.$queryRaw`SELECT 1`,
-    redis: () => deps.redis.ping(),
-    nats: () => deps.nats.ping(),
-    temporal: () => probeTemporal(config, 2000),
-  };
-  const publicRoutes = healthRoutes(checks, registry);
+  koa.use(allowedMethods([publicRoutes, internal, platform, v1]));
   koa.use(publicRoutes.routes());
-
-  const internal = nodeRegistrationRoutes(config.env.SCAIWAVE_SERVICE_TOKEN, deps.registry);
   koa.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES, (ctx) => ctx.path.startsWith('/v1/internal/')));
   koa.use(internal.routes());
-
-  const v1 = new Router<ApiState>();
-  v1.use(routeTemplate(v1));
-  v1.use(audit(deps.db, logger));
-  v1.use(authenticate(deps.callers));
-  v1.use(rateLimit(deps.redis, tenantLimits(deps.db, config)));
-  v1.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES, (ctx) => !ctx.is('multipart/form-data')));
-  const routers = [
-    meRoutes(),
-    apiKeyRoutes(deps.db),
-    adminRoutes(config, deps.temporal),
-    nodeAdminRoutes(deps.registry),
-    scaiechoRoutes(deps),
-    speakerRoutes(deps),
-    scaiechoPolicyRoutes(deps.db),
-    usageRoutes(deps.db),
-  ];
-  for (const r of routers) {
-    v1.use(r.routes(), r.allowedMethods({ throw: true }));
-  }
+  koa.use(platform.routes());
   koa.use(v1.routes());
 
   return { koa, drain };

@@ -28,7 +28,12 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
     audience: config.env.SCAIWAVE_SCAIKEY_CLIENT_ID,
     cacheSeconds: config.env.SCAIWAVE_JWKS_CACHE_SECONDS,
   });
-  const callers = createCallerResolver({ db: services.db, verifier, authMode: config.env.SCAIWAVE_AUTH_MODE });
+  const callers = createCallerResolver({
+    db: services.db,
+    verifier,
+    authMode: config.env.SCAIWAVE_AUTH_MODE,
+    platformTenant: config.env.SCAIWAVE_PLATFORM_TENANT,
+  });
   const deps: ApiDeps = { ...services, config, logger, temporal, temporalConnection, callers };
   const app = createApp(deps, createMetricsRegistry('scaiwave-api'));
 

@@ -211,7 +211,7 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
   SCAIWAVE_TRUSTED_PROXIES: {
     group: 'API limits',
     description:
-      'Comma-separated reverse proxies / load balancers in front of the API. When set, X-Forwarded-For and X-Forwarded-Proto are trusted.',
+      'Comma-separated addresses or CIDR ranges of the reverse proxies / load balancers in front of the API. X-Forwarded-For is believed only from them, hop by hop: the client address (rate limits, audit) is the nearest hop not in the list.',
   },
   SCAIWAVE_SHUTDOWN_GRACE_MS: {
     group: 'API limits',

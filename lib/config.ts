@@ -1,3 +1,4 @@
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 
 // Every setting comes from a SCAIWAVE_* variable. Each entry names its default
@@ -88,7 +89,19 @@ const schema = z.object({
   SCAIWAVE_RATE_LIMIT_KEY_PER_MINUTE: int(1).default(600),
   SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: int(1).default(30),
   SCAIWAVE_CORS_ORIGINS: list.default([]),
-  SCAIWAVE_TRUSTED_PROXIES: list.default([]),
+  SCAIWAVE_TRUSTED_PROXIES: list
+    .refine(
+      (entries) => {
+        try {
+          proxyAddr.compile(entries);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be comma-separated IP addresses or CIDR ranges (or loopback, linklocal, uniquelocal)' },
+    )
+    .default([]),
   SCAIWAVE_SHUTDOWN_GRACE_MS: int(0).default(10_000),
 
   SCAIWAVE_SCAIECHO_ASYNC_AUDIO_THRESHOLD_BYTES: int(1).default(5 * 1024 * 1024),

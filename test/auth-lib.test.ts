@@ -249,6 +249,13 @@ describe('JWT verifier', () => {
     await expectUnauthorized(verifierFor().verify(await token({ aud: 'some-other-service' })), /audience/);
   });
 
+  it('rejects a token issued in the future beyond the clock tolerance, and accepts small skew', async () => {
+    const yearAhead = await token({ clock_skew: String(366 * 86_400) });
+    await expectUnauthorized(verifierFor().verify(yearAhead), /issued in the future/);
+    await expectUnauthorized(verifierFor({ clockToleranceSeconds: 30 }).verify(await token({ clock_skew: '120' })), /issued in the future/);
+    expect((await verifierFor({ clockToleranceSeconds: 30 }).verify(await token({ clock_skew: '10' }))).sub).toBe('user-1');
+  });
+
   it('rejects an expired token', async () => {
     await expectUnauthorized(verifierFor().verify(await token({ expires_in: '-120' })), /expired/);
   });

@@ -21,7 +21,7 @@ describe('loadConfig', () => {
   it('loads the documented defaults from an empty environment', () => {
     const config = loadConfig({});
     expect(config.env).toMatchObject({
-      SCAIWAVE_HOST: '0.0.0.0',
+      SCAIWAVE_HOST: '127.0.0.1',
       SCAIWAVE_PORT: 8000,
       SCAIWAVE_DEBUG: false,
       SCAIWAVE_AUTH_MODE: 'scaikey',

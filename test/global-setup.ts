@@ -52,6 +52,9 @@ export default async function setup(): Promise<() => Promise<void>> {
     SCAIWAVE_TEMPORAL_TASK_QUEUE: `scaiwave-test-${runId}`,
     SCAIWAVE_SCAIKEY_URL: idp.url,
     SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
+    // Every suite calls from 127.0.0.1 and many refuse credentials on purpose; the
+    // failed-authentication limit is tested with limits and addresses of its own.
+    SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '1000000',
     SCAIWAVE_LOG_LEVEL: process.env.SCAIWAVE_LOG_LEVEL ?? 'warn',
     SCAIWAVE_TEST_LOG_DIR: logDir,
   };

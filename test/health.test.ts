@@ -9,10 +9,9 @@ import { call, newTenant, testConfig, testDb } from './support/stack.js';
 const DEPENDENCIES = ['mariadb', 'redis', 'nats', 'temporal'] as const;
 type Dependency = (typeof DEPENDENCIES)[number];
 
+/** All a public probe learns of a dependency. */
 interface CheckResult {
   ok: boolean;
-  latency_ms: number;
-  error?: string;
 }
 interface Health {
   status: string;
@@ -64,11 +63,8 @@ async function withApi<T>(overrides: Record<string, string>, fn: (api: RunningAp
   }
 }
 
-async function timedHealth(api: RunningApi) {
-  const started = Date.now();
-  const res = await call<Health>(api.url, 'GET', '/health');
-  return { res, ms: Date.now() - started };
-}
+/** Each check is bounded inside the API, so this answers even when a dependency hangs (else the test times out). */
+const health = (api: RunningApi) => call<Health>(api.url, 'GET', '/health');
 
 describe('GET /health', () => {
   it('is 200 with every check ok when everything is up', async () => {
@@ -94,10 +90,12 @@ describe('GET /health', () => {
       await withApi(pointAt(dep, `127.0.0.1:${port}`), async (api) => {
         // The others must be up for "only" to mean anything; NATS connects in the background.
         await new Promise((r) => setTimeout(r, dep === 'nats' ? 0 : 500));
-        const { res, ms } = await timedHealth(api);
-        expect(ms).toBeLessThan(5_000);
+        const res = await health(api);
         expect(res.status).toBe(503);
         expect(res.body).toMatchObject({ success: false, error: { code: 'SERVICE_UNAVAILABLE' } });
+        // Anyone may ask: the answer names the dependency and its status, never a driver's error text.
+        expect(JSON.stringify(res.body)).not.toContain(String(port));
+        expect(JSON.stringify(res.body)).not.toMatch(/ECONNREFUSED|connect|refused/i);
         const message = res.body.error!.message;
         expect(message).toContain(dep);
         for (const other of DEPENDENCIES.filter((d) => d !== dep)) expect(message).not.toContain(other);
@@ -115,13 +113,12 @@ describe('GET /health', () => {
       const api = await startApi(testConfig({ SCAIWAVE_SHUTDOWN_GRACE_MS: '1000', ...overrides }), { port: 0 });
       let closing: Promise<void> | undefined;
       try {
-        const { res, ms } = await timedHealth(api);
-        expect(ms).toBeLessThan(5_000);
+        const res = await health(api);
         expect(res.status).toBe(503);
         expect(res.body.error?.code).toBe('SERVICE_UNAVAILABLE');
         for (const dep of DEPENDENCIES) expect(res.body.error?.message).toContain(dep);
         const checks = (res.body.error!.details as { checks: Record<Dependency, CheckResult> }).checks;
-        for (const dep of DEPENDENCIES) expect(checks[dep].ok).toBe(false);
+        for (const dep of DEPENDENCIES) expect(checks[dep]).toEqual({ ok: false });
 
         // Closing must not wait forever on a dependency that never answers.
         const started = Date.now();

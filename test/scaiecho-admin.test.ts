@@ -23,15 +23,16 @@ describe('node registration and tenant policy over HTTP', () => {
   const heartbeat = (auth: string | undefined, body: unknown) =>
     call(api.url, 'POST', '/v1/internal/nodes/heartbeat', { json: body, headers: auth ? { Authorization: auth } : {} });
 
-  it('registers a node that presents the service token; admins see it online; deregistered, it is gone', async () => {
+  it('registers a node that presents the service token; operators see it online; deregistered, it is gone', async () => {
     const nodeId = uniq('node');
+    const operator = { headers: { Authorization: `Bearer ${token}` } };
     const res = await heartbeat(`Bearer ${token}`, { node_id: nodeId, address: '127.0.0.1:50051', engine_kinds: ['stt'], capacity: 2 });
     expect(res.status).toBe(200);
-    const listed = await call<{ node_id: string; address: string }[]>(api.url, 'GET', '/v1/admin/nodes?engine_kind=stt', { token: admin.apiKey.key });
+    const listed = await call<{ node_id: string; address: string }[]>(api.url, 'GET', '/v1/admin/nodes?engine_kind=stt', operator);
     expect(listed.body.data?.find((n) => n.node_id === nodeId)).toMatchObject({ address: '127.0.0.1:50051' });
-    const gone = await call(api.url, 'DELETE', `/v1/internal/nodes/${nodeId}`, { headers: { Authorization: `Bearer ${token}` } });
+    const gone = await call(api.url, 'DELETE', `/v1/internal/nodes/${nodeId}`, operator);
     expect(gone.status).toBe(200);
-    const after = await call<{ node_id: string }[]>(api.url, 'GET', '/v1/admin/nodes', { token: admin.apiKey.key });
+    const after = await call<{ node_id: string }[]>(api.url, 'GET', '/v1/admin/nodes', operator);
     expect(after.body.data?.map((n) => n.node_id)).not.toContain(nodeId);
   });
 

@@ -265,7 +265,6 @@ describe('ScaiEcho speakers: enrollment, warm registry, attribution, erasure', (
   }, 180_000);
 
   it('withdrawing consent runs the same erasure; a node an operator removes counts as done', async () => {
-    const admin = await newTenant(db, { roles: ['admin'] });
     const extra = await s.startDiarizer();
     const { id } = await enroll('slt', 'Withdrawn');
     expect(await holdersPerNode(id, [extra])).toEqual([extra.nodeId]);
@@ -280,7 +279,7 @@ describe('ScaiEcho speakers: enrollment, warm registry, attribution, erasure', (
       return e.pending_node_ids?.join() === extra.nodeId;
     }, 30_000);
 
-    const removed = await call(s.api.url, 'DELETE', `/v1/admin/nodes/${extra.nodeId}`, { token: admin.apiKey.key });
+    const removed = await call(s.api.url, 'DELETE', `/v1/admin/nodes/${extra.nodeId}`, { token: s.api.deps.config.env.SCAIWAVE_SERVICE_TOKEN });
     expect(removed.status).toBe(200);
     expect(await s.api.deps.temporal.workflow.getHandle(workflowIds.eraseSpeaker(id)).result()).toEqual({ status: 'completed' });
     const done = (await api<Erasure>('GET', `/erasures/${erasureId}`)).body.data!;

@@ -1,12 +1,21 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Caller, CallerResolver } from '../../lib/auth/caller.js';
 import type { Permission } from '../../lib/auth/permissions.js';
 import { AppError } from '../../lib/errors.js';
 import type { ApiState } from '../state.js';
+import type { AuthFailureLimiter } from './auth-failures.js';
 
-export function authenticate(resolver: CallerResolver): Middleware<ApiState> {
+export interface Authentication {
+  resolver: CallerResolver;
+  failures: AuthFailureLimiter;
+  /** SCAIWAVE_SERVICE_TOKEN; unset, nothing authenticates with it. */
+  serviceToken: string | undefined;
+}
+
+export function authenticate(auth: Authentication): Middleware<ApiState> {
   return async (ctx, next) => {
-    ctx.state.caller = await resolver.resolve(ctx.get('Authorization') || undefined);
+    ctx.state.caller = await auth.failures.attempt(ctx.ip, () => auth.resolver.resolve(ctx.get('Authorization') || undefined));
     await next();
   };
 }
@@ -28,5 +37,39 @@ export function requirePermission(...anyOf: [Permission, ...Permission[]]): Midd
       throw new AppError('FORBIDDEN', `this needs the ${anyOf.join(' or ')} permission`);
     }
     await next();
+  };
+}
+
+/** The platform's service token, compared in constant time; never matches when none is configured. */
+export function isServiceToken(authorizationHeader: string, expected: string | undefined): boolean {
+  if (!expected) return false;
+  const want = Buffer.from(`Bearer ${expected}`);
+  const got = Buffer.from(authorizationHeader);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** Internal components (ScaiInfer nodes) present the service token, not a user credential. */
+export function requireServiceToken(auth: Authentication): Middleware<ApiState> {
+  return async (ctx, next) => {
+    await auth.failures.attempt(ctx.ip, async () => {
+      if (!isServiceToken(ctx.get('Authorization'), auth.serviceToken)) {
+        throw new AppError('UNAUTHORIZED', 'a valid service token is required');
+      }
+    });
+    await next();
+  };
+}
+
+/**
+ * What acts on the whole cluster: the service token, or a caller holding
+ * platform:operate (granted only inside SCAIWAVE_PLATFORM_TENANT). A tenant's
+ * admin is an authenticated caller without it, so it gets 403.
+ */
+export function requirePlatformOperator(auth: Authentication): Middleware<ApiState> {
+  const asCaller = authenticate(auth);
+  const guard = requirePermission('platform:operate');
+  return async (ctx, next) => {
+    if (isServiceToken(ctx.get('Authorization'), auth.serviceToken)) return next();
+    await asCaller(ctx, () => guard(ctx, next));
   };
 }

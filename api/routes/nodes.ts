@@ -1,37 +1,31 @@
 import Router from '@koa/router';
-import { timingSafeEqual } from 'node:crypto';
-import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { AppError } from '../../lib/errors.js';
+import type { Db } from '../../lib/db.js';
+import { AppError, notFound } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
 import type { NodeRegistry } from '../../lib/scaiecho/node-registry.js';
-import { requirePermission } from '../middleware/auth.js';
+import { audit } from '../middleware/audit.js';
+import { routeTemplate } from '../route-template.js';
+import { requirePlatformOperator, requireServiceToken, type Authentication } from '../middleware/auth.js';
 import { ok } from '../envelope.js';
 import { parse } from '../validate.js';
 import type { ApiState } from '../state.js';
 
+const NODE_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
 const heartbeatBody = z.object({
-  node_id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/),
+  node_id: z.string().regex(NODE_ID),
   address: z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port' }),
   engine_kinds: z.array(z.string().min(1).max(64)).min(1).max(16),
   capacity: z.number().int().min(1).max(10_000).default(1),
   version: z.string().max(64).default(''),
 });
 
-/** Internal components (ScaiInfer nodes) present the platform's service token, not a user credential. */
-function serviceToken(expected: string | undefined): Middleware<ApiState> {
-  const want = expected ? Buffer.from(`Bearer ${expected}`) : undefined;
-  return async (ctx, next) => {
-    const got = Buffer.from(ctx.get('Authorization'));
-    if (!want || got.length !== want.length || !timingSafeEqual(got, want)) {
-      throw new AppError('UNAUTHORIZED', 'a valid service token is required');
-    }
-    await next();
-  };
-}
+const nodeListQuery = z.object({ engine_kind: z.string().min(1).max(64).default('stt') });
 
-export function nodeRegistrationRoutes(token: string | undefined, registry: NodeRegistry): Router<ApiState> {
+export function nodeRegistrationRoutes(auth: Authentication, registry: NodeRegistry): Router<ApiState> {
   const router = new Router<ApiState>({ prefix: '/v1/internal/nodes' });
-  router.use(serviceToken(token));
+  router.use(requireServiceToken(auth));
   router.post('/heartbeat', async (ctx) => {
     const b = parse(heartbeatBody, ctx.request.body);
     const outcome = await registry.heartbeat({
@@ -53,12 +47,19 @@ export function nodeRegistrationRoutes(token: string | undefined, registry: Node
   return router;
 }
 
-/** Operators: which nodes are online for an engine kind right now. */
-export function nodeAdminRoutes(registry: NodeRegistry): Router<ApiState> {
-  const router = new Router<ApiState>();
-  router.get('/v1/admin/nodes', requirePermission('admin:access'), async (ctx) => {
-    const kind = typeof ctx.query.engine_kind === 'string' ? ctx.query.engine_kind : 'stt';
-    const nodes = await registry.online(kind);
+/**
+ * Platform operators: the ScaiInfer nodes every tenant shares, with their
+ * internal addresses. Not a tenant admin's business (see requirePlatformOperator).
+ */
+export function nodeAdminRoutes(auth: Authentication, deps: { registry: NodeRegistry; db: Db; logger: Logger }): Router<ApiState> {
+  const { registry } = deps;
+  const router = new Router<ApiState>({ prefix: '/v1/admin/nodes' });
+  router.use(routeTemplate(router));
+  router.use(audit(deps.db, deps.logger));
+  router.use(requirePlatformOperator(auth));
+  router.get('/', async (ctx) => {
+    const { engine_kind } = parse(nodeListQuery, ctx.query);
+    const nodes = await registry.online(engine_kind);
     ok(
       ctx,
       nodes.map((n) => ({
@@ -73,9 +74,9 @@ export function nodeAdminRoutes(registry: NodeRegistry): Router<ApiState> {
   });
   // Takes a node out of the cluster for good: work waiting for it to come back
   // (evictions of erased speakers) stops waiting, and it may not rejoin under this id.
-  router.delete('/v1/admin/nodes/:id', requirePermission('admin:access'), async (ctx) => {
+  router.delete('/:id', async (ctx) => {
     const nodeId = ctx.params.id!;
-    await registry.remove(nodeId);
+    if (!NODE_ID.test(nodeId) || !(await registry.remove(nodeId))) throw notFound(`node ${JSON.stringify(nodeId)}`);
     ok(ctx, { node_id: nodeId, removed_at: (await registry.removedAt(nodeId))!.toISOString() });
   });
   return router;

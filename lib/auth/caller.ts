@@ -26,6 +26,8 @@ export interface CallerResolverOptions {
   db: Db;
   verifier: JwtVerifier;
   authMode: 'scaikey' | 'api_key';
+  /** SCAIWAVE_PLATFORM_TENANT: the only tenant whose roles may grant platform permissions. */
+  platformTenant?: string;
 }
 
 const unauthorized = (reason: string) => new AppError('UNAUTHORIZED', reason);
@@ -65,7 +67,7 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
       apiKeyId: resolved.apiKey.id,
       via: 'api_key',
       roles,
-      permissions: permissionsFor(roles),
+      permissions: permissionsFor(roles, resolved.tenant.slug === opts.platformTenant),
     };
   }
 
@@ -113,7 +115,7 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
       apiKeyId: null,
       via: 'jwt',
       roles,
-      permissions: permissionsFor(roles),
+      permissions: permissionsFor(roles, tenant.slug === opts.platformTenant),
     };
   }
 

@@ -179,6 +179,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
       } catch (err) {
         throw unreachable(err);
       }
+      const tolerance = opts.clockToleranceSeconds ?? 30;
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, meta.keySet, {
@@ -186,10 +187,15 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
           issuer: meta.issuer,
           audience: opts.audience,
           requiredClaims: ['exp', 'sub'],
-          clockTolerance: opts.clockToleranceSeconds ?? 30,
+          clockTolerance: tolerance,
         }));
       } catch (err) {
         throw rejectionFor(err) ?? unreachable(err);
+      }
+      // jose checks iat only against a maximum token age; a token minted in the
+      // future comes from a wrong clock or a forged lifetime, and is refused.
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + tolerance) {
+        throw unauthorized('token was issued in the future ("iat" is past the clock tolerance)');
       }
       return claimsOf(payload);
     },

@@ -23,6 +23,10 @@ const kindKey = (kind: string): string => `nodes:kind:${kind}`;
 // Nodes an operator took out of the cluster for good, with when: work that waits
 // for a node to come back (an eviction) stops waiting for these.
 const REMOVED_KEY = 'nodes:removed';
+// Every node id that ever registered, with its first heartbeat: the node record
+// expires soon after a node goes quiet, but an operator may remove it weeks
+// later (while evictions still wait for it), and an id never seen is a 404.
+const KNOWN_KEY = 'nodes:known';
 
 export class NodeRegistry {
   constructor(
@@ -46,6 +50,7 @@ export class NodeRegistry {
     // The record outlives the TTL a little so operators can still see a node that just went quiet.
     tx.expire(nodeKey(hb.nodeId), this.ttlSeconds * 6);
     for (const kind of hb.engineKinds) tx.zadd(kindKey(kind), at, hb.nodeId);
+    tx.hsetnx(KNOWN_KEY, hb.nodeId, String(at));
     await tx.exec();
     return 'accepted';
   }
@@ -58,10 +63,21 @@ export class NodeRegistry {
     await tx.exec();
   }
 
-  /** An operator's decision that the node is gone for good (decommissioned, its disks wiped). */
-  async remove(nodeId: string): Promise<void> {
+  /**
+   * An operator's decision that the node is gone for good (decommissioned, its
+   * disks wiped). False for a node id that never registered; removing a node
+   * again keeps the first removal's time.
+   */
+  async remove(nodeId: string): Promise<boolean> {
+    const seen = await Promise.all([
+      this.redis.hexists(KNOWN_KEY, nodeId),
+      this.redis.exists(nodeKey(nodeId)),
+      this.redis.hexists(REMOVED_KEY, nodeId),
+    ]);
+    if (!seen.some(Boolean)) return false;
     await this.redis.hsetnx(REMOVED_KEY, nodeId, String(this.now()));
     await this.deregister(nodeId);
+    return true;
   }
 
   async removedAt(nodeId: string): Promise<Date | undefined> {

@@ -1,0 +1,18 @@
+import type { Middleware } from 'koa';
+import proxyAddr from 'proxy-addr';
+import type { ApiState } from '../state.js';
+
+/**
+ * The client's address, as rate limits and the audit log see it. X-Forwarded-For
+ * is believed only hop by hop from the proxies in SCAIWAVE_TRUSTED_PROXIES
+ * (addresses or CIDR ranges): the address is the nearest hop that is not one of
+ * them. Anyone else can write that header, so trusting it wholesale would let
+ * a client pick the address it is limited and logged under.
+ */
+export function clientAddress(trustedProxies: readonly string[]): Middleware<ApiState> {
+  const trust = proxyAddr.compile([...trustedProxies]);
+  return async (ctx, next) => {
+    ctx.request.ip = proxyAddr(ctx.req, trust);
+    await next();
+  };
+}
