@@ -23,6 +23,9 @@ import { devstackDir, repoRoot } from './tools.js';
 process.env.SCAIWAVE_SCAIKEY_CLIENT_SECRET ||= 'scaiwave-dev-secret';
 // The reference nodes started below register with this token.
 process.env.SCAIWAVE_SERVICE_TOKEN ||= 'scaiwave-dev-service-token-change-me';
+// On one developer's machine the dev tenant is also the platform operators' own,
+// so its admin can look after the reference nodes (GET/DELETE /v1/admin/nodes).
+process.env.SCAIWAVE_PLATFORM_TENANT ||= 'dev';
 const config = loadConfigOrExit();
 const dataDir = path.join(devstackDir, 'data');
 const logDir = path.join(devstackDir, 'logs');
@@ -107,7 +110,7 @@ async function devTenant(c: Config): Promise<string | undefined> {
       tier: 'enterprise',
       subject: 'dev-admin',
       email: 'dev-admin@localhost',
-      roles: ['admin'],
+      roles: ['admin', 'platform-operator'],
       keyName: 'dev stack',
     });
     const keyFile = path.join(devstackDir, 'dev-api-key');
