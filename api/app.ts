@@ -19,11 +19,11 @@ import { rateLimit } from './middleware/rate-limit.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { routeTemplate } from './route-template.js';
 import { requestId } from './middleware/request-id.js';
-import { adminRoutes } from './routes/admin.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
-import { nodeAdminRoutes, nodeRegistrationRoutes } from './routes/nodes.js';
+import { nodeRegistrationRoutes } from './routes/nodes.js';
+import { platformRoutes } from './routes/platform.js';
 import { scaiechoPolicyRoutes } from './routes/scaiecho-policy.js';
 import { scaiechoRoutes } from './routes/scaiecho.js';
 import { speakerRoutes } from './routes/speakers.js';
@@ -62,7 +62,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   };
   const publicRoutes = healthRoutes(checks, registry, logger);
   const internal = nodeRegistrationRoutes(auth, deps.registry);
-  const platform = nodeAdminRoutes(auth, deps);
+  const platform = platformRoutes(auth, deps);
   const v1 = new Router<ApiState>();
   v1.use(routeTemplate(v1));
   v1.use(audit(deps.db, logger));
@@ -72,7 +72,6 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   for (const r of [
     meRoutes(),
     apiKeyRoutes(deps.db),
-    adminRoutes(config, deps.temporal),
     scaiechoRoutes(deps),
     speakerRoutes(deps),
     scaiechoPolicyRoutes(deps.db),

@@ -228,14 +228,14 @@ describe('authentication through the HTTP API', () => {
     expectUnauthorized(await call(api.url, 'GET', '/v1/me', { token }), /does not publish/);
   });
 
-  it('forbids a member POST /v1/admin/system-check with 403 FORBIDDEN naming the missing permission', async () => {
-    const res = await call(api.url, 'POST', '/v1/admin/system-check', { token: t.apiKey.key });
+  it('forbids a member GET /v1/admin/usage with 403 FORBIDDEN naming the missing permission', async () => {
+    const res = await call(api.url, 'GET', '/v1/admin/usage', { token: t.apiKey.key });
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ success: false, error: { code: 'FORBIDDEN' } });
     expect(res.body.error?.message).toContain('admin:access');
     // The same refusal for a member who comes with a ScaiKey token.
     const token = await idpToken({ sub: uniq('member'), tenant: t.tenant.slug, roles: ['member'] });
-    const viaJwt = await call(api.url, 'POST', '/v1/admin/system-check', { token });
+    const viaJwt = await call(api.url, 'GET', '/v1/admin/usage', { token });
     expect(viaJwt.status).toBe(403);
     expect(viaJwt.body.error?.message).toContain('admin:access');
   });

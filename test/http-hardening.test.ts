@@ -123,6 +123,15 @@ describe('the HTTP edge', () => {
       expect(await online()).toContain(nodeId);
     });
 
+    it("refuses a tenant's admin the cluster's system check, which shows workers' hosts", async () => {
+      const admin = await newTenant(db, { roles: ['admin'] });
+      const res = await call(api.url, 'POST', '/v1/admin/system-check', { token: admin.apiKey.key });
+      expect(res.status).toBe(403);
+      expect(res.body.error?.message).toContain('platform:operate');
+      // The tenant's own administration is still its admin's.
+      expect((await call(api.url, 'GET', '/v1/admin/usage', { token: admin.apiKey.key })).status).toBe(200);
+    });
+
     it("grants nothing cluster-wide to a platform-operator role outside the platform tenant", async () => {
       const pretender = await newTenant(db, { roles: ['admin', 'platform-operator'] });
       expect((await call(api.url, 'GET', '/v1/admin/nodes', { token: pretender.apiKey.key })).status).toBe(403);

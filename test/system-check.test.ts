@@ -2,8 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
-import type { Provisioned } from '../lib/provisioning.js';
-import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
+import { call, testConfig, uniq } from './support/stack.js';
 import { captureHistory } from './support/histories.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
@@ -13,10 +12,8 @@ import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 describe('system check through the worker', () => {
   const taskQueue = uniq('system-check');
   const env = { SCAIWAVE_TEMPORAL_TASK_QUEUE: taskQueue };
-  const db = testDb();
   let api: RunningApi;
   let worker: WorkerProcess;
-  let admin: Provisioned;
 
   beforeAll(async () => {
     // The production path: a bundle built ahead of time, loaded by the worker.
@@ -24,12 +21,10 @@ describe('system check through the worker', () => {
     await writeWorkflowBundle(bundle);
     worker = await startWorkerProcess({ ...env, SCAIWAVE_WORKFLOW_BUNDLE: bundle });
     api = await startApi(testConfig(env), { port: 0 });
-    admin = await newTenant(db, { roles: ['admin'] });
   });
   afterAll(async () => {
     await api?.close();
     await worker?.proc.stop(2000);
-    await db.$disconnect();
   });
 
   it('runs the workflow on the worker and returns what the worker saw', async () => {
@@ -37,7 +32,7 @@ describe('system check through the worker', () => {
       api.url,
       'POST',
       '/v1/admin/system-check',
-      { token: admin.apiKey.key },
+      { token: testConfig().env.SCAIWAVE_SERVICE_TOKEN },
     );
     expect(res.status).toBe(200);
     expect(res.body.data).toMatchObject({ db_ok: true, redis_ok: true });

@@ -1,12 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import type { Db } from '../../lib/db.js';
 import { AppError, notFound } from '../../lib/errors.js';
-import type { Logger } from '../../lib/logger.js';
 import type { NodeRegistry } from '../../lib/scaiecho/node-registry.js';
-import { audit } from '../middleware/audit.js';
-import { routeTemplate } from '../route-template.js';
-import { requirePlatformOperator, requireServiceToken, type Authentication } from '../middleware/auth.js';
+import { requireServiceToken, type Authentication } from '../middleware/auth.js';
 import { ok } from '../envelope.js';
 import { parse } from '../validate.js';
 import type { ApiState } from '../state.js';
@@ -48,15 +44,11 @@ export function nodeRegistrationRoutes(auth: Authentication, registry: NodeRegis
 }
 
 /**
- * Platform operators: the ScaiInfer nodes every tenant shares, with their
- * internal addresses. Not a tenant admin's business (see requirePlatformOperator).
+ * The ScaiInfer nodes every tenant shares, with their internal addresses:
+ * mounted under the platform operators' router (see api/routes/platform.ts).
  */
-export function nodeAdminRoutes(auth: Authentication, deps: { registry: NodeRegistry; db: Db; logger: Logger }): Router<ApiState> {
-  const { registry } = deps;
-  const router = new Router<ApiState>({ prefix: '/v1/admin/nodes' });
-  router.use(routeTemplate(router));
-  router.use(audit(deps.db, deps.logger));
-  router.use(requirePlatformOperator(auth));
+export function nodeAdminRoutes(registry: NodeRegistry): Router<ApiState> {
+  const router = new Router<ApiState>({ prefix: '/nodes' });
   router.get('/', async (ctx) => {
     const { engine_kind } = parse(nodeListQuery, ctx.query);
     const nodes = await registry.online(engine_kind);
