@@ -305,9 +305,8 @@ describe('JWT verifier', () => {
     const good = await token();
     await setFault('stall');
     try {
-      const started = Date.now();
+      // The stall never ends by itself: only the verifier's own timeout can end this call.
       await expectUnauthorized(verifierFor({ timeoutMs: 300 }).verify(good), /unreachable/);
-      expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await setFault('ok');
     }
