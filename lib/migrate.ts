@@ -31,7 +31,7 @@ const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS \`_prisma_migrations
     \`applied_steps_count\` INTEGER UNSIGNED NOT NULL DEFAULT 0,
 
     PRIMARY KEY (\`id\`)
-) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`;
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`;
 
 export class MigrationError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -98,8 +98,9 @@ export async function applyMigrations(
       db.database,
     ])) as unknown[];
     if (existing.length === 0) {
+      // Text compares byte for byte everywhere (see migration 20261126000000_identifiers_byte_exact).
       await conn.query(
-        `CREATE DATABASE IF NOT EXISTS ${ident(db.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+        `CREATE DATABASE IF NOT EXISTS ${ident(db.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`,
       );
     }
     await conn.query(`USE ${ident(db.database)}`);

@@ -6,7 +6,7 @@ import type { Db } from '../../lib/db.js';
 import { provisionTenant } from '../../lib/provisioning.js';
 import { tenantLimits } from '../../lib/tenant-limits.js';
 import { findTenantBySlug, TENANT_SLUG, TENANT_TIERS, type Tenant, type TenantTier } from '../../lib/tenants.js';
-import { createUser, MAX_EMAIL_CHARS, MAX_SUBJECT_CHARS, userRoles } from '../../lib/users.js';
+import { createUser, MAX_EMAIL_CHARS, subjectProblem, userRoles } from '../../lib/users.js';
 import {
   API_KEY_WARNING,
   conflict,
@@ -33,9 +33,8 @@ function parseSlug(value: string): string {
 }
 
 function parseSubject(value: string): string {
-  if (value === '' || value.length > MAX_SUBJECT_CHARS) {
-    throw new InvalidArgumentError(`must be 1-${MAX_SUBJECT_CHARS} characters.`);
-  }
+  const problem = subjectProblem(value);
+  if (problem) throw new InvalidArgumentError(`${problem}.`);
   return value;
 }
 
@@ -437,7 +436,7 @@ export function registerAdminCommands(program: Command): void {
     .command('set-budget')
     .description('set the monthly usage budget of a tenant, or of one of its users (402 BUDGET_EXCEEDED beyond it)')
     .requiredOption('--tenant <slug>', 'tenant slug')
-    .option('--subject <sub>', 'ScaiKey subject ("sub") of a user, for a budget of that user alone')
+    .option('--subject <sub>', 'ScaiKey subject ("sub") of a user, for a budget of that user alone', parseSubject)
     .option('--requests <n>', 'requests per calendar month (UTC)', parseWhole)
     .option('--tokens <n>', 'model tokens per calendar month', parseWhole)
     .option('--audio-minutes <n>', 'minutes of audio transcribed per calendar month', parseWhole)

@@ -1,7 +1,7 @@
 import { AppError } from '../errors.js';
 import type { Db } from '../db.js';
 import { findTenantBySlug } from '../tenants.js';
-import { createUser, MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, MAX_SUBJECT_CHARS, userRoles, type User } from '../users.js';
+import { createUser, MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, userRoles, type User } from '../users.js';
 import { looksLikeApiKey, resolveApiKey } from './api-keys.js';
 import type { JwtVerifier, VerifiedClaims } from './jwt-verifier.js';
 import { permissionsFor, type Permission } from './permissions.js';
@@ -101,7 +101,9 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
     }
     const claims = await opts.verifier.verify(token);
     if (!claims.tenant) throw unauthorized('token carries no "tenant" claim');
-    if (claims.sub.length > MAX_SUBJECT_CHARS) throw unauthorized('token "sub" claim is too long');
+    // Refused before any lookup: such a subject names nobody, and must not create anybody.
+    const subjectIssue = subjectProblem(claims.sub);
+    if (subjectIssue) throw unauthorized(`token "sub" claim ${subjectIssue}`);
     const tenant = await findTenantBySlug(db, claims.tenant);
     if (!tenant || tenant.status !== 'active') throw unauthorized('the tenant named by the token is unknown or inactive');
     const user = await userFor(tenant.id, claims);

@@ -1,7 +1,7 @@
 import type { Db } from '../db.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { newId } from '../ids.js';
-import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, MAX_SUBJECT_CHARS, userRoles, type User } from '../users.js';
+import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, userRoles, type User } from '../users.js';
 import type { Directory, ScimUser } from './scim.js';
 
 // Applies a tenant's ScaiKey directory to its users: adds the new, updates
@@ -46,7 +46,7 @@ interface Wanted {
 const fits = (v: string | undefined | null, max: number): string | null => (v && v.length <= max ? v : null);
 
 function wantedOf(u: ScimUser, roles: Map<string, Set<string>>): Wanted | null {
-  if (u.id.length > MAX_SUBJECT_CHARS) return null;
+  if (subjectProblem(u.id)) return null;
   const email = u.emails?.find((e) => e.primary)?.value ?? u.emails?.[0]?.value;
   return {
     subject: u.id,
