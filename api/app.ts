@@ -6,6 +6,7 @@ import { httpMetrics } from '../lib/metrics.js';
 import { tenantLimits } from '../lib/tenant-limits.js';
 import { probeTemporal } from '../lib/temporal/client.js';
 import type { ApiDeps } from './deps.js';
+import { accessLog } from './middleware/access-log.js';
 import { allowedMethods } from './middleware/allowed-methods.js';
 import { audit } from './middleware/audit.js';
 import { AuthFailureLimiter } from './middleware/auth-failures.js';
@@ -83,6 +84,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   koa.use(securityHeaders());
   koa.use(requestId());
   koa.use(clientAddress(config.env.SCAIWAVE_TRUSTED_PROXIES));
+  koa.use(accessLog(logger.child({ log: 'access' }, { level: config.env.SCAIWAVE_ACCESS_LOG_LEVEL })));
   koa.use(requestMetrics(httpMetrics(registry)));
   koa.use(errorEnvelope(logger));
   koa.use(

@@ -56,6 +56,12 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     description: 'Least severe log level written: trace, debug, info, warn, error, fatal or silent.',
   },
 
+  SCAIWAVE_ACCESS_LOG_LEVEL: {
+    group: 'Server',
+    description:
+      'The API writes one line per request (method, route template, status, ms, request id, tenant) at info; set warn or silent to drop those lines, whatever SCAIWAVE_LOG_LEVEL says.',
+  },
+
   SCAIWAVE_DB_URL: {
     group: 'Database',
     description:

@@ -27,6 +27,8 @@ const url = (protocols: string[]) =>
     { message: `must be a URL with scheme ${protocols.join(' or ')}` },
   );
 
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port' });
 
 const list = z.string().transform((v) =>
@@ -41,7 +43,8 @@ const schema = z.object({
   SCAIWAVE_PORT: int(1, 65535).default(8000),
   SCAIWAVE_SERVER_NAME: z.string().min(1).default('localhost'),
   SCAIWAVE_DEBUG: bool.default(false),
-  SCAIWAVE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SCAIWAVE_LOG_LEVEL: logLevel.default('info'),
+  SCAIWAVE_ACCESS_LOG_LEVEL: logLevel.default('info'),
 
   SCAIWAVE_DB_URL: url(['mysql', 'mariadb', 'mysql+aiomysql']).default('mysql://root@127.0.0.1:3306/scaiwave'),
   SCAIWAVE_DB_POOL_SIZE: int(1, 500).default(10),

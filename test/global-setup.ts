@@ -56,6 +56,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     // failed-authentication limit is tested with limits and addresses of its own.
     SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '1000000',
     SCAIWAVE_LOG_LEVEL: process.env.SCAIWAVE_LOG_LEVEL ?? 'warn',
+    SCAIWAVE_ACCESS_LOG_LEVEL: process.env.SCAIWAVE_ACCESS_LOG_LEVEL ?? 'warn',
     SCAIWAVE_TEST_LOG_DIR: logDir,
   };
   Object.assign(process.env, env);

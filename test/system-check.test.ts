@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
+import { waitUntil } from '../devstack/ports.js';
 import { call, testConfig, uniq } from './support/stack.js';
 import { captureHistory } from './support/histories.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
@@ -19,7 +21,7 @@ describe('system check through the worker', () => {
     // The production path: a bundle built ahead of time, loaded by the worker.
     const bundle = path.join(os.tmpdir(), `${taskQueue}.js`);
     await writeWorkflowBundle(bundle);
-    worker = await startWorkerProcess({ ...env, SCAIWAVE_WORKFLOW_BUNDLE: bundle });
+    worker = await startWorkerProcess({ ...env, SCAIWAVE_WORKFLOW_BUNDLE: bundle, SCAIWAVE_LOG_LEVEL: 'info' });
     api = await startApi(testConfig(env), { port: 0 });
   });
   afterAll(async () => {
@@ -37,6 +39,20 @@ describe('system check through the worker', () => {
     expect(res.status).toBe(200);
     expect(res.body.data).toMatchObject({ db_ok: true, redis_ok: true });
     expect(res.body.data?.worker_identity).toBe(`scaiwave-worker@${os.hostname()}:${worker.proc.child.pid}`);
+
+    // The worker's log tells the run's story in two lines, from the prebuilt bundle's interceptor.
+    const lifecycle = async () =>
+      fs
+        .readFileSync(worker.proc.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg?: string; workflowId?: string; workflowType?: string; outcome?: string })
+        .filter((l) => l.workflowId === res.body.data?.workflow_id);
+    await waitUntil('lifecycle lines', async () => (await lifecycle()).length >= 2, 20_000);
+    expect((await lifecycle()).map((l) => [l.msg, l.workflowType, l.outcome])).toEqual([
+      ['workflow started', 'systemCheckWorkflow', undefined],
+      ['workflow ended', 'systemCheckWorkflow', 'completed'],
+    ]);
     const described = await api.deps.temporal.workflow.getHandle(res.body.data!.workflow_id).describe();
     expect(described.status.name).toBe('COMPLETED');
     expect(described.taskQueue).toBe(taskQueue);

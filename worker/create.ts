@@ -4,7 +4,7 @@ import { createActivities } from '../activities/index.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { createServices } from '../lib/services.js';
-import { workflowsPath } from './bundle.js';
+import { workflowInterceptorModules, workflowsPath } from './bundle.js';
 
 export interface ScaiwaveWorker {
   worker: Worker;
@@ -34,7 +34,8 @@ export async function createWorker(
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
     activities: createActivities({ ...services, config, logger, identity }),
     shutdownGraceTime: config.env.SCAIWAVE_SHUTDOWN_GRACE_MS,
-    interceptors: opts.interceptors,
+    // A prebuilt bundle already holds the workflow interceptors; workflowModules serves the dev path.
+    interceptors: { workflowModules: workflowInterceptorModules, ...opts.interceptors },
   });
   return {
     worker,

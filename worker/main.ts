@@ -1,4 +1,5 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { SdkComponent } from '@temporalio/common';
 import { loadConfigOrExit } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { createMetricsRegistry } from '../lib/metrics.js';
@@ -7,14 +8,18 @@ import { startWorkerHttp } from './http.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('scaiwave-worker', config.env.SCAIWAVE_LOG_LEVEL);
-// The SDK is chatty at INFO (webpack output, state changes); it logs at WARN unless debugging.
-const sdkLevel: LogLevel = config.env.SCAIWAVE_LOG_LEVEL === 'trace' ? 'TRACE' : config.env.SCAIWAVE_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN';
+// The SDK is chatty at INFO (webpack output, state changes): below WARN only our
+// workflows' own lines (the lifecycle log) pass, unless debugging.
+const debugging = config.env.SCAIWAVE_LOG_LEVEL === 'trace' || config.env.SCAIWAVE_LOG_LEVEL === 'debug';
+const sdkLevel: LogLevel = config.env.SCAIWAVE_LOG_LEVEL === 'trace' ? 'TRACE' : debugging ? 'DEBUG' : 'INFO';
+const passes = (entry: LogEntry): boolean =>
+  debugging || entry.level === 'WARN' || entry.level === 'ERROR' || entry.meta?.sdkComponent === SdkComponent.workflow;
 
 // Runtime.install must come before any connection. Its default shutdown signals
 // (SIGINT, SIGTERM, ...) make worker.run() finish in-flight tasks and return.
 Runtime.install({
   logger: new DefaultLogger(sdkLevel, (entry) => {
-    logger[entry.level.toLowerCase() as Lowercase<LogLevel>](entry.meta ?? {}, entry.message);
+    if (passes(entry)) logger[entry.level.toLowerCase() as Lowercase<LogLevel>](entry.meta ?? {}, entry.message);
   }),
   telemetryOptions: {
     metrics: { prometheus: { bindAddress: config.env.SCAIWAVE_WORKER_SDK_METRICS_ADDRESS } },

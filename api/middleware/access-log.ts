@@ -1,0 +1,32 @@
+import type { Middleware } from 'koa';
+import type { Logger } from '../../lib/logger.js';
+import { routeOf } from '../route-template.js';
+import type { ApiState } from '../state.js';
+
+/**
+ * One structured line per request, once it is answered: method, route
+ * template, status, time, request id, tenant. Never the raw path or query (a
+ * WebSocket token may ride there), headers or bodies: what reaches log sinks
+ * is what an operator needs to follow a request, nothing a caller sent.
+ */
+export function accessLog(logger: Logger): Middleware<ApiState> {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      logger.info(
+        {
+          method: ctx.method,
+          route: routeOf(ctx),
+          status: ctx.status,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          request_id: ctx.state.requestId,
+          tenant_id: ctx.state.caller?.tenantId ?? null,
+          ip: ctx.ip,
+        },
+        'request',
+      );
+    }
+  };
+}
