@@ -21,9 +21,14 @@ export interface DirectoryUser {
   groups: string[];
 }
 
-/** ok; fail: SCIM answers 503; truncate: pages after the first come back empty while totalResults stays. */
-type ScimFault = 'ok' | 'fail' | 'truncate';
-const SCIM_FAULTS: readonly string[] = ['ok', 'fail', 'truncate'] satisfies ScimFault[];
+/**
+ * ok; fail: SCIM answers 503; truncate: pages after the first come back empty while
+ * totalResults stays; slow: every SCIM answer comes SLOW_PAGE_MS late, as from a distant or
+ * loaded server (so a sync surely lasts a while, e.g. to watch its progress).
+ */
+type ScimFault = 'ok' | 'fail' | 'truncate' | 'slow';
+const SCIM_FAULTS: readonly string[] = ['ok', 'fail', 'truncate', 'slow'] satisfies ScimFault[];
+const SLOW_PAGE_MS = 300;
 
 // Like real servers, a page is capped whatever the client asks; clients must follow totalResults.
 const MAX_PAGE = 50;
@@ -91,6 +96,7 @@ export function scimRoutes(keys: KeyStore, issuer: () => string, clientIds: stri
     }
     const d = directory(ctx.params.tenant!);
     if (d.fault === 'fail') throw new ScimError(503, 'fault mode "fail" is on for this tenant');
+    if (d.fault === 'slow') await new Promise((resolve) => setTimeout(resolve, SLOW_PAGE_MS));
     ctx.state.directory = d;
     await next();
   };
