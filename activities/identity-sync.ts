@@ -1,9 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { IdpError, readDirectory } from '../lib/identity/scim.js';
-import { applyDirectory, beginRun, finishRun, type RunCounts, type SyncResult, type SyncTrigger } from '../lib/identity/sync.js';
+import { beginRun, finishRun, type RunCounts, type RunEnd, type SyncTrigger } from '../lib/identity/runs.js';
+import { IdpError } from '../lib/identity/scim.js';
+import { syncTenant, type SyncResult } from '../lib/identity/sync.js';
 import type { ActivityDeps } from './deps.js';
 
-export type { RunCounts, SyncResult, SyncTrigger };
+export type { RunCounts, RunEnd, SyncResult, SyncTrigger };
 
 export function identitySyncActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -22,7 +23,8 @@ export function identitySyncActivities(deps: ActivityDeps) {
 
     /**
      * Reads the tenant's directory from ScaiKey and applies it. Personal data
-     * (names, emails) stays inside this activity: only counts leave it.
+     * (names, emails) stays inside this activity: only counts leave it. Progress
+     * goes to the heartbeat and, once a second, to the run's row (`scaiwave sync` prints it).
      */
     async syncTenantIdentities(input: { runId: string; tenantId: string }): Promise<SyncResult> {
       const ctx = Context.current();
@@ -31,15 +33,20 @@ export function identitySyncActivities(deps: ActivityDeps) {
         throw ApplicationFailure.nonRetryable('SCAIWAVE_SCAIKEY_CLIENT_SECRET is not set: identity sync cannot sign in to ScaiKey', 'IDP_NOT_CONFIGURED');
       }
       const tenant = await db.tenant.findUniqueOrThrow({ where: { id: input.tenantId }, select: { slug: true } });
-      let read;
       try {
-        read = await readDirectory(tenant.slug, {
-          baseUrl: e.SCAIWAVE_SCAIKEY_URL,
-          clientId: e.SCAIWAVE_SCAIKEY_CLIENT_ID,
-          clientSecret: secret,
-          pageSize: e.SCAIWAVE_IDENTITY_SYNC_PAGE_SIZE,
-          signal: ctx.cancellationSignal,
-          onPage: (what, received, total) => ctx.heartbeat({ what, received, total }),
+        return await syncTenant(db, {
+          runId: input.runId,
+          tenantId: input.tenantId,
+          tenantSlug: tenant.slug,
+          scim: {
+            baseUrl: e.SCAIWAVE_SCAIKEY_URL,
+            clientId: e.SCAIWAVE_SCAIKEY_CLIENT_ID,
+            clientSecret: secret,
+            pageSize: e.SCAIWAVE_IDENTITY_SYNC_PAGE_SIZE,
+            signal: ctx.cancellationSignal,
+          },
+          minPresentPercent: e.SCAIWAVE_IDENTITY_SYNC_MIN_PRESENT_PERCENT,
+          heartbeat: (details) => ctx.heartbeat(details),
         });
       } catch (err) {
         if (err instanceof IdpError) {
@@ -47,20 +54,9 @@ export function identitySyncActivities(deps: ActivityDeps) {
         }
         throw err;
       }
-      if (!read.complete) return { status: 'guarded', reason: `${read.problem}: nothing was changed`, idpUsers: null, failed: 0 };
-      return applyDirectory(db, {
-        runId: input.runId,
-        tenantId: input.tenantId,
-        directory: read.directory,
-        minPresentPercent: e.SCAIWAVE_IDENTITY_SYNC_MIN_PRESENT_PERCENT,
-        onProgress: (done) => ctx.heartbeat({ applied: done }),
-      });
     },
 
-    async finishIdentitySync(
-      runId: string,
-      end: { status: 'completed' | 'guarded' | 'failed'; reason: string | null; idpUsers: number | null; failed: number },
-    ): Promise<RunCounts> {
+    async finishIdentitySync(runId: string, end: RunEnd): Promise<RunCounts> {
       return finishRun(db, runId, end);
     },
   };

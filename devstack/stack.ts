@@ -112,6 +112,8 @@ async function devTenant(c: Config): Promise<string | undefined> {
       email: 'dev-admin@localhost',
       roles: ['admin', 'platform-operator'],
       keyName: 'dev stack',
+      // Local: identity sync never deactivates it, so the printed key keeps working whatever the directory holds.
+      source: 'local',
     });
     const keyFile = path.join(devstackDir, 'dev-api-key');
     fs.writeFileSync(keyFile, `${p.apiKey.key}\n`, { mode: 0o600 });

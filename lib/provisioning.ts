@@ -1,7 +1,7 @@
 import { createApiKey } from './auth/api-keys.js';
 import type { Db } from './db.js';
 import { createTenant, type NewTenant, type Tenant } from './tenants.js';
-import { createUser, type User } from './users.js';
+import { createUser, type User, type UserSource } from './users.js';
 
 export interface Provisioned {
   tenant: Tenant;
@@ -12,13 +12,21 @@ export interface Provisioned {
 /**
  * A tenant with its first user and an API key for that user: what `scaiwave
  * admin create-tenant` and the dev stack's first start hand to a new customer.
+ * That first user is `local` unless told otherwise: identity sync never
+ * deactivates it, so the key handed out keeps working whatever the directory says.
  */
 export async function provisionTenant(
   db: Db,
-  input: NewTenant & { subject: string; email?: string; roles: string[]; keyName?: string },
+  input: NewTenant & { subject: string; email?: string; roles: string[]; keyName?: string; source?: UserSource },
 ): Promise<Provisioned> {
   const tenant = await createTenant(db, { slug: input.slug, name: input.name, tier: input.tier, features: input.features });
-  const user = await createUser(db, { tenantId: tenant.id, subject: input.subject, email: input.email ?? null, roles: input.roles });
+  const user = await createUser(db, {
+    tenantId: tenant.id,
+    subject: input.subject,
+    email: input.email ?? null,
+    roles: input.roles,
+    source: input.source ?? 'local',
+  });
   const apiKey = await createApiKey(db, { tenantId: tenant.id, userId: user.id, name: input.keyName ?? 'initial key' });
   return { tenant, user, apiKey };
 }

@@ -5,6 +5,21 @@ import { Prisma, type User } from './generated/prisma/client.js';
 
 export type { User };
 
+/**
+ * Who manages a user. `scaikey`: the directory; identity sync adds, updates and
+ * deactivates it, and its ScaiKey tokens carry its roles. `local`: made here (the
+ * bootstrap admin, service accounts, users created by the CLI); sync never touches
+ * it and its roles are managed here, though it may still sign in with a ScaiKey
+ * token whose `sub` is its subject. Keycloak and Mattermost draw the same line.
+ */
+export const USER_SOURCES = ['scaikey', 'local'] as const;
+export type UserSource = (typeof USER_SOURCES)[number];
+
+export const isUserSource = (v: unknown): v is UserSource => (USER_SOURCES as readonly unknown[]).includes(v);
+
+/** The column holds one of USER_SOURCES; anything else is treated as `scaikey`, the column's default. */
+export const userSource = (user: Pick<User, 'source'>): UserSource => (user.source === 'local' ? 'local' : 'scaikey');
+
 export interface NewUser {
   tenantId: string;
   /** `sub` of the user's ScaiKey identity */
@@ -12,6 +27,8 @@ export interface NewUser {
   email?: string | null;
   displayName?: string | null;
   roles: string[];
+  /** `local` unless told otherwise: only sign-in from a ScaiKey token and identity sync make `scaikey` users */
+  source?: UserSource;
 }
 
 export const MAX_SUBJECT_CHARS = 255;
@@ -55,6 +72,7 @@ export async function createUser(db: Db, input: NewUser): Promise<User> {
         email: input.email || null,
         displayName: input.displayName || null,
         roles: [...new Set(input.roles)],
+        source: input.source ?? 'local',
       },
     });
   } catch (err) {
@@ -64,4 +82,22 @@ export async function createUser(db: Db, input: NewUser): Promise<User> {
     }
     throw err;
   }
+}
+
+/**
+ * Marks who manages an existing user. Turning a user `local` takes it out of
+ * identity sync's hands at once; turning it `scaikey` hands it to the next sync,
+ * which deactivates it if ScaiKey does not list it. Returns null for an unknown user.
+ */
+export async function setUserSource(
+  db: Db,
+  where: { tenantId: string; subject: string },
+  source: UserSource,
+): Promise<{ user: User; previous: UserSource } | null> {
+  const key = { tenantId_scaikeySubject: { tenantId: where.tenantId, scaikeySubject: where.subject } };
+  const existing = await db.user.findUnique({ where: key });
+  if (!existing) return null;
+  const previous = userSource(existing);
+  const user = previous === source ? existing : await db.user.update({ where: key, data: { source } });
+  return { user, previous };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
+import { createUser } from '../lib/users.js';
 import type { Provisioned } from '../lib/provisioning.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
@@ -42,8 +43,9 @@ async function idpAdmin(method: string, path: string, body?: unknown): Promise<v
   if (!res.ok) throw new Error(`IdP ${method} ${path}: ${res.status} ${await res.text()}`);
 }
 const putUser = (slug: string, id: string, u: DirUser) => idpAdmin('PUT', `/admin/tenants/${slug}/users/${encodeURIComponent(id)}`, u);
+const putUsers = (slug: string, users: (DirUser & { id: string })[]) => idpAdmin('POST', `/admin/tenants/${slug}/users`, { users });
 const removeUser = (slug: string, id: string) => idpAdmin('DELETE', `/admin/tenants/${slug}/users/${encodeURIComponent(id)}`);
-const scimFault = (slug: string, mode: 'ok' | 'fail' | 'truncate') => idpAdmin('POST', `/admin/tenants/${slug}/scim-fault`, { mode });
+const scimFault = (slug: string, mode: 'ok' | 'fail' | 'truncate' | 'slow') => idpAdmin('POST', `/admin/tenants/${slug}/scim-fault`, { mode });
 
 interface SyncedTenant {
   status: string;
@@ -52,6 +54,7 @@ interface SyncedTenant {
   updated: number;
   deactivated: number;
   failed: number;
+  skipped_local: number;
   idp_users: number | null;
 }
 
@@ -214,4 +217,120 @@ describe('identity sync from ScaiKey (SCIM)', () => {
     expect(run).toMatchObject({ triggeredBy: 'schedule', status: 'completed', added: 1 });
     expect(await userOf(t.tenant.id, 'scheduled-user')).toMatchObject({ status: 'active', roles: ['member'] });
   }, 180_000);
+});
+
+describe('identity sync leaves local users alone (issue 8, defect 7)', () => {
+  /** A tenant as `npm start` and `scaiwave admin` leave it: a local admin with an API key, local service and CLI users. */
+  async function tenantWithLocals() {
+    const t = await newTenant(db, { roles: ['admin'], source: 'local' });
+    const services = ['svc-transcriber', 'svc-export'];
+    for (const subject of services) await createUser(db, { tenantId: t.tenant.id, subject, roles: ['member'], displayName: subject });
+    const cli = await runScaiwave(['admin', 'create-user', '--tenant', t.tenant.slug, '--subject', 'ops-cli', '--roles', 'compliance', '--json']);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ user: { subject: 'ops-cli', source: 'local' } });
+    return { t, locals: [t.user.scaikeySubject, ...services, 'ops-cli'] };
+  }
+
+  it('a directory large enough to pass the guard deactivates no local user; absent scaikey users still go', async () => {
+    const { t, locals } = await tenantWithLocals();
+    const slug = t.tenant.slug;
+    await putUsers(slug, [
+      { id: 'alice', groups: ['member'] },
+      { id: 'carol', groups: ['member'] },
+    ]);
+    expect((await sync(slug)).result).toMatchObject({ status: 'completed', added: 2, deactivated: 0, skipped_local: 0 });
+    const carol = await userOf(t.tenant.id, 'carol');
+    expect(carol.source).toBe('scaikey');
+    const carolKey = await createApiKey(db, { tenantId: t.tenant.id, userId: carol.id, name: 'carol laptop' });
+
+    // The directory grows, carol leaves it, and one entry carries a local service account's subject.
+    await putUsers(slug, [
+      ...Array.from({ length: 30 }, (_, i) => ({ id: `grown-${i}`, groups: ['member'] })),
+      { id: 'svc-export', displayName: 'Impostor', email: 'impostor@example.test', groups: ['admin'] },
+    ]);
+    await removeUser(slug, 'carol');
+    const run = await sync(slug);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.result).toMatchObject({ status: 'completed', added: 30, updated: 0, deactivated: 1, skipped_local: 1, idp_users: 32 });
+
+    for (const subject of locals) expect(await userOf(t.tenant.id, subject)).toMatchObject({ status: 'active', source: 'local' });
+    // The colliding entry changed nothing of the local user.
+    expect(await userOf(t.tenant.id, 'svc-export')).toMatchObject({ displayName: 'svc-export', email: null, roles: ['member'] });
+    expect(await userOf(t.tenant.id, 'carol')).toMatchObject({ status: 'deactivated', source: 'scaikey' });
+    expect((await me(carolKey.key)).status).toBe(401);
+
+    const admin = await me(t.apiKey.key);
+    expect(admin.status).toBe(200);
+    expect(admin.body.data).toMatchObject({ subject: t.user.scaikeySubject, source: 'local', roles: ['admin'] });
+    const alice = await me(await idpToken({ sub: 'alice', tenant: slug, roles: ['member'] }));
+    expect(alice.body.data).toMatchObject({ subject: 'alice', source: 'scaikey' });
+    const row = await db.identitySyncRun.findFirstOrThrow({ where: { tenantId: t.tenant.id }, orderBy: { startedAt: 'desc' } });
+    expect(row).toMatchObject({ status: 'completed', added: 30, deactivated: 1, skippedLocal: 1, usersRead: 32, usersApplied: 32 });
+  }, 180_000);
+
+  it('the guard counts only scaikey users: many local users do not hold back a sync', async () => {
+    const { t } = await tenantWithLocals();
+    const slug = t.tenant.slug;
+    await putUsers(slug, [
+      { id: 'alice', groups: ['member'] },
+      { id: 'bob', groups: ['member'] },
+    ]);
+    expect((await sync(slug)).result).toMatchObject({ status: 'completed', added: 2 });
+    await removeUser(slug, 'bob');
+    // 1 of 2 scaikey users listed is 50%: enough. Counting the four local users, it would be 1 of 6.
+    const run = await sync(slug);
+    expect(run.result).toMatchObject({ status: 'completed', deactivated: 1 });
+    expect(await userOf(t.tenant.id, 'bob')).toMatchObject({ status: 'deactivated' });
+    expect(await db.user.count({ where: { tenantId: t.tenant.id, status: 'active' } })).toBe(5);
+  }, 120_000);
+
+  it("a ScaiKey token for a local user signs it in but does not rewrite its roles or profile", async () => {
+    const { t } = await tenantWithLocals();
+    const token = await idpToken({ sub: 'ops-cli', tenant: t.tenant.slug, roles: ['admin'], email: 'ops@example.test' });
+    const res = await me(token);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ subject: 'ops-cli', source: 'local', roles: ['compliance'] });
+    expect(await userOf(t.tenant.id, 'ops-cli')).toMatchObject({ roles: ['compliance'], email: null, source: 'local' });
+  }, 60_000);
+
+  it('an operator marks an existing ScaiKey user local with `scaiwave admin set-user-source`; sync then leaves it', async () => {
+    const t = await newTenant(db);
+    const slug = t.tenant.slug;
+    const admin = t.user.scaikeySubject;
+    await putUsers(slug, [{ id: admin, groups: ['member'] }, ...['a', 'b', 'c', 'break-glass'].map((id) => ({ id, groups: ['member'] }))]);
+    expect((await sync(slug)).result).toMatchObject({ status: 'completed', added: 4 });
+
+    const set = await runScaiwave(['admin', 'set-user-source', '--tenant', slug, '--subject', 'break-glass', 'local', '--json']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ user: { subject: 'break-glass', source: 'local', previous_source: 'scaikey' } });
+    const again = await runScaiwave(['admin', 'set-user-source', '--tenant', slug, '--subject', 'break-glass', 'local']);
+    expect(again.stdout).toMatch(/already local/);
+    expect((await runScaiwave(['admin', 'set-user-source', '--tenant', slug, '--subject', 'nobody', 'local'])).code).toBe(3);
+    expect((await runScaiwave(['admin', 'set-user-source', '--tenant', slug, '--subject', 'a', 'ldap'])).code).toBe(2);
+
+    await removeUser(slug, 'break-glass');
+    await removeUser(slug, 'c');
+    const run = await sync(slug);
+    expect(run.result).toMatchObject({ status: 'completed', deactivated: 1, skipped_local: 0 });
+    expect(await userOf(t.tenant.id, 'break-glass')).toMatchObject({ status: 'active', source: 'local' });
+    expect(await userOf(t.tenant.id, 'c')).toMatchObject({ status: 'deactivated' });
+  }, 180_000);
+
+  it('`scaiwave sync` prints progress to stderr while it runs, and only the result to stdout', async () => {
+    const t = await newTenant(db);
+    const slug = t.tenant.slug;
+    await putUsers(slug, [t.user.scaikeySubject, ...Array.from({ length: 19 }, (_, i) => `p-${i}`)].map((id) => ({ id, groups: ['member'] })));
+    // Each SCIM page comes late, so the run surely outlasts a progress tick or two.
+    await scimFault(slug, 'slow');
+    try {
+      const run = await sync(slug);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.result).toMatchObject({ status: 'completed', added: 19 });
+      const lines = run.stderr.split('\n').filter((l) => l.includes(slug) && / read \d+\/(\d+|\?) /.test(l));
+      expect(lines.length, run.stderr).toBeGreaterThan(0);
+      expect(lines[0]).toMatch(/read \d+\/(20|\?)\s+applied \d+\/(20|\?)\s+added \d+\s+updated \d+\s+deactivated \d+/);
+    } finally {
+      await scimFault(slug, 'ok');
+    }
+  }, 120_000);
 });

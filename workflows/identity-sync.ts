@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { defineQuery, executeChild, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { bookkeeping } from './activity-options.js';
-import type { RunCounts, SyncResult, SyncTrigger } from '../activities/identity-sync.js';
+import type { RunCounts, RunEnd, SyncResult, SyncTrigger } from '../activities/identity-sync.js';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../lib/temporal/search-attributes.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { failureReason } from './failure-reason.js';
@@ -43,11 +43,11 @@ export async function identitySyncWorkflow(input: { tenantId: string; trigger: S
 
   await books.beginIdentitySync({ runId, tenantId: input.tenantId, workflowId, trigger: input.trigger });
   progress.phase = 'syncing';
-  let result: SyncResult | { status: 'failed'; reason: string; idpUsers: null; failed: number };
+  let result: SyncResult | RunEnd;
   try {
     result = await sync.syncTenantIdentities({ runId, tenantId: input.tenantId });
   } catch (err) {
-    result = { status: 'failed', reason: failureReason(err), idpUsers: null, failed: 0 };
+    result = { status: 'failed', reason: failureReason(err), idpUsers: null, failed: 0, skippedLocal: 0 };
   }
   progress.phase = 'recording';
   const counts = await books.finishIdentitySync(runId, result);

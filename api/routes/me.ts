@@ -12,6 +12,7 @@ export function meRoutes(): Router<ApiState> {
       tenant_slug: c.tenantSlug,
       user_id: c.userId,
       subject: c.subject,
+      source: c.source,
       via: c.via,
       api_key_id: c.apiKeyId,
       roles: c.roles,

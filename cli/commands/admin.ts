@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
 import { setBudget, TENANT_WIDE, type UsageBudget } from '../../lib/accounting/budgets.js';
 import { createApiKey, revokeApiKey } from '../../lib/auth/api-keys.js';
 import { ROLES, type Role } from '../../lib/auth/permissions.js';
@@ -6,7 +6,16 @@ import type { Db } from '../../lib/db.js';
 import { provisionTenant } from '../../lib/provisioning.js';
 import { tenantLimits } from '../../lib/tenant-limits.js';
 import { findTenantBySlug, TENANT_SLUG, TENANT_TIERS, type Tenant, type TenantTier } from '../../lib/tenants.js';
-import { createUser, MAX_EMAIL_CHARS, subjectProblem, userRoles } from '../../lib/users.js';
+import {
+  createUser,
+  MAX_EMAIL_CHARS,
+  setUserSource,
+  subjectProblem,
+  USER_SOURCES,
+  userRoles,
+  userSource,
+  type UserSource,
+} from '../../lib/users.js';
 import {
   API_KEY_WARNING,
   conflict,
@@ -121,7 +130,7 @@ async function createTenantCommand(slug: string, opts: CreateTenantOptions): Pro
   if (opts.json) {
     printJson({
       tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name, tier: tenant.tier, status: tenant.status },
-      user: { id: user.id, subject: user.scaikeySubject, email: user.email, roles: userRoles(user) },
+      user: { id: user.id, subject: user.scaikeySubject, email: user.email, roles: userRoles(user), source: userSource(user) },
       api_key: { id: apiKey.id, name: keyName, prefix: apiKey.prefix, key: apiKey.key, expires_at: null },
     });
     process.stderr.write(`warning: ${API_KEY_WARNING}\n`);
@@ -131,7 +140,7 @@ async function createTenantCommand(slug: string, opts: CreateTenantOptions): Pro
     `Created tenant "${tenant.slug}" (${tenant.name})`,
     `Tenant id:   ${tenant.id}`,
     `Tier:        ${tenant.tier}`,
-    `Admin user:  ${user.scaikeySubject}${user.email ? ` <${user.email}>` : ''} (id ${user.id}, roles admin)`,
+    `Admin user:  ${user.scaikeySubject}${user.email ? ` <${user.email}>` : ''} (id ${user.id}, roles admin, source ${userSource(user)})`,
   );
   printKey({ id: apiKey.id, key: apiKey.key, name: keyName, expiresAt: null });
 }
@@ -276,7 +285,14 @@ async function createUserCommand(opts: CreateUserOptions): Promise<void> {
   if (opts.json) {
     printJson({
       tenant: { id: tenant.id, slug: tenant.slug },
-      user: { id: user.id, subject: user.scaikeySubject, email: user.email, roles: userRoles(user), status: user.status },
+      user: {
+        id: user.id,
+        subject: user.scaikeySubject,
+        email: user.email,
+        roles: userRoles(user),
+        status: user.status,
+        source: userSource(user),
+      },
     });
     return;
   }
@@ -284,7 +300,36 @@ async function createUserCommand(opts: CreateUserOptions): Promise<void> {
     `Created user "${user.scaikeySubject}" in tenant "${tenant.slug}"`,
     `User id:     ${user.id}`,
     `Roles:       ${userRoles(user).join(', ')}`,
+    `Source:      ${userSource(user)} (identity sync never touches it)`,
     ...(user.email ? [`Email:       ${user.email}`] : []),
+  );
+}
+
+const SOURCE_EFFECT: Record<UserSource, string> = {
+  local: 'identity sync no longer adds over, updates, reactivates or deactivates it; its roles are managed here',
+  scaikey: 'the next identity sync manages it: deactivated (and its API keys revoked) unless ScaiKey lists it as active',
+};
+
+async function setUserSourceCommand(source: UserSource, opts: { tenant: string; subject: string; json?: boolean }): Promise<void> {
+  const { tenant, changed } = await withDb(async ({ db }) => {
+    const tenant = await requireTenant(db, opts.tenant);
+    const changed = await setUserSource(db, { tenantId: tenant.id, subject: opts.subject }, source);
+    if (!changed) throw notFound(`user "${opts.subject}" not found in tenant "${tenant.slug}"`);
+    return { tenant, changed };
+  });
+  const { user, previous } = changed;
+  if (opts.json) {
+    printJson({
+      tenant: { id: tenant.id, slug: tenant.slug },
+      user: { id: user.id, subject: user.scaikeySubject, status: user.status, source: userSource(user), previous_source: previous },
+    });
+    return;
+  }
+  print(
+    previous === source
+      ? `User "${user.scaikeySubject}" of tenant "${tenant.slug}" was already ${source}`
+      : `User "${user.scaikeySubject}" of tenant "${tenant.slug}" is now ${source} (was ${previous}): ${SOURCE_EFFECT[source]}`,
+    ...(user.status !== 'active' ? [`Note: the user is ${user.status}; this does not reactivate it.`] : []),
   );
 }
 
@@ -368,7 +413,7 @@ export function registerAdminCommands(program: Command): void {
 
   admin
     .command('create-tenant')
-    .description('create a tenant with an admin user and that user\'s first API key (printed once)')
+    .description('create a tenant with a local admin user and that user\'s first API key (printed once)')
     .argument('<slug>', 'tenant slug: 2-63 lowercase letters, digits or dashes (the "tenant" claim of its tokens)', parseSlug)
     .requiredOption('--name <name>', 'display name of the tenant', parseName)
     .addOption(new Option('--tier <tier>', 'service tier').choices(TENANT_TIERS).default('free'))
@@ -419,7 +464,7 @@ export function registerAdminCommands(program: Command): void {
 
   admin
     .command('create-user')
-    .description('create a user in a tenant (ScaiKey users normally appear through sign-in or `scaiwave sync`)')
+    .description('create a local user in a tenant: identity sync never touches it (ScaiKey users appear through sign-in or `scaiwave sync`)')
     .requiredOption('--tenant <slug>', 'tenant slug')
     .requiredOption('--subject <sub>', 'ScaiKey subject ("sub") of the user', parseSubject)
     .addOption(
@@ -431,6 +476,22 @@ export function registerAdminCommands(program: Command): void {
     .addOption(jsonOption())
     .addHelpText('after', EXIT_CODES_HELP)
     .action(createUserCommand);
+
+  admin
+    .command('set-user-source')
+    .description('mark who manages a user: "local" (identity sync never touches it) or "scaikey" (sync adds, updates, deactivates it)')
+    .addArgument(new Argument('<source>', 'local or scaikey').choices(USER_SOURCES))
+    .requiredOption('--tenant <slug>', 'tenant slug')
+    .requiredOption('--subject <sub>', 'ScaiKey subject ("sub") of the user', parseSubject)
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nUsers that existed before the source was recorded count as scaikey. Mark break-glass admins and\n' +
+        'service accounts local, or the next identity sync deactivates them when ScaiKey does not list them.\n\n' +
+        'Example:\n  scaiwave admin set-user-source --tenant dev --subject dev-admin local\n' +
+        EXIT_CODES_HELP,
+    )
+    .action(setUserSourceCommand);
 
   admin
     .command('set-budget')

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { Db } from '../../lib/db.js';
 import { JobKindKey, TenantIdKey } from '../../lib/temporal/search-attributes.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import { findTenantBySlug } from '../../lib/tenants.js';
@@ -7,7 +8,11 @@ import { CliError, conflict, EXIT, EXIT_CODES_HELP, notFound, print, printJson, 
 
 // `scaiwave sync`: identity sync against ScaiKey now, for one tenant or all
 // active ones, through the same workflow the hourly schedule runs. A sync of a
-// tenant already under way is joined, not started twice.
+// tenant already under way is joined, not started twice. While runs work, a
+// progress line per tenant goes to stderr every second (read from the run's
+// identity_sync_runs row, which the worker updates), so stdout carries only results.
+
+const PROGRESS_EVERY_MS = 1000;
 
 interface SyncOptions {
   tenant?: string;
@@ -22,68 +27,116 @@ function parseSeconds(value: string): number {
 }
 
 const counts = (o: IdentitySyncOutcome): string =>
-  `added ${o.added}  updated ${o.updated}  deactivated ${o.deactivated}  failed ${o.failed}` +
+  `added ${o.added}  updated ${o.updated}  deactivated ${o.deactivated}  failed ${o.failed}  skipped (local) ${o.skippedLocal}` +
   (o.idpUsers === null ? '' : `  (ScaiKey listed ${o.idpUsers})`);
 
-async function syncCommand(opts: SyncOptions): Promise<void> {
-  const tenants = await withDb(async ({ db }) => {
-    if (opts.tenant === undefined) {
-      return db.tenant.findMany({ where: { status: 'active' }, select: { id: true, slug: true }, orderBy: { slug: 'asc' } });
+const n = (v: number): string => v.toLocaleString('en-US');
+
+/**
+ * Every second, one stderr line per tenant sync that runs and has its row: users
+ * read and applied, and the counts so far. `stop()` waits for a read under way.
+ */
+function progressPrinter(db: Db): { watch(runId: string, slug: string): void; unwatch(runId: string): void; stop(): Promise<void> } {
+  /** run id (= its identity_sync_runs id) → tenant slug */
+  const running = new Map<string, string>();
+  let reading: Promise<void> | undefined;
+  const printOnce = async (): Promise<void> => {
+    const rows = await db.identitySyncRun.findMany({ where: { id: { in: [...running.keys()] }, finishedAt: null } });
+    for (const r of rows) {
+      const slug = running.get(r.id);
+      if (slug === undefined) continue;
+      const total = r.idpUsers === null ? '?' : n(r.idpUsers);
+      process.stderr.write(
+        `  ${slug.padEnd(24)} read ${n(r.usersRead)}/${total}  applied ${n(r.usersApplied)}/${total}  ` +
+          `added ${n(r.added)}  updated ${n(r.updated)}  deactivated ${n(r.deactivated)}\n`,
+      );
     }
-    const t = await findTenantBySlug(db, opts.tenant);
-    if (!t) throw notFound(`tenant "${opts.tenant}" not found`);
-    if (t.status !== 'active') throw conflict(`tenant "${t.slug}" is ${t.status}; only active tenants are synced`);
-    return [{ id: t.id, slug: t.slug }];
+  };
+  const timer = setInterval(() => {
+    if (reading || running.size === 0) return;
+    reading = printOnce()
+      .catch((err: unknown) => void process.stderr.write(`  (progress unavailable: ${(err as Error).message})\n`))
+      .finally(() => (reading = undefined));
+  }, PROGRESS_EVERY_MS);
+  return {
+    watch: (runId, slug) => void running.set(runId, slug),
+    unwatch: (runId) => void running.delete(runId),
+    async stop() {
+      clearInterval(timer);
+      running.clear();
+      await reading;
+    },
+  };
+}
+
+async function tenantsToSync(db: Db, slug: string | undefined): Promise<{ id: string; slug: string }[]> {
+  if (slug === undefined) {
+    return db.tenant.findMany({ where: { status: 'active' }, select: { id: true, slug: true }, orderBy: { slug: 'asc' } });
+  }
+  const t = await findTenantBySlug(db, slug);
+  if (!t) throw notFound(`tenant "${slug}" not found`);
+  if (t.status !== 'active') throw conflict(`tenant "${t.slug}" is ${t.status}; only active tenants are synced`);
+  return [{ id: t.id, slug: t.slug }];
+}
+
+async function syncCommand(opts: SyncOptions): Promise<void> {
+  const results = await withDb(async ({ db }) => {
+    const tenants = await tenantsToSync(db, opts.tenant);
+    if (tenants.length === 0) return [];
+    return withTemporal(async ({ client, config }) => {
+      const queue = config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE;
+      process.stderr.write(`syncing ${tenants.length} tenant(s) from ScaiKey (${config.env.SCAIWAVE_SCAIKEY_URL}) …\n`);
+      const pending = new Map(tenants.map((t) => [t.id, t.slug]));
+      const progress = progressPrinter(db);
+      let done = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const waiting = [...pending.values()].join(', ');
+          reject(new CliError(EXIT.failure, `no result within ${opts.timeout}s for: ${waiting} (is a scaiwave-worker polling task queue "${queue}"?)`));
+        }, opts.timeout * 1000);
+      });
+      try {
+        return await Promise.race([
+          deadline,
+          Promise.all(
+            tenants.map(async (t) => {
+              const handle = await client.workflow.start('identitySyncWorkflow', {
+                taskQueue: queue,
+                workflowId: workflowIds.identitySync(t.id),
+                args: [{ tenantId: t.id, trigger: 'cli' }],
+                workflowIdConflictPolicy: 'USE_EXISTING',
+                typedSearchAttributes: [
+                  { key: TenantIdKey, value: t.id },
+                  { key: JobKindKey, value: 'identity.sync' },
+                ],
+                staticSummary: `Identity sync of tenant ${t.slug} from ScaiKey (scaiwave sync)`,
+              });
+              // The run a start joined or began; its row in identity_sync_runs carries the run id.
+              progress.watch(handle.firstExecutionRunId, t.slug);
+              const outcome = (await handle.result()) as IdentitySyncOutcome;
+              progress.unwatch(handle.firstExecutionRunId);
+              pending.delete(t.id);
+              done++;
+              if (!opts.json) {
+                const why = outcome.reason ? `\n      ${outcome.reason}` : '';
+                print(`[${done}/${tenants.length}] ${t.slug.padEnd(24)} ${outcome.status.padEnd(9)} ${counts(outcome)}${why}`);
+              }
+              return { slug: t.slug, workflowId: handle.workflowId, outcome };
+            }),
+          ),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        await progress.stop();
+      }
+    });
   });
-  if (tenants.length === 0) {
+  if (results.length === 0) {
     if (opts.json) printJson({ tenants: [] });
     else print('No active tenants to sync.');
     return;
   }
-
-  const results = await withTemporal(async ({ client, config }) => {
-    const queue = config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE;
-    process.stderr.write(`syncing ${tenants.length} tenant(s) from ScaiKey (${config.env.SCAIWAVE_SCAIKEY_URL}) …\n`);
-    const pending = new Map(tenants.map((t) => [t.id, t.slug]));
-    let done = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const waiting = [...pending.values()].join(', ');
-        reject(new CliError(EXIT.failure, `no result within ${opts.timeout}s for: ${waiting} (is a scaiwave-worker polling task queue "${queue}"?)`));
-      }, opts.timeout * 1000);
-    });
-    try {
-      return await Promise.race([
-        deadline,
-        Promise.all(
-          tenants.map(async (t) => {
-            const handle = await client.workflow.start('identitySyncWorkflow', {
-              taskQueue: queue,
-              workflowId: workflowIds.identitySync(t.id),
-              args: [{ tenantId: t.id, trigger: 'cli' }],
-              workflowIdConflictPolicy: 'USE_EXISTING',
-              typedSearchAttributes: [
-                { key: TenantIdKey, value: t.id },
-                { key: JobKindKey, value: 'identity.sync' },
-              ],
-              staticSummary: `Identity sync of tenant ${t.slug} from ScaiKey (scaiwave sync)`,
-            });
-            const outcome = (await handle.result()) as IdentitySyncOutcome;
-            pending.delete(t.id);
-            done++;
-            if (!opts.json) {
-              const why = outcome.reason ? `\n      ${outcome.reason}` : '';
-              print(`[${done}/${tenants.length}] ${t.slug.padEnd(24)} ${outcome.status.padEnd(9)} ${counts(outcome)}${why}`);
-            }
-            return { slug: t.slug, workflowId: handle.workflowId, outcome };
-          }),
-        ),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  });
 
   if (opts.json) {
     printJson({
@@ -97,6 +150,7 @@ async function syncCommand(opts: SyncOptions): Promise<void> {
         updated: o.updated,
         deactivated: o.deactivated,
         failed: o.failed,
+        skipped_local: o.skippedLocal,
         idp_users: o.idpUsers,
       })),
     });
@@ -113,17 +167,20 @@ async function syncCommand(opts: SyncOptions): Promise<void> {
 export function registerSyncCommand(program: Command): void {
   program
     .command('sync')
-    .description('identity sync against ScaiKey now: add, update and deactivate users; waits and prints the counts')
+    .description('identity sync against ScaiKey now: add, update and deactivate its users; waits, shows progress, prints the counts')
     .option('--tenant <slug>', 'sync only this tenant (default: every active tenant)')
     .addOption(new Option('--timeout <seconds>', 'give up waiting after this long').default(600).argParser(parseSeconds))
     .addOption(new Option('--json', 'print one JSON document to stdout instead of text'))
     .addHelpText(
       'after',
-      '\nScaiKey is the source of truth: users it no longer lists as active are deactivated and their\n' +
-        'API keys revoked (nothing is deleted), unless ScaiKey failed, sent a truncated listing, or lists\n' +
-        'fewer active users than SCAIWAVE_IDENTITY_SYNC_MIN_PRESENT_PERCENT of those known here; then\n' +
-        'nobody is deactivated and the reason is printed. Needs a running scaiwave-worker.\n' +
-        'Every run is recorded in identity_sync_runs.\n' +
+      '\nScaiKey is the source of truth for the users it manages (source "scaikey"): those it no longer\n' +
+        'lists as active are deactivated and their API keys revoked (nothing is deleted), unless ScaiKey\n' +
+        'failed, sent a truncated listing, or lists fewer active users than\n' +
+        'SCAIWAVE_IDENTITY_SYNC_MIN_PRESENT_PERCENT of the scaikey users known here; then nobody is\n' +
+        'deactivated and the reason is printed. Local users (the bootstrap admin, service accounts, users\n' +
+        'made by `scaiwave admin`) are never touched; a ScaiKey user with a local user\'s subject is left\n' +
+        'alone and counted as "skipped (local)". Progress goes to stderr every second; results to stdout.\n' +
+        'Needs a running scaiwave-worker. Every run is recorded in identity_sync_runs.\n' +
         EXIT_CODES_HELP,
     )
     .action(syncCommand);

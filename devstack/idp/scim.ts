@@ -7,8 +7,10 @@ import type { KeyStore } from './keys.js';
 // SCIM 2.0 (RFC 7643/7644) of the reference ScaiKey, one directory per tenant:
 // GET /tenants/{slug}/scim/v2/Users and /Groups with startIndex/count paging,
 // for identity sync. Groups are derived from each user's group names. Tests
-// change a directory through /admin/tenants/{slug}/users/{id} and switch a
-// tenant's SCIM into failing or truncated answers through /admin/tenants/{slug}/scim-fault.
+// change a directory through /admin/tenants/{slug}/users/{id} (one user) or
+// POST /admin/tenants/{slug}/users (many at once, to grow a directory to
+// thousands), and switch a tenant's SCIM into failing or truncated answers
+// through /admin/tenants/{slug}/scim-fault.
 
 export interface DirectoryUser {
   id: string;
@@ -19,9 +21,14 @@ export interface DirectoryUser {
   groups: string[];
 }
 
-/** ok; fail: SCIM answers 503; truncate: pages after the first come back empty while totalResults stays. */
-type ScimFault = 'ok' | 'fail' | 'truncate';
-const SCIM_FAULTS: readonly string[] = ['ok', 'fail', 'truncate'] satisfies ScimFault[];
+/**
+ * ok; fail: SCIM answers 503; truncate: pages after the first come back empty while
+ * totalResults stays; slow: every SCIM answer comes SLOW_PAGE_MS late, as from a distant or
+ * loaded server (so a sync surely lasts a while, e.g. to watch its progress).
+ */
+type ScimFault = 'ok' | 'fail' | 'truncate' | 'slow';
+const SCIM_FAULTS: readonly string[] = ['ok', 'fail', 'truncate', 'slow'] satisfies ScimFault[];
+const SLOW_PAGE_MS = 300;
 
 // Like real servers, a page is capped whatever the client asks; clients must follow totalResults.
 const MAX_PAGE = 50;
@@ -34,6 +41,8 @@ const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
 interface TenantDirectory {
   users: Map<string, DirectoryUser>;
   fault: ScimFault;
+  /** users by id, built on the first read after a change: a listing of n users is then read in n/50 pages, not sorted n/50 times */
+  sorted: DirectoryUser[] | null;
 }
 
 class ScimError extends Error {
@@ -71,7 +80,7 @@ export function scimRoutes(keys: KeyStore, issuer: () => string, clientIds: stri
   const directory = (slug: string): TenantDirectory => {
     if (!SLUG.test(slug)) throw new ScimError(404, 'no such tenant');
     let d = directories.get(slug);
-    if (!d) directories.set(slug, (d = { users: new Map(), fault: 'ok' }));
+    if (!d) directories.set(slug, (d = { users: new Map(), fault: 'ok', sorted: null }));
     return d;
   };
 
@@ -87,6 +96,7 @@ export function scimRoutes(keys: KeyStore, issuer: () => string, clientIds: stri
     }
     const d = directory(ctx.params.tenant!);
     if (d.fault === 'fail') throw new ScimError(503, 'fault mode "fail" is on for this tenant');
+    if (d.fault === 'slow') await new Promise((resolve) => setTimeout(resolve, SLOW_PAGE_MS));
     ctx.state.directory = d;
     await next();
   };
@@ -103,7 +113,8 @@ export function scimRoutes(keys: KeyStore, issuer: () => string, clientIds: stri
     }
   });
 
-  const sortedUsers = (d: TenantDirectory) => [...d.users.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sortedUsers = (d: TenantDirectory): DirectoryUser[] =>
+    (d.sorted ??= [...d.users.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
 
   router.get('/tenants/:tenant/scim/v2/Users', authorised, (ctx) => {
     const d = ctx.state.directory as TenantDirectory;
@@ -127,7 +138,13 @@ export function scimRoutes(keys: KeyStore, issuer: () => string, clientIds: stri
   router.get('/tenants/:tenant/scim/v2/Groups', authorised, (ctx) => {
     const d = ctx.state.directory as TenantDirectory;
     const members = new Map<string, string[]>();
-    for (const u of sortedUsers(d)) for (const g of u.groups) members.set(g, [...(members.get(g) ?? []), u.id]);
+    for (const u of sortedUsers(d)) {
+      for (const g of u.groups) {
+        const list = members.get(g);
+        if (list) list.push(u.id);
+        else members.set(g, [u.id]);
+      }
+    }
     const groups = [...members.keys()].sort().map((name) => ({
       schemas: [GROUP_SCHEMA],
       id: groupId(name),
@@ -141,24 +158,21 @@ export function scimRoutes(keys: KeyStore, issuer: () => string, clientIds: stri
 
   // ---- test switches: change a tenant's directory, make its SCIM misbehave ----
 
-  const jsonBody = async (ctx: Koa.Context): Promise<Record<string, unknown>> => {
-    const parsed: unknown = await coBody.json(ctx, { limit: '64kb' }).catch(() => {
+  const jsonBody = async (ctx: Koa.Context, limit = '64kb'): Promise<Record<string, unknown>> => {
+    const parsed: unknown = await coBody.json(ctx, { limit }).catch(() => {
       throw new ScimError(400, 'body must be a JSON object');
     });
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ScimError(400, 'body must be a JSON object');
     return parsed as Record<string, unknown>;
   };
 
-  router.put('/admin/tenants/:tenant/users/:id', async (ctx) => {
-    const d = directory(ctx.params.tenant!);
-    const id = ctx.params.id!;
-    const body = await jsonBody(ctx);
+  const userOf = (id: string, body: Record<string, unknown>): DirectoryUser => {
     const groups = body.groups ?? [];
     if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string' && g !== '')) {
       throw new ScimError(400, 'groups must be a list of group names');
     }
     if (body.active !== undefined && typeof body.active !== 'boolean') throw new ScimError(400, 'active must be true or false');
-    const user: DirectoryUser = {
+    return {
       id,
       userName: stringOf(body, 'userName') ?? id,
       displayName: stringOf(body, 'displayName', 255),
@@ -166,14 +180,42 @@ export function scimRoutes(keys: KeyStore, issuer: () => string, clientIds: stri
       active: body.active !== false,
       groups: [...new Set(groups as string[])],
     };
-    const existed = d.users.has(id);
-    d.users.set(id, user);
+  };
+
+  router.put('/admin/tenants/:tenant/users/:id', async (ctx) => {
+    const d = directory(ctx.params.tenant!);
+    const user = userOf(ctx.params.id!, await jsonBody(ctx));
+    const existed = d.users.has(user.id);
+    d.users.set(user.id, user);
+    d.sorted = null;
     ctx.status = existed ? 200 : 201;
     ctx.body = user;
   });
 
+  /** Many users at once: `{"users": [{"id": …, "displayName": …, "groups": […]}, …]}`, each as the PUT above takes it. */
+  router.post('/admin/tenants/:tenant/users', async (ctx) => {
+    const d = directory(ctx.params.tenant!);
+    const list = (await jsonBody(ctx, '64mb')).users;
+    if (!Array.isArray(list)) throw new ScimError(400, 'users must be a list');
+    const users = list.map((u: unknown) => {
+      const body = u && typeof u === 'object' && !Array.isArray(u) ? (u as Record<string, unknown>) : {};
+      const id = stringOf(body, 'id', 255);
+      if (id === undefined) throw new ScimError(400, 'every user needs an id');
+      return userOf(id, body);
+    });
+    let created = 0;
+    for (const u of users) {
+      if (!d.users.has(u.id)) created++;
+      d.users.set(u.id, u);
+    }
+    d.sorted = null;
+    ctx.body = { created, replaced: users.length - created };
+  });
+
   router.delete('/admin/tenants/:tenant/users/:id', (ctx) => {
-    const removed = directory(ctx.params.tenant!).users.delete(ctx.params.id!);
+    const d = directory(ctx.params.tenant!);
+    const removed = d.users.delete(ctx.params.id!);
+    d.sorted = null;
     ctx.status = removed ? 204 : 404;
   });
 

@@ -1,7 +1,16 @@
 import { AppError } from '../errors.js';
 import type { Db } from '../db.js';
 import { findTenantBySlug } from '../tenants.js';
-import { createUser, MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, userRoles, type User } from '../users.js';
+import {
+  createUser,
+  MAX_DISPLAY_NAME_CHARS,
+  MAX_EMAIL_CHARS,
+  subjectProblem,
+  userRoles,
+  userSource,
+  type User,
+  type UserSource,
+} from '../users.js';
 import { looksLikeApiKey, resolveApiKey } from './api-keys.js';
 import type { JwtVerifier, VerifiedClaims } from './jwt-verifier.js';
 import { permissionsFor, type Permission } from './permissions.js';
@@ -11,6 +20,8 @@ export interface Caller {
   tenantSlug: string;
   userId: string;
   subject: string;
+  /** who manages the user: the ScaiKey directory, or this deployment (lib/users.ts) */
+  source: UserSource;
   apiKeyId: string | null;
   via: 'jwt' | 'api_key';
   roles: string[];
@@ -64,6 +75,7 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
       tenantSlug: resolved.tenant.slug,
       userId: resolved.user.id,
       subject: resolved.user.scaikeySubject,
+      source: userSource(resolved.user),
       apiKeyId: resolved.apiKey.id,
       via: 'api_key',
       roles,
@@ -71,7 +83,12 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
     };
   }
 
-  /** Just-in-time provisioning: ScaiKey is the source of truth for who exists and their roles. */
+  /**
+   * Just-in-time provisioning: ScaiKey is the source of truth for who exists and
+   * their roles, for the users it manages. A local user (made here, e.g. a
+   * CLI-created admin given its ScaiKey subject) signs in with its token too, but
+   * keeps the roles and profile it was given here.
+   */
   async function userFor(tenantId: string, claims: VerifiedClaims): Promise<User> {
     const email = fits(claims.email, MAX_EMAIL_CHARS);
     const displayName = fits(claims.name, MAX_DISPLAY_NAME_CHARS);
@@ -79,14 +96,14 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
     const existing = await db.user.findUnique({ where });
     if (!existing) {
       try {
-        return await createUser(db, { tenantId, subject: claims.sub, email, displayName, roles: claims.roles });
+        return await createUser(db, { tenantId, subject: claims.sub, email, displayName, roles: claims.roles, source: 'scaikey' });
       } catch (err) {
         // Two first requests of the same user raced; the other one created the row.
         if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
         return db.user.findUniqueOrThrow({ where });
       }
     }
-    if (existing.status !== 'active') return existing;
+    if (existing.status !== 'active' || userSource(existing) === 'local') return existing;
     const changed = {
       ...(!sameRoles(userRoles(existing), claims.roles) && { roles: [...new Set(claims.roles)] }),
       ...(email !== null && email !== existing.email && { email }),
@@ -114,6 +131,7 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
       tenantSlug: tenant.slug,
       userId: user.id,
       subject: user.scaikeySubject,
+      source: userSource(user),
       apiKeyId: null,
       via: 'jwt',
       roles,

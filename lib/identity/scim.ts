@@ -45,8 +45,8 @@ export interface ScimClientOptions {
   pageSize: number;
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** after each page, e.g. to heartbeat */
-  onPage?: (what: 'Users' | 'Groups', received: number, total: number) => void;
+  /** after each page, e.g. to heartbeat or report progress; awaited before the next page is asked for */
+  onPage?: (what: 'Users' | 'Groups', received: number, total: number) => void | Promise<void>;
 }
 
 const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
@@ -140,7 +140,7 @@ async function listAll<T extends { id: string }>(
       seen.add(r.id);
       items.push(r as T);
     }
-    opts.onPage?.(what, items.length, total);
+    await opts.onPage?.(what, items.length, total);
     if (items.length > total) return { problem: `the ${what} listing sent ${items.length} resources but reported ${total}` };
     if (items.length === total) return { items };
     // A server may send fewer than asked for; only an empty page before the end is a truncation.

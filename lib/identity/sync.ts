@@ -1,20 +1,24 @@
 import type { Db } from '../db.js';
-import { Prisma } from '../generated/prisma/client.js';
 import { newId } from '../ids.js';
-import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, userRoles, type User } from '../users.js';
-import type { Directory, ScimUser } from './scim.js';
+import { planSync, type PlannedUpdate, type Wanted } from './plan.js';
+import { runProgress } from './runs.js';
+import { readDirectory, type Directory, type ScimClientOptions } from './scim.js';
 
-// Applies a tenant's ScaiKey directory to its users: adds the new, updates
-// what changed (profile, roles from group membership, reactivation), and
-// deactivates those ScaiKey no longer lists as active, revoking their API keys.
-// Nothing is ever deleted.
+// Applies a tenant's ScaiKey directory to the users it manages (source
+// `scaikey`): adds the new, updates what changed (profile, roles from group
+// membership, reactivation), and deactivates those ScaiKey no longer lists as
+// active, revoking their API keys. Nothing is ever deleted, and `local` users
+// (the bootstrap admin, service accounts, CLI users) are never touched: a
+// directory entry with a local user's subject is left alone and counted.
 //
-// Each change commits together with its +1 on the run's counter, and only if
-// the row still looks as it did when read: so a retried or overlapping attempt
-// neither repeats a change nor counts one twice, and the counts in
-// identity_sync_runs are exactly the changes made.
-
-export type SyncTrigger = 'schedule' | 'cli';
+// Changes are written in chunks. A chunk's changes commit in one transaction
+// together with the run's counter raised by the number of rows that chunk
+// actually changed, and a row changes only if it still looks as it did when
+// read: an insert skips a subject that exists by then (INSERT IGNORE on the
+// tenant+subject key), an update needs the updatedAt it read and source
+// `scaikey`, a deactivation needs the user still active and `scaikey`. So a
+// retried or overlapping attempt neither repeats a change nor counts one twice,
+// and the counts in identity_sync_runs are exactly the changes made.
 
 export interface SyncResult {
   status: 'completed' | 'guarded';
@@ -23,171 +27,147 @@ export interface SyncResult {
   idpUsers: number | null;
   /** users ScaiKey listed that could not be taken over (recomputed by every attempt, so set, not added) */
   failed: number;
-}
-
-export interface RunCounts {
-  status: string;
-  reason: string | null;
-  added: number;
-  updated: number;
-  deactivated: number;
-  failed: number;
-  idpUsers: number | null;
-}
-
-interface Wanted {
-  subject: string;
-  email: string | null;
-  displayName: string | null;
-  roles: string[];
-  active: boolean;
-}
-
-const fits = (v: string | undefined | null, max: number): string | null => (v && v.length <= max ? v : null);
-
-function wantedOf(u: ScimUser, roles: Map<string, Set<string>>): Wanted | null {
-  if (subjectProblem(u.id)) return null;
-  const email = u.emails?.find((e) => e.primary)?.value ?? u.emails?.[0]?.value;
-  return {
-    subject: u.id,
-    email: fits(email, MAX_EMAIL_CHARS),
-    displayName: fits(u.displayName ?? u.name?.formatted, MAX_DISPLAY_NAME_CHARS),
-    roles: [...(roles.get(u.id) ?? [])].sort(),
-    // SCIM's `active` defaults to true when a server leaves it out.
-    active: u.active !== false,
-  };
-}
-
-/** Role names per user subject, from the groups they are members of. */
-function rolesBySubject(directory: Directory): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const g of directory.groups) {
-    if (!g.displayName) continue;
-    for (const m of g.members ?? []) {
-      if (!m.value) continue;
-      let set = out.get(m.value);
-      if (!set) out.set(m.value, (set = new Set()));
-      set.add(g.displayName);
-    }
-  }
-  return out;
-}
-
-const sameRoles = (a: string[], b: string[]) => [...a].sort().join('\n') === [...b].sort().join('\n');
-
-function changesOf(user: User, w: Wanted): Prisma.UserUpdateManyMutationInput {
-  return {
-    ...(user.email !== w.email && { email: w.email }),
-    ...(user.displayName !== w.displayName && { displayName: w.displayName }),
-    ...(!sameRoles(userRoles(user), w.roles) && { roles: w.roles }),
-    ...(user.status !== 'active' && { status: 'active', deactivatedAt: null }),
-  };
+  /** users ScaiKey listed whose subject is a local user's, left alone (recomputed by every attempt) */
+  skippedLocal: number;
 }
 
 export interface ApplyOptions {
   runId: string;
   tenantId: string;
   directory: Directory;
-  /** deactivate nobody when fewer active users are listed than this share (0-100) of those known active */
+  /** deactivate nobody when fewer active users are listed than this share (0-100) of the scaikey users known active */
   minPresentPercent: number;
-  onProgress?: (done: number) => void;
+  /** after each chunk: directory users compared and applied so far (the unchanged count at once) */
+  onProgress?: (applied: number) => void | Promise<void>;
+}
+
+// Rows per transaction: large enough that a 10,000-user directory is a few
+// dozen round trips, small enough that no transaction holds many locks for long.
+const ADD_CHUNK = 1000;
+const UPDATE_CHUNK = 250;
+const DEACTIVATE_CHUNK = 1000;
+const TX = { timeout: 60_000, maxWait: 10_000 };
+
+const chunks = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+async function addNew(db: Db, runId: string, tenantId: string, users: Wanted[]): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.user.createMany({
+      data: users.map((w) => ({
+        id: newId(),
+        tenantId,
+        scaikeySubject: w.subject,
+        email: w.email,
+        displayName: w.displayName,
+        roles: w.roles,
+        source: 'scaikey',
+      })),
+      // A subject that exists by now (signed in meanwhile, added by an overlapping attempt, or
+      // made local by the CLI) is skipped and not counted: the next run compares it again.
+      skipDuplicates: true,
+    });
+    if (count > 0) await tx.identitySyncRun.update({ where: { id: runId }, data: { added: { increment: count } } });
+  }, TX);
+}
+
+async function updateChanged(db: Db, runId: string, updates: PlannedUpdate[]): Promise<void> {
+  await db.$transaction(async (tx) => {
+    let changed = 0;
+    for (const u of updates) {
+      const where = { id: u.id, updatedAt: u.seenUpdatedAt, source: 'scaikey' };
+      changed += (await tx.user.updateMany({ where, data: u.data })).count;
+    }
+    if (changed > 0) await tx.identitySyncRun.update({ where: { id: runId }, data: { updated: { increment: changed } } });
+  }, TX);
+}
+
+async function deactivate(db: Db, runId: string, ids: string[]): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const now = new Date();
+    const { count } = await tx.user.updateMany({
+      where: { id: { in: ids }, status: 'active', source: 'scaikey' },
+      data: { status: 'deactivated', deactivatedAt: now },
+    });
+    if (count === 0) return;
+    // Of these users, only the deactivated ones lose their keys (an overlapping attempt that
+    // deactivated some of them first revoked theirs in its own transaction).
+    await tx.apiKey.updateMany({
+      where: { userId: { in: ids }, revokedAt: null, user: { status: 'deactivated' } },
+      data: { revokedAt: now },
+    });
+    await tx.identitySyncRun.update({ where: { id: runId }, data: { deactivated: { increment: count } } });
+  }, TX);
 }
 
 export async function applyDirectory(db: Db, opts: ApplyOptions): Promise<SyncResult> {
-  const { runId, tenantId, directory } = opts;
-  const count = (field: 'added' | 'updated' | 'deactivated') =>
-    db.identitySyncRun.update({ where: { id: runId }, data: { [field]: { increment: 1 } } });
-  const roles = rolesBySubject(directory);
-  const known = new Map((await db.user.findMany({ where: { tenantId } })).map((u) => [u.scaikeySubject, u]));
-  const listedActive = new Set<string>();
-  let failed = 0;
-  let done = 0;
+  const { runId, tenantId } = opts;
+  const plan = planSync(opts.directory, await db.user.findMany({ where: { tenantId } }));
+  const result = { idpUsers: plan.listed, failed: plan.failed, skippedLocal: plan.skippedLocal };
 
-  for (const u of directory.users) {
-    const w = wantedOf(u, roles);
-    if (!w) {
-      failed++;
-      continue;
-    }
-    if (!w.active) continue;
-    listedActive.add(w.subject);
-    const user = known.get(w.subject);
-    if (!user) {
-      try {
-        await db.$transaction([
-          db.user.create({
-            data: { id: newId(), tenantId, scaikeySubject: w.subject, email: w.email, displayName: w.displayName, roles: w.roles },
-          }),
-          count('added'),
-        ]);
-      } catch (err) {
-        // The user signed in (or an overlapping attempt added them) since we read: next run compares again.
-        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
-      }
-    } else {
-      const data = changesOf(user, w);
-      if (Object.keys(data).length > 0) {
-        await db.$transaction(async (tx) => {
-          const { count: changed } = await tx.user.updateMany({ where: { id: user.id, updatedAt: user.updatedAt }, data });
-          if (changed === 1) await tx.identitySyncRun.update({ where: { id: runId }, data: { updated: { increment: 1 } } });
-        });
-      }
-    }
-    if (++done % 100 === 0) opts.onProgress?.(done);
+  let applied = plan.listed - plan.add.length - plan.update.length;
+  await opts.onProgress?.(applied);
+  for (const chunk of chunks(plan.add, ADD_CHUNK)) {
+    await addNew(db, runId, tenantId, chunk);
+    await opts.onProgress?.((applied += chunk.length));
+  }
+  for (const chunk of chunks(plan.update, UPDATE_CHUNK)) {
+    await updateChanged(db, runId, chunk);
+    await opts.onProgress?.((applied += chunk.length));
   }
 
-  const knownActive = [...known.values()].filter((u) => u.status === 'active');
-  const gone = knownActive.filter((u) => !listedActive.has(u.scaikeySubject));
-  const result = { idpUsers: directory.users.length, failed };
-  if (gone.length > 0 && listedActive.size * 100 < knownActive.length * opts.minPresentPercent) {
+  // The guard compares only what sync manages: active directory users (local collisions left
+  // out) against active scaikey users known here.
+  if (plan.gone.length > 0 && plan.listedActive * 100 < plan.knownActive * opts.minPresentPercent) {
     return {
       ...result,
       status: 'guarded',
       reason:
-        `ScaiKey lists ${listedActive.size} active users, fewer than ${opts.minPresentPercent}% of the ` +
-        `${knownActive.length} known active here: nobody was deactivated (${gone.length} would have been)`,
+        `ScaiKey lists ${plan.listedActive} active users, fewer than ${opts.minPresentPercent}% of the ` +
+        `${plan.knownActive} known active here: nobody was deactivated (${plan.gone.length} would have been)`,
     };
   }
-  for (const user of gone) {
-    await db.$transaction(async (tx) => {
-      const now = new Date();
-      const { count: changed } = await tx.user.updateMany({
-        where: { id: user.id, status: 'active' },
-        data: { status: 'deactivated', deactivatedAt: now },
-      });
-      if (changed !== 1) return;
-      await tx.apiKey.updateMany({ where: { userId: user.id, revokedAt: null }, data: { revokedAt: now } });
-      await tx.identitySyncRun.update({ where: { id: runId }, data: { deactivated: { increment: 1 } } });
-    });
-    if (++done % 100 === 0) opts.onProgress?.(done);
-  }
+  for (const chunk of chunks(plan.gone, DEACTIVATE_CHUNK)) await deactivate(db, runId, chunk);
   return { ...result, status: 'completed', reason: null };
 }
 
-/** Idempotent: a retried start finds its row. */
-export async function beginRun(db: Db, run: { runId: string; tenantId: string; workflowId: string; trigger: SyncTrigger }): Promise<void> {
-  await db.identitySyncRun.createMany({
-    data: [{ id: run.runId, tenantId: run.tenantId, workflowId: run.workflowId, triggeredBy: run.trigger, status: 'running' }],
-    skipDuplicates: true,
-  });
+export interface SyncTenantOptions {
+  runId: string;
+  tenantId: string;
+  tenantSlug: string;
+  scim: Omit<ScimClientOptions, 'onPage'>;
+  minPresentPercent: number;
+  /** called often (every page, every chunk): the activity heartbeats with it */
+  heartbeat?: (details: Record<string, unknown>) => void;
 }
 
-export async function finishRun(
-  db: Db,
-  runId: string,
-  end: { status: 'completed' | 'guarded' | 'failed'; reason: string | null; idpUsers: number | null; failed: number },
-): Promise<RunCounts> {
-  const row = await db.identitySyncRun.update({
-    where: { id: runId },
-    data: { status: end.status, reason: end.reason?.slice(0, 1024) ?? null, idpUsers: end.idpUsers, failed: end.failed, finishedAt: new Date() },
+/**
+ * One tenant's sync: read its directory from ScaiKey, apply it, and keep the
+ * run's progress columns current (at most once a second). Throws IdpError when
+ * ScaiKey cannot be read; a listing that does not add up changes nothing.
+ */
+export async function syncTenant(db: Db, opts: SyncTenantOptions): Promise<SyncResult> {
+  const report = runProgress(db, opts.runId);
+  const read = await readDirectory(opts.tenantSlug, {
+    ...opts.scim,
+    onPage: async (what, received, total) => {
+      opts.heartbeat?.({ what, received, total });
+      if (what === 'Users') await report({ usersRead: received, idpUsers: total }, received === total);
+    },
   });
-  return {
-    status: row.status,
-    reason: row.reason,
-    added: row.added,
-    updated: row.updated,
-    deactivated: row.deactivated,
-    failed: row.failed,
-    idpUsers: row.idpUsers,
-  };
+  if (!read.complete) {
+    return { status: 'guarded', reason: `${read.problem}: nothing was changed`, idpUsers: null, failed: 0, skippedLocal: 0 };
+  }
+  const result = await applyDirectory(db, {
+    runId: opts.runId,
+    tenantId: opts.tenantId,
+    directory: read.directory,
+    minPresentPercent: opts.minPresentPercent,
+    onProgress: async (applied) => {
+      opts.heartbeat?.({ applied });
+      await report({ usersApplied: applied });
+    },
+  });
+  await report({}, true);
+  return result;
 }

@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../lib/config.js';
 import { createDb, type Db } from '../../lib/db.js';
 import { provisionTenant, type Provisioned } from '../../lib/provisioning.js';
 import type { TenantFeatures } from '../../lib/tenants.js';
+import type { UserSource } from '../../lib/users.js';
 
 /** The run's configuration (set by the global setup), with per-test overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -16,9 +17,14 @@ export function testDb(): Db {
   return createDb(testConfig().db);
 }
 
+/**
+ * A tenant with one user and an API key. The user is a ScaiKey user unless told
+ * otherwise: the suites sign in as it with ScaiKey tokens whose roles it takes,
+ * whereas `scaiwave admin create-tenant` makes a local admin.
+ */
 export function newTenant(
   db: Db,
-  opts: { roles?: string[]; features?: Partial<TenantFeatures>; tier?: 'free' | 'pro' | 'enterprise' } = {},
+  opts: { roles?: string[]; features?: Partial<TenantFeatures>; tier?: 'free' | 'pro' | 'enterprise'; source?: UserSource } = {},
 ): Promise<Provisioned> {
   const slug = uniq('t');
   return provisionTenant(db, {
@@ -28,6 +34,7 @@ export function newTenant(
     features: opts.features,
     subject: uniq('user'),
     roles: opts.roles ?? ['member'],
+    source: opts.source ?? 'scaikey',
   });
 }
 
