@@ -15,6 +15,7 @@ import { audioObjectKey, findCallerJob, recordJobUsage, jobView, listCallerJobs,
 import { getOrProvisionPolicy } from '../../lib/scaiecho/policy.js';
 import { attributionColumns, requireSpeakers, speakerSelection } from '../../lib/scaiecho/speaker-selection.js';
 import { transcribeNow } from '../../lib/scaiecho/transcribe-now.js';
+import { tenantLimits } from '../../lib/tenant-limits.js';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../../lib/temporal/search-attributes.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import type { ApiDeps } from '../deps.js';
@@ -48,6 +49,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
   const e = config.env;
   const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho' });
   const use = requirePermission('scaiecho:use');
+  const limitsOf = tenantLimits(db, config);
 
   const baseRow = (caller: Caller, file: UploadedFile, probe: AudioProbe, f: Fields) => ({
     id: newId(),
@@ -156,7 +158,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
       if (!file) throw new AppError('VALIDATION_ERROR', 'file: an audio file is required');
       const f = parse(transcribeFields, upload.fields);
       await requireSpeakers(db, caller.tenantId, f.speakers);
-      const probe = await probeAudio(file.path, file.bytes);
+      const probe = await probeAudio(file.path, file.bytes, { maxDurationMs: (await limitsOf(caller.tenantId)).scaiechoMaxAudioMs });
       // Before anything reaches S3 or a backend: an over-budget caller costs us nothing upstream.
       await checkBudget(db, deps.redis, caller, { requests: 1, audio_ms: probe.durationMs });
       // Attribution means more calls to more nodes after the transcript: the job workflow's work, never inline.

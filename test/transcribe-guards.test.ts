@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Provisioned } from '../lib/provisioning.js';
+import { flacClaiming, wavWithHeader } from './support/audio-headers.js';
+import { startScaiEchoStack, transcribe, type ScaiEchoStack } from './support/scaiecho.js';
+import { convert, speak } from './support/speech.js';
+import { newTenant, testDb } from './support/stack.js';
+
+// What the transcription route refuses before any backend is called. The
+// reference node and relay count what reached them.
+
+/** The counters of a reference node's or relay's GET /stats this file reads. */
+interface Stats {
+  requests: number;
+}
+
+describe('transcription guards: bad headers', () => {
+  const db = testDb();
+  let s: ScaiEchoStack;
+  const stats = async (adminUrl: string): Promise<Stats> => (await (await fetch(`${adminUrl}/stats`)).json()) as Stats;
+  const node = () => s.nodes[0]!.adminUrl;
+  const relay = () => s.relay.adminUrl;
+  const backendRequests = async (): Promise<number> => (await stats(node())).requests + (await stats(relay())).requests;
+
+  /** Refused with `status`/`code` on the sync and the async path alike, with no backend call and no row. */
+  async function refusedBeforeDispatch(t: Provisioned, audio: Buffer, status: number, code: string, fields: Record<string, string> = {}) {
+    const before = await backendRequests();
+    const answers = [await transcribe(s.api.url, t.apiKey.key, audio, fields), await transcribe(s.api.url, t.apiKey.key, audio, { ...fields, force_async: 'true' })];
+    for (const res of answers) {
+      expect(res.status).toBe(status);
+      expect(res.body.error?.code).toBe(code);
+    }
+    expect(await backendRequests()).toBe(before);
+    expect(await db.transcriptionJob.count({ where: { tenantId: t.tenant.id } })).toBe(0);
+    return answers[0]!.body.error!;
+  }
+
+  beforeAll(async () => {
+    s = await startScaiEchoStack({ engine: 'instant' });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await db.$disconnect();
+  });
+
+  it('a WAV claiming a sample rate of 1 Hz: 400 at once, nothing dispatched, nothing stored', async () => {
+    const t = await newTenant(db);
+    const error = await refusedBeforeDispatch(t, wavWithHeader({ sampleRate: 1 }), 400, 'AUDIO_UNDECODABLE');
+    expect(error.message).toMatch(/sample rate of 1 Hz/);
+  });
+
+  it('a WAV claiming 65535 channels: 400 naming the channels, no backend text', async () => {
+    const t = await newTenant(db);
+    const error = await refusedBeforeDispatch(t, wavWithHeader({ channels: 65_535 }), 400, 'AUDIO_UNDECODABLE');
+    expect(error.message).toMatch(/65535 channels; send mono or stereo/);
+    expect(error.message).not.toMatch(/relay|node|sox|engine/i);
+  });
+
+  it('a WAV announcing more audio than was uploaded: 400', async () => {
+    const t = await newTenant(db);
+    const error = await refusedBeforeDispatch(t, wavWithHeader({ declaredBytes: 32_000_000 }), 400, 'AUDIO_UNDECODABLE');
+    expect(error.message).toMatch(/announces 32000000 bytes of audio but the upload holds 32000/);
+  });
+
+  it('audio longer than the tenant’s features.scaiecho.max_audio_ms: 413 AUDIO_TOO_LONG; the same audio passes for another tenant', async () => {
+    const limited = await newTenant(db, { features: { scaiecho: { max_audio_ms: 1500 } } });
+    const twoSeconds = wavWithHeader({ dataBytes: 64_000 });
+    const error = await refusedBeforeDispatch(limited, twoSeconds, 413, 'AUDIO_TOO_LONG');
+    expect(error.message).toMatch(/2 s long; the longest accepted is 1.5 s/);
+    const other = await newTenant(db);
+    expect((await transcribe(s.api.url, other.apiKey.key, twoSeconds)).status).toBe(200);
+  });
+
+  it('a FLAC header claiming 49 days (more ms than audio_duration_ms holds): 413, not 503', async () => {
+    const t = await newTenant(db);
+    const flac = flacClaiming(convert(speak('forty nine days'), 'flac'), 49 * 86_400);
+    const error = await refusedBeforeDispatch(t, flac, 413, 'AUDIO_TOO_LONG');
+    expect(error.message).toMatch(/1176 h long/);
+  });
+});
