@@ -1,22 +1,29 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Provisioned } from '../lib/provisioning.js';
+import { setPolicy } from '../lib/scaiecho/policy.js';
 import { flacClaiming, wavWithHeader } from './support/audio-headers.js';
-import { startScaiEchoStack, transcribe, type ScaiEchoStack } from './support/scaiecho.js';
+import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
 import { convert, speak } from './support/speech.js';
 import { newTenant, testDb } from './support/stack.js';
 
-// What the transcription route refuses before any backend is called. The
-// reference node and relay count what reached them.
+// What the transcription route refuses before any backend is called, and what
+// a client reads when a backend fails. The reference node and relay count what
+// reached them.
 
 /** The counters of a reference node's or relay's GET /stats this file reads. */
 interface Stats {
   requests: number;
 }
 
-describe('transcription guards: bad headers', () => {
+describe('transcription guards: bad headers, column bounds, backend failures', () => {
   const db = testDb();
   let s: ScaiEchoStack;
   const stats = async (adminUrl: string): Promise<Stats> => (await (await fetch(`${adminUrl}/stats`)).json()) as Stats;
+  const fault = async (adminUrl: string, mode: string): Promise<void> => {
+    const res = await fetch(`${adminUrl}/admin/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode }) });
+    expect(res.status).toBe(200);
+  };
   const node = () => s.nodes[0]!.adminUrl;
   const relay = () => s.relay.adminUrl;
   const backendRequests = async (): Promise<number> => (await stats(node())).requests + (await stats(relay())).requests;
@@ -75,5 +82,35 @@ describe('transcription guards: bad headers', () => {
     const flac = flacClaiming(convert(speak('forty nine days'), 'flac'), 49 * 86_400);
     const error = await refusedBeforeDispatch(t, flac, 413, 'AUDIO_TOO_LONG');
     expect(error.message).toMatch(/1176 h long/);
+  });
+
+  it('a language longer than its 16-character column: 400 on both paths before any transcription, nothing written', async () => {
+    const t = await newTenant(db);
+    const error = await refusedBeforeDispatch(t, wavWithHeader(), 400, 'VALIDATION_ERROR', { language: 'en-abcdefgh-abcde' });
+    expect(error.message).toMatch(/^language: /);
+  });
+
+  it('what a backend says stays in our logs: the client reads a plain message, inline and in status_reason', async () => {
+    // The instant engine reads WAV only: a sound FLAC passes our probe and is refused by the backends.
+    const flac = fs.readFileSync(convert(speak('plain words only'), 'flac'));
+    const t = await newTenant(db);
+    const inline = await transcribe(s.api.url, t.apiKey.key, flac);
+    expect(inline.status).toBe(400);
+    expect(inline.body.error).toMatchObject({ code: 'AUDIO_UNDECODABLE', message: 'the audio could not be decoded' });
+    const queued = await transcribe(s.api.url, t.apiKey.key, flac, { force_async: 'true' });
+    const failed = await waitForJob(s.api.url, t.apiKey.key, queued.body.data!.job_id);
+    expect(failed).toMatchObject({ status: 'failed', status_reason: 'AUDIO_UNDECODABLE: the audio could not be decoded' });
+
+    const ab = await newTenant(db);
+    await setPolicy(db, ab.tenant.id, { allowedBackends: 'AB', defaultBackend: 'A' });
+    await Promise.all([fault(node(), 'fail'), fault(relay(), 'fail')]);
+    try {
+      const res = await transcribe(s.api.url, ab.apiKey.key, wavWithHeader());
+      expect(res.status).toBe(503);
+      expect(res.body.error?.code).toBe('BACKEND_UNAVAILABLE');
+      expect(res.body.error?.message).not.toMatch(/fault|answered|relay|ScaiInfer|node/i);
+    } finally {
+      await Promise.all([fault(node(), 'ok'), fault(relay(), 'ok')]);
+    }
   });
 });

@@ -7,11 +7,20 @@ import { checkBudget } from '../../lib/accounting/budgets.js';
 import { audioContentType } from '../../lib/audio/format.js';
 import { probeAudio, type AudioProbe } from '../../lib/audio/probe.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import { VARCHAR } from '../../lib/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
-import type { Prisma } from '../../lib/generated/prisma/client.js';
 import { newId } from '../../lib/ids.js';
 import { publishJobEvent } from '../../lib/scaiecho/job-events.js';
-import { audioObjectKey, findCallerJob, recordJobUsage, jobView, listCallerJobs, TERMINAL, type TranscriptionJob } from '../../lib/scaiecho/jobs.js';
+import {
+  audioObjectKey,
+  findCallerJob,
+  recordJobUsage,
+  jobView,
+  listCallerJobs,
+  resultColumns,
+  TERMINAL,
+  type TranscriptionJob,
+} from '../../lib/scaiecho/jobs.js';
 import { getOrProvisionPolicy } from '../../lib/scaiecho/policy.js';
 import { attributionColumns, requireSpeakers, speakerSelection } from '../../lib/scaiecho/speaker-selection.js';
 import { transcribeNow } from '../../lib/scaiecho/transcribe-now.js';
@@ -29,7 +38,11 @@ import type { ApiState } from '../state.js';
 const boolField = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const transcribeFields = z.object({
-  language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag like en or en-US' }).optional(),
+  language: z
+    .string()
+    .max(VARCHAR.TranscriptionJob.language)
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag like en or en-US' })
+    .optional(),
   backend_preference: z.enum(['prefer_self_hosted', 'prefer_relay', 'any']).default('any'),
   force_async: boolField.default(false),
   temperature: z.coerce.number().min(0).max(1).optional(),
@@ -94,11 +107,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
         ...baseRow(caller, file, probe, f),
         status: 'completed',
         isAsync: false,
-        transcript: result.text,
-        segments: result.segments as unknown as Prisma.InputJsonArray,
-        backendUsed: backend,
-        languageDetected: result.language,
-        audioDurationMs: result.audioDurationMs || probe.durationMs,
+        ...resultColumns(backend, result),
         startedAt,
         completedAt: new Date(),
       },

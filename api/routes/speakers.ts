@@ -6,6 +6,7 @@ import { audioContentType } from '../../lib/audio/format.js';
 import { probeAudio, type AudioProbe } from '../../lib/audio/probe.js';
 import { assessSpeechQuality, type QualityReport } from '../../lib/audio/quality.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import { VARCHAR } from '../../lib/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { withDiarizeNode } from '../../lib/scaiecho/diarize/client.js';
@@ -35,8 +36,8 @@ import { parse } from '../validate.js';
 import type { ApiState } from '../state.js';
 
 const enrollFields = z.object({
-  display_name: z.string().trim().min(1).max(255),
-  consent_text_version: z.string().trim().min(1).max(64),
+  display_name: z.string().trim().min(1).max(VARCHAR.SpeakerProfile.displayName),
+  consent_text_version: z.string().trim().min(1).max(VARCHAR.SpeakerConsent.textVersion),
 });
 
 const listQuery = z.object({

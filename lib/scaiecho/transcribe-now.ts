@@ -8,7 +8,8 @@ import { candidateOrder, type Backend, type BackendPreference, type TenantPolicy
 /**
  * The sync path: try the tenant's candidates in order among those available,
  * falling through to the next when one fails. Bad audio stops at once: no
- * backend will decode it.
+ * backend will decode it. What a backend said goes to the log; the caller
+ * reads a plain sentence.
  */
 export async function transcribeNow(
   backends: SttBackends,
@@ -29,10 +30,11 @@ export async function transcribeNow(
       return { backend, result: await dispatcher.transcribe(input()) };
     } catch (err) {
       if (!(err instanceof BackendError)) throw err;
-      if (err.code === 'AUDIO_UNDECODABLE') throw new AppError('AUDIO_UNDECODABLE', 'the audio could not be decoded');
-      logger.warn({ backend, code: err.code, kind: err.kind }, 'transcription backend failed');
+      logger.warn({ backend, code: err.code, kind: err.kind, err: err.message }, 'transcription backend failed');
+      if (err.code === 'AUDIO_UNDECODABLE') throw new AppError('AUDIO_UNDECODABLE', err.publicMessage);
       last = err;
     }
   }
-  throw new AppError('BACKEND_UNAVAILABLE', `transcription backends failed: ${last?.message ?? 'unknown'}`);
+  if (last?.code === 'AUDIO_TOO_LARGE') throw new AppError('PAYLOAD_TOO_LARGE', last.publicMessage);
+  throw new AppError('BACKEND_UNAVAILABLE', `transcription failed on every backend tried (${last?.publicMessage ?? 'no answer'}); try again later`);
 }
