@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'UNPROCESSABLE_ENTITY'
+  | 'CLIENT_CLOSED_REQUEST'
   | 'RATE_LIMITED'
   | 'BUDGET_EXCEEDED'
   | 'SERVICE_DRAINING'
@@ -38,6 +39,8 @@ const statusOf: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNPROCESSABLE_ENTITY: 422,
   RATE_LIMITED: 429,
+  // nginx's convention: nobody reads this answer, but logs and metrics must not count it as our failure.
+  CLIENT_CLOSED_REQUEST: 499,
   INTERNAL_ERROR: 500,
   SERVICE_DRAINING: 503,
   SERVICE_UNAVAILABLE: 503,

@@ -1,24 +1,31 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, type RunningApi } from '../api/server.js';
+import { waitUntil } from '../devstack/ports.js';
 import type { Provisioned } from '../lib/provisioning.js';
 import { setPolicy } from '../lib/scaiecho/policy.js';
 import { flacClaiming, wavWithHeader } from './support/audio-headers.js';
 import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
 import { convert, speak } from './support/speech.js';
-import { newTenant, testDb } from './support/stack.js';
+import { newTenant, testConfig, testDb } from './support/stack.js';
 
-// What the transcription route refuses before any backend is called, and what
-// a client reads when a backend fails. The reference node and relay count what
-// reached them.
+// What the transcription route refuses before any backend is called, and how
+// the inline path lets go of a backend: at its time bound, or when the client
+// hangs up. The reference node and relay count what reached them.
 
 /** The counters of a reference node's or relay's GET /stats this file reads. */
 interface Stats {
   requests: number;
+  cancelled: number;
+  failures_injected: number;
+  in_flight: number;
 }
 
-describe('transcription guards: bad headers, column bounds, backend failures', () => {
+describe('transcription guards: bad headers, column bounds, the sync bound, hang-ups', () => {
   const db = testDb();
   let s: ScaiEchoStack;
+  /** The same stack behind an API whose sync bound is 1 s, the smallest the config takes. */
+  let impatient: RunningApi;
   const stats = async (adminUrl: string): Promise<Stats> => (await (await fetch(`${adminUrl}/stats`)).json()) as Stats;
   const fault = async (adminUrl: string, mode: string): Promise<void> => {
     const res = await fetch(`${adminUrl}/admin/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode }) });
@@ -43,8 +50,10 @@ describe('transcription guards: bad headers, column bounds, backend failures', (
 
   beforeAll(async () => {
     s = await startScaiEchoStack({ engine: 'instant' });
+    impatient = await startApi(testConfig({ ...s.env, SCAIWAVE_SCAIECHO_SYNC_TIMEOUT_MS: '1000' }), { port: 0 });
   });
   afterAll(async () => {
+    await impatient?.close();
     await s?.stop();
     await db.$disconnect();
   });
@@ -112,5 +121,50 @@ describe('transcription guards: bad headers, column bounds, backend failures', (
     } finally {
       await Promise.all([fault(node(), 'ok'), fault(relay(), 'ok')]);
     }
+  });
+
+  it('a stalled backend: 504 UPSTREAM_TIMEOUT at the sync bound, and the backend sees its call cancelled (A, then B)', async () => {
+    for (const [backend, adminUrl] of [['A', node()], ['B', relay()]] as const) {
+      const t = await newTenant(db);
+      await setPolicy(db, t.tenant.id, { allowedBackends: backend, defaultBackend: backend });
+      const before = await stats(adminUrl);
+      await fault(adminUrl, 'stall');
+      try {
+        const res = await transcribe(impatient.url, t.apiKey.key, wavWithHeader());
+        expect(res.status).toBe(504);
+        expect(res.body.error?.code).toBe('UPSTREAM_TIMEOUT');
+        expect(res.body.error?.message).toMatch(/force_async=true/);
+        await waitUntil(`backend ${backend} saw the cancel`, async () => (await stats(adminUrl)).cancelled === before.cancelled + 1);
+        expect((await stats(adminUrl)).in_flight).toBe(0);
+      } finally {
+        await fault(adminUrl, 'ok');
+      }
+      expect(await db.transcriptionJob.count({ where: { tenantId: t.tenant.id } })).toBe(0);
+    }
+  });
+
+  it('a client hanging up mid sync transcription cancels the backend call; nothing is stored', async () => {
+    const t = await newTenant(db);
+    await setPolicy(db, t.tenant.id, { allowedBackends: 'A', defaultBackend: 'A' });
+    const before = await stats(node());
+    await fault(node(), 'stall');
+    try {
+      const form = new FormData();
+      form.append('file', new Blob([wavWithHeader()]), 'tone.wav');
+      const hangUp = new AbortController();
+      const request = fetch(`${s.api.url}/v1/modules/scaiecho/transcribe`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${t.apiKey.key}` },
+        body: form,
+        signal: hangUp.signal,
+      }).catch((err: unknown) => err);
+      await waitUntil('the call stalled on the node', async () => (await stats(node())).failures_injected > before.failures_injected);
+      hangUp.abort();
+      expect(await request).toMatchObject({ name: 'AbortError' });
+      await waitUntil('the node saw the cancel', async () => (await stats(node())).cancelled === before.cancelled + 1);
+    } finally {
+      await fault(node(), 'ok');
+    }
+    expect(await db.transcriptionJob.count({ where: { tenantId: t.tenant.id } })).toBe(0);
   });
 });

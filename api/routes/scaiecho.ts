@@ -27,6 +27,7 @@ import { transcribeNow } from '../../lib/scaiecho/transcribe-now.js';
 import { tenantLimits } from '../../lib/tenant-limits.js';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../../lib/temporal/search-attributes.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
+import { clientGone } from '../client-gone.js';
 import type { ApiDeps } from '../deps.js';
 import { ok } from '../envelope.js';
 import { callerOf, requirePermission } from '../middleware/auth.js';
@@ -86,21 +87,23 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
       .catch((err: unknown) => logger.error({ err, jobId: job.id }, 'job event not published'));
   }
 
-  async function transcribeSync(caller: Caller, file: UploadedFile, probe: AudioProbe, f: Fields) {
+  async function transcribeSync(caller: Caller, file: UploadedFile, probe: AudioProbe, f: Fields, gone: AbortSignal) {
     const policy = await getOrProvisionPolicy(db, caller.tenantId);
     const startedAt = new Date();
     const { backend, result } = await transcribeNow(
       deps.backends,
       policy,
       f.backend_preference,
-      () => ({
+      (signal) => ({
         jobId: 'sync',
         audio: fs.createReadStream(file.path),
         format: probe.format,
         language: f.language,
         temperature: f.temperature,
+        signal,
       }),
       logger,
+      { timeoutMs: e.SCAIWAVE_SCAIECHO_SYNC_TIMEOUT_MS, signal: gone },
     );
     const job = await db.transcriptionJob.create({
       data: {
@@ -156,6 +159,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
 
   router.post('/transcribe', use, async (ctx) => {
     const caller = callerOf(ctx.state);
+    const gone = clientGone(ctx);
     const upload = await receiveMultipart(ctx, { maxFileBytes: e.SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES, fileFields: ['file'] }).catch(
       (err: unknown) => {
         ctx.set('Connection', 'close');
@@ -174,7 +178,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
       if (f.force_async || f.speakers || file.bytes > e.SCAIWAVE_SCAIECHO_ASYNC_AUDIO_THRESHOLD_BYTES) {
         ok(ctx, jobView(await transcribeAsync(caller, file, probe, f), { pollUrl: true }), 202);
       } else {
-        ok(ctx, jobView(await transcribeSync(caller, file, probe, f)));
+        ok(ctx, jobView(await transcribeSync(caller, file, probe, f, gone)));
       }
     } finally {
       await upload.cleanup();
