@@ -91,4 +91,27 @@ describe('transcription uploads: caps and the async threshold', () => {
       expect(res.body.error?.message).toMatch(message);
     }
   });
+
+  it('refuses a temperature that is not a plain decimal number, naming the field', async () => {
+    const audio = new Blob([fs.readFileSync(speak('temperature'))]);
+    for (const temperature of ['', ' ', '0x1', '1e0', 'Infinity', '0.5.1']) {
+      const res = await post(formOf([['temperature', temperature], ['file', audio]]));
+      expect(res.status, JSON.stringify(temperature)).toBe(400);
+      expect(res.body.error?.message).toMatch(/^temperature: must be a decimal number/);
+    }
+    const res = await post(formOf([['temperature', '0.5'], ['force_async', 'true'], ['file', audio]]));
+    expect(res.status).toBe(202);
+    expect((await db.transcriptionJob.findUniqueOrThrow({ where: { id: (res.body.data as { job_id: string }).job_id } })).temperature).toBe(0.5);
+  });
+
+  it('refuses a list limit that is not a plain number on every list that takes one', async () => {
+    for (const list of ['/v1/modules/scaiecho/jobs', '/v1/modules/scaiecho/speakers']) {
+      for (const limit of ['', '0x2', '2e0', ' 2']) {
+        const res = await call(api.url, 'GET', `${list}?limit=${encodeURIComponent(limit)}`, { token: t.apiKey.key });
+        expect(res.status, `${list} ${JSON.stringify(limit)}`).toBe(400);
+        expect(res.body.error?.message).toMatch(/^limit: /);
+      }
+      expect((await call(api.url, 'GET', `${list}?limit=2`, { token: t.apiKey.key })).status).toBe(200);
+    }
+  });
 });

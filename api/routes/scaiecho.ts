@@ -33,7 +33,7 @@ import { ok } from '../envelope.js';
 import { callerOf, requirePermission } from '../middleware/auth.js';
 import type { UploadedFile } from '../upload.js';
 import { receiveMultipart } from '../upload.js';
-import { parse } from '../validate.js';
+import { decimalText, parse } from '../validate.js';
 import type { ApiState } from '../state.js';
 
 const boolField = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -46,14 +46,14 @@ const transcribeFields = z.object({
     .optional(),
   backend_preference: z.enum(['prefer_self_hosted', 'prefer_relay', 'any']).default('any'),
   force_async: boolField.default(false),
-  temperature: z.coerce.number().min(0).max(1).optional(),
+  temperature: decimalText(z.number().min(0).max(1)).optional(),
   speakers: speakerSelection,
 });
 
 const listQuery = z.object({
   status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
   cursor: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: decimalText(z.number().int().min(1).max(100)).default(20),
 });
 
 type Fields = z.output<typeof transcribeFields>;

@@ -32,7 +32,7 @@ import type { ApiDeps } from '../deps.js';
 import { ok } from '../envelope.js';
 import { callerOf, requirePermission } from '../middleware/auth.js';
 import { receiveMultipart, type UploadedFile } from '../upload.js';
-import { parse } from '../validate.js';
+import { decimalText, parse } from '../validate.js';
 import type { ApiState } from '../state.js';
 
 const enrollFields = z.object({
@@ -43,7 +43,7 @@ const enrollFields = z.object({
 const listQuery = z.object({
   status: z.enum(SPEAKER_STATUSES).optional(),
   cursor: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: decimalText(z.number().int().min(1).max(100)).default(20),
 });
 
 interface Recording {
