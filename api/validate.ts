@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
 
 /** Parses input against a schema; the 400 names each bad field so a client can fix its request. */
@@ -11,4 +11,15 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
     fields.map((f) => `${f.field}: ${f.problem}`).join('; '),
     { fields },
   );
+}
+
+const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)$/;
+
+/**
+ * A number sent as text (a form field, a query parameter), then checked by
+ * `schema`. Only plain decimal notation counts: z.coerce.number() reads '' and
+ * ' ' as 0, '0x1' as 1 and '1e3' as 1000, answering a request nobody sent.
+ */
+export function decimalText<S extends z.ZodType<unknown, number>>(schema: S) {
+  return z.string().regex(DECIMAL, { message: 'must be a decimal number such as 0.5' }).transform(Number).pipe(schema);
 }

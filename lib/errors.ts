@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'VALIDATION_ERROR'
   | 'INVALID_JSON'
   | 'AUDIO_UNDECODABLE'
+  | 'AUDIO_TOO_LONG'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
@@ -14,6 +15,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'UNPROCESSABLE_ENTITY'
+  | 'CLIENT_CLOSED_REQUEST'
   | 'RATE_LIMITED'
   | 'BUDGET_EXCEEDED'
   | 'SERVICE_DRAINING'
@@ -33,9 +35,12 @@ const statusOf: Record<ErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  AUDIO_TOO_LONG: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNPROCESSABLE_ENTITY: 422,
   RATE_LIMITED: 429,
+  // nginx's convention: nobody reads this answer, but logs and metrics must not count it as our failure.
+  CLIENT_CLOSED_REQUEST: 499,
   INTERNAL_ERROR: 500,
   SERVICE_DRAINING: 503,
   SERVICE_UNAVAILABLE: 503,

@@ -4,7 +4,8 @@ import type { Provisioned } from '../lib/provisioning.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { transcribe } from './support/scaiecho.js';
 import { padTo, speak } from './support/speech.js';
-import { newTenant, testConfig, testDb, uniq } from './support/stack.js';
+import fs from 'node:fs';
+import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
 
 // Upload limits and the inline/async split, with small caps so the files stay small.
 describe('transcription uploads: caps and the async threshold', () => {
@@ -48,5 +49,69 @@ describe('transcription uploads: caps and the async threshold', () => {
     const desc = await api.deps.temporal.workflow.getHandle(workflowIds.transcribe(id)).describe();
     expect(desc.type).toBe('transcriptionJobWorkflow');
     expect(desc.status.name).toBe('RUNNING');
+  });
+
+  const post = (form: FormData) => call(api.url, 'POST', '/v1/modules/scaiecho/transcribe', { token: t.apiKey.key, body: form });
+  const formOf = (entries: [string, string | Blob][]): FormData => {
+    const form = new FormData();
+    for (const [k, v] of entries) form.append(k, v);
+    return form;
+  };
+
+  it('refuses a form with more than 20 fields with 400 instead of dropping those after the 20th', async () => {
+    const u = await newTenant(db);
+    const audio = new Blob([fs.readFileSync(speak('twenty fields'))]);
+    const junk = (n: number): [string, string][] => Array.from({ length: n }, (_, i) => [`x${i}`, 'y']);
+    // The 21st field is the one that matters: dropped, the request would silently run inline.
+    const over = await call(api.url, 'POST', '/v1/modules/scaiecho/transcribe', {
+      token: u.apiKey.key,
+      body: formOf([...junk(20), ['force_async', 'true'], ['file', audio]]),
+    });
+    expect(over.status).toBe(400);
+    expect(over.body.error).toMatchObject({ code: 'VALIDATION_ERROR', message: 'the form has more than 20 fields' });
+    const twenty = await call(api.url, 'POST', '/v1/modules/scaiecho/transcribe', {
+      token: u.apiKey.key,
+      body: formOf([...junk(19), ['force_async', 'true'], ['file', audio]]),
+    });
+    expect(twenty.status).toBe(202);
+    expect(await db.transcriptionJob.count({ where: { tenantId: u.tenant.id } })).toBe(1);
+  });
+
+  it('refuses a second file, a file under another name and a field given twice, each naming the part', async () => {
+    const audio = new Blob([fs.readFileSync(speak('one file only'))]);
+    const cases: [[string, string | Blob][], RegExp][] = [
+      [[['file', audio], ['file', audio]], /^file: only one file may be sent$/],
+      [[['attachment', audio], ['file', audio]], /^attachment: unexpected file \(accepted: file\)$/],
+      [[['language', 'en'], ['language', 'de'], ['file', audio]], /^language: the field is given more than once$/],
+      [[['temperature', '0.'.padEnd(70_000, '1')], ['file', audio]], /^temperature: the field is longer than 65536 bytes$/],
+    ];
+    for (const [entries, message] of cases) {
+      const res = await post(formOf(entries));
+      expect(res.status).toBe(400);
+      expect(res.body.error?.message).toMatch(message);
+    }
+  });
+
+  it('refuses a temperature that is not a plain decimal number, naming the field', async () => {
+    const audio = new Blob([fs.readFileSync(speak('temperature'))]);
+    for (const temperature of ['', ' ', '0x1', '1e0', 'Infinity', '0.5.1']) {
+      const res = await post(formOf([['temperature', temperature], ['file', audio]]));
+      expect(res.status, JSON.stringify(temperature)).toBe(400);
+      expect(res.body.error?.message).toMatch(/^temperature: must be a decimal number/);
+    }
+    const res = await post(formOf([['temperature', '0.5'], ['force_async', 'true'], ['file', audio]]));
+    expect(res.status).toBe(202);
+    expect((await db.transcriptionJob.findUniqueOrThrow({ where: { id: (res.body.data as { job_id: string }).job_id } })).temperature).toBe(0.5);
+  });
+
+  it('refuses a list limit that is not a plain number on every list that takes one', async () => {
+    for (const list of ['/v1/modules/scaiecho/jobs', '/v1/modules/scaiecho/speakers']) {
+      for (const limit of ['', '0x2', '2e0', ' 2']) {
+        const res = await call(api.url, 'GET', `${list}?limit=${encodeURIComponent(limit)}`, { token: t.apiKey.key });
+        expect(res.status, `${list} ${JSON.stringify(limit)}`).toBe(400);
+        expect(res.body.error?.message).toMatch(/^limit: /);
+      }
+      expect((await call(api.url, 'GET', `${list}?limit=2`, { token: t.apiKey.key })).status).toBe(200);
+    }
   });
 });

@@ -7,38 +7,53 @@ import { checkBudget } from '../../lib/accounting/budgets.js';
 import { audioContentType } from '../../lib/audio/format.js';
 import { probeAudio, type AudioProbe } from '../../lib/audio/probe.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import { VARCHAR } from '../../lib/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
-import type { Prisma } from '../../lib/generated/prisma/client.js';
 import { newId } from '../../lib/ids.js';
 import { publishJobEvent } from '../../lib/scaiecho/job-events.js';
-import { audioObjectKey, findCallerJob, recordJobUsage, jobView, listCallerJobs, TERMINAL, type TranscriptionJob } from '../../lib/scaiecho/jobs.js';
+import {
+  audioObjectKey,
+  findCallerJob,
+  recordJobUsage,
+  jobView,
+  listCallerJobs,
+  resultColumns,
+  TERMINAL,
+  type TranscriptionJob,
+} from '../../lib/scaiecho/jobs.js';
 import { getOrProvisionPolicy } from '../../lib/scaiecho/policy.js';
 import { attributionColumns, requireSpeakers, speakerSelection } from '../../lib/scaiecho/speaker-selection.js';
 import { transcribeNow } from '../../lib/scaiecho/transcribe-now.js';
+import { tenantLimits } from '../../lib/tenant-limits.js';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../../lib/temporal/search-attributes.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
+import { clientGone } from '../client-gone.js';
 import type { ApiDeps } from '../deps.js';
 import { ok } from '../envelope.js';
 import { callerOf, requirePermission } from '../middleware/auth.js';
 import type { UploadedFile } from '../upload.js';
 import { receiveMultipart } from '../upload.js';
-import { parse } from '../validate.js';
+import { decimalText, parse } from '../validate.js';
 import type { ApiState } from '../state.js';
 
 const boolField = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const transcribeFields = z.object({
-  language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag like en or en-US' }).optional(),
+  language: z
+    .string()
+    .max(VARCHAR.TranscriptionJob.language)
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag like en or en-US' })
+    .optional(),
   backend_preference: z.enum(['prefer_self_hosted', 'prefer_relay', 'any']).default('any'),
   force_async: boolField.default(false),
-  temperature: z.coerce.number().min(0).max(1).optional(),
+  temperature: decimalText(z.number().min(0).max(1)).optional(),
   speakers: speakerSelection,
 });
 
 const listQuery = z.object({
   status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
   cursor: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: decimalText(z.number().int().min(1).max(100)).default(20),
 });
 
 type Fields = z.output<typeof transcribeFields>;
@@ -48,6 +63,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
   const e = config.env;
   const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho' });
   const use = requirePermission('scaiecho:use');
+  const limitsOf = tenantLimits(db, config);
 
   const baseRow = (caller: Caller, file: UploadedFile, probe: AudioProbe, f: Fields) => ({
     id: newId(),
@@ -71,32 +87,30 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
       .catch((err: unknown) => logger.error({ err, jobId: job.id }, 'job event not published'));
   }
 
-  async function transcribeSync(caller: Caller, file: UploadedFile, probe: AudioProbe, f: Fields) {
+  async function transcribeSync(caller: Caller, file: UploadedFile, probe: AudioProbe, f: Fields, gone: AbortSignal) {
     const policy = await getOrProvisionPolicy(db, caller.tenantId);
     const startedAt = new Date();
     const { backend, result } = await transcribeNow(
       deps.backends,
       policy,
       f.backend_preference,
-      () => ({
+      (signal) => ({
         jobId: 'sync',
         audio: fs.createReadStream(file.path),
         format: probe.format,
         language: f.language,
         temperature: f.temperature,
+        signal,
       }),
       logger,
+      { timeoutMs: e.SCAIWAVE_SCAIECHO_SYNC_TIMEOUT_MS, signal: gone },
     );
     const job = await db.transcriptionJob.create({
       data: {
         ...baseRow(caller, file, probe, f),
         status: 'completed',
         isAsync: false,
-        transcript: result.text,
-        segments: result.segments as unknown as Prisma.InputJsonArray,
-        backendUsed: backend,
-        languageDetected: result.language,
-        audioDurationMs: result.audioDurationMs || probe.durationMs,
+        ...resultColumns(backend, result),
         startedAt,
         completedAt: new Date(),
       },
@@ -145,6 +159,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
 
   router.post('/transcribe', use, async (ctx) => {
     const caller = callerOf(ctx.state);
+    const gone = clientGone(ctx);
     const upload = await receiveMultipart(ctx, { maxFileBytes: e.SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES, fileFields: ['file'] }).catch(
       (err: unknown) => {
         ctx.set('Connection', 'close');
@@ -156,14 +171,14 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
       if (!file) throw new AppError('VALIDATION_ERROR', 'file: an audio file is required');
       const f = parse(transcribeFields, upload.fields);
       await requireSpeakers(db, caller.tenantId, f.speakers);
-      const probe = await probeAudio(file.path, file.bytes);
+      const probe = await probeAudio(file.path, file.bytes, { maxDurationMs: (await limitsOf(caller.tenantId)).scaiechoMaxAudioMs });
       // Before anything reaches S3 or a backend: an over-budget caller costs us nothing upstream.
       await checkBudget(db, deps.redis, caller, { requests: 1, audio_ms: probe.durationMs });
       // Attribution means more calls to more nodes after the transcript: the job workflow's work, never inline.
       if (f.force_async || f.speakers || file.bytes > e.SCAIWAVE_SCAIECHO_ASYNC_AUDIO_THRESHOLD_BYTES) {
         ok(ctx, jobView(await transcribeAsync(caller, file, probe, f), { pollUrl: true }), 202);
       } else {
-        ok(ctx, jobView(await transcribeSync(caller, file, probe, f)));
+        ok(ctx, jobView(await transcribeSync(caller, file, probe, f, gone)));
       }
     } finally {
       await upload.cleanup();

@@ -6,6 +6,7 @@ import { audioContentType } from '../../lib/audio/format.js';
 import { probeAudio, type AudioProbe } from '../../lib/audio/probe.js';
 import { assessSpeechQuality, type QualityReport } from '../../lib/audio/quality.js';
 import type { Caller } from '../../lib/auth/caller.js';
+import { VARCHAR } from '../../lib/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { withDiarizeNode } from '../../lib/scaiecho/diarize/client.js';
@@ -25,23 +26,24 @@ import {
   type SpeakerWithRecords,
 } from '../../lib/scaiecho/speakers.js';
 import { WarmRegistry } from '../../lib/scaiecho/warm-registry.js';
+import { tenantLimits } from '../../lib/tenant-limits.js';
 import { speakerAbandonedSignal, speakerStoredSignal } from '../../workflows/speakers.js';
 import type { ApiDeps } from '../deps.js';
 import { ok } from '../envelope.js';
 import { callerOf, requirePermission } from '../middleware/auth.js';
 import { receiveMultipart, type UploadedFile } from '../upload.js';
-import { parse } from '../validate.js';
+import { decimalText, parse } from '../validate.js';
 import type { ApiState } from '../state.js';
 
 const enrollFields = z.object({
-  display_name: z.string().trim().min(1).max(255),
-  consent_text_version: z.string().trim().min(1).max(64),
+  display_name: z.string().trim().min(1).max(VARCHAR.SpeakerProfile.displayName),
+  consent_text_version: z.string().trim().min(1).max(VARCHAR.SpeakerConsent.textVersion),
 });
 
 const listQuery = z.object({
   status: z.enum(SPEAKER_STATUSES).optional(),
   cursor: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: decimalText(z.number().int().min(1).max(100)).default(20),
 });
 
 interface Recording {
@@ -56,6 +58,7 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
   const warm = new WarmRegistry(deps.redis);
   const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho' });
   const use = requirePermission('scaiecho:use');
+  const limitsOf = tenantLimits(db, config);
   // Compliance teams erase and follow erasures without being ScaiEcho users themselves.
   const eraser = requirePermission('scaiecho:use', 'compliance:manage');
 
@@ -65,11 +68,11 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
     return s;
   }
 
-  /** Which upload a failed probe was about, in the message. */
-  async function recording(file: UploadedFile | undefined, field: string, what: string): Promise<Recording> {
+  /** Which upload a failed probe was about, in the message. The tenant's longest transcription bounds any recording. */
+  async function recording(caller: Caller, file: UploadedFile | undefined, field: string, what: string): Promise<Recording> {
     if (!file) throw new AppError('VALIDATION_ERROR', `${field}: ${what} is required`);
     try {
-      return { file, probe: await probeAudio(file.path, file.bytes) };
+      return { file, probe: await probeAudio(file.path, file.bytes, { maxDurationMs: (await limitsOf(caller.tenantId)).scaiechoMaxAudioMs }) };
     } catch (err) {
       if (err instanceof AppError) throw new AppError(err.code, `${field}: ${err.message}`, err.details);
       throw err;
@@ -184,16 +187,16 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
     });
     try {
       const f = parse(enrollFields, upload.fields);
-      const reference = await recording(upload.files.reference_audio, 'reference_audio', "the speaker's reference recording");
-      const consent = await recording(upload.files.consent_recording, 'consent_recording', "the recording of the speaker's consent");
-      const { report, problems } = await assessSpeechQuality(reference.file.path, reference.probe.durationMs, {
+      const reference = await recording(caller, upload.files.reference_audio, 'reference_audio', "the speaker's reference recording");
+      const consent = await recording(caller, upload.files.consent_recording, 'consent_recording', "the recording of the speaker's consent");
+      const { report, problems } = await assessSpeechQuality(reference.file.path, reference.probe, {
         minDurationMs: e.SCAIWAVE_SCAIECHO_SPEAKER_MIN_AUDIO_MS,
         maxDurationMs: e.SCAIWAVE_SCAIECHO_SPEAKER_MAX_AUDIO_MS,
       });
-      if (problems.length > 0) {
+      if (problems.length > 0 || !report) {
         throw new AppError('UNPROCESSABLE_ENTITY', `reference_audio cannot be used: ${problems.map((p) => p.message).join('; ')}`, {
           problems,
-          quality: report,
+          ...(report ? { quality: report } : {}),
         });
       }
       const speaker = await enroll(caller, f, reference, consent, report);

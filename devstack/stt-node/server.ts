@@ -45,7 +45,7 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
   const engine = createEngine(opts.engine);
   const service = loadSpeechToText().service;
   const faults = new FaultSwitch();
-  const stats = { requests: 0, served: 0, undecodable: 0, engine_failures: 0, rejected_over_capacity: 0, in_flight: 0 };
+  const stats = { requests: 0, served: 0, undecodable: 0, engine_failures: 0, rejected_over_capacity: 0, cancelled: 0, in_flight: 0 };
 
   function transcribe(call: ServerDuplexStream<TranscribeRequest, TranscribeResponse>): void {
     stats.requests++;
@@ -71,7 +71,7 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
     // The client gave up or its deadline passed: stop the engine, answer nothing.
     call.on('cancelled', () => {
       cancelled.abort();
-      release();
+      if (release()) stats.cancelled++;
     });
 
     let config: TranscribeConfig | undefined;

@@ -88,7 +88,7 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
   const keys = opts.apiKeys.map(digest);
   const engine = createEngine(opts.engine);
   const faults = new FaultSwitch();
-  const stats = { requests: 0, served: 0, unauthorized: 0, undecodable: 0, too_large: 0, engine_failures: 0, in_flight: 0 };
+  const stats = { requests: 0, served: 0, unauthorized: 0, undecodable: 0, too_large: 0, engine_failures: 0, cancelled: 0, in_flight: 0 };
 
   const authorize = (header: string): void => {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -102,9 +102,13 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
 
   const router = new Router();
   router.post('/v1/audio/transcriptions', async (ctx) => {
-    // The client hung up: stop waiting and stop the engine.
+    // The client hung up before its answer was written: stop waiting and stop the engine.
     const gone = new AbortController();
-    ctx.res.once('close', () => gone.abort());
+    ctx.res.once('close', () => {
+      if (ctx.res.writableFinished) return;
+      stats.cancelled++;
+      gone.abort();
+    });
     authorize(ctx.get('authorization'));
     const container = containerOf(ctx.get('content-type'));
     const language = typeof ctx.query.language === 'string' && ctx.query.language !== '' ? ctx.query.language : undefined;

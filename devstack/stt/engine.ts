@@ -79,8 +79,10 @@ const pocketsphinxEngine: SttEngine = {
       await fs.writeFile(input, audio);
       const sox = await run('sox', ['-q', '-t', container, input, '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', pcm], signal);
       if (sox.code !== 0) throw new UndecodableAudioError(`sox cannot decode the audio: ${lastLine(sox.stderr)}`);
+      // sox reads some broken headers (65535 channels, say) as a stream of no samples at all: the
+      // input's fault, answered as such, as a real engine does, not as the engine failing.
       const wav = parseWavHeader(await fs.readFile(pcm));
-      if (!wav) throw new Error('sox wrote no readable WAV file');
+      if (!wav) throw new UndecodableAudioError('the audio holds no samples sox can read');
       const ps = await run('pocketsphinx_continuous', ['-infile', pcm, '-time', 'yes'], signal);
       // pocketsphinx exits 0 even after a FATAL error.
       if (ps.code !== 0 || /^FATAL/m.test(ps.stderr)) throw new Error(`pocketsphinx failed: ${lastLine(ps.stderr)}`);

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { AppError } from '../errors.js';
 import { decodePcm, PCM_RATE } from './pcm.js';
-
-const run = promisify(execFile);
+import type { StreamFigures } from './validate.js';
 
 // The enrollment preflight: a speaker profile is only as good as its reference
 // recording, and a person at a microphone can fix every one of these problems
@@ -47,9 +44,24 @@ const MAX_SPEECH_DBFS = -6;
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-export async function assessSpeechQuality(file: string, durationMs: number, limits: QualityLimits): Promise<{ report: QualityReport; problems: QualityProblem[] }> {
-  const [pcm, sampleRate] = await Promise.all([decodePcm(file), sourceSampleRate(file)]).catch((err: unknown) => {
-    throw new AppError('AUDIO_UNDECODABLE', 'the recording could not be decoded', { cause: String(err) });
+/**
+ * `probe` is the recording's header, already checked by probeAudio. A report
+ * comes back unless the recording is too long: that is known from the header,
+ * and decoding it whole to say so would cost what the limit is there to spare.
+ */
+export async function assessSpeechQuality(
+  file: string,
+  probe: StreamFigures,
+  limits: QualityLimits,
+): Promise<{ report: QualityReport | undefined; problems: QualityProblem[] }> {
+  const { durationMs, sampleRate } = probe;
+  if (durationMs > limits.maxDurationMs) {
+    const message = `the recording is ${seconds(durationMs)} long; keep it under ${seconds(limits.maxDurationMs)}`;
+    return { report: undefined, problems: [{ code: 'too_long', message }] };
+  }
+  // sox's own words stay out of the answer: they describe our decoder, not the recording.
+  const pcm = await decodePcm(file).catch(() => {
+    throw new AppError('AUDIO_UNDECODABLE', 'the recording could not be decoded');
   });
   const report = measure(pcm, durationMs, sampleRate);
   const problems: QualityProblem[] = [];
@@ -57,9 +69,6 @@ export async function assessSpeechQuality(file: string, durationMs: number, limi
 
   if (durationMs < limits.minDurationMs) {
     problem('too_short', `the recording is ${seconds(durationMs)} long; record at least ${seconds(limits.minDurationMs)} of the speaker talking`);
-  }
-  if (durationMs > limits.maxDurationMs) {
-    problem('too_long', `the recording is ${seconds(durationMs)} long; keep it under ${seconds(limits.maxDurationMs)}`);
   }
   if (sampleRate < MIN_SAMPLE_RATE) {
     problem('low_sample_rate', `the recording was made at ${sampleRate} Hz; record at 16 kHz or more (phone-line audio has lost what tells voices apart)`);
@@ -75,11 +84,6 @@ export async function assessSpeechQuality(file: string, durationMs: number, limi
     problem('clipped', `${(report.clipped_ratio * 100).toFixed(1)}% of the samples are clipped; lower the microphone gain and record again`);
   }
   return { report, problems };
-}
-
-async function sourceSampleRate(file: string): Promise<number> {
-  const { stdout } = await run('soxi', ['-r', file], { timeout: 10_000 });
-  return Number(stdout.trim());
 }
 
 function measure(pcm: Int16Array, durationMs: number, sampleRate: number): QualityReport {

@@ -1,4 +1,5 @@
 import { recordUsage } from '../accounting/usage.js';
+import { fitsVarchar, INT_MAX, VARCHAR } from '../columns.js';
 import type { Db } from '../db.js';
 import type { Redis } from '../redis.js';
 import type { TranscriptionJob } from '../generated/prisma/client.js';
@@ -57,18 +58,25 @@ export async function listCallerJobs(
   return { jobs: page, nextCursor: rows.length > opts.limit ? (page.at(-1)?.id ?? null) : null };
 }
 
+/**
+ * A backend's answer as job columns. Its figures are the backend's word: one
+ * that does not fit its column is left out (the probe's duration stays), so a
+ * finished transcription is never lost to a value the row cannot hold.
+ */
+export function resultColumns(backend: 'A' | 'B', r: TranscriptionResult) {
+  const durationFits = Number.isInteger(r.audioDurationMs) && r.audioDurationMs > 0 && r.audioDurationMs <= INT_MAX;
+  return {
+    transcript: r.text,
+    segments: r.segments as unknown as Prisma.InputJsonValue,
+    backendUsed: backend,
+    languageDetected: r.language !== null && fitsVarchar(r.language, VARCHAR.TranscriptionJob.languageDetected) ? r.language : null,
+    ...(durationFits ? { audioDurationMs: r.audioDurationMs } : {}),
+  };
+}
+
 /** Writes the transcript; conditional on the job still running so a late retry cannot resurrect a cancelled job. */
 export async function storeResult(db: Db, jobId: string, backend: 'A' | 'B', r: TranscriptionResult): Promise<boolean> {
-  const { count } = await db.transcriptionJob.updateMany({
-    where: { id: jobId, status: 'running' },
-    data: {
-      transcript: r.text,
-      segments: r.segments as unknown as Prisma.InputJsonValue,
-      backendUsed: backend,
-      languageDetected: r.language,
-      audioDurationMs: r.audioDurationMs,
-    },
-  });
+  const { count } = await db.transcriptionJob.updateMany({ where: { id: jobId, status: 'running' }, data: resultColumns(backend, r) });
   return count === 1;
 }
 

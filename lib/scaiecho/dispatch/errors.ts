@@ -37,7 +37,22 @@ export class BackendError extends Error {
   get retryable(): boolean {
     return this.kind === 'transient';
   }
+
+  /** What a client may read: the message itself quotes the backend, which is for our logs only. */
+  get publicMessage(): string {
+    return PUBLIC_MESSAGE[this.code];
+  }
 }
+
+// Said of any backend, a ScaiInfer node or the relay, for transcription or diarization alike.
+const PUBLIC_MESSAGE: Record<BackendErrorCode, string> = {
+  AUDIO_UNDECODABLE: 'the audio could not be decoded',
+  AUDIO_TOO_LARGE: 'the audio is larger than the backend accepts',
+  BACKEND_UNAVAILABLE: 'the backend is unavailable',
+  BACKEND_TIMEOUT: 'the backend did not answer in time',
+  BACKEND_REJECTED: 'the backend refused the request',
+  BACKEND_ERROR: 'the backend failed',
+};
 
 const GRPC: Partial<Record<GrpcStatus, [BackendErrorKind, BackendErrorCode]>> = {
   [GrpcStatus.INVALID_ARGUMENT]: ['permanent', 'AUDIO_UNDECODABLE'],
