@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import mariadb from 'mariadb';
 import { ensureSystemServices } from '../devstack/system-services.js';
@@ -16,6 +15,7 @@ import { closeRedis, createRedis, type Redis } from '../lib/redis.js';
 import { flushOnce, type FlushSample } from './lib/flush-once.js';
 import type { FlusherInput } from './lib/flusher-thread.js';
 import { fmt, ms, summarize, table } from './lib/stats.js';
+import { wholeNumberOptions } from './lib/options.js';
 
 // Usage accounting under load: events accepted per second while flushes run,
 // flush lag and rows written per second, beside the raw Redis and MariaDB
@@ -40,31 +40,7 @@ const OPTIONS = {
   'flush-ms': { default: 1000, help: 'pause between the end of one flush and the start of the next' },
   'baseline-rows': { default: 100_000, help: 'rows upserted by the MariaDB baseline' },
 } as const;
-type Option = keyof typeof OPTIONS;
-
-const { values: flags } = parseArgs({
-  options: { ...Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, { type: 'string' as const }])), help: { type: 'boolean', short: 'h' } },
-  strict: true,
-});
-if (flags.help) {
-  console.log(
-    ['usage: node --import tsx bench/accounting.ts [options]', ...Object.entries(OPTIONS).map(([k, o]) => `  --${k.padEnd(15)} ${o.help} (default ${o.default})`)].join(
-      '\n',
-    ),
-  );
-  process.exit(0);
-}
-const opt = Object.fromEntries(
-  Object.entries(OPTIONS).map(([k, o]) => {
-    const raw = (flags as Record<string, string | undefined>)[k];
-    const n = raw === undefined ? o.default : Number(raw);
-    if (!Number.isInteger(n) || n < 1) {
-      console.error(`--${k} must be a whole number of at least 1, not ${JSON.stringify(raw)}`);
-      process.exit(2);
-    }
-    return [k, n];
-  }),
-) as Record<Option, number>;
+const opt = wholeNumberOptions('bench/accounting.ts', OPTIONS);
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import mariadb from 'mariadb';
 import { startIdpProcess } from '../devstack/idp/process.js';
 import { freePort } from '../devstack/ports.js';
@@ -16,6 +15,7 @@ import { applyMigrations } from '../lib/migrate.js';
 import { provisionTenant } from '../lib/provisioning.js';
 import { createUser } from '../lib/users.js';
 import { fmt, table } from './lib/stats.js';
+import { wholeNumberOptions } from './lib/options.js';
 
 // Identity sync of a large directory: a tenant with a few local users (as
 // `npm start` leaves one) and a reference ScaiKey directory of --users users.
@@ -39,29 +39,7 @@ const OPTIONS = {
   gone: { default: 500, help: 'users turned inactive in the directory before the second run' },
   'page-size': { default: 100, help: 'SCIM page size asked for (SCAIWAVE_IDENTITY_SYNC_PAGE_SIZE; the reference IdP caps pages at 50)' },
 } as const;
-type Option = keyof typeof OPTIONS;
-
-const { values: flags } = parseArgs({
-  options: { ...Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, { type: 'string' as const }])), help: { type: 'boolean', short: 'h' } },
-  strict: true,
-});
-if (flags.help) {
-  console.log(
-    ['usage: node --import tsx bench/identity-sync.ts [options]', ...Object.entries(OPTIONS).map(([k, o]) => `  --${k.padEnd(11)} ${o.help} (default ${o.default})`)].join('\n'),
-  );
-  process.exit(0);
-}
-const opt = Object.fromEntries(
-  Object.entries(OPTIONS).map(([k, o]) => {
-    const raw = (flags as Record<string, string | undefined>)[k];
-    const n = raw === undefined ? o.default : Number(raw);
-    if (!Number.isInteger(n) || n < 1) {
-      console.error(`--${k} must be a whole number of at least 1, not ${JSON.stringify(raw)}`);
-      process.exit(2);
-    }
-    return [k, n];
-  }),
-) as Record<Option, number>;
+const opt = wholeNumberOptions('bench/identity-sync.ts', OPTIONS);
 if (opt.changed + opt.gone > opt.users) {
   console.error('--changed plus --gone must not exceed --users');
   process.exit(2);
