@@ -44,6 +44,11 @@ describe('access log', () => {
     expect(res.status).toBe(404);
     await call(api.url, 'POST', '/v1/api-keys', { token: member.apiKey.key, json: { name: 'personal-note-in-body' } });
     await call(api.url, 'GET', '/v1/me', { token: 'sgk_not-a-real-key-000000000000000000' });
+    // Node heartbeats are routine: logged only when they fail.
+    const serviceToken = testConfig().env.SCAIWAVE_SERVICE_TOKEN!;
+    const heartbeat = { node_id: uniq('node'), address: '127.0.0.1:1', engine_kinds: ['stt'] };
+    expect((await call(api.url, 'POST', '/v1/internal/nodes/heartbeat', { token: serviceToken, json: heartbeat })).status).toBe(200);
+    expect((await call(api.url, 'POST', '/v1/internal/nodes/heartbeat', { token: 'wrong', json: heartbeat })).status).toBe(401);
 
     const lines = accessLines();
     const job = lines.find((l) => l.request_id === requestId);
@@ -58,6 +63,7 @@ describe('access log', () => {
     expect(lines.filter((l) => l.request_id === requestId)).toHaveLength(1);
     expect(lines.find((l) => l.route === '/v1/api-keys')).toMatchObject({ method: 'POST', status: 201 });
     expect(lines.find((l) => l.route === '/v1/me')).toMatchObject({ status: 401, tenant_id: null });
+    expect(lines.filter((l) => l.route === '/v1/internal/nodes/heartbeat').map((l) => l.status)).toEqual([401]);
 
     const all = JSON.stringify(lines);
     for (const leaked of [jobId, 'secret-in-query', member.apiKey.key, 'sgk_not-a-real-key', 'personal-note-in-body']) {

@@ -15,7 +15,9 @@ export function accessLog(logger: Logger): Middleware<ApiState> {
     try {
       await next();
     } finally {
-      logger.info(
+      // Every node heartbeats every few seconds: routine machine chatter, kept at debug unless it fails.
+      const routine = ctx.path.startsWith('/v1/internal/') && ctx.status < 400;
+      logger[routine ? 'debug' : 'info'](
         {
           method: ctx.method,
           route: routeOf(ctx),

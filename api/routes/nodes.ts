@@ -4,6 +4,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import type { NodeRegistry } from '../../lib/scaiecho/node-registry.js';
 import { requireServiceToken, type Authentication } from '../middleware/auth.js';
 import { ok } from '../envelope.js';
+import { routeTemplate } from '../route-template.js';
 import { parse } from '../validate.js';
 import type { ApiState } from '../state.js';
 
@@ -21,6 +22,7 @@ const nodeListQuery = z.object({ engine_kind: z.string().min(1).max(64).default(
 
 export function nodeRegistrationRoutes(auth: Authentication, registry: NodeRegistry): Router<ApiState> {
   const router = new Router<ApiState>({ prefix: '/v1/internal/nodes' });
+  router.use(routeTemplate(router));
   router.use(requireServiceToken(auth));
   router.post('/heartbeat', async (ctx) => {
     const b = parse(heartbeatBody, ctx.request.body);
