@@ -1,12 +1,12 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { checkBudget } from '../lib/accounting/budgets.js';
-import { AppError } from '../lib/errors.js';
 import { publishJobEvent } from '../lib/scaiecho/job-events.js';
 import { recordJobUsage, storeResult, transition, TERMINAL, type JobStatus, type TranscriptionJob } from '../lib/scaiecho/jobs.js';
 import { getOrProvisionPolicy, pickBackend, type Backend, type BackendPreference } from '../lib/scaiecho/policy.js';
+import { failure } from '../lib/temporal/failures.js';
 import type { ActivityDeps } from './deps.js';
-import { toFailure } from './failures.js';
+import { asFailure, toFailure } from './failures.js';
 
 export interface Outcome {
   status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
@@ -28,7 +28,7 @@ export function transcriptionActivities(deps: ActivityDeps) {
 
   async function job(jobId: string): Promise<TranscriptionJob> {
     const j = await db.transcriptionJob.findUnique({ where: { id: jobId } });
-    if (!j) throw ApplicationFailure.nonRetryable(`transcription job ${jobId} does not exist`, 'JobNotFound');
+    if (!j) throw failure('JOB_NOT_FOUND', `transcription job ${jobId} does not exist`);
     return j;
   }
 
@@ -50,15 +50,10 @@ export function transcriptionActivities(deps: ActivityDeps) {
     async chooseTranscriptionBackend(jobId: string): Promise<Backend> {
       const j = await job(jobId);
       // Checked again at dispatch: other jobs may have used the budget up since this one was queued.
-      await checkBudget(db, deps.redis, j, { requests: 1, audio_ms: j.audioDurationMs ?? 0 }).catch((err: unknown) => {
-        throw err instanceof AppError && err.code === 'BUDGET_EXCEEDED' ? ApplicationFailure.nonRetryable(err.message, err.code) : err;
-      });
+      await asFailure(() => checkBudget(db, deps.redis, j, { requests: 1, audio_ms: j.audioDurationMs ?? 0 }));
       const policy = await getOrProvisionPolicy(db, j.tenantId);
-      try {
-        return pickBackend(policy, j.backendPreference as BackendPreference, await deps.backends.availability());
-      } catch (err) {
-        throw ApplicationFailure.retryable((err as Error).message, 'BACKEND_UNAVAILABLE');
-      }
+      const availability = await deps.backends.availability();
+      return asFailure(async () => pickBackend(policy, j.backendPreference as BackendPreference, availability));
     },
 
     /** Streams the staged audio from S3 to the backend and writes the transcript to the job row. */
@@ -66,7 +61,7 @@ export function transcriptionActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const j = await job(jobId);
       if (j.status !== 'running') return backend;
-      if (!j.audioObjectKey) throw ApplicationFailure.nonRetryable(`job ${jobId} has no staged audio`, 'AUDIO_MISSING');
+      if (!j.audioObjectKey) throw failure('AUDIO_MISSING', `job ${jobId} has no staged audio`);
       let progress = { chunksSent: 0, deltas: 0 };
       const beat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_MS);
       try {

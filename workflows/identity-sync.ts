@@ -5,7 +5,7 @@ import { bookkeeping } from './activity-options.js';
 import type { RunCounts, RunEnd, SyncResult, SyncTrigger } from '../activities/identity-sync.js';
 import { JobKindKey, JobStatusKey, TenantIdKey } from '../lib/temporal/search-attributes.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
-import { failureReason } from './failure-reason.js';
+import { failureReason } from '../lib/temporal/failures.js';
 
 export interface IdentitySyncProgress {
   phase: 'starting' | 'syncing' | 'recording' | 'done';
@@ -27,7 +27,6 @@ const sync = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 3,
-    nonRetryableErrorTypes: ['IDP_REJECTED', 'IDP_NOT_CONFIGURED'],
   },
 });
 

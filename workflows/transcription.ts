@@ -11,7 +11,7 @@ import type { Activities } from '../activities/index.js';
 import { bookkeeping } from './activity-options.js';
 import type { Outcome } from '../activities/transcription.js';
 import { JobStatusKey } from '../lib/temporal/search-attributes.js';
-import { failureReason } from './failure-reason.js';
+import { failureReason } from '../lib/temporal/failures.js';
 
 export interface TranscriptionProgress {
   phase: 'starting' | 'choosing_backend' | 'transcribing' | 'attributing' | 'finishing' | 'completed' | 'failed' | 'cancelled';
@@ -20,7 +20,7 @@ export interface TranscriptionProgress {
 
 export const transcriptionProgressQuery = defineQuery<TranscriptionProgress>('progress');
 
-const books = proxyActivities<Activities>(bookkeeping({ nonRetryable: ['JobNotFound'] }));
+const books = proxyActivities<Activities>(bookkeeping());
 
 // Picking a backend may find none online: retry a while (a node may come back), then give up.
 const choose = proxyActivities<Activities>({
@@ -39,7 +39,6 @@ const dispatch = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 8,
-    nonRetryableErrorTypes: ['AUDIO_UNDECODABLE', 'BACKEND_REJECTED', 'JobNotFound'],
   },
 });
 
@@ -52,7 +51,6 @@ const attribute = proxyActivities<Activities>({
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumAttempts: 4,
-    nonRetryableErrorTypes: ['AUDIO_UNDECODABLE', 'BACKEND_REJECTED', 'JobNotFound'],
   },
 });
 
