@@ -32,7 +32,47 @@ export function transcriptionActivities(deps: ActivityDeps) {
     return j;
   }
 
+  /** Budget and policy as they are now, not as they were at upload: either may have changed since. */
+  async function pickFor(j: TranscriptionJob): Promise<Backend> {
+    // Checked again at dispatch: other jobs may have used the budget up since this one was queued.
+    await asFailure(() => checkBudget(db, deps.redis, j, { requests: 1, audio_ms: j.audioDurationMs ?? 0 }));
+    const policy = await getOrProvisionPolicy(db, j.tenantId);
+    const availability = await deps.backends.availability();
+    return asFailure(async () => pickBackend(policy, j.backendPreference as BackendPreference, availability));
+  }
+
   return {
+    /**
+     * queued → running, the running event, and the backend to use, in one
+     * local activity. Each part may repeat: the move is conditional, the event
+     * id is job + status. A job already ended (cancelled while queued) is left alone.
+     */
+    async beginTranscriptionJob(jobId: string): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; backend: Backend | null }> {
+      await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
+      const j = await job(jobId);
+      if (TERMINAL.has(j.status)) return { terminal: true, status: j.status, attributeSpeakers: j.attributeSpeakers, backend: null };
+      await publishJobEvent(deps.nats.get(), deps.config, j);
+      return { terminal: false, status: j.status, attributeSpeakers: j.attributeSpeakers, backend: await pickFor(j) };
+    },
+
+    /**
+     * The end state, its usage (completed jobs only) and its event, in one
+     * local activity. Idempotent as a whole: a job already at an end state
+     * keeps it, usage counts once per job id, the event once per job + status.
+     */
+    async settleTranscriptionJob(jobId: string, outcome: Outcome): Promise<{ status: string }> {
+      const from: JobStatus[] = outcome.status === 'completed' ? ['running'] : ['queued', 'running'];
+      await transition(db, jobId, from, outcome.status, {
+        completedAt: new Date(),
+        ...(outcome.reason ? { statusReason: outcome.reason } : {}),
+      });
+      const j = await job(jobId);
+      if (j.status === 'completed') await recordJobUsage(deps.redis, j);
+      await publishJobEvent(deps.nats.get(), deps.config, j);
+      return { status: j.status };
+    },
+
+    /** Runs begun before beginTranscriptionJob and settleTranscriptionJob existed still call these five one by one. */
     async startTranscriptionJob(
       jobId: string,
     ): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; facts: JobFacts }> {
@@ -46,14 +86,8 @@ export function transcriptionActivities(deps: ActivityDeps) {
       };
     },
 
-    /** The tenant's policy as it is now, not as it was at upload: it may have changed since. */
     async chooseTranscriptionBackend(jobId: string): Promise<Backend> {
-      const j = await job(jobId);
-      // Checked again at dispatch: other jobs may have used the budget up since this one was queued.
-      await asFailure(() => checkBudget(db, deps.redis, j, { requests: 1, audio_ms: j.audioDurationMs ?? 0 }));
-      const policy = await getOrProvisionPolicy(db, j.tenantId);
-      const availability = await deps.backends.availability();
-      return asFailure(async () => pickBackend(policy, j.backendPreference as BackendPreference, availability));
+      return pickFor(await job(jobId));
     },
 
     /** Streams the staged audio from S3 to the backend and writes the transcript to the job row. */
