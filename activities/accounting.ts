@@ -1,16 +1,10 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { applyBatch, BatchNotApplied, claimBatch, clearBatch, MalformedUsageBatch, type ApplyOutcome } from '../lib/accounting/flush.js';
+import { Context } from '@temporalio/activity';
+import { applyBatch, claimBatch, clearBatch, type ApplyOutcome } from '../lib/accounting/flush.js';
 import type { ActivityDeps } from './deps.js';
+import { asFailure } from './failures.js';
 
 // Thin wrappers: the exactly-once reasoning lives in lib/accounting/flush.ts.
 // Errors a retry cannot fix become non-retryable so the flush moves on.
-
-function toFailure(err: unknown): unknown {
-  if (err instanceof MalformedUsageBatch || err instanceof BatchNotApplied) {
-    return ApplicationFailure.nonRetryable(err.message, err.name);
-  }
-  return err;
-}
 
 export function accountingActivities(deps: ActivityDeps) {
   return {
@@ -21,19 +15,11 @@ export function accountingActivities(deps: ActivityDeps) {
 
     async applyUsageBatch(batchId: string): Promise<ApplyOutcome> {
       const ctx = Context.current();
-      try {
-        return await applyBatch(deps.db, deps.redis, batchId, () => ctx.heartbeat());
-      } catch (err) {
-        throw toFailure(err);
-      }
+      return asFailure(() => applyBatch(deps.db, deps.redis, batchId, () => ctx.heartbeat()));
     },
 
     async clearUsageBatch(batchId: string): Promise<void> {
-      try {
-        await clearBatch(deps.db, deps.redis, batchId);
-      } catch (err) {
-        throw toFailure(err);
-      }
+      await asFailure(() => clearBatch(deps.db, deps.redis, batchId));
     },
   };
 }

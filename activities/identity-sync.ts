@@ -1,8 +1,9 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { beginRun, finishRun, type RunCounts, type RunEnd, type SyncTrigger } from '../lib/identity/runs.js';
-import { IdpError } from '../lib/identity/scim.js';
 import { syncTenant, type SyncResult } from '../lib/identity/sync.js';
+import { failure } from '../lib/temporal/failures.js';
 import type { ActivityDeps } from './deps.js';
+import { asFailure } from './failures.js';
 
 export type { RunCounts, RunEnd, SyncResult, SyncTrigger };
 
@@ -30,11 +31,11 @@ export function identitySyncActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const secret = e.SCAIWAVE_SCAIKEY_CLIENT_SECRET;
       if (!secret) {
-        throw ApplicationFailure.nonRetryable('SCAIWAVE_SCAIKEY_CLIENT_SECRET is not set: identity sync cannot sign in to ScaiKey', 'IDP_NOT_CONFIGURED');
+        throw failure('IDP_NOT_CONFIGURED', 'SCAIWAVE_SCAIKEY_CLIENT_SECRET is not set: identity sync cannot sign in to ScaiKey');
       }
       const tenant = await db.tenant.findUniqueOrThrow({ where: { id: input.tenantId }, select: { slug: true } });
-      try {
-        return await syncTenant(db, {
+      return asFailure(() =>
+        syncTenant(db, {
           runId: input.runId,
           tenantId: input.tenantId,
           tenantSlug: tenant.slug,
@@ -47,13 +48,8 @@ export function identitySyncActivities(deps: ActivityDeps) {
           },
           minPresentPercent: e.SCAIWAVE_IDENTITY_SYNC_MIN_PRESENT_PERCENT,
           heartbeat: (details) => ctx.heartbeat(details),
-        });
-      } catch (err) {
-        if (err instanceof IdpError) {
-          throw err.permanent ? ApplicationFailure.nonRetryable(err.message, 'IDP_REJECTED') : ApplicationFailure.retryable(err.message, 'IDP_UNAVAILABLE');
-        }
-        throw err;
-      }
+        }),
+      );
     },
 
     async finishIdentitySync(runId: string, end: RunEnd): Promise<RunCounts> {

@@ -1,9 +1,9 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import { Prisma } from '../lib/generated/prisma/client.js';
 import { withDiarizeNode } from '../lib/scaiecho/diarize/client.js';
 import { ENGINE_DIARIZE } from '../lib/scaiecho/node-registry.js';
 import { deleteSpeakerObjects } from '../lib/scaiecho/speakers.js';
 import { WarmRegistry } from '../lib/scaiecho/warm-registry.js';
+import { failure } from '../lib/temporal/failures.js';
 import type { ActivityDeps } from './deps.js';
 
 // The steps of a speaker erasure, each keyed by the erasure id and safe to run
@@ -18,7 +18,7 @@ export function speakerErasureActivities(deps: ActivityDeps) {
 
   async function erasure(erasureId: string) {
     const e = await db.speakerErasure.findUnique({ where: { id: erasureId }, include: { speaker: { include: { consent: true } } } });
-    if (!e) throw ApplicationFailure.nonRetryable(`erasure ${erasureId} does not exist`, 'ErasureNotFound');
+    if (!e) throw failure('ERASURE_NOT_FOUND', `erasure ${erasureId} does not exist`);
     return e;
   }
 
@@ -91,7 +91,7 @@ export function speakerErasureActivities(deps: ActivityDeps) {
       let outcome: Outcome = 'node_removed';
       if (!removedAt) {
         const node = await registry.find(nodeId);
-        if (!node) throw ApplicationFailure.retryable(`diarization node ${nodeId} is offline; asking again until it returns or is removed`, 'NODE_OFFLINE');
+        if (!node) throw failure('NODE_OFFLINE', `diarization node ${nodeId} is offline; asking again until it returns or is removed`);
         const { wasHeld } = await withDiarizeNode(node.address, deps.config.env.SCAIWAVE_SCAIECHO_DIARIZE_TIMEOUT_MS, (c) => c.evictSpeaker(speakerId));
         outcome = wasHeld ? 'evicted' : 'not_held';
       }

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Prisma, SpeakerProfile } from '../lib/generated/prisma/client.js';
 import { withDiarizeNode, type DiarizeNodeClient } from '../lib/scaiecho/diarize/client.js';
 import type { Embedding } from '../lib/scaiecho/diarize/proto.js';
@@ -7,6 +7,7 @@ import type { TranscriptionSegment } from '../lib/scaiecho/dispatch/types.js';
 import { ENGINE_DIARIZE, type OnlineNode } from '../lib/scaiecho/node-registry.js';
 import { ACTIVE, deleteSpeakerObjects, embeddingObjectKey, readySpeakers, type SpeakerStatus } from '../lib/scaiecho/speakers.js';
 import { WarmRegistry } from '../lib/scaiecho/warm-registry.js';
+import { failure } from '../lib/temporal/failures.js';
 import type { ActivityDeps } from './deps.js';
 import { toFailure } from './failures.js';
 
@@ -33,14 +34,14 @@ export function speakerActivities(deps: ActivityDeps) {
   /** The speaker, unless it is missing or being erased: then nothing more may be sent anywhere for it. */
   async function activeSpeaker(speakerId: string): Promise<SpeakerProfile> {
     const s = await db.speakerProfile.findUnique({ where: { id: speakerId } });
-    if (!s) throw ApplicationFailure.nonRetryable(`speaker ${speakerId} does not exist`, 'SpeakerNotFound');
-    if (!isActive(s.enrollmentStatus)) throw ApplicationFailure.nonRetryable(`speaker ${speakerId} is ${s.enrollmentStatus}`, 'SpeakerErased');
+    if (!s) throw failure('SPEAKER_NOT_FOUND', `speaker ${speakerId} does not exist`);
+    if (!isActive(s.enrollmentStatus)) throw failure('SPEAKER_ERASED', `speaker ${speakerId} is ${s.enrollmentStatus}`);
     return s;
   }
 
   async function onlineNode(nodeId: string): Promise<OnlineNode> {
     const node = await registry.find(nodeId);
-    if (!node) throw ApplicationFailure.retryable(`diarization node ${nodeId} is offline`, 'NODE_OFFLINE');
+    if (!node) throw failure('NODE_OFFLINE', `diarization node ${nodeId} is offline`);
     return node;
   }
 
@@ -50,7 +51,7 @@ export function speakerActivities(deps: ActivityDeps) {
       return JSON.parse(await object.Body!.transformToString()) as Embedding;
     } catch (err) {
       if ((err as { name?: string }).name !== 'NoSuchKey') throw err;
-      throw ApplicationFailure.nonRetryable(`speaker ${speakerId} has no embedding yet`, 'EmbeddingMissing');
+      throw failure('EMBEDDING_MISSING', `speaker ${speakerId} has no embedding yet`);
     }
   }
 
@@ -81,7 +82,7 @@ export function speakerActivities(deps: ActivityDeps) {
     async computeSpeakerEmbedding(speakerId: string): Promise<void> {
       const s = await activeSpeaker(speakerId);
       const node = await registry.resolve(ENGINE_DIARIZE);
-      if (!node) throw ApplicationFailure.retryable('no diarization node is online', 'NO_NODE_ONLINE');
+      if (!node) throw failure('NO_NODE_ONLINE', 'no diarization node is online');
       const { cancellationSignal: signal } = Context.current();
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: s.referenceObjectKey! }), { abortSignal: signal });
       const config = { requestId: speakerId, audioFormat: s.referenceFormat ?? 'wav' };
@@ -129,13 +130,13 @@ export function speakerActivities(deps: ActivityDeps) {
      */
     async attributeTranscriptSpeakers(jobId: string): Promise<void> {
       const j = await db.transcriptionJob.findUnique({ where: { id: jobId } });
-      if (!j) throw ApplicationFailure.nonRetryable(`transcription job ${jobId} does not exist`, 'JobNotFound');
+      if (!j) throw failure('JOB_NOT_FOUND', `transcription job ${jobId} does not exist`);
       if (j.status !== 'running' || !j.audioObjectKey) return;
       const segments = (j.segments ?? []) as unknown as TranscriptionSegment[];
       const speakers = await readySpeakers(db, j.tenantId, j.speakerIds as string[] | null);
       if (segments.length === 0 || speakers.length === 0) return;
       const chosen = await nodeHoldingMost(speakers.map((s) => s.id));
-      if (!chosen) throw ApplicationFailure.retryable('no online diarization node holds any of the speakers', 'NO_NODE_ONLINE');
+      if (!chosen) throw failure('NO_NODE_ONLINE', 'no online diarization node holds any of the speakers');
 
       const ctx = Context.current();
       const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);

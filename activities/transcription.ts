@@ -1,12 +1,12 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { checkBudget } from '../lib/accounting/budgets.js';
-import { AppError } from '../lib/errors.js';
 import { publishJobEvent } from '../lib/scaiecho/job-events.js';
 import { recordJobUsage, storeResult, transition, TERMINAL, type JobStatus, type TranscriptionJob } from '../lib/scaiecho/jobs.js';
 import { getOrProvisionPolicy, pickBackend, type Backend, type BackendPreference } from '../lib/scaiecho/policy.js';
+import { failure } from '../lib/temporal/failures.js';
 import type { ActivityDeps } from './deps.js';
-import { toFailure } from './failures.js';
+import { asFailure, toFailure } from './failures.js';
 
 export interface Outcome {
   status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
@@ -28,11 +28,51 @@ export function transcriptionActivities(deps: ActivityDeps) {
 
   async function job(jobId: string): Promise<TranscriptionJob> {
     const j = await db.transcriptionJob.findUnique({ where: { id: jobId } });
-    if (!j) throw ApplicationFailure.nonRetryable(`transcription job ${jobId} does not exist`, 'JobNotFound');
+    if (!j) throw failure('JOB_NOT_FOUND', `transcription job ${jobId} does not exist`);
     return j;
   }
 
+  /** Budget and policy as they are now, not as they were at upload: either may have changed since. */
+  async function pickFor(j: TranscriptionJob): Promise<Backend> {
+    // Checked again at dispatch: other jobs may have used the budget up since this one was queued.
+    await asFailure(() => checkBudget(db, deps.redis, j, { requests: 1, audio_ms: j.audioDurationMs ?? 0 }));
+    const policy = await getOrProvisionPolicy(db, j.tenantId);
+    const availability = await deps.backends.availability();
+    return asFailure(async () => pickBackend(policy, j.backendPreference as BackendPreference, availability));
+  }
+
   return {
+    /**
+     * queued → running, the running event, and the backend to use, in one
+     * local activity. Each part may repeat: the move is conditional, the event
+     * id is job + status. A job already ended (cancelled while queued) is left alone.
+     */
+    async beginTranscriptionJob(jobId: string): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; backend: Backend | null }> {
+      await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
+      const j = await job(jobId);
+      if (TERMINAL.has(j.status)) return { terminal: true, status: j.status, attributeSpeakers: j.attributeSpeakers, backend: null };
+      await publishJobEvent(deps.nats.get(), deps.config, j);
+      return { terminal: false, status: j.status, attributeSpeakers: j.attributeSpeakers, backend: await pickFor(j) };
+    },
+
+    /**
+     * The end state, its usage (completed jobs only) and its event, in one
+     * local activity. Idempotent as a whole: a job already at an end state
+     * keeps it, usage counts once per job id, the event once per job + status.
+     */
+    async settleTranscriptionJob(jobId: string, outcome: Outcome): Promise<{ status: string }> {
+      const from: JobStatus[] = outcome.status === 'completed' ? ['running'] : ['queued', 'running'];
+      await transition(db, jobId, from, outcome.status, {
+        completedAt: new Date(),
+        ...(outcome.reason ? { statusReason: outcome.reason } : {}),
+      });
+      const j = await job(jobId);
+      if (j.status === 'completed') await recordJobUsage(deps.redis, j);
+      await publishJobEvent(deps.nats.get(), deps.config, j);
+      return { status: j.status };
+    },
+
+    /** Runs begun before beginTranscriptionJob and settleTranscriptionJob existed still call these five one by one. */
     async startTranscriptionJob(
       jobId: string,
     ): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; facts: JobFacts }> {
@@ -46,19 +86,8 @@ export function transcriptionActivities(deps: ActivityDeps) {
       };
     },
 
-    /** The tenant's policy as it is now, not as it was at upload: it may have changed since. */
     async chooseTranscriptionBackend(jobId: string): Promise<Backend> {
-      const j = await job(jobId);
-      // Checked again at dispatch: other jobs may have used the budget up since this one was queued.
-      await checkBudget(db, deps.redis, j, { requests: 1, audio_ms: j.audioDurationMs ?? 0 }).catch((err: unknown) => {
-        throw err instanceof AppError && err.code === 'BUDGET_EXCEEDED' ? ApplicationFailure.nonRetryable(err.message, err.code) : err;
-      });
-      const policy = await getOrProvisionPolicy(db, j.tenantId);
-      try {
-        return pickBackend(policy, j.backendPreference as BackendPreference, await deps.backends.availability());
-      } catch (err) {
-        throw ApplicationFailure.retryable((err as Error).message, 'BACKEND_UNAVAILABLE');
-      }
+      return pickFor(await job(jobId));
     },
 
     /** Streams the staged audio from S3 to the backend and writes the transcript to the job row. */
@@ -66,7 +95,7 @@ export function transcriptionActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const j = await job(jobId);
       if (j.status !== 'running') return backend;
-      if (!j.audioObjectKey) throw ApplicationFailure.nonRetryable(`job ${jobId} has no staged audio`, 'AUDIO_MISSING');
+      if (!j.audioObjectKey) throw failure('AUDIO_MISSING', `job ${jobId} has no staged audio`);
       let progress = { chunksSent: 0, deltas: 0 };
       const beat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_MS);
       try {

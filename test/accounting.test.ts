@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { applyBatch, batchKey, BatchNotApplied, claimBatch, clearBatch, PENDING_KEY } from '../lib/accounting/flush.js';
@@ -10,7 +9,7 @@ import { LIVE_KEY, monthTotals, recordUsage, USAGE_KINDS, type Amounts, type Usa
 import { closeRedis, createRedis, type Redis } from '../lib/redis.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
-import type { FlushSummary } from '../workflows/accounting.js';
+import { accountingFlushWorkflow, type FlushSummary } from '../workflows/accounting.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
@@ -76,15 +75,15 @@ async function stored(tenants: string[]): Promise<Map<string, Amounts>> {
 
 const sorted = (m: Map<string, Amounts>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
 
-function startFlush(taskQueue = queue): Promise<WorkflowHandle> {
-  return client.workflow.start('accountingFlushWorkflow', {
+function startFlush(taskQueue = queue) {
+  return client.workflow.start(accountingFlushWorkflow, {
     taskQueue,
     workflowId: uniq('grid-accounting-flush-test'),
     workflowExecutionTimeout: '5 minutes',
   });
 }
 
-const flush = async (taskQueue = queue): Promise<FlushSummary> => (await (await startFlush(taskQueue)).result()) as FlushSummary;
+const flush = async (taskQueue = queue): Promise<FlushSummary> => (await startFlush(taskQueue)).result();
 
 /** Records events from several connections at once, the way many API pods and workers would. */
 async function recordAll(events: UsageEvent[], clients: Redis[]): Promise<boolean[]> {
@@ -150,7 +149,7 @@ describe('usage accounting, Redis → MariaDB', () => {
     await recordAll(first.events, [redis]);
     const handles = await Promise.all([startFlush(), startFlush(), startFlush()]);
     await recordAll(second.events, [redis]);
-    const racing = (await Promise.all(handles.map((h) => h.result()))) as FlushSummary[];
+    const racing = await Promise.all(handles.map((h) => h.result()));
     await flush();
 
     expect(racing.flatMap((s) => s.stuck)).toEqual([]);
@@ -219,7 +218,7 @@ describe('usage accounting, Redis → MariaDB', () => {
 
       const rescuer = await startWorkerProcess(env);
       try {
-        const summary = (await handle.result()) as FlushSummary;
+        const summary = await handle.result();
         expect(summary.stuck).toEqual([]);
       } finally {
         await rescuer.proc.stop(5000);

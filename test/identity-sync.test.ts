@@ -5,7 +5,7 @@ import { createUser } from '../lib/users.js';
 import type { Provisioned } from '../lib/provisioning.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
-import type { IdentitySyncAllSummary } from '../workflows/identity-sync.js';
+import { identitySyncAllWorkflow } from '../workflows/identity-sync.js';
 import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
@@ -205,8 +205,8 @@ describe('identity sync from ScaiKey (SCIM)', () => {
     await putUser(t.tenant.slug, 'scheduled-user', { groups: ['member'] });
     const { client, connection } = createTemporalClient(config);
     try {
-      const handle = await client.workflow.start('identitySyncAllWorkflow', { taskQueue: queue, workflowId: uniq('wave-identity-sync-all-test') });
-      const summary = (await handle.result()) as IdentitySyncAllSummary;
+      const handle = await client.workflow.start(identitySyncAllWorkflow, { taskQueue: queue, workflowId: uniq('wave-identity-sync-all-test') });
+      const summary = await handle.result();
       expect(summary.tenants).toBeGreaterThanOrEqual(1);
       expect(summary.completed + summary.guarded + summary.failed + summary.skipped).toBe(summary.tenants);
       await captureHistory('identitySyncAllWorkflow--completed', handle);

@@ -5,7 +5,7 @@ import type { JobStatus } from '../lib/scaiecho/jobs.js';
 import { audioObjectKey } from '../lib/scaiecho/jobs.js';
 import { createS3 } from '../lib/s3.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
-import type { RetentionSummary } from '../workflows/retention.js';
+import { retentionPurgeWorkflow, type RetentionSummary } from '../workflows/retention.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 import { newTenant, testConfig, testDb, uniq } from './support/stack.js';
@@ -59,8 +59,8 @@ async function inS3(key: string): Promise<boolean> {
 }
 
 async function purge(): Promise<{ summary: RetentionSummary; runId: string }> {
-  const handle = await client.workflow.start('retentionPurgeWorkflow', { taskQueue: queue, workflowId: uniq('wave-retention-purge-test') });
-  const summary = (await handle.result()) as RetentionSummary;
+  const handle = await client.workflow.start(retentionPurgeWorkflow, { taskQueue: queue, workflowId: uniq('wave-retention-purge-test') });
+  const summary = await handle.result();
   await captureHistory('retentionPurgeWorkflow--completed', handle);
   return { summary, runId: handle.firstExecutionRunId };
 }

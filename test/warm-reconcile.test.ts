@@ -6,7 +6,7 @@ import { withDiarizeNode } from '../lib/scaiecho/diarize/client.js';
 import { ENGINE_DIARIZE } from '../lib/scaiecho/node-registry.js';
 import { WarmRegistry } from '../lib/scaiecho/warm-registry.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
-import type { WarmReconcileInput, WarmReconcileSummary, warmReconcileWorkflow } from '../workflows/warm-reconcile.js';
+import { warmReconcileWorkflow, type WarmReconcileInput } from '../workflows/warm-reconcile.js';
 import { captureHistory } from './support/histories.js';
 import { startScaiEchoStack, type RefNode, type ScaiEchoStack } from './support/scaiecho.js';
 import { speak } from './support/speech.js';
@@ -64,12 +64,12 @@ describe('warm-registry reconcile', () => {
 
   /** One run for this tenant only, so other suites' speakers are not touched. */
   async function reconcile(opts: Omit<WarmReconcileInput, 'tenantId'> = {}) {
-    const handle = await s.api.deps.temporal.workflow.start<typeof warmReconcileWorkflow>('warmReconcileWorkflow', {
+    const handle = await s.api.deps.temporal.workflow.start(warmReconcileWorkflow, {
       workflowId: `${workflowIds.warmReconcile(t.tenant.id)}-${uniq('run')}`,
       taskQueue: s.env.SCAIWAVE_TEMPORAL_TASK_QUEUE!,
       args: [{ tenantId: t.tenant.id, ...opts }],
     });
-    return { handle, summary: (await handle.result()) as WarmReconcileSummary };
+    return { handle, summary: await handle.result() };
   }
 
   it('drops the offline node and the emptied node, re-warms the emptied one; a second run changes nothing', async () => {

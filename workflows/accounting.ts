@@ -1,6 +1,6 @@
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { failureReason } from './failure-reason.js';
+import { failureReason } from '../lib/temporal/failures.js';
 
 export interface FlushProgress {
   phase: 'claiming' | 'applying' | 'done';
@@ -29,14 +29,14 @@ export const flushProgressQuery = defineQuery<FlushProgress>('progress');
 // within seconds. A run that gives up leaves its batch pending for the next run.
 const redisSteps = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['BatchNotApplied'] },
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10 },
 });
 
 // One transaction per batch; heartbeats after each statement prove the worker is alive.
 const dbSteps = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['MalformedUsageBatch'] },
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
 /**

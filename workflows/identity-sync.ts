@@ -3,9 +3,9 @@ import { defineQuery, executeChild, proxyActivities, setHandler, upsertSearchAtt
 import type { Activities } from '../activities/index.js';
 import { bookkeeping } from './activity-options.js';
 import type { RunCounts, RunEnd, SyncResult, SyncTrigger } from '../activities/identity-sync.js';
-import { JobKindKey, JobStatusKey, TenantIdKey } from '../lib/temporal/search-attributes.js';
+import { JobKind, JobKindKey, JobStatusKey, TenantIdKey } from '../lib/temporal/search-attributes.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
-import { failureReason } from './failure-reason.js';
+import { failureReason } from '../lib/temporal/failures.js';
 
 export interface IdentitySyncProgress {
   phase: 'starting' | 'syncing' | 'recording' | 'done';
@@ -27,7 +27,6 @@ const sync = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 3,
-    nonRetryableErrorTypes: ['IDP_REJECTED', 'IDP_NOT_CONFIGURED'],
   },
 });
 
@@ -78,7 +77,7 @@ export async function identitySyncAllWorkflow(): Promise<IdentitySyncAllSummary>
         args: [{ tenantId, trigger: 'schedule' }],
         typedSearchAttributes: [
           { key: TenantIdKey, value: tenantId },
-          { key: JobKindKey, value: 'identity.sync' },
+          { key: JobKindKey, value: JobKind.identitySync },
         ],
         staticSummary: `Identity sync of tenant ${tenantId} from ScaiKey (scheduled)`,
       });

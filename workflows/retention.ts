@@ -1,7 +1,7 @@
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { bookkeeping } from './activity-options.js';
-import { failureReason } from './failure-reason.js';
+import { failureReason } from '../lib/temporal/failures.js';
 
 export interface RetentionProgress {
   tenants: number;

@@ -12,7 +12,7 @@ export const erasureProgressQuery = defineQuery<ErasureProgress>('progress');
 
 const books = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['ErasureNotFound'] },
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
 // No attempt limit: Art. 17 is not best effort. A node that is down is asked
@@ -20,7 +20,7 @@ const books = proxyActivities<Activities>({
 // activity notices on its next attempt.
 const evict = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds', nonRetryableErrorTypes: ['ErasureNotFound'] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds' },
 });
 
 /**

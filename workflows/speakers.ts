@@ -2,7 +2,7 @@ import { condition, defineQuery, defineSignal, proxyActivities, setHandler, upse
 import type { Activities } from '../activities/index.js';
 import { bookkeeping } from './activity-options.js';
 import { JobStatusKey } from '../lib/temporal/search-attributes.js';
-import { failureReason } from './failure-reason.js';
+import { failureReason } from '../lib/temporal/failures.js';
 
 // Speaker enrollment and re-warm. Both carry only the speaker id: the
 // recordings and the embedding stay in S3, and activities fetch them there.
@@ -25,7 +25,7 @@ export const speakerAbandonedSignal = defineSignal('abandoned');
 // The enrollment route stores everything within seconds; past this window it died mid-way.
 const UPLOAD_WINDOW = '10 minutes';
 
-const books = proxyActivities<Activities>(bookkeeping({ nonRetryable: ['SpeakerNotFound'] }));
+const books = proxyActivities<Activities>(bookkeeping());
 
 // The embedding needs one node; when none is online, a few tries over some
 // seconds, then the speaker stays pending and the reason says why.
@@ -35,7 +35,6 @@ const embed = proxyActivities<Activities>({
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumAttempts: 4,
-    nonRetryableErrorTypes: ['SpeakerNotFound', 'SpeakerErased', 'AUDIO_UNDECODABLE', 'BACKEND_REJECTED'],
   },
 });
 
@@ -46,7 +45,6 @@ const accept = proxyActivities<Activities>({
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumAttempts: 4,
-    nonRetryableErrorTypes: ['SpeakerNotFound', 'SpeakerErased', 'EmbeddingMissing', 'BACKEND_REJECTED'],
   },
 });
 

@@ -4,14 +4,16 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { bookkeeping } from './activity-options.js';
 import type { Outcome } from '../activities/transcription.js';
+import type { Backend } from '../lib/scaiecho/policy.js';
 import { JobStatusKey } from '../lib/temporal/search-attributes.js';
-import { failureReason } from './failure-reason.js';
+import { failureReason } from '../lib/temporal/failures.js';
 
 export interface TranscriptionProgress {
   phase: 'starting' | 'choosing_backend' | 'transcribing' | 'attributing' | 'finishing' | 'completed' | 'failed' | 'cancelled';
@@ -20,7 +22,18 @@ export interface TranscriptionProgress {
 
 export const transcriptionProgressQuery = defineQuery<TranscriptionProgress>('progress');
 
-const books = proxyActivities<Activities>(bookkeeping({ nonRetryable: ['JobNotFound'] }));
+const books = proxyActivities<Activities>(bookkeeping());
+
+// Beginning and settling a job are quick calls to our own stores (MariaDB,
+// Redis, NATS): local activities, run inside the workflow task instead of a
+// round trip through the server each. A worker killed mid-step runs the step
+// again on the next worker, so both are idempotent as a whole. Beginning picks
+// the backend too, so it keeps choosing's bounded retries (a node may come back).
+const begin = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
+});
+const settle = proxyLocalActivities<Activities>(bookkeeping());
 
 // Picking a backend may find none online: retry a while (a node may come back), then give up.
 const choose = proxyActivities<Activities>({
@@ -39,7 +52,6 @@ const dispatch = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 8,
-    nonRetryableErrorTypes: ['AUDIO_UNDECODABLE', 'BACKEND_REJECTED', 'JobNotFound'],
   },
 });
 
@@ -52,7 +64,51 @@ const attribute = proxyActivities<Activities>({
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumAttempts: 4,
-    nonRetryableErrorTypes: ['AUDIO_UNDECODABLE', 'BACKEND_REJECTED', 'JobNotFound'],
+  },
+});
+
+/** What the job's first steps found: an end state already, or the backend to use. */
+interface Begun {
+  terminal: boolean;
+  status: string;
+  attributeSpeakers: boolean;
+  backend: Backend | null;
+}
+
+/** The two shapes of a job's bookkeeping; the backend steps between them are the same. */
+interface Bookkeeping {
+  begin(): Promise<Begun>;
+  settle(outcome: Outcome): Promise<{ status: string }>;
+}
+
+const running = (): void => upsertSearchAttributes([{ key: JobStatusKey, value: 'running' }]);
+
+/** begin and settle as one local activity each: a job costs the server one round trip per backend step. */
+const localBookkeeping = (jobId: string): Bookkeeping => ({
+  async begin() {
+    const begun = await begin.beginTranscriptionJob(jobId);
+    if (!begun.terminal) running();
+    return begun;
+  },
+  settle: (outcome) => settle.settleTranscriptionJob(jobId, outcome),
+});
+
+/** The seven-activity shape of runs begun before the local steps: kept so they replay. */
+const activityBookkeeping = (jobId: string, progress: TranscriptionProgress): Bookkeeping => ({
+  async begin() {
+    const started = await books.startTranscriptionJob(jobId);
+    if (started.terminal) return { ...started, backend: null };
+    running();
+    // Subscribers learn a job started; runs begun before this event existed replay without it.
+    if (patched('transcription-running-event')) await books.publishTranscriptionEvent(started.facts);
+    progress.phase = 'choosing_backend';
+    return { ...started, backend: await choose.chooseTranscriptionBackend(jobId) };
+  },
+  async settle(outcome) {
+    const facts = await books.finishTranscriptionJob(jobId, outcome);
+    if (facts.status === 'completed') await books.recordTranscriptionUsage(facts);
+    await books.publishTranscriptionEvent(facts);
+    return { status: facts.status };
   },
 });
 
@@ -65,31 +121,24 @@ export async function transcriptionJobWorkflow(input: { jobId: string }): Promis
   const { jobId } = input;
   const progress: TranscriptionProgress = { phase: 'starting', backend: null };
   setHandler(transcriptionProgressQuery, () => progress);
+  const steps = patched('transcription-local-steps') ? localBookkeeping(jobId) : activityBookkeeping(jobId, progress);
 
   const finish = async (outcome: Outcome): Promise<{ status: string }> => {
-    const facts = await books.finishTranscriptionJob(jobId, outcome);
-    if (facts.status === 'completed') await books.recordTranscriptionUsage(facts);
-    await books.publishTranscriptionEvent(facts);
-    progress.phase = facts.status as TranscriptionProgress['phase'];
-    upsertSearchAttributes([{ key: JobStatusKey, value: facts.status }]);
-    return { status: facts.status };
+    const { status } = await steps.settle(outcome);
+    progress.phase = status as TranscriptionProgress['phase'];
+    upsertSearchAttributes([{ key: JobStatusKey, value: status }]);
+    return { status };
   };
 
   try {
-    const started = await books.startTranscriptionJob(jobId);
-    if (started.terminal) return { status: started.status };
-    upsertSearchAttributes([{ key: JobStatusKey, value: 'running' }]);
-    // Subscribers learn a job started; runs begun before this event existed replay without it.
-    if (patched('transcription-running-event')) await books.publishTranscriptionEvent(started.facts);
-
-    progress.phase = 'choosing_backend';
-    progress.backend = await choose.chooseTranscriptionBackend(jobId);
+    const begun = await steps.begin();
+    if (begun.terminal || !begun.backend) return { status: begun.status };
 
     progress.phase = 'transcribing';
-    progress.backend = await dispatch.transcribeJobAudio(jobId, progress.backend);
+    progress.backend = await dispatch.transcribeJobAudio(jobId, begun.backend);
 
     // Jobs from before attribution existed never ask for it, so their histories replay down the same path.
-    if (started.attributeSpeakers) {
+    if (begun.attributeSpeakers) {
       progress.phase = 'attributing';
       try {
         await attribute.attributeTranscriptSpeakers(jobId);

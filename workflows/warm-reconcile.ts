@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RewarmCandidate } from '../activities/warm-reconcile.js';
-import { JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../lib/temporal/search-attributes.js';
+import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../lib/temporal/search-attributes.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { rewarmSpeakerWorkflow } from './speakers.js';
 
@@ -112,7 +112,7 @@ async function rewarm(c: RewarmCandidate, totals: WarmReconcileSummary): Promise
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: [
         { key: TenantIdKey, value: c.tenantId },
-        { key: JobKindKey, value: 'scaiecho.speaker_rewarm' },
+        { key: JobKindKey, value: JobKind.speakerRewarm },
         { key: JobStatusKey, value: 'running' },
         { key: SubjectIdKey, value: c.speakerId },
       ],

@@ -24,8 +24,8 @@ import {
 import { getOrProvisionPolicy } from '../../lib/scaiecho/policy.js';
 import { attributionColumns, requireSpeakers, speakerSelection } from '../../lib/scaiecho/speaker-selection.js';
 import { transcribeNow } from '../../lib/scaiecho/transcribe-now.js';
+import { startTranscriptionWorkflow } from '../../lib/scaiecho/transcription-workflow.js';
 import { tenantLimits } from '../../lib/tenant-limits.js';
-import { JobKindKey, JobStatusKey, TenantIdKey } from '../../lib/temporal/search-attributes.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import { clientGone } from '../client-gone.js';
 import type { ApiDeps } from '../deps.js';
@@ -137,17 +137,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
     try {
       const job = await db.transcriptionJob.create({ data: { ...row, status: 'queued', isAsync: true, audioObjectKey: key } });
       created = true;
-      await deps.temporal.workflow.start('transcriptionJobWorkflow', {
-        taskQueue: e.SCAIWAVE_TEMPORAL_TASK_QUEUE,
-        workflowId: workflowIds.transcribe(job.id),
-        args: [{ jobId: job.id }],
-        typedSearchAttributes: [
-          { key: TenantIdKey, value: caller.tenantId },
-          { key: JobKindKey, value: 'scaiecho.transcription' },
-          { key: JobStatusKey, value: 'queued' },
-        ],
-        staticSummary: `Transcription job ${job.id} (tenant ${caller.tenantSlug})`,
-      });
+      await startTranscriptionWorkflow(deps, caller, job.id);
       return job;
     } catch (err) {
       logger.error({ err, jobId: row.id }, 'could not queue transcription job');

@@ -1,7 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Db } from '../../lib/db.js';
-import { JobKindKey, TenantIdKey } from '../../lib/temporal/search-attributes.js';
-import { workflowIds } from '../../lib/temporal/workflow-ids.js';
+import { startIdentitySync } from '../../lib/identity/workflows.js';
 import { findTenantBySlug } from '../../lib/tenants.js';
 import type { IdentitySyncOutcome } from '../../workflows/identity-sync.js';
 import { CliError, conflict, EXIT, EXIT_CODES_HELP, notFound, print, printJson, withDb, withTemporal } from '../support.js';
@@ -101,20 +100,10 @@ async function syncCommand(opts: SyncOptions): Promise<void> {
           deadline,
           Promise.all(
             tenants.map(async (t) => {
-              const handle = await client.workflow.start('identitySyncWorkflow', {
-                taskQueue: queue,
-                workflowId: workflowIds.identitySync(t.id),
-                args: [{ tenantId: t.id, trigger: 'cli' }],
-                workflowIdConflictPolicy: 'USE_EXISTING',
-                typedSearchAttributes: [
-                  { key: TenantIdKey, value: t.id },
-                  { key: JobKindKey, value: 'identity.sync' },
-                ],
-                staticSummary: `Identity sync of tenant ${t.slug} from ScaiKey (scaiwave sync)`,
-              });
+              const handle = await startIdentitySync({ temporal: client, config }, t);
               // The run a start joined or began; its row in identity_sync_runs carries the run id.
               progress.watch(handle.firstExecutionRunId, t.slug);
-              const outcome = (await handle.result()) as IdentitySyncOutcome;
+              const outcome = await handle.result();
               progress.unwatch(handle.firstExecutionRunId);
               pending.delete(t.id);
               done++;

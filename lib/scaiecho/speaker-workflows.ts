@@ -1,24 +1,19 @@
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { eraseSpeakerWorkflow } from '../../workflows/speaker-erasure.js';
-import type { enrollSpeakerWorkflow, rewarmSpeakerWorkflow } from '../../workflows/speakers.js';
-import type { Config } from '../config.js';
-import { JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { eraseSpeakerWorkflow } from '../../workflows/speaker-erasure.js';
+import { enrollSpeakerWorkflow, rewarmSpeakerWorkflow } from '../../workflows/speakers.js';
+import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
 // The one place the speaker workflows are started, so every start carries the
 // same search attributes and id policy. Ids only: names and voices stay out.
-
-interface Starter {
-  temporal: Client;
-  config: Config;
-}
 
 interface Tenant {
   tenantId: string;
   tenantSlug: string;
 }
 
-const options = (s: Starter, t: Tenant, kind: string, speakerId: string, summary: string) => ({
+const options = (s: Starter, t: Tenant, kind: JobKind, speakerId: string, summary: string) => ({
   taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
   typedSearchAttributes: [
     { key: TenantIdKey, value: t.tenantId },
@@ -30,9 +25,9 @@ const options = (s: Starter, t: Tenant, kind: string, speakerId: string, summary
 });
 
 /** Before the route stores anything: the workflow is what cleans up when the route fails part-way. */
-export function startEnrollment(s: Starter, t: Tenant, speakerId: string): Promise<WorkflowHandle<typeof enrollSpeakerWorkflow>> {
-  return s.temporal.workflow.start<typeof enrollSpeakerWorkflow>('enrollSpeakerWorkflow', {
-    ...options(s, t, 'scaiecho.speaker_enrollment', speakerId, 'Speaker enrollment'),
+export function startEnrollment(s: Starter, t: Tenant, speakerId: string): Promise<WorkflowHandleWithFirstExecutionRunId<typeof enrollSpeakerWorkflow>> {
+  return s.temporal.workflow.start(enrollSpeakerWorkflow, {
+    ...options(s, t, JobKind.speakerEnrollment, speakerId, 'Speaker enrollment'),
     workflowId: workflowIds.enrollSpeaker(speakerId),
     args: [{ speakerId }],
   });
@@ -40,8 +35,8 @@ export function startEnrollment(s: Starter, t: Tenant, speakerId: string): Promi
 
 /** A re-warm already running is the one the caller gets; a finished one may run again. */
 export async function startRewarm(s: Starter, t: Tenant, speakerId: string): Promise<void> {
-  await s.temporal.workflow.start<typeof rewarmSpeakerWorkflow>('rewarmSpeakerWorkflow', {
-    ...options(s, t, 'scaiecho.speaker_rewarm', speakerId, 'Speaker re-warm'),
+  await s.temporal.workflow.start(rewarmSpeakerWorkflow, {
+    ...options(s, t, JobKind.speakerRewarm, speakerId, 'Speaker re-warm'),
     workflowId: workflowIds.rewarmSpeaker(speakerId),
     workflowIdConflictPolicy: 'USE_EXISTING',
     args: [{ speakerId }],
@@ -55,8 +50,8 @@ export async function startRewarm(s: Starter, t: Tenant, speakerId: string): Pro
  */
 export async function startErasure(s: Starter, t: Tenant, erasure: { id: string; speakerId: string }): Promise<void> {
   try {
-    await s.temporal.workflow.start<typeof eraseSpeakerWorkflow>('eraseSpeakerWorkflow', {
-      ...options(s, t, 'scaiecho.speaker_erasure', erasure.speakerId, 'Speaker erasure'),
+    await s.temporal.workflow.start(eraseSpeakerWorkflow, {
+      ...options(s, t, JobKind.speakerErasure, erasure.speakerId, 'Speaker erasure'),
       workflowId: workflowIds.eraseSpeaker(erasure.speakerId),
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       workflowIdConflictPolicy: 'USE_EXISTING',

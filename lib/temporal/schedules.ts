@@ -8,7 +8,11 @@ import {
   type Workflow,
 } from '@temporalio/client';
 import type { Env } from '../config.js';
-import { JobKindKey } from './search-attributes.js';
+import { accountingFlushWorkflow } from '../../workflows/accounting.js';
+import { identitySyncAllWorkflow } from '../../workflows/identity-sync.js';
+import { retentionPurgeWorkflow } from '../../workflows/retention.js';
+import { warmReconcileWorkflow } from '../../workflows/warm-reconcile.js';
+import { JobKind, JobKindKey } from './search-attributes.js';
 import { workflowIds } from './workflow-ids.js';
 
 // Temporal Schedules replace the seeds' cron singleton: the server starts each
@@ -23,13 +27,14 @@ export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 export interface ScheduleDef {
   /** also the schedule id, so the UI, the CLI and the code use one name */
   name: ScheduleName;
+  /** the workflow function's name, which is its type: a renamed function fails to compile here, not at run time */
   workflowType: string;
   workflowId: string;
   everyMs: number;
   jitterMs: number;
   /** a run still going after this is ended; its work is picked up by the next */
   runTimeoutMs: number;
-  jobKind: string;
+  jobKind: JobKind;
   /** what the schedule does, shown as its note in the Temporal UI */
   note: string;
   summary: string;
@@ -46,48 +51,48 @@ export function scheduleCatalogue(env: Env): ScheduleDef[] {
   return [
     {
       name: 'accounting-flush',
-      workflowType: 'accountingFlushWorkflow',
+      workflowType: accountingFlushWorkflow.name,
       workflowId: workflowIds.accountingFlush(),
       everyMs: flushEvery,
       // One flusher at a time already; jitter would only add lag.
       jitterMs: 0,
       runTimeoutMs: Math.max(10 * minute, 2 * flushEvery),
-      jobKind: 'accounting.flush',
+      jobKind: JobKind.accountingFlush,
       note: 'Moves usage counted in Redis into MariaDB usage_daily, exactly once (SCAIWAVE_ACCOUNTING_FLUSH_INTERVAL_SECONDS).',
       summary: 'Accounting flush: Redis usage counters → MariaDB usage_daily',
     },
     {
       name: 'identity-sync',
-      workflowType: 'identitySyncAllWorkflow',
+      workflowType: identitySyncAllWorkflow.name,
       workflowId: workflowIds.identitySyncAll(),
       everyMs: syncEvery,
       // Spreads the load on ScaiKey across deployments that would otherwise all sync on the hour.
       jitterMs: Math.min(syncEvery / 10, 10 * minute),
       runTimeoutMs: Math.max(2 * syncEvery, 30 * minute),
-      jobKind: 'identity.sync.all',
+      jobKind: JobKind.identitySyncAll,
       note: 'Syncs every active tenant\'s users and roles from ScaiKey (SCIM); deactivates the removed unless the guard holds (SCAIWAVE_IDENTITY_SYNC_INTERVAL_SECONDS).',
       summary: 'Identity sync of every active tenant from ScaiKey',
     },
     {
       name: 'retention-purge',
-      workflowType: 'retentionPurgeWorkflow',
+      workflowType: retentionPurgeWorkflow.name,
       workflowId: workflowIds.retentionPurge(),
       everyMs: retentionEvery,
       jitterMs: Math.min(retentionEvery / 10, 30 * minute),
       runTimeoutMs: Math.max(retentionEvery, 6 * 60 * minute),
-      jobKind: 'retention.purge',
+      jobKind: JobKind.retentionPurge,
       note: 'Deletes staged audio and finished jobs past their tenant\'s retention; audit trace in retention_purges (SCAIWAVE_RETENTION_INTERVAL_SECONDS).',
       summary: 'Retention purge: expired staged audio and transcription jobs',
     },
     {
       name: 'warm-reconcile',
-      workflowType: 'warmReconcileWorkflow',
+      workflowType: warmReconcileWorkflow.name,
       workflowId: workflowIds.warmReconcile(),
       everyMs: reconcileEvery,
       // Keeps deployments from asking every node at the same moment.
       jitterMs: Math.min(reconcileEvery / 10, minute),
       runTimeoutMs: Math.max(2 * reconcileEvery, 30 * minute),
-      jobKind: 'scaiecho.warm_reconcile',
+      jobKind: JobKind.warmReconcile,
       note: 'Checks the speaker warm registry against what online diarization nodes hold: drops stale holders, re-warms speakers a node lacks (SCAIWAVE_WARM_RECONCILE_INTERVAL_SECONDS).',
       summary: 'Warm-registry reconcile: stale holders dropped, missing speakers re-warmed',
     },

@@ -17,3 +17,18 @@ export const TenantIdKey = defineSearchAttributeKey('TenantId', SearchAttributeT
 export const JobKindKey = defineSearchAttributeKey('JobKind', SearchAttributeType.KEYWORD);
 export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttributeType.KEYWORD);
 export const SubjectIdKey = defineSearchAttributeKey('SubjectId', SearchAttributeType.KEYWORD);
+
+/** `JobKind` values: what a run is, one per workflow family, named once. */
+export const JobKind = {
+  transcription: 'scaiecho.transcription',
+  speakerEnrollment: 'scaiecho.speaker_enrollment',
+  speakerRewarm: 'scaiecho.speaker_rewarm',
+  speakerErasure: 'scaiecho.speaker_erasure',
+  warmReconcile: 'scaiecho.warm_reconcile',
+  identitySync: 'identity.sync',
+  identitySyncAll: 'identity.sync.all',
+  accountingFlush: 'accounting.flush',
+  retentionPurge: 'retention.purge',
+} as const;
+
+export type JobKind = (typeof JobKind)[keyof typeof JobKind];
