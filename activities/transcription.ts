@@ -21,7 +21,9 @@ export interface JobFacts {
   status: string;
 }
 
-const HEARTBEAT_MS = 5000;
+// A cancelled job learns of it only from a heartbeat's reply, so the engine on the
+// node stops at most about a beat plus the worker's heartbeat throttle after the cancel.
+const HEARTBEAT_MS = 1000;
 
 export function transcriptionActivities(deps: ActivityDeps) {
   const { db } = deps;

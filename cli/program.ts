@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerAdminCommands } from './commands/admin.js';
+import { registerAdminCommands } from './commands/admin/index.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerScheduleCommands } from './commands/schedules.js';
 import { registerSyncCommand } from './commands/sync.js';

@@ -49,7 +49,3 @@ export function findTenantBySlug(db: Db, slug: string): Promise<Tenant | null> {
   if (!TENANT_SLUG.test(slug)) return Promise.resolve(null);
   return db.tenant.findUnique({ where: { slug } });
 }
-
-export function listTenants(db: Db): Promise<Tenant[]> {
-  return db.tenant.findMany({ orderBy: { slug: 'asc' } });
-}

@@ -15,8 +15,6 @@ export type { User };
 export const USER_SOURCES = ['scaikey', 'local'] as const;
 export type UserSource = (typeof USER_SOURCES)[number];
 
-export const isUserSource = (v: unknown): v is UserSource => (USER_SOURCES as readonly unknown[]).includes(v);
-
 /** The column holds one of USER_SOURCES; anything else is treated as `scaikey`, the column's default. */
 export const userSource = (user: Pick<User, 'source'>): UserSource => (user.source === 'local' ? 'local' : 'scaikey');
 

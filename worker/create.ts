@@ -34,6 +34,10 @@ export async function createWorker(
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
     activities: createActivities({ ...services, config, logger, identity }),
     shutdownGraceTime: config.env.SCAIWAVE_SHUTDOWN_GRACE_MS,
+    // Heartbeats reach Temporal at most this often (otherwise 0.8 × the heartbeat timeout, 16 s for
+    // a dispatch), and a running activity hears of its cancellation only in a heartbeat's reply:
+    // this bounds how long a cancelled job keeps a backend's engine decoding.
+    maxHeartbeatThrottleInterval: '2 seconds',
     // A prebuilt bundle already holds the workflow interceptors; workflowModules serves the dev path.
     interceptors: { workflowModules: workflowInterceptorModules, ...opts.interceptors },
   });

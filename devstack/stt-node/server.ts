@@ -8,7 +8,7 @@ import {
 } from '../../lib/scaiecho/dispatch/stt-proto.js';
 import { ENGINE_STT } from '../../lib/scaiecho/node-registry.js';
 import { serveGrpcNode, type GrpcNode } from '../grpc-node.js';
-import { createEngine, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
+import { createEngine, engineStats, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
 import { FaultSwitch } from '../stt/faults.js';
 
 // Reference ScaiInfer node with the STT engine loaded: serves
@@ -125,7 +125,7 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
     service,
     handlers: { Transcribe: transcribe },
     faults,
-    stats: () => ({ engine: engine.kind, ...stats }),
+    stats: () => ({ engine: engine.kind, ...stats, ...engineStats(engine) }),
     grpcPort: opts.grpcPort,
     adminPort: opts.adminPort,
     host: opts.host ?? '127.0.0.1',

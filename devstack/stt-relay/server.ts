@@ -5,7 +5,7 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { startAdminServer } from '../stt/admin.js';
-import { createEngine, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
+import { createEngine, engineStats, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
 import { FaultSwitch, type FaultMode } from '../stt/faults.js';
 
 // Reference managed STT relay (ScaiEcho backend B): one REST call per recording,
@@ -202,7 +202,7 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
     port: opts.adminPort,
     host,
     faults,
-    stats: () => ({ engine: engine.kind, listening: listening ? 1 : 0, ...stats }),
+    stats: () => ({ engine: engine.kind, listening: listening ? 1 : 0, ...stats, ...engineStats(engine) }),
     applyMode: (mode: FaultMode) => (mode === 'offline' ? goOffline() : goOnline()),
   });
 

@@ -16,6 +16,7 @@ export function sniffAudioFormat(head: Uint8Array): AudioFormat | undefined {
   return undefined;
 }
 
+/** The media type we store and send each format under: the one list, for S3 objects and the relay alike. */
 export const audioContentType: Record<AudioFormat, string> = {
   wav: 'audio/wav',
   flac: 'audio/flac',
@@ -24,3 +25,5 @@ export const audioContentType: Record<AudioFormat, string> = {
   m4a: 'audio/mp4',
   webm: 'audio/webm',
 };
+
+export const isAudioFormat = (name: string): name is AudioFormat => Object.hasOwn(audioContentType, name);

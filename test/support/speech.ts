@@ -35,3 +35,11 @@ export function padTo(wav: string, bytes: number): string {
 export function durationMs(file: string): number {
   return Math.round(Number(execFileSync('soxi', ['-D', file]).toString().trim()) * 1000);
 }
+
+/** The recording said over and over until it lasts at least `seconds`: real speech the engine must decode all of. */
+export function repeatTo(wav: string, seconds: number): string {
+  const out = wav.replace(/\.wav$/, `-x${seconds}s.wav`);
+  const repeats = Math.ceil(seconds / (durationMs(wav) / 1000));
+  execFileSync('sox', [wav, out, 'repeat', String(repeats - 1)]);
+  return out;
+}

@@ -34,10 +34,6 @@ export class BackendError extends Error {
     super(message, options);
   }
 
-  get retryable(): boolean {
-    return this.kind === 'transient';
-  }
-
   /** What a client may read: the message itself quotes the backend, which is for our logs only. */
   get publicMessage(): string {
     return PUBLIC_MESSAGE[this.code];

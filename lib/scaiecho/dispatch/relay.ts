@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { audioContentType, isAudioFormat } from '../../audio/format.js';
 import { BackendError, classifyHttpStatus, classifyNetworkError } from './errors.js';
 import type { DispatchInput, SttDispatcher, TranscriptionResult } from './types.js';
 
@@ -12,15 +13,6 @@ export interface RelayDispatcherOptions {
   /** Whole call, upload included. */
   timeoutMs: number;
 }
-
-const MEDIA_TYPE_OF_FORMAT: Record<string, string> = {
-  wav: 'audio/wav',
-  flac: 'audio/flac',
-  ogg: 'audio/ogg',
-  mp3: 'audio/mpeg',
-  aiff: 'audio/aiff',
-  au: 'audio/basic',
-};
 
 const relayAnswer = z.object({
   text: z.string(),
@@ -52,7 +44,7 @@ export function createRelayDispatcher(opts: RelayDispatcherOptions): SttDispatch
           method: 'POST',
           headers: {
             authorization: `Bearer ${opts.apiKey}`,
-            'content-type': MEDIA_TYPE_OF_FORMAT[input.format.toLowerCase()] ?? `audio/${input.format.toLowerCase()}`,
+            'content-type': mediaTypeOf(input.format),
             accept: 'application/json',
           },
           body: bodyOf(source, input, local),
@@ -89,6 +81,12 @@ export function createRelayDispatcher(opts: RelayDispatcherOptions): SttDispatch
       }
     },
   };
+}
+
+/** A format we sniff has its listed type; any other name is sent as audio/<name>, for the relay to accept or refuse. */
+function mediaTypeOf(format: string): string {
+  const name = format.toLowerCase();
+  return isAudioFormat(name) ? audioContentType[name] : `audio/${name}`;
 }
 
 /** Pull-based, so the audio source is read only as fast as the connection takes it. */
