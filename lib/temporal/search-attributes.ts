@@ -11,8 +11,6 @@ export const customSearchAttributes = {
   SubjectId: 'Keyword',
 } as const;
 
-export type CustomSearchAttribute = keyof typeof customSearchAttributes;
-
 export const TenantIdKey = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
 export const JobKindKey = defineSearchAttributeKey('JobKind', SearchAttributeType.KEYWORD);
 export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttributeType.KEYWORD);
