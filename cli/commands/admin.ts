@@ -17,6 +17,7 @@ import {
   type UserSource,
 } from '../../lib/users.js';
 import {
+  announceCredentialChange,
   API_KEY_WARNING,
   conflict,
   formatTable,
@@ -181,13 +182,14 @@ async function createApiKeyCommand(opts: CreateApiKeyOptions): Promise<void> {
 }
 
 async function revokeApiKeyCommand(keyId: string, opts: { tenant: string; json?: boolean }): Promise<void> {
-  const { tenant, wasRevokedAt } = await withDb(async ({ db }) => {
+  const { tenant, wasRevokedAt } = await withDb(async ({ db, config }) => {
     const tenant = await requireTenant(db, opts.tenant);
     const key = await db.apiKey.findFirst({ where: { id: keyId, tenantId: tenant.id }, select: { revokedAt: true } });
     // Another tenant's key is "not found" too, as in the API.
     if (!key || !(await revokeApiKey(db, { tenantId: tenant.id, id: keyId }))) {
       throw notFound(`API key "${keyId}" not found in tenant "${tenant.slug}"`);
     }
+    await announceCredentialChange(config, { kind: 'api_key', tenantId: tenant.id, apiKeyId: keyId });
     return { tenant, wasRevokedAt: key.revokedAt };
   });
   if (opts.json) {
@@ -311,10 +313,11 @@ const SOURCE_EFFECT: Record<UserSource, string> = {
 };
 
 async function setUserSourceCommand(source: UserSource, opts: { tenant: string; subject: string; json?: boolean }): Promise<void> {
-  const { tenant, changed } = await withDb(async ({ db }) => {
+  const { tenant, changed } = await withDb(async ({ db, config }) => {
     const tenant = await requireTenant(db, opts.tenant);
     const changed = await setUserSource(db, { tenantId: tenant.id, subject: opts.subject }, source);
     if (!changed) throw notFound(`user "${opts.subject}" not found in tenant "${tenant.slug}"`);
+    await announceCredentialChange(config, { kind: 'user', tenantId: tenant.id, userId: changed.user.id });
     return { tenant, changed };
   });
   const { user, previous } = changed;
