@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../api/server.js';
-import type { CredentialChange } from '../lib/auth/credential-cache.js';
-import { publishCredentialChange } from '../lib/auth/credential-changes.js';
+import type { Caller } from '../lib/auth/caller.js';
+import { CredentialCache, type CredentialChange } from '../lib/auth/credential-cache.js';
+import { parseCredentialChange, publishCredentialChange } from '../lib/auth/credential-changes.js';
 import { call, idpToken, newTenant, testConfig, testDb, type ApiAnswer } from './support/stack.js';
 import { startApiProcess, type ApiProcess } from './support/processes.js';
 
@@ -186,5 +187,80 @@ describe("API keys' last_used_at", () => {
       400,
     );
     expect(row.lastUsedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('the cache itself', () => {
+  const caller = (tenantId: string, userId: string, apiKeyId: string | null): Caller => ({
+    tenantId,
+    tenantSlug: tenantId,
+    userId,
+    subject: userId,
+    source: 'scaikey',
+    apiKeyId,
+    via: apiKeyId ? 'api_key' : 'jwt',
+    roles: [],
+    permissions: new Set(),
+  });
+  let clock = 0;
+  const cacheOf = (maxEntries = 10) => {
+    const cache = new CredentialCache({ ttlMs: 1000, maxEntries, now: () => clock });
+    cache.listening(true);
+    return cache;
+  };
+
+  it('serves nothing until it listens, and forgets everything when it stops', () => {
+    const cache = new CredentialCache({ ttlMs: 1000, maxEntries: 10, now: () => clock });
+    cache.set('k:1', { caller: caller('t', 'u', 'k') }, cache.generation);
+    expect(cache.get('k:1')).toBeUndefined();
+    cache.listening(true);
+    cache.set('k:1', { caller: caller('t', 'u', 'k') }, cache.generation);
+    expect(cache.get('k:1')).toBeDefined();
+    cache.listening(false);
+    expect(cache.get('k:1')).toBeUndefined();
+    cache.listening(true);
+    expect(cache.get('k:1')).toBeUndefined();
+  });
+
+  it('refuses to store what was read before a change arrived', () => {
+    const cache = cacheOf();
+    const before = cache.generation;
+    cache.drop({ kind: 'api_key', tenantId: 't', apiKeyId: 'other' });
+    cache.set('k:1', { caller: caller('t', 'u', 'k') }, before);
+    expect(cache.get('k:1')).toBeUndefined();
+  });
+
+  it('drops exactly what a change names', () => {
+    const cache = cacheOf();
+    const put = (key: string, c: Caller) => cache.set(key, { caller: c }, cache.generation);
+    put('k:a', caller('t1', 'u1', 'a'));
+    put('k:b', caller('t1', 'u1', 'b'));
+    put('j:u1', caller('t1', 'u1', null));
+    put('k:c', caller('t1', 'u2', 'c'));
+    put('k:d', caller('t2', 'u3', 'd'));
+    cache.drop({ kind: 'api_key', tenantId: 't1', apiKeyId: 'a' });
+    expect(['k:a', 'k:b', 'j:u1', 'k:c', 'k:d'].map((k) => cache.get(k) !== undefined)).toEqual([false, true, true, true, true]);
+    cache.drop({ kind: 'user', tenantId: 't1', userId: 'u1' });
+    expect(['k:b', 'j:u1', 'k:c', 'k:d'].map((k) => cache.get(k) !== undefined)).toEqual([false, false, true, true]);
+    cache.drop({ kind: 'tenant', tenantId: 't1' });
+    expect(['k:c', 'k:d'].map((k) => cache.get(k) !== undefined)).toEqual([false, true]);
+  });
+
+  it('holds at most maxEntries, oldest out first, and nothing past its TTL', () => {
+    clock = 0;
+    const cache = cacheOf(2);
+    for (const k of ['1', '2', '3']) cache.set(`k:${k}`, { caller: caller('t', 'u', k) }, cache.generation);
+    expect(cache.size).toBe(2);
+    expect(cache.get('k:1')).toBeUndefined();
+    expect(cache.get('k:3')).toBeDefined();
+    clock = 1000;
+    expect(cache.get('k:3')).toBeUndefined();
+  });
+
+  it('reads only well-formed messages', () => {
+    expect(parseCredentialChange('{"kind":"tenant","tenantId":"t"}')).toEqual({ kind: 'tenant', tenantId: 't' });
+    expect(parseCredentialChange('{"kind":"api_key","tenantId":"t"}')).toBeNull();
+    expect(parseCredentialChange('{"kind":"user","userId":"u"}')).toBeNull();
+    expect(parseCredentialChange('not json')).toBeNull();
   });
 });

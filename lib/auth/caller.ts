@@ -27,8 +27,9 @@ export interface Caller {
   source: UserSource;
   apiKeyId: string | null;
   via: 'jwt' | 'api_key';
-  roles: string[];
-  permissions: Set<Permission>;
+  /** read-only: one Caller may serve many requests from the credential cache */
+  readonly roles: readonly string[];
+  readonly permissions: ReadonlySet<Permission>;
 }
 
 export interface CallerResolver {
@@ -53,7 +54,7 @@ export interface CallerResolverOptions {
 const unauthorized = (reason: string) => new AppError('UNAUTHORIZED', reason);
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
-const sameRoles = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+const sameRoles = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 
 // Profile values that do not fit their column are left out rather than failing the login.
 const fits = (v: string | null, max: number) => (v !== null && v.length <= max ? v : null);

@@ -28,12 +28,16 @@ export class LastUsedStamps {
     this.timer.unref();
   }
 
-  /** Notes a use; `storedLastUsedAt` is what the key's row said when it was read. */
+  /** Notes a use; `storedLastUsedAt` is what the key's row said, when the use read it (null from the credential cache). */
   seen(apiKeyId: string, storedLastUsedAt: Date | null, now = Date.now()): void {
-    const since = now - LAST_USED_RESOLUTION_MS;
-    if ((storedLastUsedAt?.getTime() ?? 0) > since || (this.stamped.get(apiKeyId) ?? 0) > since) return;
-    if (this.stamped.size >= MAX_REMEMBERED) this.stamped.clear();
-    this.stamped.set(apiKeyId, now);
+    const known = this.stamped.get(apiKeyId) ?? 0;
+    const last = Math.max(known, storedLastUsedAt?.getTime() ?? 0);
+    if (last > now - LAST_USED_RESOLUTION_MS) {
+      // Stamped within the minute, here or (as the row says) elsewhere: only remembered.
+      if (last !== known) this.remember(apiKeyId, last);
+      return;
+    }
+    this.remember(apiKeyId, now);
     this.pending.add(apiKeyId);
   }
 
@@ -46,6 +50,11 @@ export class LastUsedStamps {
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+  }
+
+  private remember(apiKeyId: string, at: number): void {
+    if (!this.stamped.has(apiKeyId) && this.stamped.size >= MAX_REMEMBERED) this.stamped.clear();
+    this.stamped.set(apiKeyId, at);
   }
 
   private async write(): Promise<void> {
