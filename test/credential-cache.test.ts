@@ -142,6 +142,15 @@ describe('credential cache across API processes', () => {
     expect((await db.user.findUniqueOrThrow({ where: { id: t.user.id } })).roles).toEqual(['member', 'compliance']);
   });
 
+  it('a token that repeats a role is served from the cache, not rewritten on every request', async () => {
+    const t = await newTenant(db, { roles: ['member'] });
+    const token = await idpToken({ sub: t.user.scaikeySubject, tenant: t.tenant.slug, roles: ['member', 'member'] });
+    expect((await me(b, token)).body.data?.roles).toEqual(['member']);
+    // Changed behind B's back: a second request that went to MariaDB would be refused.
+    await db.user.update({ where: { id: t.user.id }, data: { status: 'deactivated', deactivatedAt: new Date() } });
+    expect((await me(b, token)).status).toBe(200);
+  });
+
   it('B empties its cache when its subscription drops, so a change it could not hear is not served', async () => {
     const t = await newTenant(db);
     expect((await me(b, t.apiKey.key)).status).toBe(200);

@@ -54,7 +54,9 @@ export interface CallerResolverOptions {
 const unauthorized = (reason: string) => new AppError('UNAUTHORIZED', reason);
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
-const sameRoles = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+// As sets: roles are stored without repeats, so a token repeating one must not look like a change on every request.
+const roleSet = (roles: readonly string[]) => [...new Set(roles)].sort().join('\n');
+const sameRoles = (a: readonly string[], b: readonly string[]) => roleSet(a) === roleSet(b);
 
 // Profile values that do not fit their column are left out rather than failing the login.
 const fits = (v: string | null, max: number) => (v !== null && v.length <= max ? v : null);
