@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { credentialChanges } from '../lib/auth/credential-changes.js';
 import { beginRun, finishRun, type RunCounts, type RunEnd, type SyncTrigger } from '../lib/identity/runs.js';
 import { syncTenant, type SyncResult } from '../lib/identity/sync.js';
 import { failure } from '../lib/temporal/failures.js';
@@ -10,6 +11,7 @@ export type { RunCounts, RunEnd, SyncResult, SyncTrigger };
 export function identitySyncActivities(deps: ActivityDeps) {
   const { db } = deps;
   const e = deps.config.env;
+  const changes = credentialChanges({ redis: deps.redis, redisPrefix: e.SCAIWAVE_REDIS_PREFIX, logger: deps.logger });
 
   return {
     /** Tenants whose users ScaiKey manages: every active one. Ids only. */
@@ -48,6 +50,7 @@ export function identitySyncActivities(deps: ActivityDeps) {
           },
           minPresentPercent: e.SCAIWAVE_IDENTITY_SYNC_MIN_PRESENT_PERCENT,
           heartbeat: (details) => ctx.heartbeat(details),
+          changes,
         }),
       );
     },

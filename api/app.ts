@@ -72,7 +72,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   v1.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES, (ctx) => !ctx.is('multipart/form-data')));
   for (const r of [
     meRoutes(),
-    apiKeyRoutes(deps.db),
+    apiKeyRoutes(deps.db, deps.credentialChanges),
     scaiechoRoutes(deps),
     speakerRoutes(deps),
     scaiechoPolicyRoutes(deps.db),

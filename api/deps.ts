@@ -1,5 +1,8 @@
 import type { Client, Connection } from '@temporalio/client';
 import type { CallerResolver } from '../lib/auth/caller.js';
+import type { CredentialCache } from '../lib/auth/credential-cache.js';
+import type { CredentialChanges } from '../lib/auth/credential-changes.js';
+import type { LastUsedStamps } from '../lib/auth/last-used.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Services } from '../lib/services.js';
@@ -10,4 +13,9 @@ export interface ApiDeps extends Services {
   temporal: Client;
   temporalConnection: Connection;
   callers: CallerResolver;
+  /** absent when SCAIWAVE_AUTH_CACHE_SECONDS is 0 */
+  credentialCache: CredentialCache | undefined;
+  /** every route that revokes or deactivates announces it here (lib/auth/credential-changes.ts) */
+  credentialChanges: CredentialChanges;
+  lastUsed: LastUsedStamps;
 }

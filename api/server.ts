@@ -1,10 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createCallerResolver } from '../lib/auth/caller.js';
+import { CredentialCache } from '../lib/auth/credential-cache.js';
+import { credentialChanges, subscribeCredentialChanges } from '../lib/auth/credential-changes.js';
+import { LastUsedStamps } from '../lib/auth/last-used.js';
 import { createJwtVerifier } from '../lib/auth/jwt-verifier.js';
 import type { Config } from '../lib/config.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { createMetricsRegistry } from '../lib/metrics.js';
+import { createMetricsRegistry, credentialCacheGauges } from '../lib/metrics.js';
 import { createServices } from '../lib/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { createApp, type App } from './app.js';
@@ -28,14 +31,39 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
     audience: config.env.SCAIWAVE_SCAIKEY_CLIENT_ID,
     cacheSeconds: config.env.SCAIWAVE_JWKS_CACHE_SECONDS,
   });
+  const e = config.env;
+  const credentialCache =
+    e.SCAIWAVE_AUTH_CACHE_SECONDS > 0
+      ? new CredentialCache({ ttlMs: e.SCAIWAVE_AUTH_CACHE_SECONDS * 1000, maxEntries: e.SCAIWAVE_AUTH_CACHE_MAX_ENTRIES })
+      : undefined;
+  const subscription =
+    credentialCache &&
+    subscribeCredentialChanges({ redis: services.redis, redisPrefix: e.SCAIWAVE_REDIS_PREFIX, cache: credentialCache, logger });
+  const changes = credentialChanges({ redis: services.redis, redisPrefix: e.SCAIWAVE_REDIS_PREFIX, logger, cache: credentialCache });
+  const lastUsed = new LastUsedStamps(services.db, logger, e.SCAIWAVE_API_KEY_LAST_USED_FLUSH_SECONDS * 1000);
   const callers = createCallerResolver({
     db: services.db,
     verifier,
-    authMode: config.env.SCAIWAVE_AUTH_MODE,
-    platformTenant: config.env.SCAIWAVE_PLATFORM_TENANT,
+    authMode: e.SCAIWAVE_AUTH_MODE,
+    platformTenant: e.SCAIWAVE_PLATFORM_TENANT,
+    cache: credentialCache,
+    lastUsed,
+    changes,
   });
-  const deps: ApiDeps = { ...services, config, logger, temporal, temporalConnection, callers };
-  const app = createApp(deps, createMetricsRegistry('scaiwave-api'));
+  const deps: ApiDeps = {
+    ...services,
+    config,
+    logger,
+    temporal,
+    temporalConnection,
+    callers,
+    credentialCache,
+    credentialChanges: changes,
+    lastUsed,
+  };
+  const registry = createMetricsRegistry('scaiwave-api');
+  credentialCacheGauges(registry, () => ({ listening: credentialCache?.isListening ?? false, entries: credentialCache?.size ?? 0 }));
+  const app = createApp(deps, registry);
 
   const server = http.createServer(app.koa.callback());
   server.keepAliveTimeout = 65_000;
@@ -58,6 +86,7 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
       const grace = setTimeout(() => server.closeAllConnections(), config.env.SCAIWAVE_SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      await Promise.allSettled([subscription?.close(), lastUsed.close()]);
       await Promise.allSettled([services.close(), temporalConnection.close()]);
     },
   };

@@ -2,6 +2,7 @@ import { Client, Connection as TemporalConnection } from '@temporalio/client';
 import mariadb, { type Connection } from 'mariadb';
 import { loadConfigOrExit, type Config } from '../lib/config.js';
 import { createDb, type Db } from '../lib/db.js';
+import type { CredentialChange } from '../lib/auth/credential-cache.js';
 import { AppError } from '../lib/errors.js';
 
 // What every command group shares: exit codes scripts can rely on, one error
@@ -114,6 +115,24 @@ export async function withDb<T>(fn: (ctx: { db: Db; config: Config }) => Promise
     return await fn({ db, config });
   } finally {
     await db.$disconnect().catch(() => {});
+  }
+}
+
+/**
+ * Tells the API processes a credential changed (lib/auth/credential-changes.ts),
+ * after the change is committed. Unreachable Redis is a warning, not a failure:
+ * the change holds, and cached copies expire within SCAIWAVE_AUTH_CACHE_SECONDS.
+ */
+export async function announceCredentialChange(config: Config, change: CredentialChange): Promise<void> {
+  // Loaded here, not at start: only the commands that change credentials need Redis.
+  const { announceOnce } = await import('../lib/auth/credential-changes.js');
+  try {
+    await announceOnce(config, change);
+  } catch (err) {
+    process.stderr.write(
+      `warning: could not tell the API processes over Redis (${oneLine(err)}); ` +
+        `they may still accept the old credential for up to ${config.env.SCAIWAVE_AUTH_CACHE_SECONDS} s\n`,
+    );
   }
 }
 

@@ -159,6 +159,20 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'Identity',
     description: "Seconds ScaiKey's signing keys are cached before they are fetched again.",
   },
+  SCAIWAVE_AUTH_CACHE_SECONDS: {
+    group: 'Identity',
+    description:
+      'Seconds an API process reuses a resolved API key or ScaiKey user without asking MariaDB again (0 turns the cache off). Revocations, deactivations and suspensions reach every API process at once over Redis; this bounds how long one could be missed.',
+  },
+  SCAIWAVE_AUTH_CACHE_MAX_ENTRIES: {
+    group: 'Identity',
+    description: 'Most credentials each API process keeps resolved; the oldest go first.',
+  },
+  SCAIWAVE_API_KEY_LAST_USED_FLUSH_SECONDS: {
+    group: 'Identity',
+    description:
+      "How often an API process writes the API keys' last_used_at stamps it has gathered, in one statement (each key is stamped at most once a minute).",
+  },
 
   SCAIWAVE_SCAIGRID_URL: {
     group: 'Inference',

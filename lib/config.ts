@@ -77,6 +77,9 @@ const schema = z.object({
   SCAIWAVE_SCAIKEY_CLIENT_ID: z.string().min(1).default('scaiwave'),
   SCAIWAVE_SCAIKEY_CLIENT_SECRET: z.string().optional(),
   SCAIWAVE_JWKS_CACHE_SECONDS: int(1).default(600),
+  SCAIWAVE_AUTH_CACHE_SECONDS: int(0, 3600).default(30),
+  SCAIWAVE_AUTH_CACHE_MAX_ENTRIES: int(1).default(10_000),
+  SCAIWAVE_API_KEY_LAST_USED_FLUSH_SECONDS: int(1, 3600).default(10),
 
   SCAIWAVE_SCAIGRID_URL: url(['http', 'https']).optional(),
   SCAIWAVE_SCAIGRID_API_KEY: z.string().optional(),

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** A registry per process (and per app in tests) so figures never mix. */
 export function createMetricsRegistry(service: string, withDefaults = true): Registry {
@@ -29,4 +29,24 @@ export function httpMetrics(registry: Registry): HttpMetrics {
       registers: [registry],
     }),
   };
+}
+
+/** The API's credential cache (lib/auth/credential-cache.ts): whether it serves, and how full it is. */
+export function credentialCacheGauges(registry: Registry, read: () => { listening: boolean; entries: number }): void {
+  new Gauge({
+    name: 'scaiwave_credential_cache_listening',
+    help: '1 while the credential cache hears credential changes and serves; 0 while it is off (every request reads MariaDB)',
+    registers: [registry],
+    collect() {
+      this.set(read().listening ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'scaiwave_credential_cache_entries',
+    help: 'resolved credentials held by the credential cache',
+    registers: [registry],
+    collect() {
+      this.set(read().entries);
+    },
+  });
 }

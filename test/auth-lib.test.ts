@@ -7,10 +7,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exportSPKI, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, listApiKeys, resolveApiKey, revokeApiKey } from '../lib/auth/api-keys.js';
 import { createCallerResolver } from '../lib/auth/caller.js';
 import { createJwtVerifier, type JwtVerifierOptions } from '../lib/auth/jwt-verifier.js';
+import { LastUsedStamps } from '../lib/auth/last-used.js';
 import { PERMISSIONS, permissionsFor } from '../lib/auth/permissions.js';
 import { loadConfig } from '../lib/config.js';
 import { createDb, type Db } from '../lib/db.js';
@@ -427,19 +428,30 @@ describe('with a scratch database', () => {
       expect(await resolveApiKey(db, daves.key)).toBeNull();
     });
 
-    it('records when a key was last used', async () => {
+    it('records when a key was last used, off the request path and at most once a minute', async () => {
       const { id, key } = await createApiKey(db, { tenantId: acme.id, userId: alice.id, name: 'usage' });
-      expect((await db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt).toBeNull();
-      await resolveApiKey(db, key);
-      const first = await vi.waitFor(async () => {
-        const { lastUsedAt } = await db.apiKey.findUniqueOrThrow({ where: { id } });
-        expect(lastUsedAt).toBeInstanceOf(Date);
-        return lastUsedAt!;
-      });
-      // Within the minute further uses do not write again.
-      await resolveApiKey(db, key);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect((await db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt).toEqual(first);
+      const lastUsedAt = async () => (await db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt;
+      const stamps = new LastUsedStamps(db, pino({ level: 'silent' }), 3_600_000);
+      const resolver = createCallerResolver({ db, verifier: verifierFor(), authMode: 'api_key', lastUsed: stamps });
+      try {
+        expect(await lastUsedAt()).toBeNull();
+        for (let i = 0; i < 5; i++) await resolver.resolve(`Bearer ${key}`);
+        // Resolving wrote nothing: the use waits in memory for the flush.
+        expect(await lastUsedAt()).toBeNull();
+        await stamps.flush();
+        const first = await lastUsedAt();
+        expect(first).toBeInstanceOf(Date);
+
+        // Within the minute further uses do not write again, here or from another process.
+        await resolver.resolve(`Bearer ${key}`);
+        await stamps.flush();
+        const elsewhere = new LastUsedStamps(db, pino({ level: 'silent' }), 3_600_000);
+        elsewhere.seen(id, null);
+        await elsewhere.close();
+        expect(await lastUsedAt()).toEqual(first);
+      } finally {
+        await stamps.close();
+      }
     });
   });
 

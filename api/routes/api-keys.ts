@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../lib/auth/api-keys.js';
+import type { CredentialChanges } from '../../lib/auth/credential-changes.js';
 import type { Db } from '../../lib/db.js';
 import { notFound } from '../../lib/errors.js';
 import { callerOf } from '../middleware/auth.js';
@@ -14,7 +15,7 @@ const createBody = z.object({
 });
 
 /** Callers manage their own keys; tenant admins may see and revoke any key of their tenant. */
-export function apiKeyRoutes(db: Db): Router<ApiState> {
+export function apiKeyRoutes(db: Db, changes: CredentialChanges): Router<ApiState> {
   const router = new Router<ApiState>();
 
   router.post('/v1/api-keys', async (ctx) => {
@@ -56,6 +57,7 @@ export function apiKeyRoutes(db: Db): Router<ApiState> {
       select: { id: true },
     });
     if (!key || !(await revokeApiKey(db, { tenantId: caller.tenantId, id: key.id }))) throw notFound('API key');
+    await changes.announce({ kind: 'api_key', tenantId: caller.tenantId, apiKeyId: key.id });
     ok(ctx, { id: key.id, revoked: true });
   });
 

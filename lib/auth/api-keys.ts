@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
-import { createLogger } from '../logger.js';
 import type { Db } from '../db.js';
 import type { ApiKey, Tenant, User } from '../generated/prisma/client.js';
 
@@ -14,7 +13,6 @@ const BODY_CHARS = 40;
 const DISPLAY_PREFIX_CHARS = 12;
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${BODY_CHARS}}$`);
-const TOUCH_INTERVAL_MS = 60_000;
 
 export type ApiKeyInfo = Omit<ApiKey, 'keyHash'>;
 
@@ -23,8 +21,6 @@ export interface ResolvedApiKey {
   user: User;
   tenant: Tenant;
 }
-
-const log = createLogger('scaiwave-auth');
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
@@ -87,7 +83,11 @@ export async function createApiKey(db: Db, input: NewApiKey): Promise<{ id: stri
   return { id, key, prefix };
 }
 
-/** True when the tenant has this key (now revoked); another tenant's key is simply not found. */
+/**
+ * True when the tenant has this key (now revoked); another tenant's key is simply
+ * not found. The caller then announces the change to the API processes' caches
+ * (lib/auth/credential-changes.ts).
+ */
 export async function revokeApiKey(db: Db, ref: { tenantId: string; id: string }): Promise<boolean> {
   const { count } = await db.apiKey.updateMany({
     where: { id: ref.id, tenantId: ref.tenantId, revokedAt: null },
@@ -105,25 +105,10 @@ export function listApiKeys(db: Db, tenantId: string, userId?: string): Promise<
   });
 }
 
-// Last touch scheduled per key id, so a burst of requests on one replica writes once.
-const touched = new Map<string, number>();
-
-function touchLastUsed(db: Db, apiKey: ApiKeyInfo, now: Date): void {
-  const threshold = now.getTime() - TOUCH_INTERVAL_MS;
-  if ((apiKey.lastUsedAt?.getTime() ?? 0) > threshold || (touched.get(apiKey.id) ?? 0) > threshold) return;
-  if (touched.size > 10_000) touched.clear();
-  touched.set(apiKey.id, now.getTime());
-  // Not awaited: bookkeeping must not hold up the request. The condition keeps
-  // other replicas from rewriting it within the same minute.
-  db.apiKey
-    .updateMany({
-      where: { id: apiKey.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(threshold) } }] },
-      data: { lastUsedAt: now },
-    })
-    .catch((err: unknown) => log.warn({ err, apiKeyId: apiKey.id }, 'could not record API key use'));
-}
-
-/** Null for anything that must not authenticate: unknown, revoked, expired, or an inactive owner. */
+/**
+ * Null for anything that must not authenticate: unknown, revoked, expired, or an
+ * inactive owner. Reads only; the caller notes the use (lib/auth/last-used.ts).
+ */
 export async function resolveApiKey(db: Db, key: string): Promise<ResolvedApiKey | null> {
   if (!KEY_SHAPE.test(key)) return null;
   const row = await db.apiKey.findUnique({
@@ -134,6 +119,5 @@ export async function resolveApiKey(db: Db, key: string): Promise<ResolvedApiKey
   if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
   const { user, tenant, ...apiKey } = row;
   if (user.status !== 'active' || tenant.status !== 'active' || user.tenantId !== tenant.id) return null;
-  touchLastUsed(db, apiKey, now);
   return { apiKey, user, tenant };
 }

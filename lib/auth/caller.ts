@@ -11,8 +11,11 @@ import {
   type User,
   type UserSource,
 } from '../users.js';
-import { looksLikeApiKey, resolveApiKey } from './api-keys.js';
+import { hashApiKey, looksLikeApiKey, resolveApiKey } from './api-keys.js';
+import type { CachedCredential, CredentialCache } from './credential-cache.js';
+import type { CredentialChanges } from './credential-changes.js';
 import type { JwtVerifier, VerifiedClaims } from './jwt-verifier.js';
+import type { LastUsedStamps } from './last-used.js';
 import { permissionsFor, type Permission } from './permissions.js';
 
 export interface Caller {
@@ -24,8 +27,9 @@ export interface Caller {
   source: UserSource;
   apiKeyId: string | null;
   via: 'jwt' | 'api_key';
-  roles: string[];
-  permissions: Set<Permission>;
+  /** read-only: one Caller may serve many requests from the credential cache */
+  readonly roles: readonly string[];
+  readonly permissions: ReadonlySet<Permission>;
 }
 
 export interface CallerResolver {
@@ -39,18 +43,26 @@ export interface CallerResolverOptions {
   authMode: 'scaikey' | 'api_key';
   /** SCAIWAVE_PLATFORM_TENANT: the only tenant whose roles may grant platform permissions. */
   platformTenant?: string;
+  /** Resolved credentials kept in memory (the API's; absent, every request reads MariaDB). */
+  cache?: CredentialCache;
+  /** Where API key uses are noted for last_used_at; absent, nothing is stamped. */
+  lastUsed?: LastUsedStamps;
+  /** Told when a token changes a user's roles, so other processes drop that user's API keys. */
+  changes?: CredentialChanges;
 }
 
 const unauthorized = (reason: string) => new AppError('UNAUTHORIZED', reason);
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
-const sameRoles = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+// As sets: roles are stored without repeats, so a token repeating one must not look like a change on every request.
+const roleSet = (roles: readonly string[]) => [...new Set(roles)].sort().join('\n');
+const sameRoles = (a: readonly string[], b: readonly string[]) => roleSet(a) === roleSet(b);
 
 // Profile values that do not fit their column are left out rather than failing the login.
 const fits = (v: string | null, max: number) => (v !== null && v.length <= max ? v : null);
 
 export function createCallerResolver(opts: CallerResolverOptions): CallerResolver {
-  const { db } = opts;
+  const { db, cache } = opts;
   const expected =
     opts.authMode === 'api_key'
       ? "'Authorization: Bearer <sgk_ API key>'"
@@ -67,10 +79,22 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
   }
 
   async function viaApiKey(key: string): Promise<Caller> {
+    // Keyed by the hash, as the table is: the secret itself is never kept.
+    const cacheKey = `k:${hashApiKey(key)}`;
+    const hit = cache?.get(cacheKey);
+    if (hit) {
+      if (!hit.expiresAt || hit.expiresAt.getTime() > Date.now()) {
+        opts.lastUsed?.seen(hit.caller.apiKeyId!, null);
+        return hit.caller;
+      }
+      cache!.delete(cacheKey);
+    }
+    const generation = cache?.generation ?? 0;
     const resolved = await resolveApiKey(db, key);
     if (!resolved) throw unauthorized('API key is not valid (unknown, revoked or expired)');
+    opts.lastUsed?.seen(resolved.apiKey.id, resolved.apiKey.lastUsedAt);
     const roles = userRoles(resolved.user);
-    return {
+    const caller: Caller = {
       tenantId: resolved.tenant.id,
       tenantSlug: resolved.tenant.slug,
       userId: resolved.user.id,
@@ -81,6 +105,8 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
       roles,
       permissions: permissionsFor(roles, resolved.tenant.slug === opts.platformTenant),
     };
+    cache?.set(cacheKey, { caller, expiresAt: resolved.apiKey.expiresAt }, generation);
+    return caller;
   }
 
   /**
@@ -109,24 +135,49 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
       ...(email !== null && email !== existing.email && { email }),
       ...(displayName !== null && displayName !== existing.displayName && { displayName }),
     };
-    return Object.keys(changed).length > 0 ? db.user.update({ where: { id: existing.id }, data: changed }) : existing;
+    if (Object.keys(changed).length === 0) return existing;
+    const updated = await db.user.update({ where: { id: existing.id }, data: changed });
+    // The user's API keys, cached here or elsewhere, carry the old roles.
+    if (changed.roles) await opts.changes?.announce({ kind: 'user', tenantId, userId: existing.id });
+    return updated;
+  }
+
+  /**
+   * A cached user serves a token only if the token would change nothing
+   * userFor would write: a `scaikey` user whose roles, email or name in the
+   * token differ takes the uncached path, which updates the row as before.
+   */
+  function servesClaims(hit: CachedCredential, claims: VerifiedClaims): boolean {
+    if (hit.caller.source === 'local') return true;
+    const email = fits(claims.email, MAX_EMAIL_CHARS);
+    const displayName = fits(claims.name, MAX_DISPLAY_NAME_CHARS);
+    return (
+      sameRoles(hit.caller.roles, claims.roles) &&
+      (email === null || email === hit.profile?.email) &&
+      (displayName === null || displayName === hit.profile?.displayName)
+    );
   }
 
   async function viaJwt(token: string): Promise<Caller> {
     if (opts.authMode === 'api_key') {
       throw unauthorized('this deployment accepts only API keys (sgk_…); ScaiKey tokens are not enabled');
     }
+    // Signature, issuer, audience and expiry: checked on every request, cached or not.
     const claims = await opts.verifier.verify(token);
     if (!claims.tenant) throw unauthorized('token carries no "tenant" claim');
     // Refused before any lookup: such a subject names nobody, and must not create anybody.
     const subjectIssue = subjectProblem(claims.sub);
     if (subjectIssue) throw unauthorized(`token "sub" claim ${subjectIssue}`);
+    const cacheKey = `j:${claims.tenant}\n${claims.sub}`;
+    const hit = cache?.get(cacheKey);
+    if (hit && servesClaims(hit, claims)) return hit.caller;
+    const generation = cache?.generation ?? 0;
     const tenant = await findTenantBySlug(db, claims.tenant);
     if (!tenant || tenant.status !== 'active') throw unauthorized('the tenant named by the token is unknown or inactive');
     const user = await userFor(tenant.id, claims);
     if (user.status !== 'active') throw unauthorized('user is deactivated');
     const roles = userRoles(user);
-    return {
+    const caller: Caller = {
       tenantId: tenant.id,
       tenantSlug: tenant.slug,
       userId: user.id,
@@ -137,6 +188,8 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
       roles,
       permissions: permissionsFor(roles, tenant.slug === opts.platformTenant),
     };
+    cache?.set(cacheKey, { caller, profile: { email: user.email, displayName: user.displayName } }, generation);
+    return caller;
   }
 
   return {

@@ -1,3 +1,4 @@
+import type { CredentialChanges } from '../auth/credential-changes.js';
 import type { Db } from '../db.js';
 import { newId } from '../ids.js';
 import { planSync, type PlannedUpdate, type Wanted } from './plan.js';
@@ -19,6 +20,11 @@ import { readDirectory, type Directory, type ScimClientOptions } from './scim.js
 // `scaikey`, a deactivation needs the user still active and `scaikey`. So a
 // retried or overlapping attempt neither repeats a change nor counts one twice,
 // and the counts in identity_sync_runs are exactly the changes made.
+//
+// After each chunk that changed or deactivated someone, the tenant is announced
+// as changed (lib/auth/credential-changes.ts): API processes drop the tenant's
+// cached credentials, so a deactivated user's keys and tokens, and changed
+// roles, take effect at once rather than when the cache expires.
 
 export interface SyncResult {
   status: 'completed' | 'guarded';
@@ -39,6 +45,8 @@ export interface ApplyOptions {
   minPresentPercent: number;
   /** after each chunk: directory users compared and applied so far (the unchanged count at once) */
   onProgress?: (applied: number) => void | Promise<void>;
+  /** told which tenant's users changed, after each chunk that changed some */
+  changes?: CredentialChanges;
 }
 
 // Rows per transaction: large enough that a 10,000-user directory is a few
@@ -71,25 +79,28 @@ async function addNew(db: Db, runId: string, tenantId: string, users: Wanted[]):
   }, TX);
 }
 
-async function updateChanged(db: Db, runId: string, updates: PlannedUpdate[]): Promise<void> {
-  await db.$transaction(async (tx) => {
+/** Returns how many users it changed. */
+async function updateChanged(db: Db, runId: string, updates: PlannedUpdate[]): Promise<number> {
+  return db.$transaction(async (tx) => {
     let changed = 0;
     for (const u of updates) {
       const where = { id: u.id, updatedAt: u.seenUpdatedAt, source: 'scaikey' };
       changed += (await tx.user.updateMany({ where, data: u.data })).count;
     }
     if (changed > 0) await tx.identitySyncRun.update({ where: { id: runId }, data: { updated: { increment: changed } } });
+    return changed;
   }, TX);
 }
 
-async function deactivate(db: Db, runId: string, ids: string[]): Promise<void> {
-  await db.$transaction(async (tx) => {
+/** Returns how many users it deactivated. */
+async function deactivate(db: Db, runId: string, ids: string[]): Promise<number> {
+  return db.$transaction(async (tx) => {
     const now = new Date();
     const { count } = await tx.user.updateMany({
       where: { id: { in: ids }, status: 'active', source: 'scaikey' },
       data: { status: 'deactivated', deactivatedAt: now },
     });
-    if (count === 0) return;
+    if (count === 0) return 0;
     // Of these users, only the deactivated ones lose their keys (an overlapping attempt that
     // deactivated some of them first revoked theirs in its own transaction).
     await tx.apiKey.updateMany({
@@ -97,11 +108,15 @@ async function deactivate(db: Db, runId: string, ids: string[]): Promise<void> {
       data: { revokedAt: now },
     });
     await tx.identitySyncRun.update({ where: { id: runId }, data: { deactivated: { increment: count } } });
+    return count;
   }, TX);
 }
 
 export async function applyDirectory(db: Db, opts: ApplyOptions): Promise<SyncResult> {
   const { runId, tenantId } = opts;
+  const announce = async (changed: number) => {
+    if (changed > 0) await opts.changes?.announce({ kind: 'tenant', tenantId });
+  };
   const plan = planSync(opts.directory, await db.user.findMany({ where: { tenantId } }));
   const result = { idpUsers: plan.listed, failed: plan.failed, skippedLocal: plan.skippedLocal };
 
@@ -112,7 +127,7 @@ export async function applyDirectory(db: Db, opts: ApplyOptions): Promise<SyncRe
     await opts.onProgress?.((applied += chunk.length));
   }
   for (const chunk of chunks(plan.update, UPDATE_CHUNK)) {
-    await updateChanged(db, runId, chunk);
+    await announce(await updateChanged(db, runId, chunk));
     await opts.onProgress?.((applied += chunk.length));
   }
 
@@ -127,7 +142,7 @@ export async function applyDirectory(db: Db, opts: ApplyOptions): Promise<SyncRe
         `${plan.knownActive} known active here: nobody was deactivated (${plan.gone.length} would have been)`,
     };
   }
-  for (const chunk of chunks(plan.gone, DEACTIVATE_CHUNK)) await deactivate(db, runId, chunk);
+  for (const chunk of chunks(plan.gone, DEACTIVATE_CHUNK)) await announce(await deactivate(db, runId, chunk));
   return { ...result, status: 'completed', reason: null };
 }
 
@@ -139,6 +154,7 @@ export interface SyncTenantOptions {
   minPresentPercent: number;
   /** called often (every page, every chunk): the activity heartbeats with it */
   heartbeat?: (details: Record<string, unknown>) => void;
+  changes?: CredentialChanges;
 }
 
 /**
@@ -163,6 +179,7 @@ export async function syncTenant(db: Db, opts: SyncTenantOptions): Promise<SyncR
     tenantId: opts.tenantId,
     directory: read.directory,
     minPresentPercent: opts.minPresentPercent,
+    changes: opts.changes,
     onProgress: async (applied) => {
       opts.heartbeat?.({ applied });
       await report({ usersApplied: applied });

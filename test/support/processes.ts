@@ -36,3 +36,27 @@ export async function startWorkerProcess(env: Record<string, string> = {}, entry
   ]);
   return { proc, port, sdkMetricsPort };
 }
+
+export interface ApiProcess {
+  proc: ManagedProcess;
+  url: string;
+  pid: number;
+}
+
+/** The API exactly as production runs it (api/main.ts): its own process, one of several replicas. */
+export async function startApiProcess(env: Record<string, string> = {}): Promise<ApiProcess> {
+  const port = await freePort();
+  const proc = startProcess(`api-${port}`, process.execPath, ['--import', 'tsx', path.join(root, 'api/main.ts')], {
+    cwd: root,
+    logDir: process.env.SCAIWAVE_TEST_LOG_DIR ?? path.join(root, '.devstack', 'test-logs'),
+    env: { ...process.env, SCAIWAVE_HOST: '127.0.0.1', SCAIWAVE_PORT: String(port), ...env },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await Promise.race([
+    waitUntil('API health', async () => (await fetch(`${url}/health`)).ok, 120_000),
+    proc.exited.then((code) => {
+      throw new Error(`API exited with ${code}:\n${tail(proc.logFile)}`);
+    }),
+  ]);
+  return { proc, url, pid: proc.child.pid! };
+}

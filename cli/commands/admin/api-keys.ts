@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { createApiKey, revokeApiKey } from '../../../lib/auth/api-keys.js';
-import { API_KEY_WARNING, conflict, EXIT_CODES_HELP, notFound, print, printJson, withDb } from '../../support.js';
+import { announceCredentialChange, API_KEY_WARNING, conflict, EXIT_CODES_HELP, notFound, print, printJson, withDb } from '../../support.js';
 import { jsonOption, MAX_KEY_DAYS, parseDays, parseName, parseSubject, printKey, requireTenant } from './shared.js';
 
 // `scaiwave admin create-api-key` and `revoke-api-key`.
@@ -41,13 +41,14 @@ async function createApiKeyCommand(opts: CreateApiKeyOptions): Promise<void> {
 }
 
 async function revokeApiKeyCommand(keyId: string, opts: { tenant: string; json?: boolean }): Promise<void> {
-  const { tenant, wasRevokedAt } = await withDb(async ({ db }) => {
+  const { tenant, wasRevokedAt } = await withDb(async ({ db, config }) => {
     const tenant = await requireTenant(db, opts.tenant);
     const key = await db.apiKey.findFirst({ where: { id: keyId, tenantId: tenant.id }, select: { revokedAt: true } });
     // Another tenant's key is "not found" too, as in the API.
     if (!key || !(await revokeApiKey(db, { tenantId: tenant.id, id: keyId }))) {
       throw notFound(`API key "${keyId}" not found in tenant "${tenant.slug}"`);
     }
+    await announceCredentialChange(config, { kind: 'api_key', tenantId: tenant.id, apiKeyId: keyId });
     return { tenant, wasRevokedAt: key.revokedAt };
   });
   if (opts.json) {

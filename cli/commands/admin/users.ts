@@ -1,7 +1,7 @@
 import { Argument, Option, type Command } from 'commander';
 import { ROLES, type Role } from '../../../lib/auth/permissions.js';
 import { createUser, setUserSource, USER_SOURCES, userRoles, userSource, type UserSource } from '../../../lib/users.js';
-import { EXIT_CODES_HELP, notFound, print, printJson, withDb } from '../../support.js';
+import { announceCredentialChange, EXIT_CODES_HELP, notFound, print, printJson, withDb } from '../../support.js';
 import { jsonOption, parseEmail, parseRoles, parseSubject, requireTenant } from './shared.js';
 
 // `scaiwave admin create-user` and `set-user-source`.
@@ -49,10 +49,11 @@ const SOURCE_EFFECT: Record<UserSource, string> = {
 };
 
 async function setUserSourceCommand(source: UserSource, opts: { tenant: string; subject: string; json?: boolean }): Promise<void> {
-  const { tenant, changed } = await withDb(async ({ db }) => {
+  const { tenant, changed } = await withDb(async ({ db, config }) => {
     const tenant = await requireTenant(db, opts.tenant);
     const changed = await setUserSource(db, { tenantId: tenant.id, subject: opts.subject }, source);
     if (!changed) throw notFound(`user "${opts.subject}" not found in tenant "${tenant.slug}"`);
+    await announceCredentialChange(config, { kind: 'user', tenantId: tenant.id, userId: changed.user.id });
     return { tenant, changed };
   });
   const { user, previous } = changed;
