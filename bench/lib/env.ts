@@ -141,6 +141,8 @@ export class Environment {
       SCAIWAVE_SCAIECHO_RELAY_API_KEY: relayKey,
       SCAIWAVE_HOST: '127.0.0.1',
       SCAIWAVE_LOG_LEVEL: this.opts.logLevel,
+      // The access log follows --log-level too: at info it writes a line per poll into this terminal.
+      SCAIWAVE_ACCESS_LOG_LEVEL: this.opts.logLevel,
     };
     const config = loadConfig({ ...process.env, ...env });
     this.dataToDrop = { config, dbName, redisPrefix: env.SCAIWAVE_REDIS_PREFIX!, natsPrefix: env.SCAIWAVE_NATS_PREFIX! };
