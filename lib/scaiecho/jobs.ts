@@ -11,6 +11,9 @@ export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancell
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 export const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
+/** A job row before it is written: what the caller asked for and what the probe found; the path adds status and the rest. */
+export type NewJob = Omit<Prisma.TranscriptionJobUncheckedCreateInput, 'status' | 'isAsync'> & { id: string };
+
 export const audioObjectKey = (jobId: string, ext: string): string => `scaiecho/transcribe_jobs/${jobId}.${ext}`;
 
 /** The job as callers see it: snake_case, times in ISO-8601 UTC, sizes in bytes, durations in ms. */
