@@ -1,9 +1,9 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { backendsFor, beginJob, type Begun } from '../lib/scaiecho/begin-job.js';
-import { endJob, loadJob, settleJob, type Outcome } from '../lib/scaiecho/finish-job.js';
+import { endJob, settleJob, type Outcome } from '../lib/scaiecho/finish-job.js';
 import { publishJobEvent } from '../lib/scaiecho/job-events.js';
-import { recordJobUsage, storeResult, TERMINAL, transition } from '../lib/scaiecho/jobs.js';
+import { loadJob, recordJobUsage, storeResult, TERMINAL, transition } from '../lib/scaiecho/jobs.js';
 import type { Backend } from '../lib/scaiecho/policy.js';
 import { failure } from '../lib/temporal/failures.js';
 import type { ActivityDeps } from './deps.js';

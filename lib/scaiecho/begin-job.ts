@@ -1,8 +1,8 @@
 import { checkBudget } from '../accounting/budgets.js';
 import type { SttBackends } from './backends.js';
-import { loadJob, type FinishDeps } from './finish-job.js';
+import type { FinishDeps } from './finish-job.js';
 import { publishJobEvent } from './job-events.js';
-import { TERMINAL, transition, type TranscriptionJob } from './jobs.js';
+import { loadJob, TERMINAL, transition, type TranscriptionJob } from './jobs.js';
 import { backendsToTry, getOrProvisionPolicy, type Backend, type BackendPreference } from './policy.js';
 
 export interface BeginDeps extends FinishDeps {

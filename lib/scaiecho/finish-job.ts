@@ -3,10 +3,9 @@ import type { Db } from '../db.js';
 import type { Logger } from '../logger.js';
 import type { NatsHandle } from '../nats-handle.js';
 import type { Redis } from '../redis.js';
-import { failure } from '../temporal/failures.js';
 import type { TranscriptionResult } from './dispatch/types.js';
 import { publishJobEvent } from './job-events.js';
-import { recordJobUsage, resultColumns, transition, type JobStatus, type NewJob, type TranscriptionJob } from './jobs.js';
+import { loadJob, recordJobUsage, resultColumns, transition, type JobStatus, type NewJob, type TranscriptionJob } from './jobs.js';
 import type { Backend } from './policy.js';
 
 // How a transcription job ends, inline or async: the end state in MariaDB,
@@ -26,12 +25,6 @@ export interface FinishDeps {
 export interface Outcome {
   status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
   reason?: string;
-}
-
-export async function loadJob(db: Db, jobId: string): Promise<TranscriptionJob> {
-  const j = await db.transcriptionJob.findUnique({ where: { id: jobId } });
-  if (!j) throw failure('JOB_NOT_FOUND', `transcription job ${jobId} does not exist`);
-  return j;
 }
 
 /** Moves a running (or still queued, unless completing) job to its end state; a job already ended keeps its own. */

@@ -2,6 +2,7 @@ import { recordUsage } from '../accounting/usage.js';
 import { fitsVarchar, INT_MAX, VARCHAR } from '../columns.js';
 import type { Db } from '../db.js';
 import type { Redis } from '../redis.js';
+import { failure } from '../temporal/failures.js';
 import type { TranscriptionJob } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TranscriptionResult } from './dispatch/types.js';
@@ -37,6 +38,13 @@ export function jobView(j: TranscriptionJob, opts: { pollUrl?: boolean } = {}) {
     completed_at: j.completedAt?.toISOString() ?? null,
     ...(opts.pollUrl ? { poll_url: `/v1/modules/scaiecho/jobs/${j.id}` } : {}),
   };
+}
+
+/** A job the workflow names; gone means something deleted it, and no retry brings it back. */
+export async function loadJob(db: Db, jobId: string): Promise<TranscriptionJob> {
+  const j = await db.transcriptionJob.findUnique({ where: { id: jobId } });
+  if (!j) throw failure('JOB_NOT_FOUND', `transcription job ${jobId} does not exist`);
+  return j;
 }
 
 /** Another tenant's or another user's job does not exist, as far as the caller can tell. */
