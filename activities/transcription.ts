@@ -1,17 +1,13 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
-import { checkBudget } from '../lib/accounting/budgets.js';
+import { backendsFor, beginJob, type Begun } from '../lib/scaiecho/begin-job.js';
+import { endJob, settleJob, type Outcome } from '../lib/scaiecho/finish-job.js';
 import { publishJobEvent } from '../lib/scaiecho/job-events.js';
-import { recordJobUsage, storeResult, transition, TERMINAL, type JobStatus, type TranscriptionJob } from '../lib/scaiecho/jobs.js';
-import { getOrProvisionPolicy, pickBackend, type Backend, type BackendPreference } from '../lib/scaiecho/policy.js';
+import { loadJob, recordJobUsage, storeResult, TERMINAL, transition } from '../lib/scaiecho/jobs.js';
+import type { Backend } from '../lib/scaiecho/policy.js';
 import { failure } from '../lib/temporal/failures.js';
 import type { ActivityDeps } from './deps.js';
 import { asFailure, toFailure } from './failures.js';
-
-export interface Outcome {
-  status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
-  reason?: string;
-}
 
 /** What later steps need to know about a finished job: ids and figures, no content. */
 export interface JobFacts {
@@ -25,77 +21,26 @@ export interface JobFacts {
 // node stops at most about a beat plus the worker's heartbeat throttle after the cancel.
 const HEARTBEAT_MS = 1000;
 
+// The async job's steps over lib/scaiecho's lifecycle (begin-job.ts,
+// finish-job.ts): each an outside call, throwing named failures.
 export function transcriptionActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  async function job(jobId: string): Promise<TranscriptionJob> {
-    const j = await db.transcriptionJob.findUnique({ where: { id: jobId } });
-    if (!j) throw failure('JOB_NOT_FOUND', `transcription job ${jobId} does not exist`);
-    return j;
-  }
-
-  /** Budget and policy as they are now, not as they were at upload: either may have changed since. */
-  async function pickFor(j: TranscriptionJob): Promise<Backend> {
-    // Checked again at dispatch: other jobs may have used the budget up since this one was queued.
-    await asFailure(() => checkBudget(db, deps.redis, j, { requests: 1, audio_ms: j.audioDurationMs ?? 0 }));
-    const policy = await getOrProvisionPolicy(db, j.tenantId);
-    const availability = await deps.backends.availability();
-    return asFailure(async () => pickBackend(policy, j.backendPreference as BackendPreference, availability));
-  }
-
   return {
-    /**
-     * queued → running, the running event, and the backend to use, in one
-     * local activity. Each part may repeat: the move is conditional, the event
-     * id is job + status. A job already ended (cancelled while queued) is left alone.
-     */
-    async beginTranscriptionJob(jobId: string): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; backend: Backend | null }> {
-      await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
-      const j = await job(jobId);
-      if (TERMINAL.has(j.status)) return { terminal: true, status: j.status, attributeSpeakers: j.attributeSpeakers, backend: null };
-      await publishJobEvent(deps.nats.get(), deps.config, j);
-      return { terminal: false, status: j.status, attributeSpeakers: j.attributeSpeakers, backend: await pickFor(j) };
+    /** queued → running, its event and the backends to try, as one local activity (begin-job.ts). */
+    beginTranscriptionJob(jobId: string): Promise<Begun> {
+      return asFailure(() => beginJob(deps, jobId));
     },
 
-    /**
-     * The end state, its usage (completed jobs only) and its event, in one
-     * local activity. Idempotent as a whole: a job already at an end state
-     * keeps it, usage counts once per job id, the event once per job + status.
-     */
-    async settleTranscriptionJob(jobId: string, outcome: Outcome): Promise<{ status: string }> {
-      const from: JobStatus[] = outcome.status === 'completed' ? ['running'] : ['queued', 'running'];
-      await transition(db, jobId, from, outcome.status, {
-        completedAt: new Date(),
-        ...(outcome.reason ? { statusReason: outcome.reason } : {}),
-      });
-      const j = await job(jobId);
-      if (j.status === 'completed') await recordJobUsage(deps.redis, j);
-      await publishJobEvent(deps.nats.get(), deps.config, j);
-      return { status: j.status };
-    },
-
-    /** Runs begun before beginTranscriptionJob and settleTranscriptionJob existed still call these five one by one. */
-    async startTranscriptionJob(
-      jobId: string,
-    ): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; facts: JobFacts }> {
-      await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
-      const j = await job(jobId);
-      return {
-        terminal: TERMINAL.has(j.status),
-        status: j.status,
-        attributeSpeakers: j.attributeSpeakers,
-        facts: { jobId, tenantId: j.tenantId, userId: j.userId, status: j.status },
-      };
-    },
-
-    async chooseTranscriptionBackend(jobId: string): Promise<Backend> {
-      return pickFor(await job(jobId));
+    /** The end state, its usage and its event, as one local activity (finish-job.ts). */
+    settleTranscriptionJob(jobId: string, outcome: Outcome): Promise<{ status: string }> {
+      return settleJob(deps, jobId, outcome);
     },
 
     /** Streams the staged audio from S3 to the backend and writes the transcript to the job row. */
     async transcribeJobAudio(jobId: string, backend: Backend): Promise<Backend> {
       const ctx = Context.current();
-      const j = await job(jobId);
+      const j = await loadJob(db, jobId);
       if (j.status !== 'running') return backend;
       if (!j.audioObjectKey) throw failure('AUDIO_MISSING', `job ${jobId} has no staged audio`);
       let progress = { chunksSent: 0, deltas: 0 };
@@ -127,23 +72,38 @@ export function transcriptionActivities(deps: ActivityDeps) {
       }
     },
 
-    /** Idempotent: a job already at an end state keeps it, and its facts are returned again. */
+    // Runs begun before beginTranscriptionJob and settleTranscriptionJob
+    // existed still call the five below one by one.
+
+    async startTranscriptionJob(
+      jobId: string,
+    ): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; facts: JobFacts }> {
+      await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
+      const j = await loadJob(db, jobId);
+      return {
+        terminal: TERMINAL.has(j.status),
+        status: j.status,
+        attributeSpeakers: j.attributeSpeakers,
+        facts: { jobId, tenantId: j.tenantId, userId: j.userId, status: j.status },
+      };
+    },
+
+    async chooseTranscriptionBackend(jobId: string): Promise<Backend> {
+      const [first] = await asFailure(async () => backendsFor(deps, await loadJob(db, jobId)));
+      return first;
+    },
+
     async finishTranscriptionJob(jobId: string, outcome: Outcome): Promise<JobFacts> {
-      const from: JobStatus[] = outcome.status === 'completed' ? ['running'] : ['queued', 'running'];
-      await transition(db, jobId, from, outcome.status, {
-        completedAt: new Date(),
-        ...(outcome.reason ? { statusReason: outcome.reason } : {}),
-      });
-      const j = await job(jobId);
+      const j = await endJob(db, jobId, outcome);
       return { jobId, tenantId: j.tenantId, userId: j.userId, status: j.status };
     },
 
     async recordTranscriptionUsage(facts: JobFacts): Promise<void> {
-      await recordJobUsage(deps.redis, await job(facts.jobId));
+      await recordJobUsage(deps.redis, await loadJob(db, facts.jobId));
     },
 
     async publishTranscriptionEvent(facts: JobFacts): Promise<void> {
-      await publishJobEvent(deps.nats.get(), deps.config, await job(facts.jobId));
+      await publishJobEvent(deps.nats.get(), deps.config, await loadJob(db, facts.jobId));
     },
   };
 }

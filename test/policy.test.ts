@@ -4,7 +4,7 @@ import {
   ALLOWED_BACKENDS,
   BACKEND_PREFERENCES,
   getOrProvisionPolicy,
-  pickBackend,
+  backendsToTry,
   setPolicy,
   type AllowedBackends,
   type Backend,
@@ -31,22 +31,28 @@ describe('backend policy', () => {
   for (const allowed of ALLOWED_BACKENDS) {
     for (const pref of BACKEND_PREFERENCES) {
       it(`allowed ${allowed}, ${pref} → ${expected[allowed][pref]}`, () => {
-        expect(pickBackend({ allowedBackends: allowed, defaultBackend: defaultOf(allowed) }, pref, both)).toBe(expected[allowed][pref]);
+        expect(backendsToTry({ allowedBackends: allowed, defaultBackend: defaultOf(allowed) }, pref, both)[0]).toBe(expected[allowed][pref]);
       });
     }
   }
 
   it('a tenant pinned to A with no STT node online gets BACKEND_UNAVAILABLE, whatever it prefers', () => {
     for (const pref of BACKEND_PREFERENCES) {
-      const attempt = () => pickBackend({ allowedBackends: 'A', defaultBackend: 'A' }, pref, { A: false, B: true });
+      const attempt = () => backendsToTry({ allowedBackends: 'A', defaultBackend: 'A' }, pref, { A: false, B: true });
       expect(attempt).toThrow(AppError);
       expect(attempt).toThrow(/no self-hosted STT node is online/);
     }
   });
 
   it('a tenant on AB falls through to B when no node is online, and BA to A when the relay is missing', () => {
-    expect(pickBackend({ allowedBackends: 'AB', defaultBackend: 'A' }, 'prefer_self_hosted', { A: false, B: true })).toBe('B');
-    expect(pickBackend({ allowedBackends: 'BA', defaultBackend: 'B' }, 'prefer_relay', { A: true, B: false })).toBe('A');
+    expect(backendsToTry({ allowedBackends: 'AB', defaultBackend: 'A' }, 'prefer_self_hosted', { A: false, B: true })).toEqual(['B']);
+    expect(backendsToTry({ allowedBackends: 'BA', defaultBackend: 'B' }, 'prefer_relay', { A: true, B: false })).toEqual(['A']);
+  });
+
+  it('lists every allowed, available backend after the first, so a job can move on to the next when one fails', () => {
+    expect(backendsToTry({ allowedBackends: 'AB', defaultBackend: 'A' }, 'any', both)).toEqual(['A', 'B']);
+    expect(backendsToTry({ allowedBackends: 'AB', defaultBackend: 'A' }, 'prefer_relay', both)).toEqual(['B', 'A']);
+    expect(backendsToTry({ allowedBackends: 'A', defaultBackend: 'A' }, 'prefer_relay', both)).toEqual(['A']);
   });
 
   it('provisions a tenant policy lazily from its tier, once, even under concurrent first use', async () => {

@@ -2,6 +2,7 @@ import {
   CancellationScope,
   defineQuery,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -10,14 +11,16 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { bookkeeping } from './activity-options.js';
-import type { Outcome } from '../activities/transcription.js';
+import type { Begun } from '../lib/scaiecho/begin-job.js';
+import { nextBackendMayHelp } from '../lib/scaiecho/failover.js';
+import type { Outcome } from '../lib/scaiecho/finish-job.js';
 import type { Backend } from '../lib/scaiecho/policy.js';
 import { JobStatusKey } from '../lib/temporal/search-attributes.js';
-import { failureReason } from '../lib/temporal/failures.js';
+import { failureReason, failureType } from '../lib/temporal/failures.js';
 
 export interface TranscriptionProgress {
   phase: 'starting' | 'choosing_backend' | 'transcribing' | 'attributing' | 'finishing' | 'completed' | 'failed' | 'cancelled';
-  backend: 'A' | 'B' | null;
+  backend: Backend | null;
 }
 
 export const transcriptionProgressQuery = defineQuery<TranscriptionProgress>('progress');
@@ -44,16 +47,17 @@ const choose = proxyActivities<Activities>({
 // The backend call streams audio for as long as the engine needs; heartbeats
 // prove the worker is alive, so a killed worker's attempt is retried elsewhere
 // within the heartbeat timeout instead of after the whole start-to-close.
-const dispatch = proxyActivities<Activities>({
+const dispatchOptions = {
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '20 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 8,
-  },
-});
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+} as const;
+const dispatch = proxyActivities<Activities>(dispatchOptions);
+// While another allowed backend remains, three tries (about 6 s of backoff):
+// a blip is ridden out where the job is, on the backend the tenant prefers,
+// and a backend still failing is left for the next. The last backend keeps
+// the full eight, as a job with one backend always had.
+const dispatchBeforeFallback = proxyActivities<Activities>({ ...dispatchOptions, retry: { ...dispatchOptions.retry, maximumAttempts: 3 } });
 
 // Labelling segments streams the audio once more, to a diarization node; a few
 // tries, then the transcript is delivered without labels rather than not at all.
@@ -66,14 +70,6 @@ const attribute = proxyActivities<Activities>({
     maximumAttempts: 4,
   },
 });
-
-/** What the job's first steps found: an end state already, or the backend to use. */
-interface Begun {
-  terminal: boolean;
-  status: string;
-  attributeSpeakers: boolean;
-  backend: Backend | null;
-}
 
 /** The two shapes of a job's bookkeeping; the backend steps between them are the same. */
 interface Bookkeeping {
@@ -113,6 +109,25 @@ const activityBookkeeping = (jobId: string, progress: TranscriptionProgress): Bo
 });
 
 /**
+ * The backends in order, under the same job id, moving on when one fails in a
+ * way the next may not (lib/scaiecho/failover.ts, the inline path's rule too).
+ * The transcript's row records the backend that produced it.
+ */
+async function transcribeOnFirstThatWorks(jobId: string, backends: Backend[], progress: TranscriptionProgress): Promise<void> {
+  for (const [i, backend] of backends.entries()) {
+    const last = i === backends.length - 1;
+    progress.backend = backend;
+    try {
+      await (last ? dispatch : dispatchBeforeFallback).transcribeJobAudio(jobId, backend);
+      return;
+    } catch (err) {
+      if (last || isCancellation(err) || !nextBackendMayHelp(failureType(err))) throw err;
+      log.warn('transcription backend failed, trying the next allowed one', { jobId, backend, failure: failureType(err) });
+    }
+  }
+}
+
+/**
  * One async transcription job, keyed `scaiecho-transcribe-{jobId}`. Carries
  * only ids and figures: audio stays in S3, the transcript goes straight to
  * MariaDB. Every step is idempotent, so a worker killed anywhere is harmless.
@@ -135,7 +150,9 @@ export async function transcriptionJobWorkflow(input: { jobId: string }): Promis
     if (begun.terminal || !begun.backend) return { status: begun.status };
 
     progress.phase = 'transcribing';
-    progress.backend = await dispatch.transcribeJobAudio(jobId, begun.backend);
+    // Runs begun before failover try their one backend, as they always did.
+    const backends = patched('transcription-failover') ? [begun.backend, ...(begun.fallbacks ?? [])] : [begun.backend];
+    await transcribeOnFirstThatWorks(jobId, backends, progress);
 
     // Jobs from before attribution existed never ask for it, so their histories replay down the same path.
     if (begun.attributeSpeakers) {

@@ -2,6 +2,7 @@ import { recordUsage } from '../accounting/usage.js';
 import { fitsVarchar, INT_MAX, VARCHAR } from '../columns.js';
 import type { Db } from '../db.js';
 import type { Redis } from '../redis.js';
+import { failure } from '../temporal/failures.js';
 import type { TranscriptionJob } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TranscriptionResult } from './dispatch/types.js';
@@ -10,6 +11,9 @@ export type { TranscriptionJob };
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 export const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+/** A job row before it is written: what the caller asked for and what the probe found; the path adds status and the rest. */
+export type NewJob = Omit<Prisma.TranscriptionJobUncheckedCreateInput, 'status' | 'isAsync'> & { id: string };
 
 export const audioObjectKey = (jobId: string, ext: string): string => `scaiecho/transcribe_jobs/${jobId}.${ext}`;
 
@@ -34,6 +38,13 @@ export function jobView(j: TranscriptionJob, opts: { pollUrl?: boolean } = {}) {
     completed_at: j.completedAt?.toISOString() ?? null,
     ...(opts.pollUrl ? { poll_url: `/v1/modules/scaiecho/jobs/${j.id}` } : {}),
   };
+}
+
+/** A job the workflow names; gone means something deleted it, and no retry brings it back. */
+export async function loadJob(db: Db, jobId: string): Promise<TranscriptionJob> {
+  const j = await db.transcriptionJob.findUnique({ where: { id: jobId } });
+  if (!j) throw failure('JOB_NOT_FOUND', `transcription job ${jobId} does not exist`);
+  return j;
 }
 
 /** Another tenant's or another user's job does not exist, as far as the caller can tell. */

@@ -49,7 +49,7 @@ export async function setPolicy(db: Db, tenantId: string, policy: TenantPolicy):
  * tenant allows it, else the tenant's default, then the rest of the allowed set
  * in its listed (fall-through) order. Never a backend the tenant does not allow.
  */
-export function candidateOrder(policy: TenantPolicy, preference: BackendPreference): Backend[] {
+function candidateOrder(policy: TenantPolicy, preference: BackendPreference): Backend[] {
   const allowed = [...policy.allowedBackends] as Backend[];
   const hinted: Backend | undefined =
     preference === 'prefer_self_hosted' ? 'A' : preference === 'prefer_relay' ? 'B' : policy.defaultBackend;
@@ -57,18 +57,21 @@ export function candidateOrder(policy: TenantPolicy, preference: BackendPreferen
   return [first, ...allowed.filter((b) => b !== first)];
 }
 
-/** BackendPolicyResolver.pick: the first candidate that is available right now. */
-export function pickBackend(
+/**
+ * The backends a job tries, in order: the allowed candidates that are
+ * available right now. The sync route and the async job both walk this list
+ * (lib/scaiecho/failover.ts says when to move on). Never empty.
+ */
+export function backendsToTry(
   policy: TenantPolicy,
   preference: BackendPreference,
   available: Record<Backend, boolean>,
-): Backend {
-  const picked = candidateOrder(policy, preference).find((b) => available[b]);
-  if (!picked) {
-    const why = candidateOrder(policy, preference)
-      .map((b) => (b === 'A' ? 'A: no self-hosted STT node is online' : 'B: the relay is not configured'))
-      .join('; ');
+): [Backend, ...Backend[]] {
+  const candidates = candidateOrder(policy, preference);
+  const [first, ...rest] = candidates.filter((b) => available[b]);
+  if (!first) {
+    const why = candidates.map((b) => (b === 'A' ? 'A: no self-hosted STT node is online' : 'B: the relay is not configured')).join('; ');
     throw new AppError('BACKEND_UNAVAILABLE', `no allowed transcription backend is available (${why})`);
   }
-  return picked;
+  return [first, ...rest];
 }

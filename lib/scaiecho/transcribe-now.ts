@@ -3,7 +3,8 @@ import { AppError } from '../errors.js';
 import type { SttBackends } from './backends.js';
 import { BackendError } from './dispatch/errors.js';
 import type { DispatchInput, TranscriptionResult } from './dispatch/types.js';
-import { candidateOrder, type Backend, type BackendPreference, type TenantPolicy } from './policy.js';
+import { nextBackendMayHelp } from './failover.js';
+import { backendsToTry, type Backend, type BackendPreference, type TenantPolicy } from './policy.js';
 
 export interface SyncBounds {
   /** For every backend tried together; past it the call in flight is cancelled and the caller gets 504. */
@@ -14,8 +15,8 @@ export interface SyncBounds {
 
 /**
  * The sync path: try the tenant's candidates in order among those available,
- * falling through to the next when one fails, all within one time bound. Bad
- * audio stops at once: no backend will decode it. What a backend said goes to
+ * moving on to the next when one fails (failover.ts), all within one time
+ * bound. Bad audio stops at once: no backend will decode it. What a backend said goes to
  * the log; the caller reads a plain sentence.
  */
 export async function transcribeNow(
@@ -33,11 +34,7 @@ export async function transcribeNow(
       ? new AppError('UPSTREAM_TIMEOUT', `no transcript within ${bounds.timeoutMs / 1000} s; send the audio with force_async=true instead`)
       : new AppError('CLIENT_CLOSED_REQUEST', 'the client closed the request');
 
-  const available = await backends.availability();
-  const order = candidateOrder(policy, preference).filter((b) => available[b]);
-  if (order.length === 0) {
-    throw new AppError('BACKEND_UNAVAILABLE', `no allowed transcription backend is available (allowed: ${policy.allowedBackends})`);
-  }
+  const order = backendsToTry(policy, preference, await backends.availability());
   let last: BackendError | undefined;
   for (const backend of order) {
     if (signal.aborted) throw stopped();
@@ -51,7 +48,8 @@ export async function transcribeNow(
       }
       if (!(err instanceof BackendError)) throw err;
       logger.warn({ backend, code: err.code, kind: err.kind, err: err.message }, 'transcription backend failed');
-      if (err.code === 'AUDIO_UNDECODABLE') throw new AppError('AUDIO_UNDECODABLE', err.publicMessage);
+      // What no other backend can help with (audio none can decode) is the caller's to fix.
+      if (!nextBackendMayHelp(err.code)) throw new AppError('AUDIO_UNDECODABLE', err.publicMessage);
       last = err;
     }
   }

@@ -41,10 +41,22 @@ export function failure(type: FailureType, message: string, retryable: boolean =
   return retryable ? ApplicationFailure.retryable(message, type) : ApplicationFailure.nonRetryable(message, type);
 }
 
-/** "TYPE: message" of what made an activity or child fail, for status rows and summaries (no payloads). */
-export function failureReason(err: unknown): string {
+/** What made an activity or child fail, under the wrappers Temporal puts round it. */
+function rootCause(err: unknown): unknown {
   let cause = err;
   while (cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) cause = cause.cause;
+  return cause;
+}
+
+/** The failure type an activity or child failed with, if it named one. */
+export function failureType(err: unknown): string | undefined {
+  const cause = rootCause(err);
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+/** "TYPE: message" of what made an activity or child fail, for status rows and summaries (no payloads). */
+export function failureReason(err: unknown): string {
+  const cause = rootCause(err);
   if (cause instanceof ApplicationFailure) return `${cause.type ?? 'ERROR'}: ${cause.message}`.slice(0, 1000);
   return (cause instanceof Error ? cause.message : 'unknown failure').slice(0, 1000);
 }

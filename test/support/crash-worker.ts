@@ -8,6 +8,9 @@ import { startWorkerHttp } from '../../worker/http.js';
 // CRASH_AT=<activityType>:before dies as the activity starts (nothing done),
 // CRASH_AT=<activityType>:after dies once it has done its work but before
 // Temporal hears of it, the window where a retry repeats finished work.
+// Local activities count too: the SDK runs them through the same activity
+// interceptors, and a kill there leaves the workflow task to time out and be
+// replayed, running the step again, on the next worker.
 // `node --import tsx test/support/crash-worker.ts`, via startWorkerProcess.
 
 const [crashType, crashWhen] = (process.env.CRASH_AT ?? '').split(':');
