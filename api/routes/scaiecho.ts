@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { VARCHAR } from '../../lib/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
-import { findCallerJob, jobView, listCallerJobs, TERMINAL } from '../../lib/scaiecho/jobs.js';
+import { findCallerJob, JOB_STATUSES, jobView, listCallerJobs, TERMINAL } from '../../lib/scaiecho/jobs.js';
 import { speakerSelection } from '../../lib/scaiecho/speaker-selection.js';
 import { transcriptions, type TranscriptionRequest } from '../../lib/scaiecho/transcribe.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
@@ -38,7 +38,7 @@ const transcribeFields = z.object({
 );
 
 const listQuery = z.object({
-  status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
+  status: z.enum(JOB_STATUSES).optional(),
   cursor: z.string().max(64).optional(),
   limit: decimalText(z.number().int().min(1).max(100)).default(20),
 });

@@ -8,8 +8,8 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { TranscriptionResult } from './dispatch/types.js';
 
 export type { TranscriptionJob };
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
 /** A job row before it is written: what the caller asked for and what the probe found; the path adds status and the rest. */
