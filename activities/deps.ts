@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../lib/config.js';
-import type { Db } from '../lib/db.js';
-import type { Logger } from '../lib/logger.js';
-import type { NatsHandle } from '../lib/nats-handle.js';
-import type { Redis } from '../lib/redis.js';
+import type { Db } from '../lib/infra/db.js';
+import type { Logger } from '../lib/infra/logger.js';
+import type { NatsHandle } from '../lib/infra/nats-handle.js';
+import type { Redis } from '../lib/infra/redis.js';
 import type { SttBackends } from '../lib/scaiecho/backends.js';
 import type { NodeRegistry } from '../lib/scaiecho/node-registry.js';
 

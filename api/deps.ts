@@ -4,8 +4,8 @@ import type { CredentialCache } from '../lib/auth/credential-cache.js';
 import type { CredentialChanges } from '../lib/auth/credential-changes.js';
 import type { LastUsedStamps } from '../lib/auth/last-used.js';
 import type { Config } from '../lib/config.js';
-import type { Logger } from '../lib/logger.js';
-import type { Services } from '../lib/services.js';
+import type { Logger } from '../lib/infra/logger.js';
+import type { Services } from '../lib/infra/services.js';
 
 export interface ApiDeps extends Services {
   config: Config;

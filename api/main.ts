@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from '../lib/config.js';
-import { createLogger } from '../lib/logger.js';
+import { createLogger } from '../lib/infra/logger.js';
 import { startApi } from './server.js';
 
 const config = loadConfigOrExit();

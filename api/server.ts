@@ -6,9 +6,9 @@ import { credentialChanges, subscribeCredentialChanges } from '../lib/auth/crede
 import { LastUsedStamps } from '../lib/auth/last-used.js';
 import { createJwtVerifier } from '../lib/auth/jwt-verifier.js';
 import type { Config } from '../lib/config.js';
-import { createLogger, type Logger } from '../lib/logger.js';
-import { createMetricsRegistry, credentialCacheGauges } from '../lib/metrics.js';
-import { createServices } from '../lib/services.js';
+import { createLogger, type Logger } from '../lib/infra/logger.js';
+import { createMetricsRegistry, credentialCacheGauges } from '../lib/infra/metrics.js';
+import { createServices } from '../lib/infra/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { createApp, type App } from './app.js';
 import type { ApiDeps } from './deps.js';

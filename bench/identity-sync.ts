@@ -8,12 +8,12 @@ import { freePort } from '../devstack/ports.js';
 import type { ManagedProcess } from '../devstack/process.js';
 import { ensureSystemServices } from '../devstack/system-services.js';
 import { loadConfig, type Config } from '../lib/config.js';
-import { createDb, type Db } from '../lib/db.js';
+import { createDb, type Db } from '../lib/infra/db.js';
 import { beginRun, finishRun, type RunCounts } from '../lib/identity/runs.js';
 import { syncTenant } from '../lib/identity/sync.js';
-import { applyMigrations } from '../lib/migrate.js';
-import { provisionTenant } from '../lib/provisioning.js';
-import { createUser } from '../lib/users.js';
+import { applyMigrations } from '../lib/infra/migrate.js';
+import { provisionTenant } from '../lib/tenancy/provisioning.js';
+import { createUser } from '../lib/tenancy/users.js';
 import { fmt, table } from './lib/stats.js';
 import { wholeNumberOptions } from './lib/options.js';
 

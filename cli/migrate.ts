@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { loadConfigOrExit } from '../lib/config.js';
-import { applyMigrations } from '../lib/migrate.js';
+import { applyMigrations } from '../lib/infra/migrate.js';
 
 export async function runMigrateCommand(): Promise<number> {
   const config = loadConfigOrExit();

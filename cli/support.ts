@@ -1,7 +1,7 @@
 import { Client, Connection as TemporalConnection } from '@temporalio/client';
 import mariadb, { type Connection } from 'mariadb';
 import { loadConfigOrExit, type Config } from '../lib/config.js';
-import { createDb, type Db } from '../lib/db.js';
+import { createDb, type Db } from '../lib/infra/db.js';
 import type { CredentialChange } from '../lib/auth/credential-cache.js';
 import { AppError } from '../lib/errors.js';
 

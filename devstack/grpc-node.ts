@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/infra/logger.js';
 import { startAdminServer } from './stt/admin.js';
 import type { FaultMode, FaultSwitch } from './stt/faults.js';
 import { createRegistration, type Registration } from './stt-node/registration.js';

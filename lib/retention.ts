@@ -1,6 +1,6 @@
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Env } from './config.js';
-import type { Db } from './db.js';
+import type { Db } from './infra/db.js';
 import { TERMINAL } from './scaiecho/jobs.js';
 
 // Retention: staged audio of finished jobs leaves S3 after the tenant's

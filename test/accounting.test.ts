@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { applyBatch, batchKey, BatchNotApplied, claimBatch, clearBatch, PENDING_KEY } from '../lib/accounting/flush.js';
 import { LIVE_KEY, monthTotals, recordUsage, USAGE_KINDS, type Amounts, type UsageEvent } from '../lib/accounting/usage.js';
-import { closeRedis, createRedis, type Redis } from '../lib/redis.js';
+import { closeRedis, createRedis, type Redis } from '../lib/infra/redis.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
 import { accountingFlushWorkflow, type FlushSummary } from '../workflows/accounting.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { call, newTenant, testConfig, testDb } from './support/stack.js';
-import type { Provisioned } from '../lib/provisioning.js';
+import type { Provisioned } from '../lib/tenancy/provisioning.js';
 
 describe('envelope, request id, bodies, metrics', () => {
   const db = testDb();

@@ -14,11 +14,11 @@ import { createJwtVerifier, type JwtVerifierOptions } from '../lib/auth/jwt-veri
 import { LastUsedStamps } from '../lib/auth/last-used.js';
 import { PERMISSIONS, permissionsFor } from '../lib/auth/permissions.js';
 import { loadConfig } from '../lib/config.js';
-import { createDb, type Db } from '../lib/db.js';
+import { createDb, type Db } from '../lib/infra/db.js';
 import { AppError } from '../lib/errors.js';
-import { applyMigrations } from '../lib/migrate.js';
-import { createTenant, findTenantBySlug, type Tenant } from '../lib/tenants.js';
-import { createUser, type User } from '../lib/users.js';
+import { applyMigrations } from '../lib/infra/migrate.js';
+import { createTenant, findTenantBySlug, type Tenant } from '../lib/tenancy/tenants.js';
+import { createUser, type User } from '../lib/tenancy/users.js';
 import { createIdpServer } from '../devstack/idp/server.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

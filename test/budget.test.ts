@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setBudget } from '../lib/accounting/budgets.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
-import { createUser } from '../lib/users.js';
+import { createUser } from '../lib/tenancy/users.js';
 import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
 import { runScaiwave } from './support/cli.js';
 import { speak } from './support/speech.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveApiKey } from '../lib/auth/api-keys.js';
-import type { Db } from '../lib/db.js';
+import type { Db } from '../lib/infra/db.js';
 import { runScaiwave, type CliRun } from './support/cli.js';
 import { newTenant, testConfig, testDb, uniq } from './support/stack.js';
 

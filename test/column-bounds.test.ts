@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { VARCHAR } from '../lib/columns.js';
+import { VARCHAR } from '../lib/infra/columns.js';
 
-// lib/columns.ts repeats the schema's column sizes so routes can refuse a value
+// lib/infra/columns.ts repeats the schema's column sizes so routes can refuse a value
 // before the database does; this keeps each figure equal to the schema's.
 
 const schema = readFileSync(new URL('../prisma/schema.prisma', import.meta.url), 'utf8');

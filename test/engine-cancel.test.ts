@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
 import type { ManagedProcess } from '../devstack/process.js';
-import type { Provisioned } from '../lib/provisioning.js';
+import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { setPolicy } from '../lib/scaiecho/policy.js';
 import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
 import type { WorkerProcess } from './support/processes.js';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import { loadConfig } from '../lib/config.js';
-import { applyMigrations } from '../lib/migrate.js';
+import { applyMigrations } from '../lib/infra/migrate.js';
 import { ensureBucket, s3Client, startSeaweed } from '../devstack/seaweed.js';
 import { startTemporal } from '../devstack/temporal.js';
 import { ensureSystemServices } from '../devstack/system-services.js';

@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
-import type { Provisioned } from '../lib/provisioning.js';
-import { provisionTenant } from '../lib/provisioning.js';
+import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import { provisionTenant } from '../lib/tenancy/provisioning.js';
 import { call, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
 
 // Issue 8, defects 4, 5, 6 and 8: what an outside probe found at the HTTP edge.

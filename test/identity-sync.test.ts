@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
-import { createUser } from '../lib/users.js';
-import type { Provisioned } from '../lib/provisioning.js';
+import { createUser } from '../lib/tenancy/users.js';
+import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { identitySyncAllWorkflow } from '../workflows/identity-sync.js';

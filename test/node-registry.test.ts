@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRedis } from '../lib/redis.js';
+import { createRedis } from '../lib/infra/redis.js';
 import { ENGINE_DIARIZE, ENGINE_STT, NodeRegistry } from '../lib/scaiecho/node-registry.js';
 import { testConfig, uniq } from './support/stack.js';
 

@@ -1,9 +1,9 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../lib/ids.js';
+import { newId } from '../lib/infra/ids.js';
 import type { JobStatus } from '../lib/scaiecho/jobs.js';
 import { audioObjectKey } from '../lib/scaiecho/jobs.js';
-import { createS3 } from '../lib/s3.js';
+import { createS3 } from '../lib/infra/s3.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { retentionPurgeWorkflow, type RetentionSummary } from '../workflows/retention.js';
 import { captureHistory } from './support/histories.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createConnection, type Connection } from 'mariadb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../lib/config.js';
-import { applyMigrations, MigrationError, readMigrations } from '../lib/migrate.js';
+import { applyMigrations, MigrationError, readMigrations } from '../lib/infra/migrate.js';
 
 // The migrations are written by hand, so this proves that applying them yields
 // exactly the schema Prisma's own parser reads from schema.prisma: both sides are

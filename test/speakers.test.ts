@@ -4,9 +4,9 @@ import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../api/server.js';
 import { waitUntil } from '../devstack/ports.js';
-import { newId } from '../lib/ids.js';
-import { createLogger } from '../lib/logger.js';
-import type { Provisioned } from '../lib/provisioning.js';
+import { newId } from '../lib/infra/ids.js';
+import { createLogger } from '../lib/infra/logger.js';
+import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { withDiarizeNode } from '../lib/scaiecho/diarize/client.js';
 import { ENGINE_DIARIZE } from '../lib/scaiecho/node-registry.js';
 import { startEnrollment } from '../lib/scaiecho/speaker-workflows.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readUsage } from '../lib/accounting/usage.js';
-import type { Provisioned } from '../lib/provisioning.js';
+import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { setPolicy } from '../lib/scaiecho/policy.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { jobEvents } from './support/events.js';

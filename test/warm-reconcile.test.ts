@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
-import type { Provisioned } from '../lib/provisioning.js';
+import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { withDiarizeNode } from '../lib/scaiecho/diarize/client.js';
 import { ENGINE_DIARIZE } from '../lib/scaiecho/node-registry.js';
 import { WarmRegistry } from '../lib/scaiecho/warm-registry.js';

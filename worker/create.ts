@@ -2,8 +2,8 @@ import os from 'node:os';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../lib/config.js';
-import type { Logger } from '../lib/logger.js';
-import { createServices } from '../lib/services.js';
+import type { Logger } from '../lib/infra/logger.js';
+import { createServices } from '../lib/infra/services.js';
 import { workflowInterceptorModules, workflowsPath } from './bundle.js';
 
 export interface ScaiwaveWorker {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Worker } from '@temporalio/worker';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/infra/logger.js';
 
 /**
  * /health is 200 while the worker polls; /metrics serves this process's metrics

@@ -1,8 +1,8 @@
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
 import { SdkComponent } from '@temporalio/common';
 import { loadConfigOrExit } from '../lib/config.js';
-import { createLogger } from '../lib/logger.js';
-import { createMetricsRegistry } from '../lib/metrics.js';
+import { createLogger } from '../lib/infra/logger.js';
+import { createMetricsRegistry } from '../lib/infra/metrics.js';
 import { createWorker } from './create.js';
 import { startWorkerHttp } from './http.js';
 

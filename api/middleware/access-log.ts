@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import type { Logger } from '../../lib/logger.js';
+import type { Logger } from '../../lib/infra/logger.js';
 import { routeOf } from '../route-template.js';
 import type { ApiState } from '../state.js';
 

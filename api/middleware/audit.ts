@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
-import type { Db } from '../../lib/db.js';
-import type { Logger } from '../../lib/logger.js';
+import type { Db } from '../../lib/infra/db.js';
+import type { Logger } from '../../lib/infra/logger.js';
 import { routeOf } from '../route-template.js';
 import type { ApiState } from '../state.js';
 

@@ -1,6 +1,6 @@
 import { RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../lib/errors.js';
-import type { Redis } from '../../lib/redis.js';
+import type { Redis } from '../../lib/infra/redis.js';
 
 /**
  * Failed authentications per client address, in a one-minute window shared by

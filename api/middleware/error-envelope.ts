@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
-import type { Logger } from '../../lib/logger.js';
+import type { Logger } from '../../lib/infra/logger.js';
 import type { ApiState } from '../state.js';
 
 // Errors thrown by Koa's own helpers and body parsers carry an HTTP status; map

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import type { HttpMetrics } from '../../lib/metrics.js';
+import type { HttpMetrics } from '../../lib/infra/metrics.js';
 import { routeOf } from '../route-template.js';
 import type { ApiState } from '../state.js';
 

@@ -1,8 +1,8 @@
 import type { Middleware } from 'koa';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../lib/errors.js';
-import type { Redis } from '../../lib/redis.js';
-import type { RateLimits } from '../../lib/tenant-limits.js';
+import type { Redis } from '../../lib/infra/redis.js';
+import type { RateLimits } from '../../lib/tenancy/tenant-limits.js';
 import { callerOf } from './auth.js';
 import type { ApiState } from '../state.js';
 

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../lib/auth/api-keys.js';
 import type { CredentialChanges } from '../../lib/auth/credential-changes.js';
-import type { Db } from '../../lib/db.js';
+import type { Db } from '../../lib/infra/db.js';
 import { notFound } from '../../lib/errors.js';
 import { callerOf } from '../middleware/auth.js';
 import { ok } from '../envelope.js';

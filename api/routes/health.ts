@@ -1,8 +1,8 @@
 import Router from '@koa/router';
 import type { Registry } from 'prom-client';
 import { AppError } from '../../lib/errors.js';
-import { runChecks, type Check } from '../../lib/health.js';
-import type { Logger } from '../../lib/logger.js';
+import { runChecks, type Check } from '../../lib/infra/health.js';
+import type { Logger } from '../../lib/infra/logger.js';
 import type { ApiState } from '../state.js';
 
 /**

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { getOrProvisionPolicy, setPolicy } from '../../lib/scaiecho/policy.js';
-import type { Db } from '../../lib/db.js';
+import type { Db } from '../../lib/infra/db.js';
 import { ok } from '../envelope.js';
 import { callerOf, requirePermission } from '../middleware/auth.js';
 import { parse } from '../validate.js';

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { VARCHAR } from '../../lib/columns.js';
+import { VARCHAR } from '../../lib/infra/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { findCallerJob, JOB_STATUSES, jobView, listCallerJobs, TERMINAL } from '../../lib/scaiecho/jobs.js';
 import { speakerSelection } from '../../lib/scaiecho/speaker-selection.js';

@@ -6,9 +6,9 @@ import { audioContentType } from '../../lib/audio/format.js';
 import { probeAudio, type AudioProbe } from '../../lib/audio/probe.js';
 import { assessSpeechQuality, type QualityReport } from '../../lib/audio/quality.js';
 import type { Caller } from '../../lib/auth/caller.js';
-import { VARCHAR } from '../../lib/columns.js';
+import { VARCHAR } from '../../lib/infra/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
-import { newId } from '../../lib/ids.js';
+import { newId } from '../../lib/infra/ids.js';
 import { withDiarizeNode } from '../../lib/scaiecho/diarize/client.js';
 import { erasureView, findTenantErasure, requestErasure, type ErasureReason } from '../../lib/scaiecho/erasures.js';
 import { ENGINE_DIARIZE } from '../../lib/scaiecho/node-registry.js';
@@ -26,7 +26,7 @@ import {
   type SpeakerWithRecords,
 } from '../../lib/scaiecho/speakers.js';
 import { WarmRegistry } from '../../lib/scaiecho/warm-registry.js';
-import { tenantLimits } from '../../lib/tenant-limits.js';
+import { tenantLimits } from '../../lib/tenancy/tenant-limits.js';
 import { speakerAbandonedSignal, speakerStoredSignal } from '../../workflows/speakers.js';
 import type { ApiDeps } from '../deps.js';
 import { ok } from '../envelope.js';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { USAGE_GROUPS, usageReport, type UsageGroup } from '../../lib/accounting/report.js';
 import { USAGE_KINDS } from '../../lib/accounting/usage.js';
-import type { Db } from '../../lib/db.js';
+import type { Db } from '../../lib/infra/db.js';
 import { AppError } from '../../lib/errors.js';
 import { ok } from '../envelope.js';
 import { callerOf, requirePermission } from '../middleware/auth.js';

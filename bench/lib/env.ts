@@ -16,9 +16,9 @@ import { startSttRelayProcess } from '../../devstack/stt-relay/process.js';
 import { ensureSystemServices } from '../../devstack/system-services.js';
 import { startTemporal } from '../../devstack/temporal.js';
 import { loadConfig, type Config } from '../../lib/config.js';
-import { createDb } from '../../lib/db.js';
-import { applyMigrations } from '../../lib/migrate.js';
-import { provisionTenant, type Provisioned } from '../../lib/provisioning.js';
+import { createDb } from '../../lib/infra/db.js';
+import { applyMigrations } from '../../lib/infra/migrate.js';
+import { provisionTenant, type Provisioned } from '../../lib/tenancy/provisioning.js';
 import { ENGINE_STT } from '../../lib/scaiecho/node-registry.js';
 import { setPolicy } from '../../lib/scaiecho/policy.js';
 

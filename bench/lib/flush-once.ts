@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyBatch, claimBatch, clearBatch } from '../../lib/accounting/flush.js';
-import type { Db } from '../../lib/db.js';
-import type { Redis } from '../../lib/redis.js';
+import type { Db } from '../../lib/infra/db.js';
+import type { Redis } from '../../lib/infra/redis.js';
 
 export interface FlushSample {
   durationMs: number;

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadConfig } from '../../lib/config.js';
-import { createDb } from '../../lib/db.js';
-import { closeRedis, createRedis } from '../../lib/redis.js';
+import { createDb } from '../../lib/infra/db.js';
+import { closeRedis, createRedis } from '../../lib/infra/redis.js';
 import { flushOnce, type FlushSample } from './flush-once.js';
 
 // The flush loop of bench/accounting.ts, in a thread of its own: in production

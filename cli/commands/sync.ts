@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Db } from '../../lib/db.js';
+import type { Db } from '../../lib/infra/db.js';
 import { startIdentitySync } from '../../lib/identity/workflows.js';
-import { findTenantBySlug } from '../../lib/tenants.js';
+import { findTenantBySlug } from '../../lib/tenancy/tenants.js';
 import type { IdentitySyncOutcome } from '../../workflows/identity-sync.js';
 import { CliError, conflict, EXIT, EXIT_CODES_HELP, notFound, print, printJson, withDb, withTemporal } from '../support.js';
 

@@ -1,4 +1,4 @@
-import { createLogger } from '../../lib/logger.js';
+import { createLogger } from '../../lib/infra/logger.js';
 import { entryPoint, nodeSettings } from '../entry.js';
 import { createDiarizeNode } from './server.js';
 

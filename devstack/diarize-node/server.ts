@@ -9,7 +9,7 @@ import {
   type StatusObject,
 } from '@grpc/grpc-js';
 import { decodePcm, PCM_RATE } from '../../lib/audio/pcm.js';
-import { createLogger, type Logger } from '../../lib/logger.js';
+import { createLogger, type Logger } from '../../lib/infra/logger.js';
 import {
   loadSpeakerDiarization,
   type AcceptSpeakerRequest,

@@ -1,4 +1,4 @@
-import type { Logger } from '../../lib/logger.js';
+import type { Logger } from '../../lib/infra/logger.js';
 
 // How a ScaiInfer node stays in the platform's registry: a heartbeat every few
 // seconds while it serves, a DELETE when it stops on purpose. A node that dies

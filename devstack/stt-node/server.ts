@@ -1,5 +1,5 @@
 import { status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
-import { createLogger, type Logger } from '../../lib/logger.js';
+import { createLogger, type Logger } from '../../lib/infra/logger.js';
 import {
   loadSpeechToText,
   type TranscribeConfig,

@@ -1,4 +1,4 @@
-import { createLogger } from '../../lib/logger.js';
+import { createLogger } from '../../lib/infra/logger.js';
 import { entryPoint } from '../entry.js';
 import { ENGINE_KINDS, type EngineKind } from '../stt/engine.js';
 import { createSttRelay, DEFAULT_RELAY_MAX_BYTES } from './server.js';

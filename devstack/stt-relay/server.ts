@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import { createLogger, type Logger } from '../../lib/logger.js';
+import { createLogger, type Logger } from '../../lib/infra/logger.js';
 import { startAdminServer } from '../stt/admin.js';
 import { createEngine, engineStats, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
 import { FaultSwitch, type FaultMode } from '../stt/faults.js';

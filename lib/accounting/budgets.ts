@@ -1,7 +1,7 @@
-import type { Db } from '../db.js';
+import type { Db } from '../infra/db.js';
 import { AppError } from '../errors.js';
 import type { UsageBudget } from '../generated/prisma/client.js';
-import type { Redis } from '../redis.js';
+import type { Redis } from '../infra/redis.js';
 import { METRICS, monthOf, monthTotals, type Amounts, type Metric } from './usage.js';
 
 // Budgets cap a tenant's (and optionally one user's) usage per calendar month

@@ -1,6 +1,6 @@
-import type { Db } from '../db.js';
+import type { Db } from '../infra/db.js';
 import { Prisma } from '../generated/prisma/client.js';
-import type { Redis } from '../redis.js';
+import type { Redis } from '../infra/redis.js';
 import { LIVE_KEY, luaScript, METRICS, SINCE_FIELD, USAGE_KINDS, type Amounts, type Metric } from './usage.js';
 
 // The accounting flush moves Redis counters into MariaDB exactly once, in three

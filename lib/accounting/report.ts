@@ -1,4 +1,4 @@
-import type { Db } from '../db.js';
+import type { Db } from '../infra/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { UsageKind } from './usage.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from '../redis.js';
+import type { Redis } from '../infra/redis.js';
 
 // Usage is counted in Redis as it happens (fast, shared by every pod) and moved
 // to MariaDB by the accounting flush (flush.ts). Each event carries an id; the

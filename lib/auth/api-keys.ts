@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, notFound } from '../errors.js';
-import { newId } from '../ids.js';
-import type { Db } from '../db.js';
+import { newId } from '../infra/ids.js';
+import type { Db } from '../infra/db.js';
 import type { ApiKey, Tenant, User } from '../generated/prisma/client.js';
 
 // API keys are bearer secrets: only their sha256 is stored, so a leaked table

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
-import type { Db } from '../db.js';
-import { findTenantBySlug } from '../tenants.js';
+import type { Db } from '../infra/db.js';
+import { findTenantBySlug } from '../tenancy/tenants.js';
 import {
   createUser,
   MAX_DISPLAY_NAME_CHARS,
@@ -10,7 +10,7 @@ import {
   userSource,
   type User,
   type UserSource,
-} from '../users.js';
+} from '../tenancy/users.js';
 import { hashApiKey, looksLikeApiKey, resolveApiKey } from './api-keys.js';
 import type { CachedCredential, CredentialCache } from './credential-cache.js';
 import type { CredentialChanges } from './credential-changes.js';
@@ -23,7 +23,7 @@ export interface Caller {
   tenantSlug: string;
   userId: string;
   subject: string;
-  /** who manages the user: the ScaiKey directory, or this deployment (lib/users.ts) */
+  /** who manages the user: the ScaiKey directory, or this deployment (lib/tenancy/users.ts) */
   source: UserSource;
   apiKeyId: string | null;
   via: 'jwt' | 'api_key';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
-import { closeRedis } from '../redis.js';
+import type { Logger } from '../infra/logger.js';
+import { closeRedis } from '../infra/redis.js';
 import type { CredentialCache, CredentialChange } from './credential-cache.js';
 
 // Every API process answers most requests from its own cache of resolved

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { AppError } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger, type Logger } from '../infra/logger.js';
 
 // Verifies ScaiKey access tokens against the keys the IdP publishes. Only
 // asymmetric algorithms are accepted, so a token "signed" with the public key as

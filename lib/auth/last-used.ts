@@ -1,5 +1,5 @@
-import type { Db } from '../db.js';
-import type { Logger } from '../logger.js';
+import type { Db } from '../infra/db.js';
+import type { Logger } from '../infra/logger.js';
 
 /** A key's last_used_at says "used within this minute", no finer. */
 export const LAST_USED_RESOLUTION_MS = 60_000;

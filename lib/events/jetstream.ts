@@ -1,7 +1,7 @@
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { RetentionPolicy, StorageType } from 'nats';
 import type { Config } from '../config.js';
-import { streamName, subject } from '../nats.js';
+import { streamName, subject } from '../infra/nats.js';
 
 export interface StreamSpec {
   name: string;

@@ -1,4 +1,4 @@
-import type { Db } from '../db.js';
+import type { Db } from '../infra/db.js';
 
 // The identity_sync_runs row of one sync run: created when it starts, its
 // counters raised by sync.ts together with each change, its progress columns

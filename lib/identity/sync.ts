@@ -1,6 +1,6 @@
 import type { CredentialChanges } from '../auth/credential-changes.js';
-import type { Db } from '../db.js';
-import { newId } from '../ids.js';
+import type { Db } from '../infra/db.js';
+import { newId } from '../infra/ids.js';
 import { planSync, type PlannedUpdate, type Wanted } from './plan.js';
 import { runProgress } from './runs.js';
 import { readDirectory, type Directory, type ScimClientOptions } from './scim.js';

@@ -1,4 +1,4 @@
-import type { Db } from '../db.js';
+import type { Db } from '../infra/db.js';
 import type { ErasureAudit, ErasureReceipt, SpeakerErasure } from '../generated/prisma/client.js';
 import { ACTIVE } from './speakers.js';
 

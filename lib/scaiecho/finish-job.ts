@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
-import type { Db } from '../db.js';
-import type { Logger } from '../logger.js';
-import type { NatsHandle } from '../nats-handle.js';
-import type { Redis } from '../redis.js';
+import type { Db } from '../infra/db.js';
+import type { Logger } from '../infra/logger.js';
+import type { NatsHandle } from '../infra/nats-handle.js';
+import type { Redis } from '../infra/redis.js';
 import type { TranscriptionResult } from './dispatch/types.js';
 import { publishJobEvent } from './job-events.js';
 import { loadJob, recordJobUsage, resultColumns, transition, type JobStatus, type NewJob, type TranscriptionJob } from './jobs.js';

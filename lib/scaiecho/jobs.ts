@@ -1,7 +1,7 @@
 import { recordUsage } from '../accounting/usage.js';
-import { fitsVarchar, INT_MAX, VARCHAR } from '../columns.js';
-import type { Db } from '../db.js';
-import type { Redis } from '../redis.js';
+import { fitsVarchar, INT_MAX, VARCHAR } from '../infra/columns.js';
+import type { Db } from '../infra/db.js';
+import type { Redis } from '../infra/redis.js';
 import { failure } from '../temporal/failures.js';
 import type { TranscriptionJob } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';

@@ -1,4 +1,4 @@
-import type { Redis } from '../redis.js';
+import type { Redis } from '../infra/redis.js';
 
 // ScaiInfer nodes heartbeat into Redis through the API. A node is online while
 // its last heartbeat is younger than the TTL; nothing has to notice a node dying.

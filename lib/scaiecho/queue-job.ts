@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { audioContentType, type AudioFormat } from '../audio/format.js';
-import type { Db } from '../db.js';
+import type { Db } from '../infra/db.js';
 import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../infra/logger.js';
 import type { Starter } from '../temporal/starter.js';
 import { audioObjectKey, type NewJob, type TranscriptionJob } from './jobs.js';
 import { startTranscriptionWorkflow } from './transcription-workflow.js';

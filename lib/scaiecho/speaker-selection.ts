@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../db.js';
+import type { Db } from '../infra/db.js';
 import { AppError } from '../errors.js';
 import { ACTIVE } from './speakers.js';
 

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Db } from '../db.js';
+import type { Db } from '../infra/db.js';
 import type { Prisma, SpeakerConsent, SpeakerErasure, SpeakerProfile } from '../generated/prisma/client.js';
 
 // Enrolled speakers: biometric data, so everything about them lives under one

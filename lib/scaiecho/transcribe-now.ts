@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../infra/logger.js';
 import { AppError } from '../errors.js';
 import type { SttBackends } from './backends.js';
 import { BackendError } from './dispatch/errors.js';

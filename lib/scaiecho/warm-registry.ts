@@ -1,4 +1,4 @@
-import type { Redis } from '../redis.js';
+import type { Redis } from '../infra/redis.js';
 
 // Which diarization nodes hold which speakers' embeddings. Two sets per
 // speaker: the nodes that acknowledged holding it (warm), and every node it was

@@ -1,6 +1,6 @@
-import { createMetricsRegistry } from '../../lib/metrics.js';
+import { createMetricsRegistry } from '../../lib/infra/metrics.js';
 import { loadConfigOrExit } from '../../lib/config.js';
-import { createLogger } from '../../lib/logger.js';
+import { createLogger } from '../../lib/infra/logger.js';
 import { createWorker } from '../../worker/create.js';
 import { startWorkerHttp } from '../../worker/http.js';
 

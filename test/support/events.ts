@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, connect } from 'nats';
-import { streamName, subject } from '../../lib/nats.js';
+import { streamName, subject } from '../../lib/infra/nats.js';
 import { scaiechoJobsStream } from '../../lib/events/jetstream.js';
 import { testConfig } from './stack.js';
 

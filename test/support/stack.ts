@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { requestDevToken, type DevTokenClaims } from '../../devstack/idp/client.js';
 import { loadConfig, type Config } from '../../lib/config.js';
-import { createDb, type Db } from '../../lib/db.js';
-import { provisionTenant, type Provisioned } from '../../lib/provisioning.js';
-import type { TenantFeatures } from '../../lib/tenants.js';
-import type { UserSource } from '../../lib/users.js';
+import { createDb, type Db } from '../../lib/infra/db.js';
+import { provisionTenant, type Provisioned } from '../../lib/tenancy/provisioning.js';
+import type { TenantFeatures } from '../../lib/tenancy/tenants.js';
+import type { UserSource } from '../../lib/tenancy/users.js';
 
 /** The run's configuration (set by the global setup), with per-test overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Config {

@@ -1,8 +1,8 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { ROLES, type Role } from '../../../lib/auth/permissions.js';
-import type { Db } from '../../../lib/db.js';
-import { findTenantBySlug, TENANT_SLUG, type Tenant } from '../../../lib/tenants.js';
-import { MAX_EMAIL_CHARS, subjectProblem } from '../../../lib/users.js';
+import type { Db } from '../../../lib/infra/db.js';
+import { findTenantBySlug, TENANT_SLUG, type Tenant } from '../../../lib/tenancy/tenants.js';
+import { MAX_EMAIL_CHARS, subjectProblem } from '../../../lib/tenancy/users.js';
 import { API_KEY_WARNING, notFound, print } from '../../support.js';
 
 // What several `scaiwave admin` commands share: argument parsers (a bad value is

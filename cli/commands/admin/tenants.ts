@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { TENANT_WIDE } from '../../../lib/accounting/budgets.js';
-import { provisionTenant } from '../../../lib/provisioning.js';
-import { tenantLimits } from '../../../lib/tenant-limits.js';
-import { findTenantBySlug, TENANT_TIERS, type TenantTier } from '../../../lib/tenants.js';
-import { userRoles, userSource } from '../../../lib/users.js';
+import { provisionTenant } from '../../../lib/tenancy/provisioning.js';
+import { tenantLimits } from '../../../lib/tenancy/tenant-limits.js';
+import { findTenantBySlug, TENANT_TIERS, type TenantTier } from '../../../lib/tenancy/tenants.js';
+import { userRoles, userSource } from '../../../lib/tenancy/users.js';
 import { API_KEY_WARNING, conflict, EXIT_CODES_HELP, formatTable, print, printJson, withDb } from '../../support.js';
 import { budgetView, describeBudget, type BudgetView } from './budgets.js';
 import { jsonOption, parseEmail, parseName, parseSlug, parseSubject, printKey } from './shared.js';

@@ -1,6 +1,6 @@
 import { Argument, Option, type Command } from 'commander';
 import { ROLES, type Role } from '../../../lib/auth/permissions.js';
-import { createUser, setUserSource, USER_SOURCES, userRoles, userSource, type UserSource } from '../../../lib/users.js';
+import { createUser, setUserSource, USER_SOURCES, userRoles, userSource, type UserSource } from '../../../lib/tenancy/users.js';
 import { announceCredentialChange, EXIT_CODES_HELP, notFound, print, printJson, withDb } from '../../support.js';
 import { jsonOption, parseEmail, parseRoles, parseSubject, requireTenant } from './shared.js';
 

@@ -1,6 +1,6 @@
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
-import { PrismaClient } from './generated/prisma/client.js';
-import type { Config } from './config.js';
+import { PrismaClient } from '../generated/prisma/client.js';
+import type { Config } from '../config.js';
 
 export type Db = PrismaClient;
 export { PrismaClient };

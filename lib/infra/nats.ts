@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from 'nats';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 
 export type { NatsConnection };
 

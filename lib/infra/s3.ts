@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 
 export function createS3(config: Config): S3Client {
   const e = config.env;

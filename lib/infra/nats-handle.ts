@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 import { connectNats } from './nats.js';
 import type { Logger } from './logger.js';
 

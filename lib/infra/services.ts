@@ -1,13 +1,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 import { createDb, type Db } from './db.js';
 import type { Logger } from './logger.js';
-import { ensureStream, scaiechoJobsStream } from './events/jetstream.js';
+import { ensureStream, scaiechoJobsStream } from '../events/jetstream.js';
 import { NatsHandle } from './nats-handle.js';
 import { closeRedis, createRedis, type Redis } from './redis.js';
 import { createS3 } from './s3.js';
-import { SttBackends } from './scaiecho/backends.js';
-import { NodeRegistry } from './scaiecho/node-registry.js';
+import { SttBackends } from '../scaiecho/backends.js';
+import { NodeRegistry } from '../scaiecho/node-registry.js';
 
 /** The clients a process holds for its life; the API and the worker build the same set. */
 export interface Services {

@@ -1,5 +1,5 @@
-import { createApiKey } from './auth/api-keys.js';
-import type { Db } from './db.js';
+import { createApiKey } from '../auth/api-keys.js';
+import type { Db } from '../infra/db.js';
 import { createTenant, type NewTenant, type Tenant } from './tenants.js';
 import { createUser, type User, type UserSource } from './users.js';
 

@@ -1,6 +1,6 @@
-import type { Config } from './config.js';
-import { INT_MAX } from './columns.js';
-import type { Db } from './db.js';
+import type { Config } from '../config.js';
+import { INT_MAX } from '../infra/columns.js';
+import type { Db } from '../infra/db.js';
 
 export interface RateLimits {
   tenantPerMinute: number;

@@ -1,7 +1,7 @@
-import { AppError } from './errors.js';
-import { newId } from './ids.js';
-import type { Db } from './db.js';
-import { Prisma, type User } from './generated/prisma/client.js';
+import { AppError } from '../errors.js';
+import { newId } from '../infra/ids.js';
+import type { Db } from '../infra/db.js';
+import { Prisma, type User } from '../generated/prisma/client.js';
 
 export type { User };
 
