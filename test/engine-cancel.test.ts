@@ -4,7 +4,7 @@ import { waitUntil } from '../devstack/ports.js';
 import type { ManagedProcess } from '../devstack/process.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { setPolicy } from '../lib/scaiecho/policy.js';
-import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
+import { startScaiEchoStack, transcribe, transcribeUntilHangUp, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
 import type { WorkerProcess } from './support/processes.js';
 import { repeatTo, speak } from './support/speech.js';
 import { call, newTenant, testDb } from './support/stack.js';
@@ -107,18 +107,10 @@ describe('cancellation reaches the engine', () => {
   it('a client hanging up on an inline request while the node decodes: the engine process is killed', async () => {
     const t = await onlyOn('A');
     const before = await stats('A');
-    const form = new FormData();
-    form.append('file', new Blob([fs.readFileSync(twoAndAHalfMinutes)]), 'long.wav');
-    const hangUp = new AbortController();
-    const request = fetch(`${s.api.url}/v1/modules/scaiecho/transcribe`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${t.apiKey.key}` },
-      body: form,
-      signal: hangUp.signal,
-    }).catch((err: unknown) => err);
+    const client = transcribeUntilHangUp(s.api.url, t.apiKey.key, fs.readFileSync(twoAndAHalfMinutes));
     await decoding('A');
-    hangUp.abort();
-    expect(await request).toMatchObject({ name: 'AbortError' });
+    client.hangUp();
+    expect(await client.answer).toMatchObject({ name: 'AbortError' });
     await engineStopped('A', before);
     expect(await db.transcriptionJob.count({ where: { tenantId: t.tenant.id } })).toBe(0);
   }, 300_000);

@@ -5,7 +5,7 @@ import { waitUntil } from '../devstack/ports.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { setPolicy } from '../lib/scaiecho/policy.js';
 import { flacClaiming, wavWithHeader } from './support/audio-headers.js';
-import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
+import { startScaiEchoStack, transcribe, transcribeUntilHangUp, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
 import { convert, speak } from './support/speech.js';
 import { newTenant, testConfig, testDb } from './support/stack.js';
 
@@ -149,18 +149,10 @@ describe('transcription guards: bad headers, column bounds, the sync bound, hang
     const before = await stats(node());
     await fault(node(), 'stall');
     try {
-      const form = new FormData();
-      form.append('file', new Blob([wavWithHeader()]), 'tone.wav');
-      const hangUp = new AbortController();
-      const request = fetch(`${s.api.url}/v1/modules/scaiecho/transcribe`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${t.apiKey.key}` },
-        body: form,
-        signal: hangUp.signal,
-      }).catch((err: unknown) => err);
+      const client = transcribeUntilHangUp(s.api.url, t.apiKey.key, wavWithHeader());
       await waitUntil('the call stalled on the node', async () => (await stats(node())).failures_injected > before.failures_injected);
-      hangUp.abort();
-      expect(await request).toMatchObject({ name: 'AbortError' });
+      client.hangUp();
+      expect(await client.answer).toMatchObject({ name: 'AbortError' });
       await waitUntil('the node saw the cancel', async () => (await stats(node())).cancelled === before.cancelled + 1);
     } finally {
       await fault(node(), 'ok');

@@ -156,6 +156,23 @@ export async function transcribe(
   return call<JobBody>(baseUrl, 'POST', '/v1/modules/scaiecho/transcribe', { token, body: form });
 }
 
+/**
+ * An inline transcription whose client will hang up: `hangUp()` aborts the
+ * request as a closing client would; `answer` settles with the AbortError.
+ */
+export function transcribeUntilHangUp(baseUrl: string, token: string, audio: Buffer): { answer: Promise<unknown>; hangUp(): void } {
+  const form = new FormData();
+  form.append('file', new Blob([audio]), 'upload.wav');
+  const client = new AbortController();
+  const answer = fetch(`${baseUrl}/v1/modules/scaiecho/transcribe`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+    body: form,
+    signal: client.signal,
+  }).catch((err: unknown) => err);
+  return { answer, hangUp: () => client.abort() };
+}
+
 export async function waitForJob(
   baseUrl: string,
   token: string,
