@@ -4,6 +4,8 @@ import type { Redis } from '../infra/redis.js';
 // Usage is counted in Redis as it happens (fast, shared by every pod) and moved
 // to MariaDB by the accounting flush (flush.ts). Each event carries an id; the
 // first recording wins, so a retried activity or request never counts twice.
+// An event's dedupe mark, its flush counters and its month totals are written by
+// one script, so a flush's RENAME of usage:live sees all of an event or none of it.
 //
 // Keys (all under SCAIWAVE_REDIS_PREFIX):
 //   usage:event:{eventId}           dedupe mark of one event
@@ -12,7 +14,9 @@ import type { Redis } from '../infra/redis.js';
 //                                   fields "{day}|{tenant}|{user}|{kind}|{metric}", plus "_since"
 //                                   (ms of the first event in it, for flush lag)
 //   usage:month:{yyyy-mm}:{tenant}  month-to-date totals the budget check reads; never flushed
-//                                   fields "{metric}", "{user}|{metric}", "{user}|{kind}|{metric}"
+//                                   fields "{metric}" (the tenant) and "{user}|{kind}|{metric}";
+//                                   a user's total is the sum over kinds. Code before the batched
+//                                   script also wrote "{user}|{metric}": nothing reads it any more.
 
 export const USAGE_KINDS = ['transcription', 'inference', 'embedding'] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];
@@ -41,22 +45,44 @@ const MONTH_TOTALS_SECONDS = 62 * 24 * 3600;
 export const monthOf = (at: Date): string => at.toISOString().slice(0, 7);
 const monthTotalsKey = (tenantId: string, month: string): string => `usage:month:${month}:${tenantId}`;
 
+// One script call records a whole batch of events: the events recordUsage was
+// given on one connection while the previous batch was on its way (see
+// `recorder`). Each event is still all-or-nothing against a flush's RENAME and
+// against a retry, because a script runs atomically.
+//   KEYS  usage:live, then per event: its dedupe mark, its month totals
+//   ARGV  dedupe s, month totals s, now ms, then per event: "{day}|{tenant}|{user}|{kind}",
+//         user, kind, requests, tokens, audio_ms
+// Returns one 1 (counted) or 0 (seen before) per event, in order.
 const RECORD = `
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
-redis.call('HSETNX', KEYS[2], '${SINCE_FIELD}', ARGV[6])
 local metrics = {'requests', 'tokens', 'audio_ms'}
-for i = 1, 3 do
-  local n = tonumber(ARGV[6 + i])
-  if n ~= 0 then
-    local m = metrics[i]
-    redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|' .. m, n)
-    redis.call('HINCRBY', KEYS[3], m, n)
-    redis.call('HINCRBY', KEYS[3], ARGV[3] .. '|' .. m, n)
-    redis.call('HINCRBY', KEYS[3], ARGV[3] .. '|' .. ARGV[4] .. '|' .. m, n)
+local added, expiring, since = {}, {}, false
+for e = 1, (#KEYS - 1) / 2 do
+  local mark, month, a = KEYS[2 * e], KEYS[2 * e + 1], 3 + (e - 1) * 6
+  if redis.call('SET', mark, '1', 'NX', 'EX', ARGV[1]) then
+    if not since then
+      redis.call('HSETNX', KEYS[1], '${SINCE_FIELD}', ARGV[3])
+      since = true
+    end
+    local row, userKind = ARGV[a + 1], ARGV[a + 2] .. '|' .. ARGV[a + 3]
+    for i = 1, 3 do
+      local n = tonumber(ARGV[a + 3 + i])
+      if n ~= 0 then
+        local m = metrics[i]
+        redis.call('HINCRBY', KEYS[1], row .. '|' .. m, n)
+        redis.call('HINCRBY', month, m, n)
+        redis.call('HINCRBY', month, userKind .. '|' .. m, n)
+      end
+    end
+    if not expiring[month] then
+      redis.call('EXPIRE', month, ARGV[2], 'NX')
+      expiring[month] = true
+    end
+    added[e] = 1
+  else
+    added[e] = 0
   end
 end
-redis.call('EXPIRE', KEYS[3], ARGV[5], 'NX')
-return 1`;
+return added`;
 
 /** EVALSHA with a fallback to EVAL when the server has not seen the script yet (first call, restart). */
 export function luaScript(source: string) {
@@ -79,25 +105,58 @@ const whole = (n: number | undefined, name: string): number => {
   return v;
 };
 
-/** Returns false when this event was already counted. Atomic: dedupe mark, flush queue and totals move together. */
+/** Events per script call: enough to share its cost, few enough that Redis is never busy with one for long. */
+const MAX_EVENTS_PER_CALL = 100;
+
+interface Queued {
+  keys: [string, string];
+  args: (string | number)[];
+  settle: { resolve(added: boolean): void; reject(err: unknown): void };
+}
+
+/** Events waiting for the next script call, per connection. */
+const queues = new WeakMap<Redis, Queued[]>();
+
+/**
+ * Sends what queued on `redis` since the last call, up to MAX_EVENTS_PER_CALL
+ * events per script. A call that fails rejects all of its events; a retry of
+ * any of them is then told whether it was counted (dedupe), as after a lost reply.
+ */
+function sendQueued(redis: Redis): void {
+  const queued = queues.get(redis) ?? [];
+  queues.delete(redis);
+  for (let i = 0; i < queued.length; i += MAX_EVENTS_PER_CALL) {
+    const batch = queued.slice(i, i + MAX_EVENTS_PER_CALL);
+    const keys = [LIVE_KEY, ...batch.flatMap((q) => q.keys)];
+    const args = [DEDUPE_SECONDS, MONTH_TOTALS_SECONDS, Date.now(), ...batch.flatMap((q) => q.args)];
+    record(redis, keys, args).then(
+      (added) => batch.forEach((q, j) => q.settle.resolve((added as number[])[j] === 1)),
+      (err: unknown) => batch.forEach((q) => q.settle.reject(err)),
+    );
+  }
+}
+
+/**
+ * Returns false when this event was already counted. Atomic: dedupe mark, flush
+ * queue and totals move together. Calls made in the same turn of the event loop
+ * share one script call.
+ */
 export async function recordUsage(redis: Redis, e: UsageEvent): Promise<boolean> {
   const day = e.at.toISOString().slice(0, 10);
-  const added = await record(
-    redis,
-    [`usage:event:${e.eventId}`, LIVE_KEY, monthTotalsKey(e.tenantId, monthOf(e.at))],
-    [
-      DEDUPE_SECONDS,
-      `${day}|${e.tenantId}|${e.userId}|${e.kind}`,
-      e.userId,
-      e.kind,
-      MONTH_TOTALS_SECONDS,
-      Date.now(),
-      whole(e.requests ?? 1, 'requests'),
-      whole(e.tokens, 'tokens'),
-      whole(e.audioMs, 'audioMs'),
-    ],
-  );
-  return added === 1;
+  const amounts = [whole(e.requests ?? 1, 'requests'), whole(e.tokens, 'tokens'), whole(e.audioMs, 'audioMs')];
+  const month = day.slice(0, 7);
+  return new Promise((resolve, reject) => {
+    let queued = queues.get(redis);
+    if (!queued) {
+      queues.set(redis, (queued = []));
+      setImmediate(() => sendQueued(redis));
+    }
+    queued.push({
+      keys: [`usage:event:${e.eventId}`, monthTotalsKey(e.tenantId, month)],
+      args: [`${day}|${e.tenantId}|${e.userId}|${e.kind}`, e.userId, e.kind, ...amounts],
+      settle: { resolve, reject },
+    });
+  });
 }
 
 const amountsOf = (values: (string | null)[]): Amounts => ({
@@ -106,16 +165,25 @@ const amountsOf = (values: (string | null)[]): Amounts => ({
   audio_ms: Number(values[2] ?? 0),
 });
 
-/** Month-to-date totals of a tenant and, when given, of one of its users; counted as events arrive, before any flush. */
+/**
+ * Month-to-date totals of a tenant and, when given, of one of its users; counted as events arrive, before any flush.
+ * A user's total is the sum of its per-kind fields (one HMGET either way).
+ */
 export async function monthTotals(
   redis: Redis,
   tenantId: string,
   at: Date,
   userId?: string,
 ): Promise<{ tenant: Amounts; user: Amounts | null }> {
-  const fields = userId === undefined ? [...METRICS] : [...METRICS, ...METRICS.map((m) => `${userId}|${m}`)];
-  const values = await redis.hmget(monthTotalsKey(tenantId, monthOf(at)), ...fields);
-  return { tenant: amountsOf(values.slice(0, 3)), user: userId === undefined ? null : amountsOf(values.slice(3)) };
+  const perKind = userId === undefined ? [] : USAGE_KINDS.flatMap((k) => METRICS.map((m) => `${userId}|${k}|${m}`));
+  const values = await redis.hmget(monthTotalsKey(tenantId, monthOf(at)), ...METRICS, ...perKind);
+  if (userId === undefined) return { tenant: amountsOf(values), user: null };
+  const user: Amounts = { requests: 0, tokens: 0, audio_ms: 0 };
+  for (let k = 0; k < USAGE_KINDS.length; k++) {
+    const a = amountsOf(values.slice(3 + 3 * k, 6 + 3 * k));
+    for (const m of METRICS) user[m] += a[m];
+  }
+  return { tenant: amountsOf(values.slice(0, 3)), user };
 }
 
 /** Month-to-date usage of one user for one kind (the month that contains `at`). */
