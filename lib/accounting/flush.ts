@@ -8,7 +8,9 @@ import { LIVE_KEY, luaScript, METRICS, SINCE_FIELD, USAGE_KINDS, type Amounts, t
 // flushes, and be cut short anywhere:
 //
 //   claim  RENAME usage:live → usage:batch:{id}: one atomic snapshot. Events that
-//          arrive later go to a fresh usage:live. The id joins usage:pending.
+//          arrive later go to a fresh usage:live. An event's counters are written by
+//          one script with its dedupe mark (usage.ts), so the RENAME takes all of them
+//          or none. The id joins usage:pending.
 //          A batch id claims at most once (usage:claimed:{id}), so a claim retried
 //          after its batch was applied and cleared cannot take new events under an
 //          id the ledger already knows (they would be skipped, i.e. lost).
