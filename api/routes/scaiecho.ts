@@ -44,7 +44,7 @@ const listQuery = z.object({
 });
 
 export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
-  const { db, config } = deps;
+  const { db, sql, config } = deps;
   const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho' });
   const use = requirePermission('scaiecho:use');
   const transcribe = transcriptions(deps);
@@ -79,14 +79,14 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
   });
 
   router.get('/jobs/:id', use, async (ctx) => {
-    const job = await findCallerJob(db, callerOf(ctx.state), ctx.params.id!);
+    const job = await findCallerJob(sql, callerOf(ctx.state), ctx.params.id!);
     if (!job) throw notFound('job');
     ok(ctx, jobView(job));
   });
 
   router.post('/jobs/:id/cancel', use, async (ctx) => {
     const caller = callerOf(ctx.state);
-    const job = await findCallerJob(db, caller, ctx.params.id!);
+    const job = await findCallerJob(sql, caller, ctx.params.id!);
     if (!job) throw notFound('job');
     if (TERMINAL.has(job.status)) throw new AppError('CONFLICT', `the job is already ${job.status}`);
     const handle = deps.temporal.workflow.getHandle(workflowIds.transcribe(job.id));
@@ -97,7 +97,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
     }
     // A running backend call learns of the cancellation at its next heartbeat; wait a little for the outcome.
     await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
-    const after = (await findCallerJob(db, caller, job.id)) ?? job;
+    const after = (await findCallerJob(sql, caller, job.id)) ?? job;
     if (after.status === 'completed' || after.status === 'failed') {
       throw new AppError('CONFLICT', `the job finished (${after.status}) before it could be cancelled`);
     }
