@@ -4,10 +4,15 @@ import { newId } from '../lib/infra/ids.js';
 import type { Prisma } from '../lib/generated/prisma/client.js';
 import { jobView } from '../lib/scaiecho/jobs.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
-import { call, newTenant, testConfig, testDb } from './support/stack.js';
+import { createApiKey } from '../lib/auth/api-keys.js';
+import { purgeExpiredJobs } from '../lib/retention.js';
+import { createUser } from '../lib/tenancy/users.js';
+import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
 
 // The poll reads its job through the mariadb driver, not Prisma (lib/scaiecho/jobs.ts,
-// findCallerJob): it must answer exactly what the Prisma row would, and only to its owner.
+// findCallerJob), and answers a finished job it read less than a second ago from memory
+// (lib/scaiecho/finished-jobs.ts): either way exactly what the Prisma row would give,
+// and only to its owner.
 
 describe('GET /jobs/{id} read through the driver', () => {
   const db = testDb();
@@ -78,5 +83,37 @@ describe('GET /jobs/{id} read through the driver', () => {
     // The other tenant's owner sees its own job, never the first tenant's.
     expect((await get(other, otherTenant.id)).status).toBe(200);
     expect((await get(other, mine.id)).status).toBe(404);
+  });
+
+  it('answers a finished job from memory to its owner only, and forgets it once purged', async () => {
+    const colleague = await createUser(db, { tenantId: owner.tenant.id, subject: uniq('colleague'), email: null, displayName: null, roles: ['member'], source: 'local' });
+    const colleagueKey = await createApiKey(db, { tenantId: owner.tenant.id, userId: colleague.id, name: 'colleague' });
+    const asColleague = { ...owner, user: colleague, apiKey: { ...colleagueKey } } as Provisioned;
+    const done = await job(owner, { status: 'completed', createdAt: new Date('2020-01-01T00:00:00.000Z') });
+
+    const first = await get(owner, done.id);
+    expect(first.status).toBe(200);
+    // Now in the API's memory: the next answer is the same, and nobody else is given it.
+    expect(JSON.stringify((await get(owner, done.id)).body.data)).toBe(JSON.stringify(first.body.data));
+    expect((await get(asColleague, done.id)).status).toBe(404);
+    expect((await get(other, done.id)).status).toBe(404);
+    expect((await get(asColleague, done.id)).status).toBe(404);
+
+    // The retention purge removes it (in the worker: no message reaches the API); the poll follows within the entry's second.
+    const purged = await purgeExpiredJobs({
+      db,
+      s3: api.deps.s3,
+      bucket: api.deps.config.env.SCAIWAVE_S3_BUCKET,
+      runId: uniq('purge'),
+      tenantId: owner.tenant.id,
+      cutoff: new Date('2021-01-01T00:00:00.000Z'),
+    });
+    expect(purged).toBe(1);
+    let status = 200;
+    for (let i = 0; i < 100 && status === 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await get(owner, done.id)).status;
+    }
+    expect(status).toBe(404);
   });
 });
