@@ -9,15 +9,16 @@ import type { ApiDeps } from './deps.js';
 import { accessLog } from './middleware/access-log.js';
 import { allowedMethods } from './middleware/allowed-methods.js';
 import { audit } from './middleware/audit.js';
+import { admit } from './middleware/admit.js';
 import { AuthFailureLimiter } from './middleware/auth-failures.js';
-import { authenticate, type Authentication } from './middleware/auth.js';
+import type { Authentication } from './middleware/auth.js';
 import { jsonBody } from './middleware/body.js';
 import { clientAddress } from './middleware/client-address.js';
 import { DrainFlag, drainCheck } from './middleware/drain.js';
 import { errorEnvelope } from './middleware/error-envelope.js';
 import { requestMetrics } from './middleware/metrics.js';
-import { rateLimit } from './middleware/rate-limit.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { Windows } from './middleware/windows.js';
 import { routeTemplate } from './route-template.js';
 import { requestId } from './middleware/request-id.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -41,7 +42,7 @@ export interface App {
  * answer, errors included, carries them; the client address is fixed before
  * anything counts or logs it; a wrong method is answered before auth; public
  * probes sit before auth; audit wraps auth so refused mutations are recorded
- * too; rate limits need the resolved caller.
+ * too; authentication and rate limits are one step (admit.ts), one Redis round trip.
  */
 export function createApp(deps: ApiDeps, registry: Registry): App {
   const { config, logger } = deps;
@@ -49,9 +50,10 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   const koa = new Koa<ApiState>({ proxy: false });
   const drain = new DrainFlag();
   const origins = new Set(config.env.SCAIWAVE_CORS_ORIGINS);
+  const windows = new Windows(deps.redis);
   const auth: Authentication = {
     resolver: deps.callers,
-    failures: new AuthFailureLimiter(deps.redis, config.env.SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE),
+    failures: new AuthFailureLimiter(windows, config.env.SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE),
     serviceToken: config.env.SCAIWAVE_SERVICE_TOKEN,
   };
 
@@ -67,8 +69,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   const v1 = new Router<ApiState>();
   v1.use(routeTemplate(v1));
   v1.use(audit(deps.db, logger));
-  v1.use(authenticate(auth));
-  v1.use(rateLimit(deps.redis, tenantLimits(deps.db, config)));
+  v1.use(admit(auth, windows, tenantLimits(deps.db, config)));
   v1.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES, (ctx) => !ctx.is('multipart/form-data')));
   for (const r of [
     meRoutes(),

@@ -4,6 +4,7 @@ import type { CredentialCache } from '../lib/auth/credential-cache.js';
 import type { CredentialChanges } from '../lib/auth/credential-changes.js';
 import type { LastUsedStamps } from '../lib/auth/last-used.js';
 import type { Config } from '../lib/config.js';
+import type { SqlPool } from '../lib/infra/db.js';
 import type { Logger } from '../lib/infra/logger.js';
 import type { Services } from '../lib/infra/services.js';
 
@@ -18,4 +19,6 @@ export interface ApiDeps extends Services {
   /** every route that revokes or deactivates announces it here (lib/auth/credential-changes.ts) */
   credentialChanges: CredentialChanges;
   lastUsed: LastUsedStamps;
+  /** the driver's pool for the job poll's read, beside Prisma's (lib/infra/db.ts) */
+  sql: SqlPool;
 }

@@ -6,6 +6,7 @@ import { credentialChanges, subscribeCredentialChanges } from '../lib/auth/crede
 import { LastUsedStamps } from '../lib/auth/last-used.js';
 import { createJwtVerifier } from '../lib/auth/jwt-verifier.js';
 import type { Config } from '../lib/config.js';
+import { createSqlPool } from '../lib/infra/db.js';
 import { createLogger, type Logger } from '../lib/infra/logger.js';
 import { createMetricsRegistry, credentialCacheGauges } from '../lib/infra/metrics.js';
 import { createServices } from '../lib/infra/services.js';
@@ -60,6 +61,7 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
     credentialCache,
     credentialChanges: changes,
     lastUsed,
+    sql: createSqlPool(config.db, Math.min(4, config.db.poolSize)),
   };
   const registry = createMetricsRegistry('scaiwave-api');
   credentialCacheGauges(registry, () => ({ listening: credentialCache?.isListening ?? false, entries: credentialCache?.size ?? 0 }));
@@ -87,7 +89,7 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
       await closed;
       clearTimeout(grace);
       await Promise.allSettled([subscription?.close(), lastUsed.close()]);
-      await Promise.allSettled([services.close(), temporalConnection.close()]);
+      await Promise.allSettled([services.close(), temporalConnection.close(), deps.sql.end()]);
     },
   };
 }

@@ -232,4 +232,22 @@ describe('failed authentication, limited per client address', () => {
     for (let i = 0; i < 3; i++) expect((await heartbeat()).status).toBe(401);
     expect((await heartbeat()).status).toBe(429);
   });
+
+  it('shares the failure count between API pods, and a refused address uses none of its key\'s or tenant\'s allowance', async () => {
+    const first = await apiWith({ SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3', SCAIWAVE_TRUSTED_PROXIES: '127.0.0.1' });
+    const second = await startApi(first.deps.config, { port: 0 });
+    apis.push(second);
+    const t = await newTenant(db, { features: { rate_limits: { key_per_minute: 10, tenant_per_minute: 10 } } });
+    const attacker = '203.0.113.50';
+    expect((await me(first, badKey(), attacker)).status).toBe(401);
+    expect((await me(second, badKey(), attacker)).status).toBe(401);
+    expect((await me(first, badKey(), attacker)).status).toBe(401);
+    // The other pod never saw this address refused: it learns it from Redis, a good key or not.
+    for (let i = 0; i < 4; i++) expect((await me(second, t.apiKey.key, attacker)).status).toBe(429);
+    expect((await me(first, t.apiKey.key, attacker)).status).toBe(429);
+    // None of those five consumed a request: the key's first success elsewhere still has 9 left.
+    const ok = await me(first, t.apiKey.key, '198.51.100.50');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-ratelimit-remaining')).toBe('9');
+  });
 });

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { VARCHAR } from '../../lib/infra/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
+import { FinishedJobs } from '../../lib/scaiecho/finished-jobs.js';
 import { findCallerJob, JOB_STATUSES, jobView, listCallerJobs, TERMINAL } from '../../lib/scaiecho/jobs.js';
 import { speakerSelection } from '../../lib/scaiecho/speaker-selection.js';
 import { transcriptions, type TranscriptionRequest } from '../../lib/scaiecho/transcribe.js';
@@ -43,11 +44,15 @@ const listQuery = z.object({
   limit: decimalText(z.number().int().min(1).max(100)).default(20),
 });
 
+/** How long a poll may answer a finished job from memory (lib/scaiecho/finished-jobs.ts): what a purge or erasure may lag by. */
+const FINISHED_JOB_TTL_MS = 1000;
+
 export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
-  const { db, config } = deps;
+  const { db, sql, config } = deps;
   const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho' });
   const use = requirePermission('scaiecho:use');
   const transcribe = transcriptions(deps);
+  const finished = new FinishedJobs(FINISHED_JOB_TTL_MS, 10_000);
 
   router.post('/transcribe', use, async (ctx) => {
     const gone = clientGone(ctx);
@@ -79,14 +84,16 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
   });
 
   router.get('/jobs/:id', use, async (ctx) => {
-    const job = await findCallerJob(db, callerOf(ctx.state), ctx.params.id!);
+    const caller = callerOf(ctx.state);
+    const job = finished.get(caller, ctx.params.id!) ?? (await findCallerJob(sql, caller, ctx.params.id!));
     if (!job) throw notFound('job');
+    finished.remember(caller, job);
     ok(ctx, jobView(job));
   });
 
   router.post('/jobs/:id/cancel', use, async (ctx) => {
     const caller = callerOf(ctx.state);
-    const job = await findCallerJob(db, caller, ctx.params.id!);
+    const job = await findCallerJob(sql, caller, ctx.params.id!);
     if (!job) throw notFound('job');
     if (TERMINAL.has(job.status)) throw new AppError('CONFLICT', `the job is already ${job.status}`);
     const handle = deps.temporal.workflow.getHandle(workflowIds.transcribe(job.id));
@@ -97,7 +104,7 @@ export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
     }
     // A running backend call learns of the cancellation at its next heartbeat; wait a little for the outcome.
     await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
-    const after = (await findCallerJob(db, caller, job.id)) ?? job;
+    const after = (await findCallerJob(sql, caller, job.id)) ?? job;
     if (after.status === 'completed' || after.status === 'failed') {
       throw new AppError('CONFLICT', `the job finished (${after.status}) before it could be cancelled`);
     }

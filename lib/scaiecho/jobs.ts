@@ -1,6 +1,6 @@
 import { recordUsage } from '../accounting/usage.js';
 import { fitsVarchar, INT_MAX, VARCHAR } from '../infra/columns.js';
-import type { Db } from '../infra/db.js';
+import type { Db, SqlPool } from '../infra/db.js';
 import type { Redis } from '../infra/redis.js';
 import { failure } from '../temporal/failures.js';
 import type { TranscriptionJob } from '../generated/prisma/client.js';
@@ -17,8 +17,29 @@ export type NewJob = Omit<Prisma.TranscriptionJobUncheckedCreateInput, 'status' 
 
 export const audioObjectKey = (jobId: string, ext: string): string => `scaiecho/transcribe_jobs/${jobId}.${ext}`;
 
+/** The columns a caller sees of a job. */
+export type ViewedJob = Pick<
+  TranscriptionJob,
+  | 'id'
+  | 'status'
+  | 'statusReason'
+  | 'isAsync'
+  | 'transcript'
+  | 'segments'
+  | 'backendPreference'
+  | 'backendUsed'
+  | 'language'
+  | 'languageDetected'
+  | 'audioSha256'
+  | 'audioBytes'
+  | 'audioDurationMs'
+  | 'createdAt'
+  | 'startedAt'
+  | 'completedAt'
+>;
+
 /** The job as callers see it: snake_case, times in ISO-8601 UTC, sizes in bytes, durations in ms. */
-export function jobView(j: TranscriptionJob, opts: { pollUrl?: boolean } = {}) {
+export function jobView(j: ViewedJob, opts: { pollUrl?: boolean } = {}) {
   return {
     job_id: j.id,
     status: j.status,
@@ -47,9 +68,59 @@ export async function loadJob(db: Db, jobId: string): Promise<TranscriptionJob> 
   return j;
 }
 
-/** Another tenant's or another user's job does not exist, as far as the caller can tell. */
-export function findCallerJob(db: Db, caller: { tenantId: string; userId: string }, jobId: string) {
-  return db.transcriptionJob.findFirst({ where: { id: jobId, tenantId: caller.tenantId, userId: caller.userId } });
+interface ViewedJobRow {
+  id: string;
+  status: string;
+  status_reason: string | null;
+  is_async: number;
+  transcript: string | null;
+  segments: string | null;
+  backend_preference: string;
+  backend_used: string | null;
+  language: string | null;
+  language_detected: string | null;
+  audio_sha256: string;
+  audio_bytes: bigint;
+  audio_duration_ms: number | null;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+}
+
+// Every text column compares byte for byte (utf8mb4_nopad_bin), so `id = ?` matches only the very id.
+const CALLER_JOB_SQL =
+  'SELECT id, status, status_reason, is_async, transcript, segments, backend_preference, backend_used, language, ' +
+  'language_detected, audio_sha256, audio_bytes, audio_duration_ms, created_at, started_at, completed_at ' +
+  'FROM mod_scaiecho_transcription_job WHERE id = ? AND tenant_id = ? AND user_id = ?';
+
+/**
+ * Another tenant's or another user's job does not exist, as far as the caller
+ * can tell. This is what every poll runs, so it goes through the driver rather
+ * than Prisma (lib/infra/db.ts): one primary-key SELECT of the columns jobView
+ * shows. JSON comes as text and is parsed here, whatever the server's metadata.
+ */
+export async function findCallerJob(sql: SqlPool, caller: { tenantId: string; userId: string }, jobId: string): Promise<ViewedJob | null> {
+  const rows = await sql.query<ViewedJobRow[]>({ sql: CALLER_JOB_SQL, autoJsonMap: false }, [jobId, caller.tenantId, caller.userId]);
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id,
+    status: r.status,
+    statusReason: r.status_reason,
+    isAsync: r.is_async !== 0,
+    transcript: r.transcript,
+    segments: r.segments === null ? null : (JSON.parse(r.segments) as Prisma.JsonValue),
+    backendPreference: r.backend_preference,
+    backendUsed: r.backend_used,
+    language: r.language,
+    languageDetected: r.language_detected,
+    audioSha256: r.audio_sha256,
+    audioBytes: BigInt(r.audio_bytes),
+    audioDurationMs: r.audio_duration_ms,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+  };
 }
 
 /** Newest first; the cursor is the last job id seen (ids are time-ordered). */
