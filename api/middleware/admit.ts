@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors.js';
 import type { RateLimits } from '../../lib/tenancy/tenant-limits.js';
 import type { Authentication } from './auth.js';
 import type { ApiState } from '../state.js';
-import type { Refused, Windows } from './windows.js';
+import { retryAfterSeconds, type Refused, type Windows } from './windows.js';
 
 /**
  * Authentication and rate limits for /v1 in one Redis round trip (windows.ts):
@@ -39,7 +39,7 @@ export function admit(auth: Authentication, windows: Windows, limitsFor: (tenant
 }
 
 function limited(scope: Exclude<Refused, 'address'>, points: number, ms: number): AppError {
-  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  const seconds = retryAfterSeconds(ms);
   return new AppError('RATE_LIMITED', `rate limit of ${points} requests per minute per ${scope} reached`, undefined, {
     'Retry-After': String(seconds),
     'X-RateLimit-Limit': String(points),

@@ -1,5 +1,5 @@
 import { AppError } from '../../lib/errors.js';
-import type { Windows } from './windows.js';
+import { retryAfterSeconds, type Windows } from './windows.js';
 
 /** Addresses this process remembers as refused; past it the memory starts over (Redis still refuses them). */
 const MAX_REMEMBERED = 10_000;
@@ -58,7 +58,7 @@ export class AuthFailureLimiter {
       if (this.refusedUntil.size >= MAX_REMEMBERED) this.refusedUntil.clear();
       this.refusedUntil.set(address, Date.now() + ms);
     }
-    const seconds = Math.max(1, Math.ceil(ms / 1000));
+    const seconds = retryAfterSeconds(ms);
     return new AppError('RATE_LIMITED', `too many failed authentications from this address; retry in ${seconds} s`, undefined, {
       'Retry-After': String(seconds),
     });

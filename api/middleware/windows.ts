@@ -61,6 +61,9 @@ return {0, 0}
 
 export type Refused = 'address' | 'tenant' | 'key';
 
+/** Whole seconds until a window lets the caller in again, as Retry-After says it: never 0. */
+export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
 export interface Verdict {
   refused: Refused | null;
   /** until the refusing window ends, or the credential's window when admitted */

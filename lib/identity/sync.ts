@@ -37,7 +37,7 @@ export interface SyncResult {
   skippedLocal: number;
 }
 
-export interface ApplyOptions {
+interface ApplyOptions {
   runId: string;
   tenantId: string;
   directory: Directory;
@@ -112,7 +112,7 @@ async function deactivate(db: Db, runId: string, ids: string[]): Promise<number>
   }, TX);
 }
 
-export async function applyDirectory(db: Db, opts: ApplyOptions): Promise<SyncResult> {
+async function applyDirectory(db: Db, opts: ApplyOptions): Promise<SyncResult> {
   const { runId, tenantId } = opts;
   const announce = async (changed: number) => {
     if (changed > 0) await opts.changes?.announce({ kind: 'tenant', tenantId });

@@ -38,7 +38,7 @@ export async function endJob(db: Db, jobId: string, outcome: Outcome): Promise<T
 }
 
 /** What follows an end state: usage for a completed job, and the event. Each is tried even if the other fails. */
-export async function announceFinished(deps: FinishDeps, job: TranscriptionJob): Promise<void> {
+async function announceFinished(deps: FinishDeps, job: TranscriptionJob): Promise<void> {
   const [usage, event] = await Promise.allSettled([
     job.status === 'completed' ? recordJobUsage(deps.redis, job) : undefined,
     (async () => publishJobEvent(deps.nats.get(), deps.config, job))(),
