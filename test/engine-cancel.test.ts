@@ -70,7 +70,12 @@ describe('cancellation reaches the engine', () => {
 
   /** The engine was killed for the cancelled call, and nothing of it is left running. */
   async function engineStopped(backend: 'A' | 'B', before: EngineStats): Promise<void> {
-    await waitUntil(`backend ${backend} killed its engine`, async () => (await stats(backend)).engine_processes_killed > before.engine_processes_killed);
+    // The engine's exit is counted before the request that ran it unwinds, so
+    // wait for both: the kill, and the backend free again.
+    await waitUntil(`backend ${backend} killed its engine and finished the call`, async () => {
+      const now = await stats(backend);
+      return now.engine_processes_killed > before.engine_processes_killed && now.in_flight === 0;
+    });
     const after = await stats(backend);
     expect(after.engine_processes_killed).toBe(before.engine_processes_killed + 1);
     expect(after).toMatchObject({ engine_processes_running: 0, in_flight: 0 });
