@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 source scripts/node-env.sh
 bash scripts/ensure-tools.sh
 # The API and worker run compiled, as in production; the orchestrator itself runs from source.
+echo "==> building dist/ (npm run build)"
 bash scripts/build.sh
 exec node --import tsx devstack/stack.ts
