@@ -54,8 +54,15 @@ describe('scanning a stream with clamd', () => {
     expect(await scanStream(url, generated(MAX - 1))).toEqual({ status: 'clean' });
   });
 
-  it('an object over the configured limit is refused, not called clean', async () => {
-    await expect(scanStream(url, generated(3 * MAX))).rejects.toBeInstanceOf(ClamdStreamTooLongError);
+  it('an object over the configured limit is refused, never called clean', async () => {
+    // clamd answers "size limit exceeded" and closes while the rest is still
+    // being sent; when its close overtakes the answer, the answer is lost and
+    // the scan is "unavailable" (retried) instead. Either way: no verdict.
+    const refused = await scanStream(url, generated(3 * MAX)).then(
+      (verdict) => verdict,
+      (err: unknown) => err,
+    );
+    expect([ClamdStreamTooLongError, ClamdUnavailableError].some((type) => refused instanceof type), String(refused)).toBe(true);
   });
 
   it('clamd down: unavailable, not a verdict; back up: scans again', async () => {

@@ -29,12 +29,15 @@ export function clamdAddress(url: string): { host: string; port: number } {
 }
 
 /** Each chunk prefixed by its length; the stream's end by a zero length. */
-function instreamFraming(): Transform {
+function instreamFraming(onProgress?: (bytes: number) => void): Transform {
+  let sent = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       const length = Buffer.alloc(4);
       length.writeUInt32BE(chunk.length);
       this.push(length);
+      sent += chunk.length;
+      onProgress?.(sent);
       done(null, chunk);
     },
     flush(done) {
@@ -53,12 +56,21 @@ export function readVerdict(answer: string): ScanVerdict {
   throw new ClamdUnavailableError(`clamd answered: ${line || '(nothing)'}`);
 }
 
+export interface ScanOptions {
+  /** aborts the scan (the activity was cancelled or timed out) */
+  signal?: AbortSignal;
+  /** told the bytes sent so far, as they go */
+  onProgress?: (bytes: number) => void;
+}
+
 /**
  * Streams `source` to clamd and returns its verdict. The object never sits
- * whole in memory: the socket's backpressure paces the reading. `signal`
- * aborts the scan (the activity was cancelled or timed out).
+ * whole in memory: the socket's backpressure paces the reading. `source` must
+ * not be flowing yet (no 'data' listener): bytes read before the connection
+ * opens would not reach clamd.
  */
-export async function scanStream(url: string, source: Readable, signal?: AbortSignal): Promise<ScanVerdict> {
+export async function scanStream(url: string, source: Readable, opts: ScanOptions = {}): Promise<ScanVerdict> {
+  const { signal } = opts;
   const socket = net.connect(clamdAddress(url));
   const answer: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => answer.push(chunk));
@@ -69,7 +81,7 @@ export async function scanStream(url: string, source: Readable, signal?: AbortSi
     socket.write('zINSTREAM\0');
     // clamd may answer (size limit) and close before the stream ends: then
     // the write side fails, and the answer read so far is what counts.
-    await pipeline(source, instreamFraming(), socket, { signal }).catch((err: unknown) => {
+    await pipeline(source, instreamFraming(opts.onProgress), socket, { signal }).catch((err: unknown) => {
       if (answer.length === 0) throw err;
     });
     await closed;
