@@ -7,6 +7,7 @@ import { speakerActivities } from './speakers.js';
 import { systemActivities } from './system.js';
 import { transcriptionActivities } from './transcription.js';
 import { warmReconcileActivities } from './warm-reconcile.js';
+import { waveMediaActivities } from './wave-media.js';
 
 export type { ActivityDeps };
 
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...identitySyncActivities(deps),
     ...retentionActivities(deps),
     ...warmReconcileActivities(deps),
+    ...waveMediaActivities(deps),
   };
 }
 

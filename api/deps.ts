@@ -7,6 +7,7 @@ import type { Config } from '../lib/config.js';
 import type { SqlPool } from '../lib/infra/db.js';
 import type { Logger } from '../lib/infra/logger.js';
 import type { Services } from '../lib/infra/services.js';
+import type { OutboxRelay } from '../lib/wave/outbox-relay.js';
 
 export interface ApiDeps extends Services {
   config: Config;
@@ -21,4 +22,6 @@ export interface ApiDeps extends Services {
   lastUsed: LastUsedStamps;
   /** the driver's pool for the job poll's read, beside Prisma's (lib/infra/db.ts) */
   sql: SqlPool;
+  /** publishes room events; wake() it after a change commits (lib/wave/outbox-relay.ts) */
+  outbox: OutboxRelay;
 }

@@ -11,6 +11,8 @@ import { createLogger, type Logger } from '../lib/infra/logger.js';
 import { createMetricsRegistry, credentialCacheGauges } from '../lib/infra/metrics.js';
 import { createServices } from '../lib/infra/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
+import { publishOnce } from '../lib/events/jetstream.js';
+import { OutboxRelay, type PublishEvent } from '../lib/wave/outbox-relay.js';
 import { createApp, type App } from './app.js';
 import type { ApiDeps } from './deps.js';
 
@@ -23,7 +25,14 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, opts: { port?: number; logger?: Logger } = {}): Promise<RunningApi> {
+export interface StartApiOptions {
+  port?: number;
+  logger?: Logger;
+  /** Wraps the outbox relay's publish: the crash tests kill the process around it (test/support/crash-api.ts). */
+  wrapPublish?: (publish: PublishEvent) => PublishEvent;
+}
+
+export async function startApi(config: Config, opts: StartApiOptions = {}): Promise<RunningApi> {
   const logger = opts.logger ?? createLogger('scaiwave-api', config.env.SCAIWAVE_LOG_LEVEL);
   const services = createServices(config, logger, 'scaiwave-api');
   const { client: temporal, connection: temporalConnection } = createTemporalClient(config);
@@ -51,6 +60,13 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
     lastUsed,
     changes,
   });
+  const publish: PublishEvent = (subj, msgId, payload) => publishOnce(services.nats.get(), config, subj, msgId, payload);
+  const outbox = new OutboxRelay({
+    db: services.db,
+    publish: opts.wrapPublish ? opts.wrapPublish(publish) : publish,
+    logger,
+    intervalMs: e.SCAIWAVE_WAVE_OUTBOX_POLL_MS,
+  });
   const deps: ApiDeps = {
     ...services,
     config,
@@ -62,6 +78,7 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
     credentialChanges: changes,
     lastUsed,
     sql: createSqlPool(config.db, Math.min(4, config.db.poolSize)),
+    outbox,
   };
   const registry = createMetricsRegistry('scaiwave-api');
   credentialCacheGauges(registry, () => ({ listening: credentialCache?.isListening ?? false, entries: credentialCache?.size ?? 0 }));
@@ -73,6 +90,7 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
     server.once('error', reject);
     server.listen(opts.port ?? config.env.SCAIWAVE_PORT, config.env.SCAIWAVE_HOST, resolve);
   });
+  outbox.start();
   const { port } = server.address() as AddressInfo;
   const host = config.env.SCAIWAVE_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.SCAIWAVE_HOST;
 
@@ -88,7 +106,7 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
       const grace = setTimeout(() => server.closeAllConnections(), config.env.SCAIWAVE_SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
-      await Promise.allSettled([subscription?.close(), lastUsed.close()]);
+      await Promise.allSettled([subscription?.close(), lastUsed.close(), outbox.close()]);
       await Promise.allSettled([services.close(), temporalConnection.close(), deps.sql.end()]);
     },
   };

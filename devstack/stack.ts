@@ -6,6 +6,7 @@ import { createDb } from '../lib/infra/db.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { provisionTenant } from '../lib/tenancy/provisioning.js';
 import { applySchedules } from '../lib/temporal/schedules.js';
+import { startClamd } from './clamd.js';
 import { startIdpProcess } from './idp/process.js';
 import { portOpen, waitUntil } from './ports.js';
 import { startProcess, tail, type ManagedProcess } from './process.js';
@@ -26,10 +27,14 @@ process.env.SCAIWAVE_SERVICE_TOKEN ||= 'scaiwave-dev-service-token-change-me';
 // On one developer's machine the dev tenant is also the platform operators' own,
 // so its admin can look after the reference nodes (GET/DELETE /v1/admin/nodes).
 process.env.SCAIWAVE_PLATFORM_TENANT ||= 'dev';
+// Media is scanned in development as in production: a clamd started below.
+process.env.SCAIWAVE_CLAMAV_URL ||= 'tcp://127.0.0.1:3310';
 const config = loadConfigOrExit();
 const dataDir = path.join(devstackDir, 'data');
 const logDir = path.join(devstackDir, 'logs');
 const started: ManagedProcess[] = [];
+// Well above any media upload the API accepts, so clamd never refuses one unscanned.
+const CLAMD_STREAM_MAX_BYTES = 1024 * 1024 * 1024;
 const isLocal = (host: string): boolean => ['127.0.0.1', 'localhost', '::1'].includes(host);
 
 async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -97,6 +102,15 @@ async function idp(c: Config): Promise<void> {
   if (!isLocal(url.hostname)) throw new Error(`ScaiKey at ${url.origin} does not answer`);
   const { process: proc } = await startIdpProcess({ port: Number(url.port || 80), logDir, dataDir: path.join(dataDir, 'scaikey-idp') });
   started.push(proc);
+}
+
+async function clamd(c: Config): Promise<void> {
+  if (!c.env.SCAIWAVE_CLAMAV_URL) return;
+  const url = new URL(c.env.SCAIWAVE_CLAMAV_URL);
+  const port = Number(url.port || 3310);
+  if (await portOpen(url.hostname, port)) return;
+  if (!isLocal(url.hostname)) throw new Error(`clamd at ${url.host} does not answer`);
+  started.push(await startClamd({ port, dataDir: path.join(dataDir, 'clamd'), logDir, streamMaxBytes: CLAMD_STREAM_MAX_BYTES }));
 }
 
 /** On an empty database: a `dev` tenant with an admin and a key, so the API can be called at once. */
@@ -171,6 +185,7 @@ try {
   await step('S3 (SeaweedFS)', () => s3(config));
   await step('migrations', () => applyMigrations(config.db));
   await step('reference ScaiKey IdP', () => idp(config));
+  await step('clamd (media scanning)', () => clamd(config));
   const key = await step('dev tenant', () => devTenant(config));
   if (!e.SCAIWAVE_SCAIECHO_RELAY_URL) {
     // Set before the worker and the API start, so both see backend B.

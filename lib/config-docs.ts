@@ -120,6 +120,12 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     description: 'clamd address, tcp://host:3310, used to scan uploads before they are stored. Unset: no scanning.',
   },
 
+  SCAIWAVE_WAVE_OUTBOX_POLL_MS: {
+    group: 'Storage',
+    description:
+      'How often an API process looks for room events another process committed but did not publish to JetStream (it died first); its own it publishes at once.',
+  },
+
   SCAIWAVE_WEAVIATE_URL: {
     group: 'Search',
     description: 'Weaviate URL (http or https) for message search. Unset: search indexing is off.',

@@ -68,6 +68,7 @@ const schema = z.object({
 
   SCAIWAVE_WEAVIATE_URL: url(['http', 'https']).optional(),
   SCAIWAVE_CLAMAV_URL: url(['tcp']).optional(),
+  SCAIWAVE_WAVE_OUTBOX_POLL_MS: int(50, 60_000).default(1000),
   SCAIWAVE_LIVEKIT_URL: url(['ws', 'wss']).optional(),
   SCAIWAVE_LIVEKIT_API_KEY: z.string().optional(),
   SCAIWAVE_LIVEKIT_API_SECRET: z.string().optional(),

@@ -9,13 +9,15 @@ source scripts/node-env.sh
 
 # Debian packages: sox times and converts audio; pocketsphinx is the real speech
 # engine behind the reference STT node and relay; flite speaks test phrases;
-# docker-compose validates docker-compose.yml (`config` needs no engine).
+# docker-compose validates docker-compose.yml (`config` needs no engine);
+# clamd scans uploaded media (devstack/clamd.ts gives it its signatures).
 missing=()
 command -v soxi >/dev/null || missing+=(sox)
 command -v pocketsphinx_continuous >/dev/null || missing+=(pocketsphinx)
 [ -d /usr/share/pocketsphinx/model/en-us ] || missing+=(pocketsphinx-en-us)
 command -v flite >/dev/null || missing+=(flite)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+[ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   [ "$(id -u)" -eq 0 ] || { echo "ensure-tools: run as root or install ${missing[*]} yourself" >&2; exit 1; }

@@ -10,12 +10,13 @@ import { ensureBucket, s3Client, startSeaweed } from '../devstack/seaweed.js';
 import { startTemporal } from '../devstack/temporal.js';
 import { ensureSystemServices } from '../devstack/system-services.js';
 import { startIdpProcess } from '../devstack/idp/process.js';
+import { startClamd } from '../devstack/clamd.js';
 import { freePort } from '../devstack/ports.js';
 import type { ManagedProcess } from '../devstack/process.js';
 import mariadb from 'mariadb';
 
 /**
- * One Temporal dev server, one SeaweedFS and one reference IdP for the whole run,
+ * One Temporal dev server, one SeaweedFS, one reference IdP and one clamd for the whole run,
  * on free ports; a database, Redis prefix, NATS prefix, bucket and task queue of
  * the run's own, so concurrent runs (and the dev stack) never see each other.
  * Everything reaches the test files through SCAIWAVE_* variables.
@@ -32,12 +33,14 @@ export default async function setup(): Promise<() => Promise<void>> {
   const temporalPort = await freePort();
   const s3Port = await freePort();
   const s3 = { accessKey: 'scaiwave-test', secretKey: randomBytes(12).toString('hex') };
-  const [temporal, seaweed, idp] = await Promise.all([
+  const clamdPort = await freePort();
+  const [temporal, seaweed, idp, clamd] = await Promise.all([
     startTemporal({ port: temporalPort, uiPort: await freePort(), namespace: 'default', logDir }),
     startSeaweed({ s3Port, dataDir: path.join(work, 'seaweedfs'), logDir, ...s3 }),
     startIdpProcess({ port: await freePort(), logDir }),
+    startClamd({ port: clamdPort, dataDir: path.join(work, 'clamd'), logDir, streamMaxBytes: 64 * 1024 * 1024 }),
   ]);
-  procs.push(temporal, seaweed, idp.process);
+  procs.push(temporal, seaweed, idp.process, clamd);
 
   const dbName = `scaiwave_test_${runId}`;
   const env: Record<string, string> = {
@@ -51,6 +54,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     SCAIWAVE_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     SCAIWAVE_TEMPORAL_TASK_QUEUE: `scaiwave-test-${runId}`,
     SCAIWAVE_SCAIKEY_URL: idp.url,
+    SCAIWAVE_CLAMAV_URL: `tcp://127.0.0.1:${clamdPort}`,
     SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
     // Every suite calls from 127.0.0.1 and many refuse credentials on purpose; the
     // failed-authentication limit is tested with limits and addresses of its own.

@@ -6,3 +6,4 @@ export { accountingFlushWorkflow } from './accounting.js';
 export { identitySyncAllWorkflow, identitySyncWorkflow } from './identity-sync.js';
 export { retentionPurgeWorkflow } from './retention.js';
 export { warmReconcileWorkflow } from './warm-reconcile.js';
+export { waveMediaScanWorkflow } from './wave-media-scan.js';

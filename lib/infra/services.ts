@@ -4,6 +4,7 @@ import { createDb, type Db } from './db.js';
 import type { Logger } from './logger.js';
 import { ensureStream, scaiechoJobsStream } from '../events/jetstream.js';
 import { NatsHandle } from './nats-handle.js';
+import { waveRoomsStream } from '../wave/events.js';
 import { closeRedis, createRedis, type Redis } from './redis.js';
 import { createS3 } from './s3.js';
 import { SttBackends } from '../scaiecho/backends.js';
@@ -24,7 +25,10 @@ export function createServices(config: Config, logger: Logger, name: string): Se
   const db = createDb(config.db);
   const redis = createRedis(config);
   const s3 = createS3(config);
-  const nats = new NatsHandle(config, name, logger, (nc) => ensureStream(nc, config, scaiechoJobsStream));
+  const nats = new NatsHandle(config, name, logger, async (nc) => {
+    await ensureStream(nc, config, scaiechoJobsStream);
+    await ensureStream(nc, config, waveRoomsStream);
+  });
   const registry = new NodeRegistry(redis, config.env.SCAIWAVE_SCAIECHO_NODE_TTL_SECONDS);
   const backends = new SttBackends(config, registry);
   return {

@@ -18,6 +18,9 @@ const RETRYABLE = {
   BUDGET_EXCEEDED: false,
   USAGE_BATCH_MALFORMED: false,
   USAGE_BATCH_NOT_APPLIED: false,
+  MEDIA_NOT_FOUND: false,
+  // clamd down or answering nonsense: media waits, unservable, until it answers.
+  CLAMD_UNAVAILABLE: true,
   // ScaiKey, for identity sync.
   IDP_NOT_CONFIGURED: false,
   IDP_REJECTED: false,

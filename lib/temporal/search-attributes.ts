@@ -27,6 +27,7 @@ export const JobKind = {
   identitySyncAll: 'identity.sync.all',
   accountingFlush: 'accounting.flush',
   retentionPurge: 'retention.purge',
+  waveMediaScan: 'wave.media_scan',
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];

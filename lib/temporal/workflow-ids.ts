@@ -13,6 +13,7 @@ export const workflowIds = {
   identitySync: (tenantId: string): string => `wave-identity-sync-${tenantId}`,
   identitySyncAll: (): string => 'wave-identity-sync-all',
   retentionPurge: (): string => 'wave-retention-purge',
+  waveMediaScan: (mediaId: string): string => `wave-media-scan-${mediaId}`,
   /** The Schedule's runs reconcile every tenant; a run for one tenant gets its own id. */
   warmReconcile: (tenantId?: string): string => (tenantId ? `scaiecho-warm-reconcile-${tenantId}` : 'scaiecho-warm-reconcile'),
 } as const;

@@ -1,0 +1,218 @@
+import type { Caller } from '../auth/caller.js';
+import type { Prisma, WaveMessage, WaveMessageRevision } from '../generated/prisma/client.js';
+import { newId } from '../infra/ids.js';
+import { AppError, notFound } from '../errors.js';
+import { change, type WaveDeps } from './change.js';
+import { appendEvent } from './outbox.js';
+import { lockedRoom, moderates, readableRoom, requireMember, requireOpen, roleOf, type RoomAccess } from './room-access.js';
+
+// Messages: posted by members, edited by their authors only (each earlier text
+// kept as a revision), deleted by their authors or the room's owners and
+// admins (a tombstone keeps who and when; the text goes, revisions included).
+// Each room numbers its messages 1, 2, 3… in the order they committed
+// (lockedRoom), which is also the pagination cursor.
+
+/** Characters, as clients count them; the TEXT column holds 65,535 bytes, so 16,000 of 4 bytes each fit. */
+export const MESSAGE_MAX_CHARS = 16_000;
+export const MENTIONS_MAX = 50;
+export const EMOJI_MAX_CHARS = 64;
+
+export interface NewMessage {
+  body: string;
+  mentions: string[];
+  threadParentId?: string;
+}
+
+const event = (m: WaveMessage, actorId: string) => ({
+  tenantId: m.tenantId,
+  roomId: m.roomId,
+  actorId,
+  messageId: m.id,
+  seq: m.seq.toString(),
+});
+
+/** Every mentioned user must be a current member of the room. */
+async function checkMentions(tx: Prisma.TransactionClient, roomId: string, mentions: string[]): Promise<void> {
+  if (mentions.length === 0) return;
+  const found = await tx.waveRoomMember.findMany({ where: { roomId, userId: { in: mentions }, leftAt: null }, select: { userId: true } });
+  const members = new Set(found.map((m) => m.userId));
+  const outsiders = mentions.filter((u) => !members.has(u));
+  if (outsiders.length > 0) throw new AppError('VALIDATION_ERROR', `mentions: not members of this room: ${outsiders.join(', ')}`);
+}
+
+/** A reply goes under a live, top-level message of the same room: threads are one level deep. */
+async function checkThreadParent(tx: Prisma.TransactionClient, roomId: string, parentId: string): Promise<void> {
+  const parent = await tx.waveMessage.findFirst({ where: { id: parentId, roomId } });
+  if (!parent || parent.deletedAt) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: no such message in this room');
+  if (parent.threadParentId) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: reply to the thread\'s first message');
+}
+
+export function postMessage(deps: WaveDeps, caller: Caller, roomId: string, input: NewMessage): Promise<WaveMessage> {
+  return change(deps, async (tx) => {
+    const access = await lockedRoom(tx, caller, roomId);
+    requireOpen(access);
+    requireMember(access, 'post');
+    const mentions = [...new Set(input.mentions)];
+    await checkMentions(tx, roomId, mentions);
+    if (input.threadParentId) await checkThreadParent(tx, roomId, input.threadParentId);
+    const { lastSeq } = await tx.waveRoom.update({ where: { id: roomId }, data: { lastSeq: { increment: 1 } }, select: { lastSeq: true } });
+    const message = await tx.waveMessage.create({
+      data: {
+        id: newId(),
+        tenantId: caller.tenantId,
+        roomId,
+        seq: lastSeq,
+        authorId: caller.userId,
+        threadParentId: input.threadParentId ?? null,
+        body: input.body,
+        mentions,
+      },
+    });
+    await appendEvent(tx, 'message.posted', event(message, caller.userId));
+    return message;
+  });
+}
+
+/** The message, in a room the caller may read (another tenant's, or a private room's to a non-member: not found). */
+async function messageIn(db: Prisma.TransactionClient | WaveDeps['db'], access: RoomAccess, messageId: string): Promise<WaveMessage> {
+  const message = await db.waveMessage.findFirst({ where: { id: messageId, roomId: access.room.id } });
+  if (!message) throw notFound('message');
+  return message;
+}
+
+export function editMessage(deps: WaveDeps, caller: Caller, roomId: string, messageId: string, body: string): Promise<WaveMessage> {
+  return change(deps, async (tx) => {
+    const access = await lockedRoom(tx, caller, roomId);
+    requireOpen(access);
+    const message = await messageIn(tx, access, messageId);
+    if (message.authorId !== caller.userId) throw new AppError('FORBIDDEN', 'only the author edits a message');
+    if (message.deletedAt) throw new AppError('CONFLICT', 'the message was deleted');
+    if (message.body === body) return message;
+    const now = new Date();
+    await tx.waveMessageRevision.create({
+      data: { messageId, tenantId: message.tenantId, body: message.body, editedAt: now, editorId: caller.userId },
+    });
+    const edited = await tx.waveMessage.update({ where: { id: messageId }, data: { body, editedAt: now } });
+    await appendEvent(tx, 'message.edited', event(edited, caller.userId));
+    return edited;
+  });
+}
+
+/** Deleting leaves a tombstone; deleting a tombstone again changes nothing. */
+export function deleteMessage(deps: WaveDeps, caller: Caller, roomId: string, messageId: string): Promise<WaveMessage> {
+  return change(deps, async (tx) => {
+    const access = await lockedRoom(tx, caller, roomId);
+    const message = await messageIn(tx, access, messageId);
+    if (message.authorId !== caller.userId && !moderates(roleOf(access))) {
+      throw new AppError('FORBIDDEN', "only the author or the room's owners and admins delete a message");
+    }
+    if (message.deletedAt) return message;
+    await tx.waveMessageRevision.updateMany({ where: { messageId }, data: { body: null } });
+    const deleted = await tx.waveMessage.update({
+      where: { id: messageId },
+      data: { body: null, mentions: [], deletedAt: new Date(), deletedById: caller.userId },
+    });
+    await appendEvent(tx, 'message.deleted', event(deleted, caller.userId));
+    return deleted;
+  });
+}
+
+export function react(deps: WaveDeps, caller: Caller, roomId: string, messageId: string, emoji: string, on: boolean): Promise<void> {
+  return change(deps, async (tx) => {
+    const access = await lockedRoom(tx, caller, roomId);
+    requireOpen(access);
+    requireMember(access, 'react');
+    const message = await messageIn(tx, access, messageId);
+    if (message.deletedAt) throw new AppError('CONFLICT', 'the message was deleted');
+    const key = { messageId_userId_emoji: { messageId, userId: caller.userId, emoji } };
+    const existing = await tx.waveReaction.findUnique({ where: key });
+    if (Boolean(existing) === on) return;
+    if (on) await tx.waveReaction.create({ data: { messageId, userId: caller.userId, emoji, tenantId: caller.tenantId } });
+    else await tx.waveReaction.delete({ where: key });
+    await appendEvent(tx, on ? 'reaction.added' : 'reaction.removed', { ...event(message, caller.userId), emoji });
+  });
+}
+
+export type Page =
+  | { before: bigint; limit: number }
+  | { after: bigint; limit: number }
+  | { around: string; limit: number }
+  | { latest: true; limit: number };
+
+export interface MessagePage {
+  messages: WaveMessage[];
+  /** true when older messages exist before the first one */
+  hasOlder: boolean;
+  hasNewer: boolean;
+}
+
+/**
+ * A page of the room's top-level messages in ascending order: the latest, or
+ * those before or after a sequence number, or centred on one message.
+ */
+export async function listMessages(deps: WaveDeps, caller: Caller, roomId: string, page: Page): Promise<MessagePage> {
+  await readableRoom(deps.db, caller, roomId);
+  const db = deps.db;
+  const top = { roomId, threadParentId: null };
+  const older = (seq: bigint, take: number) =>
+    db.waveMessage.findMany({ where: { ...top, seq: { lt: seq } }, orderBy: { seq: 'desc' }, take }).then((m) => m.reverse());
+  const newer = (seq: bigint, take: number) => db.waveMessage.findMany({ where: { ...top, seq: { gt: seq } }, orderBy: { seq: 'asc' }, take });
+
+  let messages: WaveMessage[];
+  if ('around' in page) {
+    const centre = await db.waveMessage.findFirst({ where: { id: page.around, roomId } });
+    if (!centre) throw notFound('message');
+    const half = Math.floor(page.limit / 2);
+    messages = [...(await older(centre.seq, half)), centre, ...(await newer(centre.seq, page.limit - half - 1))];
+  } else if ('after' in page) {
+    messages = await newer(page.after, page.limit);
+  } else {
+    messages = await older('before' in page ? page.before : BigInt(Number.MAX_SAFE_INTEGER), page.limit);
+  }
+  const first = messages[0]?.seq;
+  const last = messages.at(-1)?.seq;
+  const exists = (where: Prisma.WaveMessageWhereInput) => db.waveMessage.count({ where: { ...top, ...where }, take: 1 }).then((n) => n > 0);
+  return {
+    messages,
+    hasOlder: first !== undefined && (await exists({ seq: { lt: first } })),
+    hasNewer: last !== undefined && (await exists({ seq: { gt: last } })),
+  };
+}
+
+/** A thread: its first message and the replies, in order. */
+export async function readThread(deps: WaveDeps, caller: Caller, roomId: string, messageId: string): Promise<{ parent: WaveMessage; replies: WaveMessage[] }> {
+  const access = await readableRoom(deps.db, caller, roomId);
+  const parent = await messageIn(deps.db, access, messageId);
+  if (parent.threadParentId) throw notFound('thread');
+  const replies = await deps.db.waveMessage.findMany({ where: { roomId, threadParentId: messageId }, orderBy: { seq: 'asc' } });
+  return { parent, replies };
+}
+
+/** Earlier texts of a message: for its author and the room's owners and admins only. */
+export async function messageRevisions(deps: WaveDeps, caller: Caller, roomId: string, messageId: string): Promise<WaveMessageRevision[]> {
+  const access = await readableRoom(deps.db, caller, roomId);
+  const message = await messageIn(deps.db, access, messageId);
+  if (message.authorId !== caller.userId && !moderates(roleOf(access))) {
+    throw new AppError('FORBIDDEN', "only the author and the room's owners and admins read a message's history");
+  }
+  return deps.db.waveMessageRevision.findMany({ where: { messageId }, orderBy: { id: 'asc' } });
+}
+
+/** Reactions per message, counted by emoji, with whether the caller is among them. */
+export async function reactionsOf(
+  deps: WaveDeps,
+  callerId: string,
+  messageIds: string[],
+): Promise<Map<string, { emoji: string; count: number; mine: boolean }[]>> {
+  const rows = messageIds.length === 0 ? [] : await deps.db.waveReaction.findMany({ where: { messageId: { in: messageIds } }, orderBy: { createdAt: 'asc' } });
+  const byMessage = new Map<string, Map<string, { emoji: string; count: number; mine: boolean }>>();
+  for (const r of rows) {
+    const emojis = byMessage.get(r.messageId) ?? new Map();
+    byMessage.set(r.messageId, emojis);
+    const entry = emojis.get(r.emoji) ?? { emoji: r.emoji, count: 0, mine: false };
+    entry.count += 1;
+    entry.mine ||= r.userId === callerId;
+    emojis.set(r.emoji, entry);
+  }
+  return new Map([...byMessage].map(([id, emojis]) => [id, [...emojis.values()]]));
+}

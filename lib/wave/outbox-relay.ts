@@ -1,0 +1,106 @@
+import type { Db } from '../infra/db.js';
+import type { Logger } from '../infra/logger.js';
+
+// The outbox relay: publishes room events (wave_outbox rows, written in the
+// same transaction as their change) to JetStream, then marks them published.
+//
+// Exactly once, whatever dies when:
+//   - a process dies after the change committed and before the publish: the
+//     row stays unpublished and the next relay pass (this process restarted,
+//     or any other API process) publishes it;
+//   - it dies after the publish and before the mark: the next pass publishes
+//     again under the same message id, which JetStream acknowledges as a
+//     duplicate inside the stream's duplicate window (a day) and stores once.
+// One relay at a time: a pass locks the rows it publishes (FOR UPDATE, under
+// READ COMMITTED so posting transactions are not held up by gap locks), so a
+// second API process waits for the first and then finds them published.
+// Within a room the rows are in commit order (every room change locks the
+// room's row first), and a pass publishes in id order, so the stream holds a
+// room's events in the order they happened.
+
+/** Publishes one event under its message id; answers the stream sequence it got (the first publish's, for a duplicate). */
+export type PublishEvent = (subject: string, msgId: string, payload: unknown) => Promise<{ seq: number }>;
+
+interface PendingRow {
+  id: bigint;
+  msg_id: string;
+  subject: string;
+  payload: string | object;
+}
+
+export interface OutboxRelayOptions {
+  db: Db;
+  publish: PublishEvent;
+  logger: Logger;
+  /** How often a pass runs with nothing to wake it: the bound on relaying what a dead process left. */
+  intervalMs: number;
+  batchSize?: number;
+}
+
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private closed = false;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly opts: OutboxRelayOptions) {
+    this.batchSize = opts.batchSize ?? 200;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** A change just committed: relay now rather than at the next interval. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  /** One pass: publishes up to a batch of pending events in order; answers how many. */
+  async relayOnce(): Promise<number> {
+    const { db, publish } = this.opts;
+    return db.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRaw<PendingRow[]>`
+          SELECT id, msg_id, subject, payload FROM wave_outbox
+          WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize} FOR UPDATE`;
+        for (const row of rows) {
+          const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
+          const { seq } = await publish(row.subject, row.msg_id, payload);
+          await tx.$executeRaw`UPDATE wave_outbox SET published_at = NOW(3), stream_seq = ${seq} WHERE id = ${row.id}`;
+        }
+        return rows.length;
+      },
+      { isolationLevel: 'ReadCommitted', timeout: 60_000 },
+    );
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      this.woken = false;
+      let full = false;
+      try {
+        full = (await this.relayOnce()) === this.batchSize;
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as Error).message }, 'outbox relay pass failed; retrying');
+      }
+      if (full || this.woken) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.opts.intervalMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+}

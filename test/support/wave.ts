@@ -1,0 +1,13 @@
+import type { Caller } from '../../lib/auth/caller.js';
+import { createCallerResolver } from '../../lib/auth/caller.js';
+import { createJwtVerifier } from '../../lib/auth/jwt-verifier.js';
+import type { Db } from '../../lib/infra/db.js';
+import type { Provisioned } from '../../lib/tenancy/provisioning.js';
+import { testConfig } from './stack.js';
+
+/** The caller a tenant's API key resolves to, through the same resolver the API uses. */
+export function callerFor(db: Db, t: Provisioned): Promise<Caller> {
+  const env = testConfig().env;
+  const verifier = createJwtVerifier({ issuerUrl: env.SCAIWAVE_SCAIKEY_URL, audience: env.SCAIWAVE_SCAIKEY_CLIENT_ID, cacheSeconds: 60 });
+  return createCallerResolver({ db, verifier, authMode: env.SCAIWAVE_AUTH_MODE }).resolve(`Bearer ${t.apiKey.key}`);
+}
