@@ -19,7 +19,21 @@ const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)$/;
  * A number sent as text (a form field, a query parameter), then checked by
  * `schema`. Only plain decimal notation counts: z.coerce.number() reads '' and
  * ' ' as 0, '0x1' as 1 and '1e3' as 1000, answering a request nobody sent.
+ * The OpenAPI document shows the number `schema` describes, as parameters and
+ * form fields are described by the value they carry, not by their text.
  */
 export function decimalText<S extends z.ZodType<unknown, number>>(schema: S) {
-  return z.string().regex(DECIMAL, { message: 'must be a decimal number such as 0.5' }).transform(Number).pipe(schema);
+  const { $schema: _, ...described } = z.toJSONSchema(schema, { io: 'input' });
+  return z
+    .string()
+    .regex(DECIMAL, { message: 'must be a decimal number such as 0.5' })
+    .transform(Number)
+    .pipe(schema)
+    .meta({
+      override: ({ jsonSchema }) => {
+        delete jsonSchema.type;
+        delete jsonSchema.pattern;
+        Object.assign(jsonSchema, described);
+      },
+    });
 }
