@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
 
+const fieldName = (path: PropertyKey[]): string => path.map(String).join('.');
+
+/** One entry per bad field; a field the schema does not know is named itself, not by the object that holds it. */
+function problems(issue: z.core.$ZodIssue): { field: string; problem: string }[] {
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => ({ field: fieldName([...issue.path, k]), problem: 'not a known field' }));
+  return [{ field: fieldName(issue.path) || '(body)', problem: issue.message }];
+}
+
 /** Parses input against a schema; the 400 names each bad field so a client can fix its request. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
-  const fields = result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', problem: i.message }));
+  const fields = result.error.issues.flatMap(problems);
   throw new AppError(
     'VALIDATION_ERROR',
     fields.map((f) => `${f.field}: ${f.problem}`).join('; '),

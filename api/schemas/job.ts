@@ -4,8 +4,10 @@ import { BACKEND_PREFERENCES, BACKENDS } from '../../lib/scaiecho/policy.js';
 
 /** A transcription job as callers see it (lib/scaiecho/jobs.ts jobView). */
 
+// Loose: a segment is stored as its backend gave it and labelled later; what a
+// backend adds beyond these fields reaches the caller as stored.
 const segment = z
-  .object({
+  .looseObject({
     start_ms: z.number(),
     end_ms: z.number(),
     text: z.string(),
@@ -27,7 +29,8 @@ export const job = z
     language: z.string().nullable().meta({ description: 'as asked for' }),
     language_detected: z.string().nullable(),
     audio_sha256: z.string(),
-    audio_bytes: z.number().int(),
+    // Not .int(): zod's integers stop at 2^53, a size need not.
+    audio_bytes: z.number().meta({ override: { type: 'integer' } }),
     audio_duration_ms: z.number().int().nullable(),
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),

@@ -39,8 +39,8 @@ export type ViewedJob = Pick<
   | 'completedAt'
 >;
 
-/** A transcript segment; a job that labels speakers adds who was heard. */
-export type JobSegment = TranscriptionSegment & { speaker_id?: string | null; speaker_label?: string | null };
+/** A transcript segment as stored: a job that labels speakers adds who was heard, and a backend may add more. */
+export type JobSegment = TranscriptionSegment & { speaker_id?: string | null; speaker_label?: string | null } & Record<string, unknown>;
 
 /**
  * The job as callers see it: snake_case, times in ISO-8601 UTC, sizes in bytes, durations in ms.
