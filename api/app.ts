@@ -31,6 +31,9 @@ import { scaiechoPolicyRoutes } from './routes/scaiecho-policy.js';
 import { scaiechoRoutes } from './routes/scaiecho.js';
 import { speakerRoutes } from './routes/speakers.js';
 import { usageRoutes } from './routes/usage.js';
+import { waveMediaRoutes } from './routes/wave-media.js';
+import { waveMessageRoutes } from './routes/wave-messages.js';
+import { waveRoomRoutes } from './routes/wave-rooms.js';
 import type { ApiState } from './state.js';
 
 export interface App {
@@ -84,6 +87,9 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...speakerRoutes(deps),
     ...scaiechoPolicyRoutes(deps.db),
     ...usageRoutes(deps.db),
+    ...waveRoomRoutes(deps),
+    ...waveMessageRoutes(deps),
+    ...waveMediaRoutes(deps),
   );
   const groups = [publicRoutes, internal, platform, v1];
 

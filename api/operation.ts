@@ -10,7 +10,7 @@ import type { UploadedFile } from './upload.js';
 // (openapi/document.ts) is built from the same declaration, so the contract a
 // client reads is the one the server enforces.
 
-export type Method = 'get' | 'post' | 'put' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** A multipart/form-data body: text fields checked by `fields`, and the named file parts, all required. */
 export interface Multipart<F extends z.ZodType = z.ZodType> {

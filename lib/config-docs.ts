@@ -120,6 +120,11 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     description: 'clamd address, tcp://host:3310, used to scan uploads before they are stored. Unset: no scanning.',
   },
 
+  SCAIWAVE_WAVE_MEDIA_MAX_BYTES: {
+    group: 'Storage',
+    description:
+      "The largest file a room member may upload (413 past it). Keep it within clamd's StreamMaxLength, or larger files are quarantined as unscannable.",
+  },
   SCAIWAVE_WAVE_OUTBOX_POLL_MS: {
     group: 'Storage',
     description:

@@ -20,7 +20,7 @@ export function errorCodes(group: RouteGroup, op: Operation): ErrorCode[] {
   const codes = new Set<ErrorCode>(['INTERNAL_ERROR', 'SERVICE_DRAINING', ...bySecurity[group.security], ...(op.errors ?? [])]);
   if (op.permission) codes.add('FORBIDDEN');
   if (op.params || op.query || op.body) codes.add('VALIDATION_ERROR');
-  const sendsBody = op.method === 'post' || op.method === 'put';
+  const sendsBody = op.method === 'post' || op.method === 'put' || op.method === 'patch';
   if (isMultipart(op.body) || (group.parsesJson && sendsBody)) {
     for (const c of ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const) codes.add(c);
   }
