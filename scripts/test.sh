@@ -4,6 +4,8 @@
 # the reference servers; MariaDB, Redis and NATS are started if stopped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 24 first on PATH for everything below, installed if the machine lacks it.
+source scripts/node-env.sh
 bash scripts/ensure-tools.sh
 echo "==> lint";      npx eslint .
 echo "==> typecheck"; npx tsc --noEmit

@@ -321,7 +321,7 @@ describe('docker-compose.yml', () => {
       expect(d.migrate, `${name} -> migrate`).toBe('service_completed_successfully');
       expect(d['temporal-setup'], `${name} -> temporal-setup`).toBe('service_completed_successfully');
     }
-    expect(argv(service('migrate').command).join(' ')).toMatch(/cli\/main\.ts migrate$/);
+    expect(argv(service('migrate').command).join(' ')).toMatch(/dist\/cli\/main\.js migrate$/);
   });
 
   it('can actually start: healthy-waits have healthchecks, completed-waits are one-shots', () => {
@@ -352,8 +352,14 @@ describe('docker-compose.yml', () => {
     const images = ['api', 'worker', 'migrate'].map((n) => service(n).image);
     expect(new Set(images).size).toBe(1);
     expect(service('api').build).toBeTruthy();
-    expect(argv(service('api').command).join(' ')).toContain('api/main.ts');
-    expect(argv(service('worker').command).join(' ')).toContain('worker/main.ts');
+    expect(argv(service('api').command).join(' ')).toContain('dist/api/main.js');
+    expect(argv(service('worker').command).join(' ')).toContain('dist/worker/main.js');
+  });
+
+  it('runs compiled code: no TypeScript loader in any scaiwave command', () => {
+    for (const name of ['api', 'worker', 'migrate']) {
+      expect(argv(service(name).command).join(' '), name).not.toMatch(/tsx|\.ts\b/);
+    }
   });
 
   it('keeps the data of every stateful service in a named volume', () => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
-import { SCHEDULE_NAMES } from '../lib/temporal/schedules.js';
+import { SCHEDULE_NAMES } from '../lib/temporal/schedule-names.js';
 import { runScaiwave } from './support/cli.js';
 import { testConfig, uniq } from './support/stack.js';
 

@@ -38,8 +38,9 @@ export async function createWorker(
     // a dispatch), and a running activity hears of its cancellation only in a heartbeat's reply:
     // this bounds how long a cancelled job keeps a backend's engine decoding.
     maxHeartbeatThrottleInterval: '2 seconds',
-    // A prebuilt bundle already holds the workflow interceptors; workflowModules serves the dev path.
-    interceptors: { workflowModules: workflowInterceptorModules, ...opts.interceptors },
+    // A prebuilt bundle already holds the workflow interceptors (the SDK warns when given
+    // them again); workflowModules serves the dev path, which bundles at start.
+    interceptors: { ...(bundlePath ? {} : { workflowModules: workflowInterceptorModules }), ...opts.interceptors },
   });
   return {
     worker,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runMigrateCommand } from '../migrate.js';
 import { CliError } from '../support.js';
 
 export function registerMigrateCommand(program: Command): void {
@@ -13,6 +12,7 @@ export function registerMigrateCommand(program: Command): void {
         'for each other. Exit code 0 when the schema is current, 1 when a migration could not be applied.',
     )
     .action(async () => {
+      const { runMigrateCommand } = await import('../migrate.js');
       const code = await runMigrateCommand();
       // runMigrateCommand has already printed its reason.
       if (code !== 0) throw new CliError(code, '');

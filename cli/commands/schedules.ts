@@ -1,125 +1,12 @@
 import { Argument, Option, type Command } from 'commander';
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
-import { applySchedules, scheduleCatalogue, scheduleDef, SCHEDULE_NAMES, type ScheduleName } from '../../lib/temporal/schedules.js';
-import { EXIT_CODES_HELP, formatTable, notFound, print, printJson, withTemporal } from '../support.js';
+import { SCHEDULE_NAMES } from '../../lib/temporal/schedule-names.js';
+import { EXIT_CODES_HELP, lazyAction } from '../support.js';
 
-// `scaiwave schedules …`: the Temporal Schedules that replace the seeds' cron
-// singleton. `apply` makes the server match lib/temporal/schedules.ts.
+// `scaiwave schedules …`: arguments and help; what each does is in actions/schedules.ts.
 
-const duration = (ms: number): string => {
-  if (ms === 0) return '0';
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${Math.round(ms / 1000)}s`;
-};
-
+const actions = () => import('../actions/schedules.js');
 const jsonOption = () => new Option('--json', 'print one JSON document to stdout instead of text');
 const nameArgument = () => new Argument('<name>', 'schedule name').choices(SCHEDULE_NAMES);
-
-async function describeOrNotFound(client: Client, name: ScheduleName): Promise<ScheduleDescription> {
-  try {
-    return await client.schedule.getHandle(name).describe();
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw notFound(`schedule "${name}" does not exist; create it with: scaiwave schedules apply`);
-    throw err;
-  }
-}
-
-async function applyCommand(opts: { json?: boolean }): Promise<void> {
-  const results = await withTemporal(({ client, config }) => applySchedules(client, config.env));
-  if (opts.json) {
-    printJson({ schedules: results.map((r) => ({ name: r.name, action: r.action, changed: r.changed, every_ms: r.everyMs, jitter_ms: r.jitterMs })) });
-    return;
-  }
-  for (const r of results) {
-    const what = r.action === 'updated' ? `updated (${r.changed.join(', ')})` : r.action;
-    print(`${r.name.padEnd(18)} ${what.padEnd(28)} every ${duration(r.everyMs)}${r.jitterMs ? `, jitter up to ${duration(r.jitterMs)}` : ''}`);
-  }
-}
-
-interface Listed {
-  name: ScheduleName;
-  exists: boolean;
-  paused: boolean | null;
-  every_ms: number | null;
-  jitter_ms: number | null;
-  workflow_type: string | null;
-  next_run: string | null;
-  last_run: { scheduled_at: string; workflow_id: string } | null;
-  note: string | null;
-}
-
-async function listCommand(opts: { json?: boolean }): Promise<void> {
-  const rows = await withTemporal(async ({ client, config }) => {
-    const out: Listed[] = [];
-    for (const def of scheduleCatalogue(config.env)) {
-      let d: ScheduleDescription | undefined;
-      try {
-        d = await client.schedule.getHandle(def.name).describe();
-      } catch (err) {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      }
-      const last = d?.info.recentActions.at(-1);
-      out.push({
-        name: def.name,
-        exists: d !== undefined,
-        paused: d?.state.paused ?? null,
-        every_ms: d?.spec.intervals?.[0]?.every ?? null,
-        jitter_ms: d ? (d.spec.jitter ?? 0) : null,
-        workflow_type: d?.action.workflowType ?? null,
-        next_run: d?.info.nextActionTimes[0]?.toISOString() ?? null,
-        last_run: last ? { scheduled_at: last.scheduledAt.toISOString(), workflow_id: last.action.workflow.workflowId } : null,
-        note: d?.state.note ?? null,
-      });
-    }
-    return out;
-  });
-  if (opts.json) {
-    printJson({ schedules: rows });
-    return;
-  }
-  print(
-    ...formatTable(
-      ['NAME', 'STATE', 'EVERY', 'JITTER', 'NEXT RUN', 'LAST RUN', 'NOTE'],
-      rows.map((r) => [
-        r.name,
-        !r.exists ? 'missing' : r.paused ? 'paused' : 'active',
-        r.every_ms === null ? '-' : duration(r.every_ms),
-        r.jitter_ms === null ? '-' : duration(r.jitter_ms),
-        r.next_run ?? '-',
-        r.last_run?.scheduled_at ?? '-',
-        r.exists ? (r.note ?? '') : 'run: scaiwave schedules apply',
-      ]),
-    ),
-  );
-}
-
-async function pauseCommand(name: ScheduleName, opts: { note?: string }): Promise<void> {
-  await withTemporal(async ({ client }) => {
-    await describeOrNotFound(client, name);
-    await client.schedule.getHandle(name).pause(opts.note ?? `paused with scaiwave schedules pause at ${new Date().toISOString()}`);
-  });
-  print(`Paused ${name}; no new runs start until: scaiwave schedules unpause ${name}`);
-}
-
-async function unpauseCommand(name: ScheduleName): Promise<void> {
-  await withTemporal(async ({ client, config }) => {
-    await describeOrNotFound(client, name);
-    const note = scheduleDef(config.env, name).note;
-    await client.schedule.getHandle(name).unpause(note);
-  });
-  print(`Unpaused ${name}`);
-}
-
-async function triggerCommand(name: ScheduleName): Promise<void> {
-  await withTemporal(async ({ client }) => {
-    await describeOrNotFound(client, name);
-    // SKIP, like the schedule itself: a run already going is not doubled.
-    await client.schedule.getHandle(name).trigger(ScheduleOverlapPolicy.SKIP);
-  });
-  print(`Triggered ${name}: a run starts now unless one is already running.`, 'Follow it in the Temporal UI or with: scaiwave schedules list');
-}
 
 export function registerScheduleCommands(program: Command): void {
   const schedules = program
@@ -137,14 +24,14 @@ export function registerScheduleCommands(program: Command): void {
     .description('create missing schedules and update changed ones to match this configuration (idempotent)')
     .addOption(jsonOption())
     .addHelpText('after', '\nA paused schedule stays paused. `npm start` runs this too.\n' + EXIT_CODES_HELP)
-    .action(applyCommand);
+    .action(lazyAction(() => actions().then((m) => m.applyCommand)));
 
   schedules
     .command('list')
     .description('show each schedule: state, interval, jitter, next and last run, note')
     .addOption(jsonOption())
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(listCommand);
+    .action(lazyAction(() => actions().then((m) => m.listCommand)));
 
   schedules
     .command('pause')
@@ -152,19 +39,19 @@ export function registerScheduleCommands(program: Command): void {
     .addArgument(nameArgument())
     .option('--note <text>', 'why, shown in the Temporal UI')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(pauseCommand);
+    .action(lazyAction(() => actions().then((m) => m.pauseCommand)));
 
   schedules
     .command('unpause')
     .description('let a paused schedule start runs again')
     .addArgument(nameArgument())
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(unpauseCommand);
+    .action(lazyAction(() => actions().then((m) => m.unpauseCommand)));
 
   schedules
     .command('trigger')
     .description('start a run now, outside the schedule (skipped if one is running)')
     .addArgument(nameArgument())
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(triggerCommand);
+    .action(lazyAction(() => actions().then((m) => m.triggerCommand)));
 }

@@ -1,16 +1,8 @@
 import { AppError } from '../errors.js';
 import type { Db } from '../infra/db.js';
 import { findTenantBySlug } from '../tenancy/tenants.js';
-import {
-  createUser,
-  MAX_DISPLAY_NAME_CHARS,
-  MAX_EMAIL_CHARS,
-  subjectProblem,
-  userRoles,
-  userSource,
-  type User,
-  type UserSource,
-} from '../tenancy/users.js';
+import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, type UserSource } from '../tenancy/user-fields.js';
+import { createUser, userRoles, userSource, type User } from '../tenancy/users.js';
 import { hashApiKey, looksLikeApiKey, resolveApiKey } from './api-keys.js';
 import type { CachedCredential, CredentialCache } from './credential-cache.js';
 import type { CredentialChanges } from './credential-changes.js';

@@ -1,5 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, userRoles, userSource, type User } from '../tenancy/users.js';
+import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem } from '../tenancy/user-fields.js';
+import { userRoles, userSource, type User } from '../tenancy/users.js';
 import type { Directory, ScimUser } from './scim.js';
 
 // What a sync would change, worked out from the directory and the users known

@@ -1,16 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createConnection, type Connection, type SqlError } from 'mariadb';
 import type { Config } from '../config.js';
+import { projectFile } from './project-files.js';
 
 // Applies prisma/migrations the way `prisma migrate deploy` does, without Prisma's
 // schema engine (which cannot be downloaded everywhere we deploy). It writes the
 // same `_prisma_migrations` bookkeeping, so either tool can take over from the other.
 
-/** Resolved from this file, not the cwd, so the CLI works from any directory. */
-export const migrationsDir = fileURLToPath(new URL('../../prisma/migrations/', import.meta.url));
+/** Resolved from the code's place, not the cwd, so the CLI works from any directory. */
+export const migrationsDir = projectFile('prisma', 'migrations');
 
 // Prisma's own lock name: our migrator and `prisma migrate deploy` exclude each other.
 // GET_LOCK is server-wide, so migrations of different databases on one server queue

@@ -13,6 +13,7 @@ import { identitySyncAllWorkflow } from '../../workflows/identity-sync.js';
 import { retentionPurgeWorkflow } from '../../workflows/retention.js';
 import { warmReconcileWorkflow } from '../../workflows/warm-reconcile.js';
 import { JobKind, JobKindKey } from './search-attributes.js';
+import type { ScheduleName } from './schedule-names.js';
 import { workflowIds } from './workflow-ids.js';
 
 // Temporal Schedules replace the seeds' cron singleton: the server starts each
@@ -20,9 +21,6 @@ import { workflowIds } from './workflow-ids.js';
 // workers may poll. `scaiwave schedules apply` (also run by `npm start`) makes
 // the server's schedules match this catalogue; running it again changes only
 // what differs and never duplicates a schedule.
-
-export const SCHEDULE_NAMES = ['accounting-flush', 'identity-sync', 'retention-purge', 'warm-reconcile'] as const;
-export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
 export interface ScheduleDef {
   /** also the schedule id, so the UI, the CLI and the code use one name */

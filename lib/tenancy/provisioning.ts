@@ -1,7 +1,8 @@
 import { createApiKey } from '../auth/api-keys.js';
 import type { Db } from '../infra/db.js';
 import { createTenant, type NewTenant, type Tenant } from './tenants.js';
-import { createUser, type User, type UserSource } from './users.js';
+import type { UserSource } from './user-fields.js';
+import { createUser, type User } from './users.js';
 
 export interface Provisioned {
   tenant: Tenant;

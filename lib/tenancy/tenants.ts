@@ -2,12 +2,10 @@ import { AppError } from '../errors.js';
 import { newId } from '../infra/ids.js';
 import type { Db } from '../infra/db.js';
 import { Prisma, type Tenant } from '../generated/prisma/client.js';
+import { TENANT_SLUG, TENANT_TIERS, type TenantTier } from './tenant-fields.js';
 
 export type { Tenant };
 
-export const TENANT_SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
-export const TENANT_TIERS = ['free', 'pro', 'enterprise'] as const;
-export type TenantTier = (typeof TENANT_TIERS)[number];
 
 export interface TenantFeatures {
   /** absent limits fall back to the SCAIWAVE_RATE_LIMIT_* defaults */

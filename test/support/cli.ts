@@ -9,10 +9,19 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `scaiwave …` as operators run it: its own process, the run's SCAIWAVE_* env plus `env`. */
+/** `scaiwave …` from the sources, in its own process: the run's SCAIWAVE_* env plus `env`. */
 export function runScaiwave(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliRun> {
+  return runNode(['--import', 'tsx', 'cli/main.ts', ...args], env, timeoutMs);
+}
+
+/** The `scaiwave` bin as operators run it: the compiled CLI (`npm run build` first). */
+export function runBuiltScaiwave(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliRun> {
+  return runNode(['cli/bin.js', ...args], env, timeoutMs);
+}
+
+function runNode(nodeArgs: string[], env: Record<string, string>, timeoutMs: number): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+    const child = spawn(process.execPath, nodeArgs, {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -23,7 +32,7 @@ export function runScaiwave(args: string[], env: Record<string, string> = {}, ti
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`scaiwave ${args.join(' ')} did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      reject(new Error(`node ${nodeArgs.join(' ')} did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {

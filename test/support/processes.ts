@@ -5,6 +5,9 @@ import { startProcess, tail, type ManagedProcess } from '../../devstack/process.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** How node runs an entry: sources through tsx, the compiled dist/ as it is. */
+const nodeArgs = (entry: string): string[] => (entry.endsWith('.ts') ? ['--import', 'tsx', path.join(root, entry)] : [path.join(root, entry)]);
+
 export interface WorkerProcess {
   proc: ManagedProcess;
   port: number;
@@ -13,12 +16,13 @@ export interface WorkerProcess {
 
 /**
  * The worker exactly as production runs it: its own process, killable
- * mid-activity. `entry` swaps in a test entry point (test/support/crash-worker.ts).
+ * mid-activity. `entry` swaps in a test entry point (test/support/crash-worker.ts)
+ * or the compiled one (dist/worker/main.js).
  */
 export async function startWorkerProcess(env: Record<string, string> = {}, entry = 'worker/main.ts'): Promise<WorkerProcess> {
   const port = await freePort();
   const sdkMetricsPort = await freePort();
-  const proc = startProcess(`worker-${port}`, process.execPath, ['--import', 'tsx', path.join(root, entry)], {
+  const proc = startProcess(`worker-${port}`, process.execPath, nodeArgs(entry), {
     cwd: root,
     logDir: process.env.SCAIWAVE_TEST_LOG_DIR ?? path.join(root, '.devstack', 'test-logs'),
     env: {
@@ -43,10 +47,13 @@ export interface ApiProcess {
   pid: number;
 }
 
-/** The API exactly as production runs it (api/main.ts): its own process, one of several replicas. */
-export async function startApiProcess(env: Record<string, string> = {}): Promise<ApiProcess> {
+/**
+ * The API exactly as production runs it: its own process, one of several replicas.
+ * `entry` is api/main.ts, or dist/api/main.js for the compiled build.
+ */
+export async function startApiProcess(env: Record<string, string> = {}, entry = 'api/main.ts'): Promise<ApiProcess> {
   const port = await freePort();
-  const proc = startProcess(`api-${port}`, process.execPath, ['--import', 'tsx', path.join(root, 'api/main.ts')], {
+  const proc = startProcess(`api-${port}`, process.execPath, nodeArgs(entry), {
     cwd: root,
     logDir: process.env.SCAIWAVE_TEST_LOG_DIR ?? path.join(root, '.devstack', 'test-logs'),
     env: { ...process.env, SCAIWAVE_HOST: '127.0.0.1', SCAIWAVE_PORT: String(port), ...env },

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../lib/config.js';
 import { createDb, type Db } from '../../lib/infra/db.js';
 import { provisionTenant, type Provisioned } from '../../lib/tenancy/provisioning.js';
 import type { TenantFeatures } from '../../lib/tenancy/tenants.js';
-import type { UserSource } from '../../lib/tenancy/users.js';
+import type { UserSource } from '../../lib/tenancy/user-fields.js';
 
 /** The run's configuration (set by the global setup), with per-test overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Config {

@@ -1,76 +1,12 @@
 import { Argument, Option, type Command } from 'commander';
-import { ROLES, type Role } from '../../../lib/auth/permissions.js';
-import { createUser, setUserSource, USER_SOURCES, userRoles, userSource, type UserSource } from '../../../lib/tenancy/users.js';
-import { announceCredentialChange, EXIT_CODES_HELP, notFound, print, printJson, withDb } from '../../support.js';
-import { jsonOption, parseEmail, parseRoles, parseSubject, requireTenant } from './shared.js';
+import { ROLES } from '../../../lib/auth/permissions.js';
+import { USER_SOURCES } from '../../../lib/tenancy/user-fields.js';
+import { EXIT_CODES_HELP, lazyAction } from '../../support.js';
+import { jsonOption, parseEmail, parseRoles, parseSubject } from './arguments.js';
 
-// `scaiwave admin create-user` and `set-user-source`.
+// `scaiwave admin create-user` and `set-user-source`: arguments and help.
 
-interface CreateUserOptions {
-  tenant: string;
-  subject: string;
-  roles: Role[];
-  email?: string;
-  json?: boolean;
-}
-
-async function createUserCommand(opts: CreateUserOptions): Promise<void> {
-  const { tenant, user } = await withDb(async ({ db }) => {
-    const tenant = await requireTenant(db, opts.tenant);
-    const user = await createUser(db, { tenantId: tenant.id, subject: opts.subject, email: opts.email, roles: opts.roles });
-    return { tenant, user };
-  });
-  if (opts.json) {
-    printJson({
-      tenant: { id: tenant.id, slug: tenant.slug },
-      user: {
-        id: user.id,
-        subject: user.scaikeySubject,
-        email: user.email,
-        roles: userRoles(user),
-        status: user.status,
-        source: userSource(user),
-      },
-    });
-    return;
-  }
-  print(
-    `Created user "${user.scaikeySubject}" in tenant "${tenant.slug}"`,
-    `User id:     ${user.id}`,
-    `Roles:       ${userRoles(user).join(', ')}`,
-    `Source:      ${userSource(user)} (identity sync never touches it)`,
-    ...(user.email ? [`Email:       ${user.email}`] : []),
-  );
-}
-
-const SOURCE_EFFECT: Record<UserSource, string> = {
-  local: 'identity sync no longer adds over, updates, reactivates or deactivates it; its roles are managed here',
-  scaikey: 'the next identity sync manages it: deactivated (and its API keys revoked) unless ScaiKey lists it as active',
-};
-
-async function setUserSourceCommand(source: UserSource, opts: { tenant: string; subject: string; json?: boolean }): Promise<void> {
-  const { tenant, changed } = await withDb(async ({ db, config }) => {
-    const tenant = await requireTenant(db, opts.tenant);
-    const changed = await setUserSource(db, { tenantId: tenant.id, subject: opts.subject }, source);
-    if (!changed) throw notFound(`user "${opts.subject}" not found in tenant "${tenant.slug}"`);
-    await announceCredentialChange(config, { kind: 'user', tenantId: tenant.id, userId: changed.user.id });
-    return { tenant, changed };
-  });
-  const { user, previous } = changed;
-  if (opts.json) {
-    printJson({
-      tenant: { id: tenant.id, slug: tenant.slug },
-      user: { id: user.id, subject: user.scaikeySubject, status: user.status, source: userSource(user), previous_source: previous },
-    });
-    return;
-  }
-  print(
-    previous === source
-      ? `User "${user.scaikeySubject}" of tenant "${tenant.slug}" was already ${source}`
-      : `User "${user.scaikeySubject}" of tenant "${tenant.slug}" is now ${source} (was ${previous}): ${SOURCE_EFFECT[source]}`,
-    ...(user.status !== 'active' ? [`Note: the user is ${user.status}; this does not reactivate it.`] : []),
-  );
-}
+const actions = () => import('../../actions/admin/users.js');
 
 export function registerCreateUser(admin: Command): void {
   admin
@@ -86,7 +22,7 @@ export function registerCreateUser(admin: Command): void {
     .option('--email <email>', 'email of the user', parseEmail)
     .addOption(jsonOption())
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(createUserCommand);
+    .action(lazyAction(() => actions().then((m) => m.createUserCommand)));
 }
 
 export function registerSetUserSource(admin: Command): void {
@@ -104,5 +40,5 @@ export function registerSetUserSource(admin: Command): void {
         'Example:\n  scaiwave admin set-user-source --tenant dev --subject dev-admin local\n' +
         EXIT_CODES_HELP,
     )
-    .action(setUserSourceCommand);
+    .action(lazyAction(() => actions().then((m) => m.setUserSourceCommand)));
 }

@@ -1,12 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { projectFile } from '../../infra/project-files.js';
 
 // scaiinfer.diarize.v1 as loaded at run time: the contract between the platform
 // and diarization nodes, with the message shapes proto-loader produces
 // (camelCase fields, zero values filled in, `payload` naming the oneof member set).
 
-export const DIARIZE_PROTO_PATH = fileURLToPath(new URL('../../../proto/scaiinfer/diarize/v1/diarize.proto', import.meta.url));
+export const DIARIZE_PROTO_PATH = projectFile('proto', 'scaiinfer', 'diarize', 'v1', 'diarize.proto');
 
 export interface AudioConfig {
   requestId: string;

@@ -1,12 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { projectFile } from '../../infra/project-files.js';
 
 // scaiinfer.stt.v1 as loaded at run time: the contract between the dispatcher
 // and the ScaiInfer node, with the message shapes proto-loader produces
 // (camelCase fields, zero values filled in, `payload` naming the oneof member set).
 
-export const STT_PROTO_PATH = fileURLToPath(new URL('../../../proto/scaiinfer/stt/v1/stt.proto', import.meta.url));
+export const STT_PROTO_PATH = projectFile('proto', 'scaiinfer', 'stt', 'v1', 'stt.proto');
 
 export interface TranscribeConfig {
   jobId: string;

@@ -1,13 +1,10 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { ROLES, type Role } from '../../../lib/auth/permissions.js';
-import type { Db } from '../../../lib/infra/db.js';
-import { findTenantBySlug, TENANT_SLUG, type Tenant } from '../../../lib/tenancy/tenants.js';
-import { MAX_EMAIL_CHARS, subjectProblem } from '../../../lib/tenancy/users.js';
-import { API_KEY_WARNING, notFound, print } from '../../support.js';
+import { TENANT_SLUG } from '../../../lib/tenancy/tenant-fields.js';
+import { MAX_EMAIL_CHARS, subjectProblem } from '../../../lib/tenancy/user-fields.js';
 
-// What several `scaiwave admin` commands share: argument parsers (a bad value is
-// a usage error, exit 2, before any I/O), the --json option, the tenant lookup
-// and how a new API key is shown.
+// What several `scaiwave admin` commands' definitions share: argument parsers (a
+// bad value is a usage error, exit 2, before any I/O) and the --json option.
 
 export const MAX_KEY_DAYS = 3650;
 
@@ -64,22 +61,4 @@ export function parseWhole(value: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number (0 or more).');
   return n;
-}
-
-export async function requireTenant(db: Db, slug: string): Promise<Tenant> {
-  const tenant = await findTenantBySlug(db, slug);
-  if (!tenant) throw notFound(`tenant "${slug}" not found`);
-  return tenant;
-}
-
-export function printKey(key: { id: string; key: string; name: string; expiresAt: Date | null }): void {
-  print(
-    `API key id:  ${key.id}`,
-    `Key name:    ${key.name}`,
-    `Expires:     ${key.expiresAt ? key.expiresAt.toISOString() : 'never'}`,
-    '',
-    `    ${key.key}`,
-    '',
-    `WARNING: ${API_KEY_WARNING}`,
-  );
 }
