@@ -34,6 +34,7 @@ import { usageRoutes } from './routes/usage.js';
 import { waveMediaRoutes } from './routes/wave-media.js';
 import { waveMessageRoutes } from './routes/wave-messages.js';
 import { waveRoomRoutes } from './routes/wave-rooms.js';
+import { waveSyncRoutes } from './routes/wave-sync.js';
 import type { ApiState } from './state.js';
 
 export interface App {
@@ -90,6 +91,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...waveRoomRoutes(deps),
     ...waveMessageRoutes(deps),
     ...waveMediaRoutes(deps),
+    ...waveSyncRoutes(deps),
   );
   const groups = [publicRoutes, internal, platform, v1];
 

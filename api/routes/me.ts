@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLES, PERMISSIONS, PLATFORM_PERMISSIONS } from '../../lib/auth/permissions.js';
-import { USER_SOURCES } from '../../lib/tenancy/users.js';
+import { USER_SOURCES } from '../../lib/tenancy/user-fields.js';
 import { callerOf } from '../middleware/auth.js';
 import { operation } from '../operation.js';
 

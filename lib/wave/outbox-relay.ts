@@ -24,6 +24,7 @@ export type PublishEvent = (subject: string, msgId: string, payload: unknown) =>
 interface PendingRow {
   id: bigint;
   msg_id: string;
+  tenant_id: string;
   subject: string;
   payload: string | object;
 }
@@ -34,6 +35,8 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** How often a pass runs with nothing to wake it: the bound on relaying what a dead process left. */
   intervalMs: number;
+  /** Told, once a pass has committed, which tenants have new events to read (lib/wave/event-bell.ts). */
+  relayed?: (tenantIds: string[]) => void;
   batchSize?: number;
 }
 
@@ -67,20 +70,23 @@ export class OutboxRelay {
   /** One pass: publishes up to a batch of pending events in order; answers how many. */
   async relayOnce(): Promise<number> {
     const { db, publish } = this.opts;
-    return db.$transaction(
+    const rows = await db.$transaction(
       async (tx) => {
-        const rows = await tx.$queryRaw<PendingRow[]>`
-          SELECT id, msg_id, subject, payload FROM wave_outbox
+        const pending = await tx.$queryRaw<PendingRow[]>`
+          SELECT id, msg_id, tenant_id, subject, payload FROM wave_outbox
           WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize} FOR UPDATE`;
-        for (const row of rows) {
+        for (const row of pending) {
           const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
           const { seq } = await publish(row.subject, row.msg_id, payload);
           await tx.$executeRaw`UPDATE wave_outbox SET published_at = NOW(3), stream_seq = ${seq} WHERE id = ${row.id}`;
         }
-        return rows.length;
+        return pending;
       },
       { isolationLevel: 'ReadCommitted', timeout: 60_000 },
     );
+    // After the commit: readers woken now find the rows with their stream sequence.
+    if (rows.length > 0) this.opts.relayed?.([...new Set(rows.map((r) => r.tenant_id))]);
+    return rows.length;
   }
 
   private async run(): Promise<void> {

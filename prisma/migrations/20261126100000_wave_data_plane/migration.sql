@@ -138,6 +138,7 @@ CREATE TABLE `wave_outbox` (
 
     UNIQUE INDEX `wave_outbox_msg_id_key`(`msg_id`),
     INDEX `wave_outbox_pending_idx`(`published_at`, `id`),
+    INDEX `wave_outbox_tenant_seq_idx`(`tenant_id`, `stream_seq`),
     PRIMARY KEY (`id`)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin;
 
