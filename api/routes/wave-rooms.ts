@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { changeRole, inviteMember, joinRoom, leaveRoom, listMembers } from '../../lib/wave/membership.js';
 import { ROOM_ROLES } from '../../lib/wave/room-access.js';
 import { archiveRoom, createRoom, getRoom, listRooms } from '../../lib/wave/rooms.js';
+import { WORKSPACE_SLUG } from '../../lib/wave/workspace-fields.js';
 import { archiveWorkspace, createWorkspace, listWorkspaces } from '../../lib/wave/workspaces.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
@@ -19,9 +20,8 @@ const archivedQuery = z.strictObject({
   include_archived: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
-const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const newWorkspace = z.strictObject({
-  slug: z.string().regex(SLUG, { message: 'lower-case letters, digits and inner hyphens, at most 64' }),
+  slug: z.string().regex(WORKSPACE_SLUG, { message: 'lower-case letters, digits and inner hyphens, at most 64' }),
   name: z.string().trim().min(1).max(255),
 });
 const newRoom = z.strictObject({
@@ -47,7 +47,10 @@ export function waveRoomRoutes(deps: ApiDeps) {
       body: newWorkspace,
       responses: { 201: { description: 'created', data: workspace } },
       errors: ['CONFLICT'],
-    }).handle(async (ctx, { body }) => ({ status: 201, data: workspaceView(await createWorkspace(deps.db, callerOf(ctx.state), body)) })),
+    }).handle(async (ctx, { body }) => {
+      const caller = callerOf(ctx.state);
+      return { status: 201, data: workspaceView(await createWorkspace(deps.db, caller.tenantId, caller.userId, body)) };
+    }),
     operation({
       method: 'get',
       path: '/v1/wave/workspaces',

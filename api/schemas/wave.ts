@@ -16,7 +16,7 @@ export const workspace = z
     id: z.string(),
     slug: z.string(),
     name: z.string(),
-    created_by: z.string(),
+    created_by: z.string().nullable().meta({ description: 'null: made by an operator at the CLI' }),
     archived_at: z.iso.datetime().nullable(),
     created_at: z.iso.datetime(),
   })

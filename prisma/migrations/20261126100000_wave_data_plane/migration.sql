@@ -9,7 +9,7 @@ CREATE TABLE `wave_workspaces` (
     `tenant_id` CHAR(36) NOT NULL,
     `slug` VARCHAR(64) NOT NULL,
     `name` VARCHAR(255) NOT NULL,
-    `created_by_id` CHAR(36) NOT NULL,
+    `created_by_id` CHAR(36) NULL,
     `archived_at` DATETIME(3) NULL,
     `created_at` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     `updated_at` DATETIME(3) NOT NULL,
