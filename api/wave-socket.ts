@@ -79,7 +79,7 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
           continue;
         }
         const before = Date.now();
-        await deps.bell.wait(caller.tenantId, before + opts.heartbeatMs, closed.signal);
+        await deps.bell.wait(caller.tenantId, { userId: caller.userId, rooms: batch.rooms }, before + opts.heartbeatMs, closed.signal);
         if (!closed.signal.aborted && Date.now() - before >= opts.heartbeatMs) {
           ws.send(JSON.stringify({ type: 'heartbeat', cursor: cursor.toString() }));
         }

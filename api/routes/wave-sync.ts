@@ -49,7 +49,7 @@ export function waveSyncRoutes(deps: ApiDeps) {
       const deadline = Date.now() + (query.wait_ms ?? maxWaitMs);
       let batch = await eventsSince(deps.db, caller, BigInt(query.since), SYNC_BATCH);
       while (batch.events.length === 0 && Date.now() < deadline && !gone.aborted) {
-        await deps.bell.wait(caller.tenantId, deadline, gone);
+        await deps.bell.wait(caller.tenantId, { userId: caller.userId, rooms: batch.rooms }, deadline, gone);
         batch = await eventsSince(deps.db, caller, BigInt(query.since), SYNC_BATCH);
       }
       return { status: 200, data: eventBatchView(batch) };

@@ -19,6 +19,8 @@ export interface EventBatch {
   cursor: string;
   /** messages the events name, as they are now (a deleted one as its tombstone) */
   messages: WaveMessage[];
+  /** the rooms read: whose events should wake the reader next (lib/wave/event-bell.ts) */
+  rooms: ReadonlySet<string>;
 }
 
 /** The rooms whose events reach the caller: those it is in now. */
@@ -46,5 +48,5 @@ export async function eventsSince(db: Db, caller: Caller, cursor: bigint, limit:
   const events = rows.map((r) => ({ ...(r.payload as unknown as WaveEvent), cursor: r.streamSeq!.toString() }));
   const messageIds = [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))];
   const messages = messageIds.length === 0 ? [] : await db.waveMessage.findMany({ where: { id: { in: messageIds }, tenantId: caller.tenantId } });
-  return { events, cursor: events.at(-1)?.cursor ?? cursor.toString(), messages };
+  return { events, cursor: events.at(-1)?.cursor ?? cursor.toString(), messages, rooms: new Set(rooms) };
 }

@@ -18,6 +18,13 @@ import type { Logger } from '../infra/logger.js';
 // room's row first), and a pass publishes in id order, so the stream holds a
 // room's events in the order they happened.
 
+/** Where a relayed event belongs, and the user it is about (membership changes). */
+export interface RelayedEvent {
+  tenantId: string;
+  roomId: string;
+  userId?: string;
+}
+
 /** Publishes one event under its message id; answers the stream sequence it got (the first publish's, for a duplicate). */
 export type PublishEvent = (subject: string, msgId: string, payload: unknown) => Promise<{ seq: number }>;
 
@@ -25,6 +32,7 @@ interface PendingRow {
   id: bigint;
   msg_id: string;
   tenant_id: string;
+  room_id: string;
   subject: string;
   payload: string | object;
 }
@@ -35,8 +43,8 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** How often a pass runs with nothing to wake it: the bound on relaying what a dead process left. */
   intervalMs: number;
-  /** Told, once a pass has committed, which tenants have new events to read (lib/wave/event-bell.ts). */
-  relayed?: (tenantIds: string[]) => void;
+  /** Told, once a pass has committed, what it made readable (lib/wave/event-bell.ts). */
+  relayed?: (events: RelayedEvent[]) => void;
   batchSize?: number;
 }
 
@@ -73,19 +81,21 @@ export class OutboxRelay {
     const rows = await db.$transaction(
       async (tx) => {
         const pending = await tx.$queryRaw<PendingRow[]>`
-          SELECT id, msg_id, tenant_id, subject, payload FROM wave_outbox
+          SELECT id, msg_id, tenant_id, room_id, subject, payload FROM wave_outbox
           WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize} FOR UPDATE`;
+        const relayed: RelayedEvent[] = [];
         for (const row of pending) {
-          const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
+          const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { userId?: string };
           const { seq } = await publish(row.subject, row.msg_id, payload);
           await tx.$executeRaw`UPDATE wave_outbox SET published_at = NOW(3), stream_seq = ${seq} WHERE id = ${row.id}`;
+          relayed.push({ tenantId: row.tenant_id, roomId: row.room_id, userId: payload.userId });
         }
-        return pending;
+        return relayed;
       },
       { isolationLevel: 'ReadCommitted', timeout: 60_000 },
     );
     // After the commit: readers woken now find the rows with their stream sequence.
-    if (rows.length > 0) this.opts.relayed?.([...new Set(rows.map((r) => r.tenant_id))]);
+    if (rows.length > 0) this.opts.relayed?.(rows);
     return rows.length;
   }
 
