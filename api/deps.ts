@@ -7,6 +7,7 @@ import type { Config } from '../lib/config.js';
 import type { SqlPool } from '../lib/infra/db.js';
 import type { Logger } from '../lib/infra/logger.js';
 import type { Services } from '../lib/infra/services.js';
+import type { EventBell } from '../lib/wave/event-bell.js';
 import type { OutboxRelay } from '../lib/wave/outbox-relay.js';
 
 export interface ApiDeps extends Services {
@@ -24,4 +25,6 @@ export interface ApiDeps extends Services {
   sql: SqlPool;
   /** publishes room events; wake() it after a change commits (lib/wave/outbox-relay.ts) */
   outbox: OutboxRelay;
+  /** wakes sync long-polls and WebSockets when a tenant's events are readable */
+  bell: EventBell;
 }

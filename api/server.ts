@@ -12,7 +12,9 @@ import { createMetricsRegistry, credentialCacheGauges } from '../lib/infra/metri
 import { createServices } from '../lib/infra/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { publishOnce } from '../lib/events/jetstream.js';
+import { EventBell } from '../lib/wave/event-bell.js';
 import { OutboxRelay, type PublishEvent } from '../lib/wave/outbox-relay.js';
+import { attachWaveSocket } from './wave-socket.js';
 import { createApp, type App } from './app.js';
 import type { ApiDeps } from './deps.js';
 
@@ -61,11 +63,13 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     changes,
   });
   const publish: PublishEvent = (subj, msgId, payload) => publishOnce(services.nats.get(), config, subj, msgId, payload);
+  const bell = new EventBell(services.nats, config, logger);
   const outbox = new OutboxRelay({
     db: services.db,
     publish: opts.wrapPublish ? opts.wrapPublish(publish) : publish,
     logger,
     intervalMs: e.SCAIWAVE_WAVE_OUTBOX_POLL_MS,
+    relayed: (tenantIds) => bell.ring(tenantIds),
   });
   const deps: ApiDeps = {
     ...services,
@@ -79,6 +83,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     lastUsed,
     sql: createSqlPool(config.db, Math.min(4, config.db.poolSize)),
     outbox,
+    bell,
   };
   const registry = createMetricsRegistry('scaiwave-api');
   credentialCacheGauges(registry, () => ({ listening: credentialCache?.isListening ?? false, entries: credentialCache?.size ?? 0 }));
@@ -91,6 +96,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     server.listen(opts.port ?? config.env.SCAIWAVE_PORT, config.env.SCAIWAVE_HOST, resolve);
   });
   outbox.start();
+  const sockets = attachWaveSocket(server, deps, { heartbeatMs: e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS });
   const { port } = server.address() as AddressInfo;
   const host = config.env.SCAIWAVE_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.SCAIWAVE_HOST;
 
@@ -101,6 +107,8 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     server,
     async close() {
       app.drain.start();
+      sockets.close();
+      bell.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.env.SCAIWAVE_SHUTDOWN_GRACE_MS);

@@ -5,6 +5,7 @@ import { registerAdminCommands } from './commands/admin/index.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerScheduleCommands } from './commands/schedules.js';
 import { registerSyncCommand } from './commands/sync.js';
+import { registerWaveCommands } from './commands/wave.js';
 import { describeError, EXIT, EXIT_CODES_HELP } from './support.js';
 
 // Each command group's definition (arguments, options, help) lives in cli/commands/
@@ -16,6 +17,7 @@ const commandGroups: ((program: Command) => void)[] = [
   registerAdminCommands,
   registerSyncCommand,
   registerScheduleCommands,
+  registerWaveCommands,
 ];
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };

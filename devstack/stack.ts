@@ -7,6 +7,7 @@ import { applyMigrations } from '../lib/infra/migrate.js';
 import { provisionTenant } from '../lib/tenancy/provisioning.js';
 import { applySchedules } from '../lib/temporal/schedules.js';
 import { startClamd } from './clamd.js';
+import { seedWave } from './wave-seed.js';
 import { startIdpProcess } from './idp/process.js';
 import { portOpen, waitUntil } from './ports.js';
 import { startProcess, tail, type ManagedProcess } from './process.js';
@@ -198,6 +199,8 @@ try {
   }
   await step('worker', () => serve('worker', 'worker/main.js', `http://127.0.0.1:${e.SCAIWAVE_WORKER_PORT}/health`));
   await step('API', () => serve('api', 'api/main.js', `http://127.0.0.1:${apiPort}/health`));
+  const api = `http://127.0.0.1:${apiPort}`;
+  const wave = key ? await step('ScaiWave welcome workspace (two rooms, a few messages)', () => seedWave(api, key)) : undefined;
   await step('reference ScaiInfer nodes (1 STT, 2 diarization)', async () =>
     started.push(
       ...(await startDevNodes({ apiUrl: `http://127.0.0.1:${apiPort}`, serviceToken: e.SCAIWAVE_SERVICE_TOKEN!, logDir })),
@@ -205,7 +208,6 @@ try {
   );
   await step('schedules (accounting flush, identity sync, retention)', () => schedules(config));
 
-  const api = `http://127.0.0.1:${apiPort}`;
   const shownKey = key ?? `(created earlier: see ${path.relative(repoRoot, path.join(devstackDir, 'dev-api-key'))})`;
   process.stdout.write(
     [
@@ -217,6 +219,9 @@ try {
       `  ScaiKey      ${e.SCAIWAVE_SCAIKEY_URL}`,
       `  dev API key  ${shownKey}`,
       `  try: curl -H "Authorization: Bearer ${key ?? '<key>'}" ${api}/v1/me`,
+      `       curl -H "Authorization: Bearer ${key ?? '<key>'}" ${api}/v1/wave/workspaces`,
+      ...(wave ? [`       curl -H "Authorization: Bearer ${key}" ${api}/v1/wave/rooms/${wave.roomIds[0]}/messages`] : []),
+      `  API docs     ${api}/docs`,
       `  logs: ${path.relative(repoRoot, logDir)}/   Ctrl-C stops what this started.`,
       '',
     ].join('\n'),

@@ -120,6 +120,19 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     description: 'clamd address, tcp://host:3310, used to scan uploads before they are stored. Unset: no scanning.',
   },
 
+  SCAIWAVE_WAVE_MEDIA_MAX_BYTES: {
+    group: 'Storage',
+    description:
+      "The largest file a room member may upload (413 past it). Keep it within clamd's StreamMaxLength, or larger files are quarantined as unscannable.",
+  },
+  SCAIWAVE_WAVE_SYNC_TIMEOUT_MS: {
+    group: 'Storage',
+    description: 'The longest GET /v1/wave/sync waits for an event before answering empty (seed 000: 30 s); keep load balancer timeouts above it.',
+  },
+  SCAIWAVE_WAVE_WS_HEARTBEAT_MS: {
+    group: 'Storage',
+    description: 'How often an idle WebSocket gets a heartbeat frame and a ping; a client that misses a ping is dropped.',
+  },
   SCAIWAVE_WAVE_OUTBOX_POLL_MS: {
     group: 'Storage',
     description:

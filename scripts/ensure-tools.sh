@@ -10,7 +10,8 @@ source scripts/node-env.sh
 # Debian packages: sox times and converts audio; pocketsphinx is the real speech
 # engine behind the reference STT node and relay; flite speaks test phrases;
 # docker-compose validates docker-compose.yml (`config` needs no engine);
-# clamd scans uploaded media (devstack/clamd.ts gives it its signatures).
+# clamd scans uploaded media (devstack/clamd.ts gives it its signatures);
+# chromium renders /docs in the OpenAPI suite.
 missing=()
 command -v soxi >/dev/null || missing+=(sox)
 command -v pocketsphinx_continuous >/dev/null || missing+=(pocketsphinx)
@@ -18,6 +19,7 @@ command -v pocketsphinx_continuous >/dev/null || missing+=(pocketsphinx)
 command -v flite >/dev/null || missing+=(flite)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   [ "$(id -u)" -eq 0 ] || { echo "ensure-tools: run as root or install ${missing[*]} yourself" >&2; exit 1; }

@@ -60,7 +60,7 @@ describe('media virus scanning', () => {
     worker = await startWorkerProcess(env);
     t = await newTenant(db);
     const caller = await callerFor(db, t);
-    const ws = await createWorkspace(db, caller, { slug: uniq('ws'), name: 'Media' });
+    const ws = await createWorkspace(db, caller.tenantId, caller.userId, { slug: uniq('ws'), name: 'Media' });
     roomId = (await createRoom(deps, caller, ws.id, { kind: 'channel', name: 'uploads' })).id;
   }, 240_000);
   afterAll(async () => {

@@ -18,12 +18,21 @@ import type { Logger } from '../infra/logger.js';
 // room's row first), and a pass publishes in id order, so the stream holds a
 // room's events in the order they happened.
 
+/** Where a relayed event belongs, and the user it is about (membership changes). */
+export interface RelayedEvent {
+  tenantId: string;
+  roomId: string;
+  userId?: string;
+}
+
 /** Publishes one event under its message id; answers the stream sequence it got (the first publish's, for a duplicate). */
 export type PublishEvent = (subject: string, msgId: string, payload: unknown) => Promise<{ seq: number }>;
 
 interface PendingRow {
   id: bigint;
   msg_id: string;
+  tenant_id: string;
+  room_id: string;
   subject: string;
   payload: string | object;
 }
@@ -34,6 +43,8 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** How often a pass runs with nothing to wake it: the bound on relaying what a dead process left. */
   intervalMs: number;
+  /** Told, once a pass has committed, what it made readable (lib/wave/event-bell.ts). */
+  relayed?: (events: RelayedEvent[]) => void;
   batchSize?: number;
 }
 
@@ -67,20 +78,25 @@ export class OutboxRelay {
   /** One pass: publishes up to a batch of pending events in order; answers how many. */
   async relayOnce(): Promise<number> {
     const { db, publish } = this.opts;
-    return db.$transaction(
+    const rows = await db.$transaction(
       async (tx) => {
-        const rows = await tx.$queryRaw<PendingRow[]>`
-          SELECT id, msg_id, subject, payload FROM wave_outbox
+        const pending = await tx.$queryRaw<PendingRow[]>`
+          SELECT id, msg_id, tenant_id, room_id, subject, payload FROM wave_outbox
           WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize} FOR UPDATE`;
-        for (const row of rows) {
-          const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
+        const relayed: RelayedEvent[] = [];
+        for (const row of pending) {
+          const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { userId?: string };
           const { seq } = await publish(row.subject, row.msg_id, payload);
           await tx.$executeRaw`UPDATE wave_outbox SET published_at = NOW(3), stream_seq = ${seq} WHERE id = ${row.id}`;
+          relayed.push({ tenantId: row.tenant_id, roomId: row.room_id, userId: payload.userId });
         }
-        return rows.length;
+        return relayed;
       },
       { isolationLevel: 'ReadCommitted', timeout: 60_000 },
     );
+    // After the commit: readers woken now find the rows with their stream sequence.
+    if (rows.length > 0) this.opts.relayed?.(rows);
+    return rows.length;
   }
 
   private async run(): Promise<void> {

@@ -1,4 +1,3 @@
-import type { Caller } from '../auth/caller.js';
 import { Prisma, type WaveWorkspace } from '../generated/prisma/client.js';
 import type { Db } from '../infra/db.js';
 import { newId } from '../infra/ids.js';
@@ -12,10 +11,11 @@ export interface NewWorkspace {
   name: string;
 }
 
-export async function createWorkspace(db: Db, caller: Caller, input: NewWorkspace): Promise<WaveWorkspace> {
+/** `by`: the tenant admin who asked, or null for an operator at the CLI. */
+export async function createWorkspace(db: Db, tenantId: string, by: string | null, input: NewWorkspace): Promise<WaveWorkspace> {
   try {
     return await db.waveWorkspace.create({
-      data: { id: newId(), tenantId: caller.tenantId, slug: input.slug, name: input.name, createdById: caller.userId },
+      data: { id: newId(), tenantId, slug: input.slug, name: input.name, createdById: by },
     });
   } catch (err) {
     if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {

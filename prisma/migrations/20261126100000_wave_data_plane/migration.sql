@@ -9,7 +9,7 @@ CREATE TABLE `wave_workspaces` (
     `tenant_id` CHAR(36) NOT NULL,
     `slug` VARCHAR(64) NOT NULL,
     `name` VARCHAR(255) NOT NULL,
-    `created_by_id` CHAR(36) NOT NULL,
+    `created_by_id` CHAR(36) NULL,
     `archived_at` DATETIME(3) NULL,
     `created_at` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     `updated_at` DATETIME(3) NOT NULL,
@@ -138,6 +138,7 @@ CREATE TABLE `wave_outbox` (
 
     UNIQUE INDEX `wave_outbox_msg_id_key`(`msg_id`),
     INDEX `wave_outbox_pending_idx`(`published_at`, `id`),
+    INDEX `wave_outbox_tenant_seq_idx`(`tenant_id`, `stream_seq`),
     PRIMARY KEY (`id`)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin;
 

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { eventsSince, latestCursor } from '../../lib/wave/event-log.js';
+import { listMembers } from '../../lib/wave/membership.js';
+import { PRESENCE, presenceOf, setPresence } from '../../lib/wave/presence.js';
+import { clientGone } from '../client-gone.js';
+import type { ApiDeps } from '../deps.js';
+import { callerOf } from '../middleware/auth.js';
+import { operation } from '../operation.js';
+import { eventBatch, eventBatchView } from '../schemas/wave-events.js';
+
+const cursor = z.string().regex(/^(0|[1-9]\d{0,17})$/, { message: 'a cursor as sync answered it' });
+
+/** How many events one answer carries at most; a client with more to read asks again at once. */
+export const SYNC_BATCH = 200;
+
+export function waveSyncRoutes(deps: ApiDeps) {
+  const tag = 'wave sync';
+  const maxWaitMs = deps.config.env.SCAIWAVE_WAVE_SYNC_TIMEOUT_MS;
+  const syncQuery = z.strictObject({
+    since: cursor.optional().meta({ description: "the last answer's cursor; absent, the answer is the current cursor and no events" }),
+    wait_ms: z
+      .string()
+      .regex(/^\d{1,6}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(0).max(maxWaitMs))
+      .optional()
+      .meta({ description: `how long to wait for an event when there is none yet (default and most: ${maxWaitMs})` }),
+  });
+
+  return [
+    operation({
+      method: 'get',
+      path: '/v1/wave/sync',
+      operationId: 'sync',
+      summary: "The events of the caller's rooms since a cursor, waiting for one if there is none",
+      description:
+        'Long-poll: answers as soon as there are events, or empty at the end of `wait_ms`. Events are in order; resume with the answer\'s `cursor`. ' +
+        'Only rooms the caller is a member of; message events come with the message as it is now. The same events reach `GET /v1/wave/ws` (WebSocket).',
+      tag,
+      permission: ['wave:use'],
+      query: syncQuery,
+      responses: { 200: { description: 'the events, and where to resume', data: eventBatch } },
+    }).handle(async (ctx, { query }) => {
+      const caller = callerOf(ctx.state);
+      if (query.since === undefined) {
+        return { status: 200, data: { events: [], messages: [], cursor: await latestCursor(deps.db, caller.tenantId) } };
+      }
+      const gone = clientGone(ctx);
+      const deadline = Date.now() + (query.wait_ms ?? maxWaitMs);
+      let batch = await eventsSince(deps.db, caller, BigInt(query.since), SYNC_BATCH);
+      while (batch.events.length === 0 && Date.now() < deadline && !gone.aborted) {
+        await deps.bell.wait(caller.tenantId, { userId: caller.userId, rooms: batch.rooms }, deadline, gone);
+        batch = await eventsSince(deps.db, caller, BigInt(query.since), SYNC_BATCH);
+      }
+      return { status: 200, data: eventBatchView(batch) };
+    }),
+    operation({
+      method: 'put',
+      path: '/v1/wave/presence',
+      operationId: 'setPresence',
+      summary: "Say the caller is online or away (for a minute; say it again to stay)",
+      tag,
+      permission: ['wave:use'],
+      body: z.strictObject({ status: z.enum(PRESENCE) }),
+      responses: { 200: { description: 'noted', data: z.object({ status: z.enum(PRESENCE) }) } },
+    }).handle(async (ctx, { body }) => {
+      const caller = callerOf(ctx.state);
+      await setPresence(deps.redis, caller.tenantId, caller.userId, body.status);
+      return { status: 200, data: { status: body.status } };
+    }),
+    operation({
+      method: 'get',
+      path: '/v1/wave/rooms/:roomId/presence',
+      operationId: 'roomPresence',
+      summary: "Who of the room's members is online, away or offline",
+      tag,
+      permission: ['wave:use'],
+      params: z.object({ roomId: z.string().min(1).max(64) }),
+      responses: {
+        200: { description: 'each member', data: z.array(z.object({ user_id: z.string(), status: z.enum([...PRESENCE, 'offline']) })) },
+      },
+      errors: ['NOT_FOUND'],
+    }).handle(async (ctx, { params }) => {
+      const caller = callerOf(ctx.state);
+      const members = await listMembers(deps, caller, params.roomId);
+      const presence = await presenceOf(deps.redis, caller.tenantId, members.map((m) => m.userId));
+      return { status: 200, data: members.map((m) => ({ user_id: m.userId, status: presence.get(m.userId) ?? 'offline' })) };
+    }),
+  ];
+}

@@ -1,0 +1,117 @@
+import type { Subscription } from 'nats';
+import type { Config } from '../config.js';
+import type { Logger } from '../infra/logger.js';
+import type { NatsHandle } from '../infra/nats-handle.js';
+import { subject } from '../infra/nats.js';
+import type { RelayedEvent } from './outbox-relay.js';
+
+// Wakes the sync long-polls and WebSockets of every API process when events
+// they would read become readable. The relay that committed them rings, on a
+// plain NATS subject per tenant outside the WAVE_ROOMS stream, naming the rooms
+// and the users (of membership changes) concerned; a waiter wakes only for its
+// own rooms or for itself (invited somewhere new), so a busy room does not wake
+// every socket of the tenant. A missed ring costs latency, not events: every
+// waiter also wakes at its own deadline and reads the log again.
+
+const ROOT = 'wavebell';
+
+interface Ring {
+  rooms: string[];
+  users: string[];
+}
+
+export interface Listener {
+  userId: string;
+  /** the rooms whose events the waiter reads */
+  rooms: ReadonlySet<string>;
+}
+
+interface Waiter extends Listener {
+  wake(): void;
+}
+
+export class EventBell {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private sub: Subscription | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly nats: NatsHandle,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {
+    this.subscribe();
+  }
+
+  /** Tells every API process what just became readable. */
+  ring(events: RelayedEvent[]): void {
+    const byTenant = new Map<string, Ring>();
+    for (const e of events) {
+      const ring = byTenant.get(e.tenantId) ?? { rooms: [], users: [] };
+      byTenant.set(e.tenantId, ring);
+      ring.rooms.push(e.roomId);
+      if (e.userId) ring.users.push(e.userId);
+    }
+    for (const [tenantId, ring] of byTenant) this.wake(tenantId, ring);
+    try {
+      const nc = this.nats.get();
+      for (const [tenantId, ring] of byTenant) nc.publish(subject(this.config, `${ROOT}.${tenantId}`), JSON.stringify(ring));
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, 'event bell not rung on NATS; other processes read at their deadline');
+    }
+  }
+
+  /** Resolves when a ring concerns the listener, at `deadline` (epoch ms), or when `signal` aborts, whichever comes first. */
+  wait(tenantId: string, listener: Listener, deadline: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(tenantId) ?? new Set<Waiter>();
+      this.waiters.set(tenantId, set);
+      const waiter: Waiter = {
+        ...listener,
+        wake: () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', waiter.wake);
+          set.delete(waiter);
+          if (set.size === 0) this.waiters.delete(tenantId);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.wake, Math.max(0, deadline - Date.now()));
+      signal?.addEventListener('abort', waiter.wake, { once: true });
+      set.add(waiter);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.sub?.unsubscribe();
+    for (const set of this.waiters.values()) for (const w of [...set]) w.wake();
+  }
+
+  private wake(tenantId: string, ring: Ring): void {
+    for (const w of [...(this.waiters.get(tenantId) ?? [])]) {
+      if (ring.users.includes(w.userId) || ring.rooms.some((r) => w.rooms.has(r))) w.wake();
+    }
+  }
+
+  /** Once NATS is there; the client resubscribes by itself after a reconnect. */
+  private subscribe(): void {
+    if (this.closed) return;
+    try {
+      const prefix = subject(this.config, `${ROOT}.`);
+      this.sub = this.nats.get().subscribe(`${prefix}*`, {
+        callback: (_err, msg) => {
+          try {
+            this.wake(msg.subject.slice(prefix.length), msg.json<Ring>());
+          } catch {
+            // not a ring of ours: nothing to wake
+          }
+        },
+      });
+    } catch {
+      this.retry = setTimeout(() => this.subscribe(), 1000);
+    }
+  }
+}

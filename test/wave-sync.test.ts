@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startApi, type RunningApi } from '../api/server.js';
+import { createApiKey } from '../lib/auth/api-keys.js';
+import { createUser } from '../lib/tenancy/users.js';
+import { call, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
+
+// Delivery of room events to clients: the long-poll sync and the WebSocket,
+// with cursors to resume from, for the rooms the caller is in and no others.
+
+interface WaveEvent {
+  type: string;
+  roomId: string;
+  messageId?: string;
+  cursor: string;
+}
+interface Batch {
+  events: WaveEvent[];
+  messages: { id: string; body: string | null }[];
+  cursor: string;
+}
+type Frame = ({ type: 'events' } & Batch) | { type: 'heartbeat'; cursor: string };
+
+describe('ScaiWave sync and WebSocket', () => {
+  const db = testDb();
+  let api: RunningApi;
+  const key: Record<'alice' | 'bob' | 'eve', string> = { alice: '', bob: '', eve: '' };
+  let joined: string;
+  let notJoined: string;
+
+  const as = <T,>(who: keyof typeof key, method: string, path: string, json?: unknown): Promise<ApiAnswer<T>> =>
+    call<T>(api.url, method, `/v1/wave${path}`, { token: key[who], json });
+  const post = async (roomId: string, body: string): Promise<string> => {
+    const res = await as<{ id: string }>('alice', 'POST', `/rooms/${roomId}/messages`, { body });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.data!.id;
+  };
+  const sync = async (who: keyof typeof key, query: string): Promise<Batch> => {
+    const res = await as<Batch>(who, 'GET', `/sync${query}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.data!;
+  };
+  const cursorNow = async (who: keyof typeof key): Promise<string> => (await sync(who, '')).cursor;
+
+  beforeAll(async () => {
+    api = await startApi(testConfig({ SCAIWAVE_WAVE_WS_HEARTBEAT_MS: '1000' }), { port: 0 });
+    const t = await newTenant(db, { roles: ['admin'] });
+    key.alice = t.apiKey.key;
+    const bob = await createUser(db, { tenantId: t.tenant.id, subject: uniq('bob'), roles: ['member'] });
+    key.bob = (await createApiKey(db, { tenantId: t.tenant.id, userId: bob.id, name: 'bob' })).key;
+    key.eve = (await newTenant(db)).apiKey.key;
+    const ws = (await as<{ id: string }>('alice', 'POST', '/workspaces', { slug: uniq('ws'), name: 'Sync' })).body.data!;
+    joined = (await as<{ id: string }>('alice', 'POST', `/workspaces/${ws.id}/rooms`, { kind: 'channel', name: 'joined' })).body.data!.id;
+    notJoined = (await as<{ id: string }>('alice', 'POST', `/workspaces/${ws.id}/rooms`, { kind: 'channel', name: 'other' })).body.data!.id;
+    expect((await as('bob', 'POST', `/rooms/${joined}/join`)).status).toBe(200);
+  }, 120_000);
+  afterAll(async () => {
+    await api?.close();
+    await db.$disconnect();
+  });
+
+  it('a waiting sync wakes for a post in a room the caller is in, never for one it is not in', async () => {
+    const since = await cursorNow('bob');
+    const waiting = sync('bob', `?since=${since}&wait_ms=30000`);
+    await post(notJoined, 'not for bob');
+    const id = await post(joined, 'for bob');
+    let batch = await waiting;
+    // A busy machine may let the wait run out first: ask again from the same cursor.
+    while (batch.events.length === 0) batch = await sync('bob', `?since=${since}&wait_ms=30000`);
+    expect(batch.events.map((e) => [e.type, e.roomId])).toEqual([['message.posted', joined]]);
+    expect(batch.messages).toEqual([expect.objectContaining({ id, body: 'for bob' })]);
+  });
+
+  it('resuming from each cursor gives every event once, in order; a room left is no longer delivered', async () => {
+    const since = await cursorNow('bob');
+    const ids = [await post(joined, 'one'), await post(joined, 'two'), await post(joined, 'three')];
+    const seen: string[] = [];
+    let cursor = since;
+    while (seen.length < 3) {
+      const batch = await sync('bob', `?since=${cursor}&wait_ms=30000`);
+      seen.push(...batch.events.map((e) => e.messageId!));
+      cursor = batch.cursor;
+    }
+    expect(seen).toEqual(ids);
+
+    expect((await as('bob', 'POST', `/rooms/${joined}/leave`)).status).toBe(200);
+    const afterLeaving = await cursorNow('bob');
+    await post(joined, 'bob is gone');
+    expect((await sync('bob', `?since=${afterLeaving}&wait_ms=0`)).events).toEqual([]);
+    expect((await as('bob', 'POST', `/rooms/${joined}/join`)).status).toBe(200);
+  });
+
+  it('bad cursors and waits are refused with the field named', async () => {
+    for (const q of ['?since=-1', '?since=abc', '?since=1&wait_ms=999999']) {
+      const res = await as('bob', 'GET', `/sync${q}`);
+      expect(res.status, q).toBe(400);
+      expect(res.body.error?.code).toBe('VALIDATION_ERROR');
+    }
+  });
+
+  /** A WebSocket and the frames it has received; `next` waits for the next events frame. */
+  function socket(who: keyof typeof key, query: string, viaQuery = false) {
+    const url = `${api.url.replace('http', 'ws')}/v1/wave/ws${query}${viaQuery ? `${query ? '&' : '?'}access_token=${key[who]}` : ''}`;
+    const ws = new WebSocket(url, viaQuery ? {} : { headers: { Authorization: `Bearer ${key[who]}` } });
+    const frames: Frame[] = [];
+    const waiting: ((f: Frame) => void)[] = [];
+    ws.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as Frame;
+      frames.push(frame);
+      if (frame.type === 'events') waiting.shift()?.(frame);
+    });
+    const opened = new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+    const next = (): Promise<Batch> => new Promise((resolve) => waiting.push((f) => resolve(f as Batch)));
+    const close = () => new Promise<void>((resolve) => (ws.once('close', () => resolve()), ws.close()));
+    return { ws, frames, opened, next, close };
+  }
+
+  it('the WebSocket pushes posts as they happen, and a reconnect with the last cursor delivers what was missed, in order', async () => {
+    const first = socket('bob', `?cursor=${await cursorNow('bob')}`);
+    await first.opened;
+    const pushed = first.next();
+    const id = await post(joined, 'pushed');
+    const batch = await pushed;
+    expect(batch.events.map((e) => e.messageId)).toEqual([id]);
+    await first.close();
+
+    const missed = [await post(joined, 'missed 1'), await post(joined, 'missed 2'), await post(notJoined, 'never')];
+    const second = socket('bob', `?cursor=${batch.cursor}`, true);
+    await second.opened;
+    const got: string[] = [];
+    while (got.length < 2) got.push(...(await second.next()).events.map((e) => e.messageId!));
+    expect(got).toEqual(missed.slice(0, 2));
+    await second.close();
+  });
+
+  it('an open WebSocket gets heartbeats and shows its user online to the room; bad credentials are refused before the upgrade', async () => {
+    const s = socket('bob', '');
+    await s.opened;
+    const presence = await as<{ user_id: string; status: string }[]>('alice', 'GET', `/rooms/${joined}/presence`);
+    expect(presence.body.data!.map((p) => p.status)).toContain('online');
+    while (!s.frames.some((f) => f.type === 'heartbeat')) await new Promise((r) => setTimeout(r, 100));
+    await s.close();
+    expect((await as('eve', 'GET', `/rooms/${joined}/presence`)).status).toBe(404);
+
+    const refused = new WebSocket(`${api.url.replace('http', 'ws')}/v1/wave/ws`, { headers: { Authorization: 'Bearer sgk_nope' } });
+    const status = await new Promise<number | undefined>((resolve) => {
+      refused.once('unexpected-response', (_req, res) => resolve(res.statusCode));
+      refused.once('open', () => resolve(101));
+    });
+    expect(status).toBe(401);
+  });
+});
