@@ -31,6 +31,7 @@ export async function startApi(config: Config, opts: { port?: number; logger?: L
     issuerUrl: config.env.SCAIWAVE_SCAIKEY_URL,
     audience: config.env.SCAIWAVE_SCAIKEY_CLIENT_ID,
     cacheSeconds: config.env.SCAIWAVE_JWKS_CACHE_SECONDS,
+    verifiedTokens: config.env.SCAIWAVE_AUTH_CACHE_MAX_ENTRIES,
   });
   const e = config.env;
   const credentialCache =
