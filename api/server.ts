@@ -42,6 +42,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     issuerUrl: config.env.SCAIWAVE_SCAIKEY_URL,
     audience: config.env.SCAIWAVE_SCAIKEY_CLIENT_ID,
     cacheSeconds: config.env.SCAIWAVE_JWKS_CACHE_SECONDS,
+    verifiedTokens: config.env.SCAIWAVE_AUTH_CACHE_MAX_ENTRIES,
   });
   const e = config.env;
   const credentialCache =

@@ -105,6 +105,21 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+/**
+ * CPU time (user + system) of this process's main thread, from Linux's
+ * /proc/self/task/<pid>/stat in clock ticks (100 per second); NaN elsewhere.
+ */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** The tiny Koa app of the poll baseline: one route, the same JSON the API answers, nothing else. */
 async function startBareKoa(body: unknown): Promise<string> {
   const app = new Koa();
@@ -238,15 +253,19 @@ async function main(): Promise<void> {
   const bareUrl = await startBareKoa(await sample.json());
   const jwt = await env.jwtFor(env.tenant.user.scaikeySubject, env.tenant.tenant.slug);
   const pollCommon = { seconds: opt['poll-seconds'], concurrency: opt['poll-concurrency'], maxRequests: 2_000_000 };
-  const pKey = await phase(`3  poll endpoint, API key: ${opt['poll-seconds']} s × ${opt['poll-concurrency']} connections`, () =>
-    runPoll({ ...pollCommon, url: `${env.api.url}${pollPath}`, authorization: `Bearer ${token}` }),
-  );
-  const pJwt = await phase(`3  poll endpoint, ScaiKey JWT: ${opt['poll-seconds']} s × ${opt['poll-concurrency']} connections`, () =>
-    runPoll({ ...pollCommon, url: `${env.api.url}${pollPath}`, authorization: `Bearer ${jwt}` }),
-  );
-  const pBare = await phase(`3  bare Koa route: ${opt['poll-seconds']} s × ${opt['poll-concurrency']} connections`, () =>
-    runPoll({ ...pollCommon, url: `${bareUrl}${pollPath}` }),
-  );
+  // The API and the bare route both run on this thread, alone during a poll loop: its CPU time per
+  // answer is the server's cost of one request, which other work on the machine sways far less than req/s.
+  const cpuPerAnswer = new Map<PollResult, number>();
+  const pollPhase = async (what: string, url: string, authorization?: string): Promise<PollResult> => {
+    const before = mainThreadCpuMs();
+    const result = await phase(what, () => runPoll({ ...pollCommon, url, ...(authorization && { authorization }) }));
+    cpuPerAnswer.set(result, ((mainThreadCpuMs() - before) * 1000) / Math.max(1, result.statuses['200'] ?? 0));
+    return result;
+  };
+  const loop = `${opt['poll-seconds']} s × ${opt['poll-concurrency']} connections`;
+  const pKey = await pollPhase(`3  poll endpoint, API key: ${loop}`, `${env.api.url}${pollPath}`, `Bearer ${token}`);
+  const pJwt = await pollPhase(`3  poll endpoint, ScaiKey JWT: ${loop}`, `${env.api.url}${pollPath}`, `Bearer ${jwt}`);
+  const pBare = await pollPhase(`3  bare Koa route: ${loop}`, `${bareUrl}${pollPath}`);
   for (const [name, p] of [['poll API key', pKey], ['poll JWT', pJwt], ['bare Koa', pBare]] as const) {
     notes.push(...problems(name, p));
     const other = Object.entries(p.statuses).filter(([s]) => s !== '200');
@@ -361,6 +380,11 @@ async function main(): Promise<void> {
       [`3 poll latency, API key`, pair(summarize(pKey.latencies))],
       [`3 poll latency, ScaiKey JWT`, pair(summarize(pJwt.latencies))],
       [`3 bare Koa route latency`, pair(summarize(pBare.latencies))],
+      [
+        `3 server thread CPU per answer: API key / JWT / bare route (bare ÷ key, bare ÷ JWT)`,
+        `${[pKey, pJwt, pBare].map((p) => fmt(cpuPerAnswer.get(p)!, 0)).join(' / ')} µs ` +
+          `(${fmt(cpuPerAnswer.get(pBare)! / cpuPerAnswer.get(pKey)!, 2)}×, ${fmt(cpuPerAnswer.get(pBare)! / cpuPerAnswer.get(pJwt)!, 2)}×)`,
+      ],
       [`  open TCP connections to the STT node after all jobs`, openToNode === undefined ? 'n/a' : String(openToNode)],
       [`  machine load average at the end (1 / 5 / 15 min)`, os.loadavg().map((l) => l.toFixed(2)).join(' / ')],
     ]).split('\n').slice(2).join('\n'),

@@ -185,7 +185,7 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
   },
   SCAIWAVE_AUTH_CACHE_MAX_ENTRIES: {
     group: 'Identity',
-    description: 'Most credentials each API process keeps resolved; the oldest go first.',
+    description: 'Most credentials each API process keeps resolved (the oldest go first), and most verified ScaiKey tokens it remembers until they expire (the least recently used go first).',
   },
   SCAIWAVE_API_KEY_LAST_USED_FLUSH_SECONDS: {
     group: 'Identity',

@@ -287,6 +287,26 @@ describe('JWT verifier', () => {
     await expectUnauthorized(verifierFor().verify(after), /does not publish/);
   });
 
+  it('remembers a verified token only until it expires', async () => {
+    const verifier = verifierFor({ verifiedTokens: 10, clockToleranceSeconds: 0 });
+    const shortLived = await token({ expires_in: '2' });
+    await expect(verifier.verify(shortLived)).resolves.toMatchObject({ sub: 'user-1' });
+    await expect(verifier.verify(shortLived)).resolves.toMatchObject({ sub: 'user-1' });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await expectUnauthorized(verifier.verify(shortLived), /expired/);
+  });
+
+  it('forgets remembered tokens once a fetched key set no longer carries their key', async () => {
+    const verifier = verifierFor({ verifiedTokens: 10, cacheSeconds: 1 });
+    const before = await token();
+    await verifier.verify(before);
+    await rotate(true);
+    // Past cacheSeconds the key set is stale, so the next call fetches it again instead of answering from memory.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await expectUnauthorized(verifier.verify(before), /does not publish/);
+    await expect(verifier.verify(await token())).resolves.toMatchObject({ sub: 'user-1' });
+  });
+
   it('says the IdP is unreachable when it fails, logs it, and recovers', async () => {
     const good = await token();
     const logged: string[] = [];

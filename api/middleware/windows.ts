@@ -15,7 +15,9 @@ import type { Redis } from '../../lib/infra/redis.js';
 // A request costs one round trip: `admit` checks the address's failures and
 // consumes the tenant's and the credential's windows in one script, in that
 // order, stopping at the first refusal (a refused address consumes nothing; a
-// refused tenant leaves the credential's window alone). A refused request
+// refused tenant leaves the credential's window alone). The admissions asked
+// for in one event-loop turn share that round trip: one script call decides
+// them one after the other, as if each had been its own call. A refused request
 // still counts in the window that refused it, so hammering never resets it.
 // The keys are not hash-tagged: this assumes one Redis, not Redis Cluster.
 
@@ -38,17 +40,31 @@ local function failures(key)
 end
 `;
 
-// KEYS: authfail, tenant, key. ARGV: failure limit, tenant limit, key limit, window seconds.
-// Answers {verdict, ms, consumed}: 0 admitted, 1 address refused, 2 tenant refused, 3 key refused.
+// KEYS: authfail, tenant, key of each request. ARGV: window seconds, then failure limit, tenant limit, key limit of each.
+// Answers {verdict, ms, consumed} per request: 0 admitted, 1 address refused, 2 tenant refused, 3 key refused.
 const ADMIT = `${COUNT}
-local failed, failedTtl = failures(KEYS[1])
-if failed >= tonumber(ARGV[1]) then return {1, failedTtl, failed} end
-local n, ttl = count(KEYS[2], ARGV[4])
-if n > tonumber(ARGV[2]) then return {2, ttl, n} end
-n, ttl = count(KEYS[3], ARGV[4])
-if n > tonumber(ARGV[3]) then return {3, ttl, n} end
-return {0, ttl, n}
+local function admit(a, t, k, failLimit, tenantLimit, keyLimit, seconds)
+  local failed, failedTtl = failures(a)
+  if failed >= failLimit then return 1, failedTtl, failed end
+  local n, ttl = count(t, seconds)
+  if n > tenantLimit then return 2, ttl, n end
+  n, ttl = count(k, seconds)
+  if n > keyLimit then return 3, ttl, n end
+  return 0, ttl, n
+end
+local out = {}
+for i = 0, #KEYS / 3 - 1 do
+  local v, ms, n = admit(KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3],
+    tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3]), tonumber(ARGV[3 * i + 4]), ARGV[1])
+  out[3 * i + 1] = v
+  out[3 * i + 2] = ms
+  out[3 * i + 3] = n
+end
+return out
 `;
+
+/** Most admissions decided by one script call: keeps Redis free for other clients between calls. */
+const MAX_BATCH = 64;
 
 // KEYS: authfail. ARGV: failure limit, window seconds, 1 to count a failure.
 // Answers {refused, ms}: an address already at the limit is refused and not counted again.
@@ -79,34 +95,57 @@ export interface Limits {
 }
 
 type Scripted = Redis & {
-  scaiwaveAdmit(a: string, t: string, k: string, ...argv: (string | number)[]): Promise<[number, number, number]>;
+  scaiwaveAdmit(numberOfKeys: number, ...keysThenArgv: (string | number)[]): Promise<number[]>;
   scaiwaveAuthFail(a: string, ...argv: (string | number)[]): Promise<[number, number]>;
 };
 
 const VERDICTS: (Refused | null)[] = [null, 'address', 'tenant', 'key'];
 
+interface Asked {
+  keys: [string, string, string];
+  limits: Limits;
+  resolve(verdict: Verdict): void;
+  reject(err: unknown): void;
+}
+
 export class Windows {
   private readonly redis: Scripted;
+  private queued: Asked[] = [];
 
   constructor(redis: Redis) {
     // defineCommand sends EVALSHA, falling back to EVAL once per connection; keys get the client's prefix.
-    redis.defineCommand('scaiwaveAdmit', { numberOfKeys: 3, lua: ADMIT });
+    redis.defineCommand('scaiwaveAdmit', { lua: ADMIT });
     redis.defineCommand('scaiwaveAuthFail', { numberOfKeys: 1, lua: FAIL });
     this.redis = redis as Scripted;
   }
 
   /** The address's failures checked, then the tenant's and the credential's windows consumed: one round trip. */
-  async admit(address: string, tenantId: string, credential: string, limits: Limits): Promise<Verdict> {
-    const [verdict, ms, consumed] = await this.redis.scaiwaveAdmit(
-      `rl:authfail:${address}`,
-      `rl:tenant:${tenantId}`,
-      `rl:key:${credential}`,
-      limits.failuresPerMinute,
-      limits.tenantPerMinute,
-      limits.keyPerMinute,
-      WINDOW_SECONDS,
-    );
-    return { refused: VERDICTS[verdict] ?? null, ms, consumed };
+  admit(address: string, tenantId: string, credential: string, limits: Limits): Promise<Verdict> {
+    return new Promise((resolve, reject) => {
+      // Every socket read of this turn comes first, so requests that arrived together leave in one write.
+      if (this.queued.length === 0) setImmediate(() => this.sendQueued());
+      this.queued.push({ keys: [`rl:authfail:${address}`, `rl:tenant:${tenantId}`, `rl:key:${credential}`], limits, resolve, reject });
+    });
+  }
+
+  private sendQueued(): void {
+    const queued = this.queued;
+    this.queued = [];
+    for (let i = 0; i < queued.length; i += MAX_BATCH) void this.send(queued.slice(i, i + MAX_BATCH));
+  }
+
+  private async send(batch: Asked[]): Promise<void> {
+    const keys = batch.flatMap((a) => a.keys);
+    const argv = batch.flatMap(({ limits: l }) => [l.failuresPerMinute, l.tenantPerMinute, l.keyPerMinute]);
+    try {
+      const answers = await this.redis.scaiwaveAdmit(keys.length, ...keys, WINDOW_SECONDS, ...argv);
+      batch.forEach((a, i) => {
+        const [verdict, ms, consumed] = answers.slice(3 * i, 3 * i + 3) as [number, number, number];
+        a.resolve({ refused: VERDICTS[verdict] ?? null, ms, consumed });
+      });
+    } catch (err) {
+      for (const a of batch) a.reject(err);
+    }
   }
 
   /** After a refused credential: is the address already at its limit (then ms until it is not), else counts it when `count`. */

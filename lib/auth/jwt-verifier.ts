@@ -1,6 +1,7 @@
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../infra/logger.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 // Verifies ScaiKey access tokens against the keys the IdP publishes. Only
 // asymmetric algorithms are accepted, so a token "signed" with the public key as
@@ -39,6 +40,8 @@ export interface JwtVerifierOptions {
   cooldownSeconds?: number;
   timeoutMs?: number;
   clockToleranceSeconds?: number;
+  /** most verified tokens remembered until their expiry (lib/auth/verified-tokens.ts); 0 or absent: every call verifies */
+  verifiedTokens?: number;
   logger?: Logger;
 }
 
@@ -117,6 +120,18 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
   const discoveryUrl = `${opts.issuerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   let current: Metadata | undefined;
   let pending: Promise<Metadata> | undefined;
+  const verified = new VerifiedTokens(opts.verifiedTokens ?? 0);
+
+  /** jose's fetch, watched: each key set it fetches tells which remembered tokens may stay. */
+  async function fetchKeySet(url: string, init: RequestInit): Promise<Response> {
+    const res = await fetch(url, init);
+    if (res.status === 200 && verified.size > 0) {
+      const doc = (await res.clone().json().catch(() => null)) as { keys?: unknown } | null;
+      const keys = Array.isArray(doc?.keys) ? (doc.keys as { kid?: unknown }[]) : [];
+      verified.retainKeys(new Set(keys.flatMap((k) => (typeof k?.kid === 'string' ? [k.kid] : []))));
+    }
+    return res;
+  }
 
   async function discover(previous: Metadata | undefined): Promise<Metadata> {
     const res = await fetch(discoveryUrl, {
@@ -139,6 +154,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
             cacheMaxAge: cacheMs,
             cooldownDuration: (opts.cooldownSeconds ?? 5) * 1000,
             timeoutDuration: timeoutMs,
+            [customFetch]: fetchKeySet,
           });
     return { issuer: doc.issuer, jwksUri: jwksUri.href, keySet, expiresAt: Date.now() + cacheMs };
   }
@@ -159,16 +175,23 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
 
   return {
     async verify(token) {
-      if (token.length > MAX_TOKEN_CHARS || !COMPACT_JWS.test(token)) {
-        throw unauthorized('token is malformed (expected a signed JWT)');
+      if (token.length > MAX_TOKEN_CHARS) throw unauthorized('token is malformed (expected a signed JWT)');
+      // From memory only while the discovery metadata and the key set it was checked against are
+      // fresh: past that the full check below fetches them again, dropping the tokens of retired keys.
+      const hash = VerifiedTokens.hashOf(token);
+      if (current && current.expiresAt > Date.now() && current.keySet.fresh) {
+        const claims = verified.get(hash, current);
+        if (claims) return claims;
       }
+      if (!COMPACT_JWS.test(token)) throw unauthorized('token is malformed (expected a signed JWT)');
       // Checked before any network call, so forged tokens cost nothing even when the IdP is down.
-      let alg: unknown;
+      let header: ReturnType<typeof decodeProtectedHeader>;
       try {
-        alg = decodeProtectedHeader(token).alg;
+        header = decodeProtectedHeader(token);
       } catch {
         throw unauthorized('token is malformed (unreadable header)');
       }
+      const { alg, kid } = header;
       if (typeof alg !== 'string' || !ACCEPTED_ALGORITHMS.includes(alg)) {
         throw unauthorized(`token signing algorithm is not accepted; expected one of ${ACCEPTED_ALGORITHMS.join(', ')}`);
       }
@@ -197,7 +220,9 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
       if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + tolerance) {
         throw unauthorized('token was issued in the future ("iat" is past the clock tolerance)');
       }
-      return claimsOf(payload);
+      const claims = claimsOf(payload);
+      verified.set(hash, claims, typeof kid === 'string' ? kid : null, meta);
+      return claims;
     },
   };
 }
