@@ -37,13 +37,40 @@ export interface FuzzRun {
 }
 
 /**
+ * Ids of objects that exist, by the path prefix of the operations that take them
+ * as `{id}` (read as a regular expression: plain path characters only). Half of
+ * the generated cases use one of them, so the fuzzer reaches the handlers behind
+ * the 404 and checks real objects against the spec.
+ */
+export type KnownIds = Record<string, string[]>;
+
+/** schemathesis.toml: a dictionary per path prefix, bound to that path's `id`. */
+function configFor(known: KnownIds): string {
+  return Object.entries(known)
+    .map(([prefix, ids], i) =>
+      [
+        `[dictionaries.known${i}]`,
+        `values = ${JSON.stringify(ids)}`,
+        '[[operations]]',
+        `include-path-regex = ${JSON.stringify(`^${prefix}`)}`,
+        `parameters = { "path.id" = { dictionary = "known${i}", probability = 0.5 } }`,
+      ].join('\n'),
+    )
+    .join('\n\n');
+}
+
+/**
  * `schemathesis run` against the live spec at `specUrl`, every request carrying
  * `token`. Runs as a child process so the API, when it is in this process, keeps
  * answering meanwhile.
  */
-export async function schemathesis(specUrl: string, token: string, depth: FuzzDepth): Promise<FuzzRun> {
+export async function schemathesis(specUrl: string, token: string, depth: FuzzDepth, known: KnownIds = {}): Promise<FuzzRun> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'scaiwave-fuzz-'));
+  const config = path.join(scratch, 'schemathesis.toml');
+  fs.writeFileSync(config, configFor(known));
   const args = [
+    '--config-file',
+    config,
     'run',
     specUrl,
     '--checks',
@@ -60,6 +87,9 @@ export async function schemathesis(specUrl: string, token: string, depth: FuzzDe
     // Examples found in one run are not replayed in the next: each run stands alone.
     '--generation-database',
     'none',
+    // A safety net for a machine under load; a cancel waits up to 15 s for its workflow by design.
+    '--request-timeout',
+    '30',
     '--no-color',
   ];
   const child = spawn(binary('schemathesis'), args, { cwd: scratch, env: { ...process.env, COLUMNS: '120' }, stdio: ['ignore', 'pipe', 'pipe'] });
