@@ -1,5 +1,6 @@
 import { Prisma } from '../lib/generated/prisma/client.js';
 import { withDiarizeNode } from '../lib/scaiecho/diarize/client.js';
+import type { EvictionOutcome as Outcome } from '../lib/scaiecho/erasures.js';
 import { ENGINE_DIARIZE } from '../lib/scaiecho/node-registry.js';
 import { deleteSpeakerObjects } from '../lib/scaiecho/speakers.js';
 import { WarmRegistry } from '../lib/scaiecho/warm-registry.js';
@@ -10,7 +11,6 @@ import type { ActivityDeps } from './deps.js';
 // again: deleting what is gone, inserting what exists (INSERT IGNORE: the audit
 // tables refuse UPDATE, so a retry must never try one), evicting what was evicted.
 
-type Outcome = 'evicted' | 'not_held' | 'node_removed';
 
 export function speakerErasureActivities(deps: ActivityDeps) {
   const { db, s3, registry } = deps;

@@ -1,5 +1,4 @@
 import Koa from 'koa';
-import Router from '@koa/router';
 import cors from '@koa/cors';
 import type { Registry } from 'prom-client';
 import { httpMetrics } from '../lib/infra/metrics.js';
@@ -12,16 +11,18 @@ import { audit } from './middleware/audit.js';
 import { admit } from './middleware/admit.js';
 import { AuthFailureLimiter } from './middleware/auth-failures.js';
 import type { Authentication } from './middleware/auth.js';
-import { jsonBody } from './middleware/body.js';
 import { clientAddress } from './middleware/client-address.js';
 import { DrainFlag, drainCheck } from './middleware/drain.js';
 import { errorEnvelope } from './middleware/error-envelope.js';
 import { requestMetrics } from './middleware/metrics.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { Windows } from './middleware/windows.js';
+import { openApiDocument, type OpenApiDocument } from './openapi/document.js';
+import { RouteGroup } from './route-group.js';
 import { routeTemplate } from './route-template.js';
 import { requestId } from './middleware/request-id.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { nodeRegistrationRoutes } from './routes/nodes.js';
@@ -35,6 +36,8 @@ import type { ApiState } from './state.js';
 export interface App {
   koa: Koa<ApiState>;
   drain: DrainFlag;
+  /** every route, by who may call it; the OpenAPI document is built from them */
+  groups: readonly RouteGroup[];
 }
 
 /**
@@ -63,24 +66,26 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     nats: () => deps.nats.ping(),
     temporal: () => probeTemporal(config, 2000),
   };
-  const publicRoutes = healthRoutes(checks, registry, logger);
-  const internal = nodeRegistrationRoutes(auth, deps.registry);
+  let document: OpenApiDocument | undefined;
+  const publicRoutes = new RouteGroup('public').add(
+    ...healthRoutes(checks, registry, logger),
+    ...docsRoutes(() => (document ??= openApiDocument(groups))),
+  );
+  const internal = nodeRegistrationRoutes(auth, deps.registry, config.env.SCAIWAVE_MAX_JSON_BODY_BYTES);
   const platform = platformRoutes(auth, deps);
-  const v1 = new Router<ApiState>();
-  v1.use(routeTemplate(v1));
-  v1.use(audit(deps.db, logger));
-  v1.use(admit(auth, windows, tenantLimits(deps.db, config)));
-  v1.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES, (ctx) => !ctx.is('multipart/form-data')));
-  for (const r of [
-    meRoutes(),
-    apiKeyRoutes(deps.db, deps.credentialChanges),
-    scaiechoRoutes(deps),
-    speakerRoutes(deps),
-    scaiechoPolicyRoutes(deps.db),
-    usageRoutes(deps.db),
-  ]) {
-    v1.use(r.routes());
-  }
+  const v1 = new RouteGroup('caller');
+  v1.router.use(routeTemplate(v1.router));
+  v1.router.use(audit(deps.db, logger));
+  v1.router.use(admit(auth, windows, tenantLimits(deps.db, config)));
+  v1.parseJsonBodies(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES).add(
+    ...meRoutes(),
+    ...apiKeyRoutes(deps.db, deps.credentialChanges),
+    ...scaiechoRoutes(deps),
+    ...speakerRoutes(deps),
+    ...scaiechoPolicyRoutes(deps.db),
+    ...usageRoutes(deps.db),
+  );
+  const groups = [publicRoutes, internal, platform, v1];
 
   koa.use(securityHeaders());
   koa.use(requestId());
@@ -97,12 +102,8 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     }),
   );
   koa.use(drainCheck(drain));
-  koa.use(allowedMethods([publicRoutes, internal, platform, v1]));
-  koa.use(publicRoutes.routes());
-  koa.use(jsonBody(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES, (ctx) => ctx.path.startsWith('/v1/internal/')));
-  koa.use(internal.routes());
-  koa.use(platform.routes());
-  koa.use(v1.routes());
+  koa.use(allowedMethods(groups.map((g) => g.router)));
+  for (const g of groups) koa.use(g.router.routes());
 
-  return { koa, drain };
+  return { koa, drain, groups };
 }

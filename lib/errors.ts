@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'INTERNAL_ERROR';
 
-const statusOf: Record<ErrorCode, number> = {
+/** The HTTP status of each code; the OpenAPI document lists the codes by it. */
+export const statusOf: Readonly<Record<ErrorCode, number>> = {
   VALIDATION_ERROR: 400,
   INVALID_JSON: 400,
   AUDIO_UNDECODABLE: 400,

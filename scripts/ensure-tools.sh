@@ -7,13 +7,15 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: sox times and converts audio; pocketsphinx is the real speech
 # engine behind the reference STT node and relay; flite speaks test phrases;
-# docker-compose validates docker-compose.yml (`config` needs no engine).
+# docker-compose validates docker-compose.yml (`config` needs no engine);
+# chromium renders /docs in the OpenAPI suite.
 missing=()
 command -v soxi >/dev/null || missing+=(sox)
 command -v pocketsphinx_continuous >/dev/null || missing+=(pocketsphinx)
 [ -d /usr/share/pocketsphinx/model/en-us ] || missing+=(pocketsphinx-en-us)
 command -v flite >/dev/null || missing+=(flite)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   [ "$(id -u)" -eq 0 ] || { echo "ensure-tools: run as root or install ${missing[*]} yourself" >&2; exit 1; }

@@ -1,115 +1,148 @@
-import Router from '@koa/router';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { VARCHAR } from '../../lib/infra/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { FinishedJobs } from '../../lib/scaiecho/finished-jobs.js';
 import { findCallerJob, JOB_STATUSES, jobView, listCallerJobs, TERMINAL } from '../../lib/scaiecho/jobs.js';
+import { BACKEND_PREFERENCES } from '../../lib/scaiecho/policy.js';
 import { speakerSelection } from '../../lib/scaiecho/speaker-selection.js';
-import { transcriptions, type TranscriptionRequest } from '../../lib/scaiecho/transcribe.js';
+import { transcriptions } from '../../lib/scaiecho/transcribe.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import { clientGone } from '../client-gone.js';
 import type { ApiDeps } from '../deps.js';
-import { ok } from '../envelope.js';
-import { callerOf, requirePermission } from '../middleware/auth.js';
-import { receiveMultipart } from '../upload.js';
-import { decimalText, parse } from '../validate.js';
-import type { ApiState } from '../state.js';
+import { callerOf } from '../middleware/auth.js';
+import { operation } from '../operation.js';
+import { job } from '../schemas/job.js';
+import { decimalText } from '../validate.js';
 
 const boolField = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-const transcribeFields = z.object({
+const transcribeFields = z.strictObject({
   language: z
     .string()
     .max(VARCHAR.TranscriptionJob.language)
     .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a language tag like en or en-US' })
     .optional(),
-  backend_preference: z.enum(['prefer_self_hosted', 'prefer_relay', 'any']).default('any'),
-  force_async: boolField.default(false),
+  backend_preference: z.enum(BACKEND_PREFERENCES).default('any'),
+  force_async: boolField.default(false).meta({ description: 'queue the job (202) even when it could be answered inline' }),
   temperature: decimalText(z.number().min(0).max(1)).optional(),
-  speakers: speakerSelection,
-}).transform(
-  (f): TranscriptionRequest => ({
-    language: f.language,
-    backendPreference: f.backend_preference,
-    forceAsync: f.force_async,
-    temperature: f.temperature,
-    speakers: f.speakers,
-  }),
-);
+  speakers: speakerSelection.meta({ description: '`true` for any of the tenant\'s ready speakers, or their ids, comma-separated: label segments with who speaks (always async)' }),
+});
 
 const listQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),
-  cursor: z.string().max(64).optional(),
+  cursor: z.string().max(64).optional().meta({ description: 'next_cursor of the previous page' }),
   limit: decimalText(z.number().int().min(1).max(100)).default(20),
 });
+
+const jobId = z.object({ id: z.string().meta({ description: 'the job id' }) });
 
 /** How long a poll may answer a finished job from memory (lib/scaiecho/finished-jobs.ts): what a purge or erasure may lag by. */
 const FINISHED_JOB_TTL_MS = 1000;
 
-export function scaiechoRoutes(deps: ApiDeps): Router<ApiState> {
+export function scaiechoRoutes(deps: ApiDeps) {
   const { db, sql, config } = deps;
-  const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho' });
-  const use = requirePermission('scaiecho:use');
   const transcribe = transcriptions(deps);
   const finished = new FinishedJobs(FINISHED_JOB_TTL_MS, 10_000);
+  const tag = 'scaiecho';
+  const permission: ['scaiecho:use'] = ['scaiecho:use'];
 
-  router.post('/transcribe', use, async (ctx) => {
-    const gone = clientGone(ctx);
-    const upload = await receiveMultipart(ctx, { maxFileBytes: config.env.SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES, fileFields: ['file'] }).catch(
-      (err: unknown) => {
-        ctx.set('Connection', 'close');
-        throw err;
+  return [
+    operation({
+      method: 'post',
+      path: '/v1/modules/scaiecho/transcribe',
+      operationId: 'transcribe',
+      summary: 'Transcribe an audio file',
+      description:
+        'A short recording without speaker labelling is answered inline (200); anything else, or `force_async=true`, is queued (202 with `poll_url`). ' +
+        'Before any backend is called: 400 AUDIO_UNDECODABLE for a header that cannot be right, 413 AUDIO_TOO_LONG past the longest audio allowed, 402 BUDGET_EXCEEDED past the tenant\'s budget. ' +
+        'Inline, 504 UPSTREAM_TIMEOUT past the time bound.',
+      tag,
+      permission,
+      body: {
+        fields: transcribeFields,
+        files: { file: 'an audio file' },
+        maxFileBytes: config.env.SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES,
       },
-    );
-    try {
-      const file = upload.files.file;
-      if (!file) throw new AppError('VALIDATION_ERROR', 'file: an audio file is required');
-      const { job, queued } = await transcribe(callerOf(ctx.state), file, parse(transcribeFields, upload.fields), gone);
-      if (queued) ok(ctx, jobView(job, { pollUrl: true }), 202);
-      else ok(ctx, jobView(job));
-    } finally {
-      await upload.cleanup();
-    }
-  });
-
-  router.get('/jobs', use, async (ctx) => {
-    const q = parse(listQuery, ctx.query);
-    const page = await listCallerJobs(db, callerOf(ctx.state), {
-      status: q.status,
-      cursor: q.cursor,
-      limit: q.limit,
-    });
-    ok(ctx, { jobs: page.jobs.map((j) => jobView(j)), next_cursor: page.nextCursor });
-  });
-
-  router.get('/jobs/:id', use, async (ctx) => {
-    const caller = callerOf(ctx.state);
-    const job = finished.get(caller, ctx.params.id!) ?? (await findCallerJob(sql, caller, ctx.params.id!));
-    if (!job) throw notFound('job');
-    finished.remember(caller, job);
-    ok(ctx, jobView(job));
-  });
-
-  router.post('/jobs/:id/cancel', use, async (ctx) => {
-    const caller = callerOf(ctx.state);
-    const job = await findCallerJob(sql, caller, ctx.params.id!);
-    if (!job) throw notFound('job');
-    if (TERMINAL.has(job.status)) throw new AppError('CONFLICT', `the job is already ${job.status}`);
-    const handle = deps.temporal.workflow.getHandle(workflowIds.transcribe(job.id));
-    try {
-      await handle.cancel();
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
-    // A running backend call learns of the cancellation at its next heartbeat; wait a little for the outcome.
-    await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
-    const after = (await findCallerJob(sql, caller, job.id)) ?? job;
-    if (after.status === 'completed' || after.status === 'failed') {
-      throw new AppError('CONFLICT', `the job finished (${after.status}) before it could be cancelled`);
-    }
-    ok(ctx, jobView(after), after.status === 'cancelled' ? 200 : 202);
-  });
-
-  return router;
+      responses: {
+        200: { description: 'transcribed inline', data: job },
+        202: { description: 'queued: follow `poll_url`', data: job },
+      },
+      errors: ['AUDIO_UNDECODABLE', 'BUDGET_EXCEEDED', 'AUDIO_TOO_LONG', 'SERVICE_UNAVAILABLE', 'BACKEND_UNAVAILABLE', 'UPSTREAM_TIMEOUT'],
+    }).handle(async (ctx, { body: { fields: f, files } }) => {
+      const request = {
+        language: f.language,
+        backendPreference: f.backend_preference,
+        forceAsync: f.force_async,
+        temperature: f.temperature,
+        speakers: f.speakers,
+      };
+      const { job: j, queued } = await transcribe(callerOf(ctx.state), files.file!, request, clientGone(ctx));
+      return queued ? { status: 202, data: jobView(j, { pollUrl: true }) } : { status: 200, data: jobView(j) };
+    }),
+    operation({
+      method: 'get',
+      path: '/v1/modules/scaiecho/jobs',
+      operationId: 'listJobs',
+      summary: "The caller's transcription jobs, newest first",
+      tag,
+      permission,
+      query: listQuery,
+      responses: { 200: { description: 'a page of jobs', data: z.object({ jobs: z.array(job), next_cursor: z.string().nullable() }) } },
+    }).handle(async (ctx, { query }) => {
+      const page = await listCallerJobs(db, callerOf(ctx.state), query);
+      return { status: 200, data: { jobs: page.jobs.map((j) => jobView(j)), next_cursor: page.nextCursor } };
+    }),
+    operation({
+      method: 'get',
+      path: '/v1/modules/scaiecho/jobs/:id',
+      operationId: 'getJob',
+      summary: 'A transcription job of the caller',
+      description: "Another user's or tenant's job is 404.",
+      tag,
+      permission,
+      params: jobId,
+      responses: { 200: { description: 'the job', data: job } },
+      errors: ['NOT_FOUND'],
+    }).handle(async (ctx, { params }) => {
+      const caller = callerOf(ctx.state);
+      const found = finished.get(caller, params.id) ?? (await findCallerJob(sql, caller, params.id));
+      if (!found) throw notFound('job');
+      finished.remember(caller, found);
+      return { status: 200, data: jobView(found) };
+    }),
+    operation({
+      method: 'post',
+      path: '/v1/modules/scaiecho/jobs/:id/cancel',
+      operationId: 'cancelJob',
+      summary: 'Cancel a queued or running job',
+      description: 'Waits a little for the outcome: 200 when cancelled, 202 when the cancellation is still on its way; 409 when the job finished first.',
+      tag,
+      permission,
+      params: jobId,
+      responses: {
+        200: { description: 'cancelled', data: job },
+        202: { description: 'the cancellation is on its way', data: job },
+      },
+      errors: ['NOT_FOUND', 'CONFLICT'],
+    }).handle(async (ctx, { params }) => {
+      const caller = callerOf(ctx.state);
+      const found = await findCallerJob(sql, caller, params.id);
+      if (!found) throw notFound('job');
+      if (TERMINAL.has(found.status)) throw new AppError('CONFLICT', `the job is already ${found.status}`);
+      const handle = deps.temporal.workflow.getHandle(workflowIds.transcribe(found.id));
+      try {
+        await handle.cancel();
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      // A running backend call learns of the cancellation at its next heartbeat; wait a little for the outcome.
+      await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
+      const after = (await findCallerJob(sql, caller, found.id)) ?? found;
+      if (after.status === 'completed' || after.status === 'failed') {
+        throw new AppError('CONFLICT', `the job finished (${after.status}) before it could be cancelled`);
+      }
+      return after.status === 'cancelled' ? { status: 200, data: jobView(after) } : { status: 202, data: jobView(after) };
+    }),
+  ];
 }

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import Router from '@koa/router';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { audioContentType } from '../../lib/audio/format.js';
@@ -29,22 +28,24 @@ import { WarmRegistry } from '../../lib/scaiecho/warm-registry.js';
 import { tenantLimits } from '../../lib/tenancy/tenant-limits.js';
 import { speakerAbandonedSignal, speakerStoredSignal } from '../../workflows/speakers.js';
 import type { ApiDeps } from '../deps.js';
-import { ok } from '../envelope.js';
-import { callerOf, requirePermission } from '../middleware/auth.js';
-import { receiveMultipart, type UploadedFile } from '../upload.js';
-import { decimalText, parse } from '../validate.js';
-import type { ApiState } from '../state.js';
+import { callerOf } from '../middleware/auth.js';
+import { operation } from '../operation.js';
+import { erasure as erasureSchema, speaker as speakerSchema, warmth } from '../schemas/speaker.js';
+import type { UploadedFile } from '../upload.js';
+import { decimalText } from '../validate.js';
 
-const enrollFields = z.object({
+const enrollFields = z.strictObject({
   display_name: z.string().trim().min(1).max(VARCHAR.SpeakerProfile.displayName),
   consent_text_version: z.string().trim().min(1).max(VARCHAR.SpeakerConsent.textVersion),
 });
 
 const listQuery = z.object({
-  status: z.enum(SPEAKER_STATUSES).optional(),
-  cursor: z.string().max(64).optional(),
+  status: z.enum(SPEAKER_STATUSES).optional().meta({ description: 'erased speakers are listed only when asked for' }),
+  cursor: z.string().max(64).optional().meta({ description: 'next_cursor of the previous page' }),
   limit: decimalText(z.number().int().min(1).max(100)).default(20),
 });
+
+const speakerId = z.object({ id: z.string().meta({ description: 'the speaker id' }) });
 
 interface Recording {
   file: UploadedFile;
@@ -52,25 +53,24 @@ interface Recording {
 }
 
 /** Speaker enrollment, the warm registry, and Art. 17 erasure. */
-export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
+export function speakerRoutes(deps: ApiDeps) {
   const { db, config, logger } = deps;
   const e = config.env;
   const warm = new WarmRegistry(deps.redis);
-  const router = new Router<ApiState>({ prefix: '/v1/modules/scaiecho' });
-  const use = requirePermission('scaiecho:use');
   const limitsOf = tenantLimits(db, config);
+  const tag = 'speakers';
+  const use: ['scaiecho:use'] = ['scaiecho:use'];
   // Compliance teams erase and follow erasures without being ScaiEcho users themselves.
-  const eraser = requirePermission('scaiecho:use', 'compliance:manage');
+  const eraser: ['scaiecho:use', 'compliance:manage'] = ['scaiecho:use', 'compliance:manage'];
 
-  async function speakerOf(ctx: { state: ApiState; params: Record<string, string | undefined> }): Promise<SpeakerWithRecords> {
-    const s = await findTenantSpeaker(db, callerOf(ctx.state).tenantId, ctx.params.id!);
+  async function speakerOf(caller: Caller, id: string): Promise<SpeakerWithRecords> {
+    const s = await findTenantSpeaker(db, caller.tenantId, id);
     if (!s) throw notFound('speaker');
     return s;
   }
 
   /** Which upload a failed probe was about, in the message. The tenant's longest transcription bounds any recording. */
-  async function recording(caller: Caller, file: UploadedFile | undefined, field: string, what: string): Promise<Recording> {
-    if (!file) throw new AppError('VALIDATION_ERROR', `${field}: ${what} is required`);
+  async function recording(caller: Caller, file: UploadedFile, field: string): Promise<Recording> {
     try {
       return { file, probe: await probeAudio(file.path, file.bytes, { maxDurationMs: (await limitsOf(caller.tenantId)).scaiechoMaxAudioMs }) };
     } catch (err) {
@@ -176,19 +176,29 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
     return erasureView((await findTenantErasure(db, caller.tenantId, erasure.id))!);
   }
 
-  router.post('/speakers', use, async (ctx) => {
-    const caller = callerOf(ctx.state);
-    const upload = await receiveMultipart(ctx, {
-      maxFileBytes: e.SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES,
-      fileFields: ['reference_audio', 'consent_recording'],
-    }).catch((err: unknown) => {
-      ctx.set('Connection', 'close');
-      throw err;
-    });
-    try {
-      const f = parse(enrollFields, upload.fields);
-      const reference = await recording(caller, upload.files.reference_audio, 'reference_audio', "the speaker's reference recording");
-      const consent = await recording(caller, upload.files.consent_recording, 'consent_recording', "the recording of the speaker's consent");
+  const P = '/v1/modules/scaiecho';
+  return [
+    operation({
+      method: 'post',
+      path: `${P}/speakers`,
+      operationId: 'enrollSpeaker',
+      summary: 'Enroll a speaker from a reference recording and a recording of their consent',
+      description:
+        '422 with `details.problems` when the reference recording is too short or long, under 16 kHz, mostly silence, clipped, too quiet or too loud; ' +
+        'else 202: the speaker is `pending` until every online diarization node holds it.',
+      tag,
+      permission: use,
+      body: {
+        fields: enrollFields,
+        files: { reference_audio: "the speaker's reference recording", consent_recording: "the recording of the speaker's consent" },
+        maxFileBytes: e.SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES,
+      },
+      responses: { 202: { description: 'stored; enrollment under way: follow `poll_url`', data: speakerSchema.extend({ poll_url: z.string() }) } },
+      errors: ['AUDIO_UNDECODABLE', 'AUDIO_TOO_LONG', 'UNSUPPORTED_MEDIA_TYPE', 'UNPROCESSABLE_ENTITY', 'SERVICE_UNAVAILABLE'],
+    }).handle(async (ctx, { body: { fields: f, files } }) => {
+      const caller = callerOf(ctx.state);
+      const reference = await recording(caller, files.reference_audio!, 'reference_audio');
+      const consent = await recording(caller, files.consent_recording!, 'consent_recording');
       const { report, problems } = await assessSpeechQuality(reference.file.path, reference.probe, {
         minDurationMs: e.SCAIWAVE_SCAIECHO_SPEAKER_MIN_AUDIO_MS,
         maxDurationMs: e.SCAIWAVE_SCAIECHO_SPEAKER_MAX_AUDIO_MS,
@@ -200,48 +210,111 @@ export function speakerRoutes(deps: ApiDeps): Router<ApiState> {
         });
       }
       const speaker = await enroll(caller, f, reference, consent, report);
-      ok(ctx, { ...speakerView(speaker), poll_url: `/v1/modules/scaiecho/speakers/${speaker.id}` }, 202);
-    } finally {
-      await upload.cleanup();
-    }
-  });
-
-  router.get('/speakers', use, async (ctx) => {
-    const q = parse(listQuery, ctx.query);
-    const page = await listTenantSpeakers(db, callerOf(ctx.state).tenantId, q);
-    ok(ctx, { speakers: page.speakers.map(speakerView), next_cursor: page.nextCursor });
-  });
-
-  router.get('/speakers/:id', use, async (ctx) => {
-    ok(ctx, speakerView(await speakerOf(ctx)));
-  });
-
-  router.get('/speakers/:id/warm', use, async (ctx) => {
-    ok(ctx, await warmView((await speakerOf(ctx)).id));
-  });
-
-  router.post('/speakers/:id/warm', use, async (ctx) => {
-    const speaker = await speakerOf(ctx);
-    if (!ACTIVE.includes(speaker.enrollmentStatus as SpeakerStatus)) {
-      throw new AppError('CONFLICT', `the speaker is ${speaker.enrollmentStatus}; an erased speaker cannot be warmed`);
-    }
-    await startRewarm(deps, callerOf(ctx.state), speaker.id);
-    ok(ctx, { speaker_id: speaker.id, rewarm: 'started', poll_url: `/v1/modules/scaiecho/speakers/${speaker.id}/warm` }, 202);
-  });
-
-  router.delete('/speakers/:id', eraser, async (ctx) => {
-    ok(ctx, await erase(callerOf(ctx.state), await speakerOf(ctx), 'deletion'), 202);
-  });
-
-  router.post('/speakers/:id/consent/withdraw', eraser, async (ctx) => {
-    ok(ctx, await erase(callerOf(ctx.state), await speakerOf(ctx), 'consent_withdrawn'), 202);
-  });
-
-  router.get('/erasures/:id', eraser, async (ctx) => {
-    const erasure = await findTenantErasure(db, callerOf(ctx.state).tenantId, ctx.params.id!);
-    if (!erasure) throw notFound('erasure');
-    ok(ctx, erasureView(erasure));
-  });
-
-  return router;
+      return { status: 202, data: { ...speakerView(speaker), poll_url: `${P}/speakers/${speaker.id}` } };
+    }),
+    operation({
+      method: 'get',
+      path: `${P}/speakers`,
+      operationId: 'listSpeakers',
+      summary: "The tenant's speakers, newest first",
+      tag,
+      permission: use,
+      query: listQuery,
+      responses: { 200: { description: 'a page of speakers', data: z.object({ speakers: z.array(speakerSchema), next_cursor: z.string().nullable() }) } },
+    }).handle(async (ctx, { query }) => {
+      const page = await listTenantSpeakers(db, callerOf(ctx.state).tenantId, query);
+      return { status: 200, data: { speakers: page.speakers.map(speakerView), next_cursor: page.nextCursor } };
+    }),
+    operation({
+      method: 'get',
+      path: `${P}/speakers/:id`,
+      operationId: 'getSpeaker',
+      summary: 'A speaker of the tenant',
+      tag,
+      permission: use,
+      params: speakerId,
+      responses: { 200: { description: 'the speaker', data: speakerSchema } },
+      errors: ['NOT_FOUND'],
+    }).handle(async (ctx, { params }) => ({ status: 200, data: speakerView(await speakerOf(callerOf(ctx.state), params.id)) })),
+    operation({
+      method: 'get',
+      path: `${P}/speakers/:id/warm`,
+      operationId: 'getSpeakerWarmth',
+      summary: 'Which diarization nodes hold the speaker, as they confirm it now',
+      tag,
+      permission: use,
+      params: speakerId,
+      responses: { 200: { description: 'warm, candidate and stale nodes', data: warmth } },
+      errors: ['NOT_FOUND'],
+    }).handle(async (ctx, { params }) => ({ status: 200, data: await warmView((await speakerOf(callerOf(ctx.state), params.id)).id) })),
+    operation({
+      method: 'post',
+      path: `${P}/speakers/:id/warm`,
+      operationId: 'rewarmSpeaker',
+      summary: 'Send the speaker again to every online diarization node',
+      tag,
+      permission: use,
+      params: speakerId,
+      responses: {
+        202: {
+          description: 'the re-warm started: follow `poll_url`',
+          data: z.object({ speaker_id: z.string(), rewarm: z.literal('started'), poll_url: z.string() }),
+        },
+      },
+      errors: ['NOT_FOUND', 'CONFLICT'],
+    }).handle(async (ctx, { params }) => {
+      const caller = callerOf(ctx.state);
+      const speaker = await speakerOf(caller, params.id);
+      if (!ACTIVE.includes(speaker.enrollmentStatus as SpeakerStatus)) {
+        throw new AppError('CONFLICT', `the speaker is ${speaker.enrollmentStatus}; an erased speaker cannot be warmed`);
+      }
+      await startRewarm(deps, caller, speaker.id);
+      return { status: 202, data: { speaker_id: speaker.id, rewarm: 'started' as const, poll_url: `${P}/speakers/${speaker.id}/warm` } };
+    }),
+    operation({
+      method: 'delete',
+      path: `${P}/speakers/:id`,
+      operationId: 'eraseSpeaker',
+      summary: 'Erase a speaker (GDPR Art. 17)',
+      description: 'Asking again answers with the erasure already under way.',
+      tag,
+      permission: eraser,
+      params: speakerId,
+      responses: { 202: { description: 'the erasure: follow `poll_url`', data: erasureSchema } },
+      errors: ['NOT_FOUND', 'SERVICE_UNAVAILABLE'],
+    }).handle(async (ctx, { params }) => {
+      const caller = callerOf(ctx.state);
+      return { status: 202, data: await erase(caller, await speakerOf(caller, params.id), 'deletion') };
+    }),
+    operation({
+      method: 'post',
+      path: `${P}/speakers/:id/consent/withdraw`,
+      operationId: 'withdrawSpeakerConsent',
+      summary: "Record the speaker's withdrawal of consent, which erases them",
+      description: 'Asking again, or after a deletion, answers with the erasure already under way.',
+      tag,
+      permission: eraser,
+      params: speakerId,
+      responses: { 202: { description: 'the erasure: follow `poll_url`', data: erasureSchema } },
+      errors: ['NOT_FOUND', 'SERVICE_UNAVAILABLE'],
+    }).handle(async (ctx, { params }) => {
+      const caller = callerOf(ctx.state);
+      return { status: 202, data: await erase(caller, await speakerOf(caller, params.id), 'consent_withdrawn') };
+    }),
+    operation({
+      method: 'get',
+      path: `${P}/erasures/:id`,
+      operationId: 'getErasure',
+      summary: "An erasure's progress and its per-node receipt",
+      tag,
+      permission: eraser,
+      params: z.object({ id: z.string().meta({ description: 'the erasure id' }) }),
+      responses: { 200: { description: 'the erasure', data: erasureSchema } },
+      errors: ['NOT_FOUND'],
+    }).handle(async (ctx, { params }) => {
+      const found = await findTenantErasure(db, callerOf(ctx.state).tenantId, params.id);
+      if (!found) throw notFound('erasure');
+      return { status: 200, data: erasureView(found) };
+    }),
+  ];
 }

@@ -1,29 +1,46 @@
-import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
+import { z } from 'zod';
 import type { Config } from '../../lib/config.js';
 import { startSystemCheck } from '../../lib/temporal/system-check.js';
-import { ok } from '../envelope.js';
-import type { ApiState } from '../state.js';
+import { operation } from '../operation.js';
 
-/** Mounted under the platform operators' router: it shows workers' hosts and loads the shared cluster. */
-export function systemCheckRoutes(config: Config, temporal: Client): Router<ApiState> {
-  const router = new Router<ApiState>();
+const outcome = z.object({
+  workflow_id: z.string(),
+  run_id: z.string(),
+  worker_identity: z.string(),
+  worker_host: z.string(),
+  db_ok: z.boolean(),
+  redis_ok: z.boolean(),
+  round_trip_ms: z.number().int(),
+});
 
-  /** Runs a workflow through a worker and back: proves the whole durable path is alive. */
-  router.post('/system-check', async (ctx) => {
-    const started = Date.now();
-    const handle = await startSystemCheck({ temporal, config });
-    const result = await handle.result();
-    ok(ctx, {
-      workflow_id: handle.workflowId,
-      run_id: handle.firstExecutionRunId,
-      worker_identity: result.workerIdentity,
-      worker_host: result.host,
-      db_ok: result.dbOk,
-      redis_ok: result.redisOk,
-      round_trip_ms: Date.now() - started,
-    });
-  });
-
-  return router;
+/** Mounted on the platform operators' group: it shows workers' hosts and loads the shared cluster. */
+export function systemCheckRoutes(config: Config, temporal: Client) {
+  return [
+    operation({
+      method: 'post',
+      path: '/v1/admin/system-check',
+      operationId: 'runSystemCheck',
+      summary: 'Run a workflow through a worker and back',
+      description: 'Proves the whole durable path is alive: API → Temporal → worker → MariaDB and Redis → API.',
+      tag: 'platform',
+      responses: { 200: { description: 'what the worker saw', data: outcome } },
+    }).handle(async () => {
+      const started = Date.now();
+      const handle = await startSystemCheck({ temporal, config });
+      const result = await handle.result();
+      return {
+        status: 200,
+        data: {
+          workflow_id: handle.workflowId,
+          run_id: handle.firstExecutionRunId,
+          worker_identity: result.workerIdentity,
+          worker_host: result.host,
+          db_ok: result.dbOk,
+          redis_ok: result.redisOk,
+          round_trip_ms: Date.now() - started,
+        },
+      };
+    }),
+  ];
 }

@@ -1,13 +1,10 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { USAGE_GROUPS, usageReport, type UsageGroup } from '../../lib/accounting/report.js';
 import { USAGE_KINDS } from '../../lib/accounting/usage.js';
 import type { Db } from '../../lib/infra/db.js';
 import { AppError } from '../../lib/errors.js';
-import { ok } from '../envelope.js';
-import { callerOf, requirePermission } from '../middleware/auth.js';
-import { parse } from '../validate.js';
-import type { ApiState } from '../state.js';
+import { callerOf } from '../middleware/auth.js';
+import { operation } from '../operation.js';
 
 const MAX_DAYS = 366;
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a UTC day as YYYY-MM-DD' });
@@ -21,6 +18,7 @@ const usageQuery = z.object({
   group_by: z
     .string()
     .default('kind')
+    .meta({ description: `comma-separated, of ${USAGE_GROUPS.join(', ')}; empty for totals only` })
     .transform((v, ctx) => {
       const groups = v.split(',').map((g) => g.trim()).filter(Boolean);
       const bad = groups.filter((g) => !(USAGE_GROUPS as readonly string[]).includes(g));
@@ -48,13 +46,44 @@ function periodOf(q: z.output<typeof usageQuery>, now = new Date()): { from: str
   return range;
 }
 
+const figures = { requests: z.number().int(), tokens: z.number().int(), audio_ms: z.number().int() };
+
+const report = z
+  .object({
+    tenant_id: z.string(),
+    from: z.string().meta({ description: 'first UTC day, YYYY-MM-DD' }),
+    to: z.string().meta({ description: 'last UTC day, included' }),
+    kind: z.enum(USAGE_KINDS).nullable(),
+    group_by: z.array(z.enum(USAGE_GROUPS)),
+    totals: z.object(figures),
+    rows: z.array(
+      z.object({
+        day: z.string().optional(),
+        user_id: z.string().optional(),
+        kind: z.string().optional(),
+        ...figures,
+      }),
+    ),
+    flushed_at: z.iso.datetime().nullable().meta({ description: 'when the newest flush batch was applied: usage counted after it is not here yet' }),
+  })
+  .meta({ id: 'UsageReport' });
+
 /** A tenant admin reads the tenant's flushed usage: by day, user and kind, over a month or a range of days. */
-export function usageRoutes(db: Db): Router<ApiState> {
-  const router = new Router<ApiState>();
-  router.get('/v1/admin/usage', requirePermission('admin:access'), async (ctx) => {
-    const q = parse(usageQuery, ctx.query);
-    const { from, to } = periodOf(q);
-    ok(ctx, await usageReport(db, { tenantId: callerOf(ctx.state).tenantId, from, to, kind: q.kind, groupBy: q.group_by }));
-  });
-  return router;
+export function usageRoutes(db: Db) {
+  return [
+    operation({
+      method: 'get',
+      path: '/v1/admin/usage',
+      operationId: 'getUsage',
+      summary: "The tenant's usage over a month or a range of days",
+      description: 'The current UTC month when neither `period` nor `from`/`to` is given; at most 366 days.',
+      tag: 'usage',
+      permission: ['admin:access'],
+      query: usageQuery,
+      responses: { 200: { description: 'totals, and rows by the chosen grouping', data: report } },
+    }).handle(async (ctx, { query }) => {
+      const { from, to } = periodOf(query);
+      return { status: 200, data: await usageReport(db, { tenantId: callerOf(ctx.state).tenantId, from, to, kind: query.kind, groupBy: query.group_by }) };
+    }),
+  ];
 }

@@ -5,7 +5,13 @@ import { ACTIVE } from './speakers.js';
 // GDPR Art. 17 for enrolled speakers. The request is recorded here, once per
 // speaker; the work (blobs, audit, tombstone, evictions) is the erasure workflow's.
 
-export type ErasureReason = 'deletion' | 'consent_withdrawn';
+export const ERASURE_REASONS = ['deletion', 'consent_withdrawn'] as const;
+export type ErasureReason = (typeof ERASURE_REASONS)[number];
+export const ERASURE_STATUSES = ['running', 'completed'] as const;
+export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
+/** What a node's receipt says: it dropped the speaker, never held it, or was removed from the cluster by an operator. */
+export const EVICTION_OUTCOMES = ['evicted', 'not_held', 'node_removed'] as const;
+export type EvictionOutcome = (typeof EVICTION_OUTCOMES)[number];
 export type ErasureWithReceipt = SpeakerErasure & { audit: ErasureAudit | null; receipts: ErasureReceipt[]; tombstonedAt: Date | null };
 
 /**
@@ -58,8 +64,8 @@ export function erasureView(e: ErasureWithReceipt) {
   return {
     erasure_id: e.id,
     speaker_id: e.speakerId,
-    reason: e.reason,
-    status: e.status,
+    reason: e.reason as ErasureReason,
+    status: e.status as ErasureStatus,
     requested_at: e.requestedAt.toISOString(),
     audited_at: e.audit?.createdAt.toISOString() ?? null,
     tombstoned_at: e.tombstonedAt?.toISOString() ?? null,
@@ -67,7 +73,7 @@ export function erasureView(e: ErasureWithReceipt) {
     objects_deleted: (e.audit?.deletedObjects as string[] | undefined)?.length ?? null,
     /** null until the workflow has chosen the nodes to evict from */
     pending_node_ids: targets ? targets.filter((n) => !acknowledged.has(n)) : null,
-    receipt: e.receipts.map((r) => ({ node_id: r.nodeId, outcome: r.outcome, acknowledged_at: r.acknowledgedAt.toISOString() })),
+    receipt: e.receipts.map((r) => ({ node_id: r.nodeId, outcome: r.outcome as EvictionOutcome, acknowledged_at: r.acknowledgedAt.toISOString() })),
     poll_url: `/v1/modules/scaiecho/erasures/${e.id}`,
   };
 }

@@ -5,7 +5,8 @@ import type { Redis } from '../infra/redis.js';
 import { failure } from '../temporal/failures.js';
 import type { TranscriptionJob } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { TranscriptionResult } from './dispatch/types.js';
+import type { BackendId, TranscriptionResult, TranscriptionSegment } from './dispatch/types.js';
+import type { BackendPreference } from './policy.js';
 
 export type { TranscriptionJob };
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -38,17 +39,23 @@ export type ViewedJob = Pick<
   | 'completedAt'
 >;
 
-/** The job as callers see it: snake_case, times in ISO-8601 UTC, sizes in bytes, durations in ms. */
+/** A transcript segment as stored: a job that labels speakers adds who was heard, and a backend may add more. */
+export type JobSegment = TranscriptionSegment & { speaker_id?: string | null; speaker_label?: string | null } & Record<string, unknown>;
+
+/**
+ * The job as callers see it: snake_case, times in ISO-8601 UTC, sizes in bytes, durations in ms.
+ * The text columns hold only the values their writers use, named here; the API's response schema checks them on the way out.
+ */
 export function jobView(j: ViewedJob, opts: { pollUrl?: boolean } = {}) {
   return {
     job_id: j.id,
-    status: j.status,
+    status: j.status as JobStatus,
     status_reason: j.statusReason,
     is_async: j.isAsync,
     transcript: j.transcript,
-    segments: j.segments,
-    backend_preference: j.backendPreference,
-    backend_used: j.backendUsed,
+    segments: j.segments as JobSegment[] | null,
+    backend_preference: j.backendPreference as BackendPreference,
+    backend_used: j.backendUsed as BackendId | null,
     language: j.language,
     language_detected: j.languageDetected,
     audio_sha256: j.audioSha256,

@@ -5,6 +5,7 @@ export type Backend = 'A' | 'B';
 export type AllowedBackends = 'A' | 'B' | 'AB' | 'BA';
 export type BackendPreference = 'prefer_self_hosted' | 'prefer_relay' | 'any';
 
+export const BACKENDS: readonly Backend[] = ['A', 'B'];
 export const ALLOWED_BACKENDS: readonly AllowedBackends[] = ['A', 'B', 'AB', 'BA'];
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['prefer_self_hosted', 'prefer_relay', 'any'];
 

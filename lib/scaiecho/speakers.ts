@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Db } from '../infra/db.js';
+import type { QualityReport } from '../audio/quality.js';
 import type { Prisma, SpeakerConsent, SpeakerErasure, SpeakerProfile } from '../generated/prisma/client.js';
 
 // Enrolled speakers: biometric data, so everything about them lives under one
@@ -24,14 +25,14 @@ export type SpeakerWithRecords = SpeakerProfile & { consent: SpeakerConsent | nu
 
 const withRecords = { consent: true, erasure: true } as const;
 
-/** The speaker as callers see it: no object keys, no biometric data. */
+/** The speaker as callers see it: no object keys, no biometric data. The status and quality columns hold what enrollment writes. */
 export function speakerView(s: SpeakerWithRecords) {
   return {
     speaker_id: s.id,
     display_name: s.displayName,
-    enrollment_status: s.enrollmentStatus,
+    enrollment_status: s.enrollmentStatus as SpeakerStatus,
     status_reason: s.statusReason,
-    quality: s.quality,
+    quality: s.quality as unknown as QualityReport | null,
     consent: s.consent && {
       text_version: s.consent.textVersion,
       captured_by: s.consent.capturedByUserId,
