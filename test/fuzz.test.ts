@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { enrollSpeaker, startScaiEchoStack, transcribe, type ScaiEchoStack } from './support/scaiecho.js';
-import { fuzzDepth, schemathesis, type KnownIds } from './support/schemathesis.js';
+import { deepFuzz, schemathesis, type KnownIds } from './support/schemathesis.js';
 import { speak } from './support/speech.js';
 import { idpToken, newTenant, testDb, uniq } from './support/stack.js';
 
-const depth = fuzzDepth();
-// A safety net only: the bounded run takes a few minutes on a loaded machine, the deep one far longer.
-const runTimeout = depth.phases.includes('stateful') ? 3 * 3600_000 : 1200_000;
+// A safety net only: the bounded run takes a minute or two on a loaded machine, the deep one far longer.
+const runTimeout = deepFuzz ? 3 * 3600_000 : 1200_000;
 
 describe('the live API against its own OpenAPI spec (schemathesis)', () => {
   const db = testDb();
@@ -42,7 +41,7 @@ describe('the live API against its own OpenAPI spec (schemathesis)', () => {
   const fuzzAs = async (roles: string[]): Promise<void> => {
     // ScaiKey tokens, not API keys: the fuzzer may revoke any key it can list, its own included.
     const token = await idpToken({ sub: uniq('fuzz'), tenant: t.tenant.slug, roles, expires_in: 6 * 3600 });
-    const run = await schemathesis(`${s.api.url}/openapi.json`, token, depth, await objectsOf(token));
+    const run = await schemathesis(`${s.api.url}/openapi.json`, token, await objectsOf(token));
     expect(run.exitCode, run.output).toBe(0);
   };
 
