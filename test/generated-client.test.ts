@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,10 +47,9 @@ describe('a TypeScript client generated from the served spec', () => {
     // What a client project would do first: compile the generated code, strictly.
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     const generated = fs.readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-    execFileSync(process.execPath, [
-      tsc, '--noEmit', '--strict', '--skipLibCheck', '--target', 'ES2023', '--lib', 'ES2023,DOM',
-      '--module', 'ESNext', '--moduleResolution', 'bundler', ...generated.map((f) => path.join(out, f)),
-    ], { stdio: 'pipe' });
+    const compilerOptions = ['--noEmit', '--strict', '--skipLibCheck', '--target', 'ES2023', '--lib', 'ES2023,DOM', '--module', 'ESNext', '--moduleResolution', 'bundler'];
+    const compiled = spawnSync(process.execPath, [tsc, ...compilerOptions, ...generated.map((f) => path.join(out, f))], { encoding: 'utf8' });
+    expect(compiled.status, compiled.stdout).toBe(0);
 
     const sdk = { ...(await import(path.join(out, 'sdk.gen.ts'))), ...(await import(path.join(out, 'client.gen.ts'))) } as GeneratedSdk;
     sdk.client.setConfig({ baseUrl: s.api.url, auth: () => t.apiKey.key });
