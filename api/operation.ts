@@ -13,7 +13,7 @@ import type { UploadedFile } from './upload.js';
 export type Method = 'get' | 'post' | 'put' | 'delete';
 
 /** A multipart/form-data body: text fields checked by `fields`, and the named file parts, all required. */
-export interface Multipart<F extends z.ZodType = z.ZodType> {
+export interface Multipart<F extends z.ZodObject = z.ZodObject> {
   fields: F;
   /** file part name → what it is */
   files: Record<string, string>;
