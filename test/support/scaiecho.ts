@@ -192,3 +192,16 @@ export async function waitForJob(
   );
   return last!;
 }
+
+/**
+ * A speaker enrolment as a client sends it: a reference recording, the consent
+ * recording and the consent text's version. 202 while the enrolment workflow runs.
+ */
+export function enrollSpeaker(baseUrl: string, token: string, reference: string, consent: string, displayName: string): Promise<ApiAnswer<{ speaker_id: string }>> {
+  const form = new FormData();
+  form.append('display_name', displayName);
+  form.append('consent_text_version', 'v3');
+  form.append('reference_audio', new Blob([fs.readFileSync(reference)]), 'reference.wav');
+  form.append('consent_recording', new Blob([fs.readFileSync(consent)]), 'consent.wav');
+  return call(baseUrl, 'POST', '/v1/modules/scaiecho/speakers', { token, body: form });
+}
