@@ -27,7 +27,8 @@ const reactionParams = messageParams.extend({
     .string()
     .min(1)
     .max(EMOJI_MAX_CHARS)
-    .regex(/^[^\s\p{Cc}]+$/u, { message: 'an emoji or short name, no spaces or control characters' })
+    // The C0 and C1 controls spelled out rather than \p{Cc}: fuzzers and generated clients read the pattern too.
+    .regex(/^[^\s\x00-\x1f\x7f-\x9f]+$/, { message: 'an emoji or short name, no spaces or control characters' })
     .meta({ description: 'the reaction: an emoji, or a short name such as +1' }),
 });
 
