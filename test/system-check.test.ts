@@ -68,6 +68,20 @@ describe('system check through the worker', () => {
     expect(metrics).toMatch(/^temporal_workflow_completed\{[^}]*task_queue="system-check-/m);
   });
 
+  it('answers 503 naming the task queue when no worker brings the check back', async () => {
+    const idle = uniq('no-worker');
+    const lonely = await startApi(testConfig({ SCAIWAVE_TEMPORAL_TASK_QUEUE: idle }), { port: 0 });
+    try {
+      // Nobody polls this queue: the workflow's 30 s execution timeout is the answer.
+      const res = await call(lonely.url, 'POST', '/v1/admin/system-check', { token: testConfig().env.SCAIWAVE_SERVICE_TOKEN });
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      expect(res.body.error?.message).toContain(idle);
+    } finally {
+      await lonely.close();
+    }
+  }, 120_000);
+
   it('stops gracefully on SIGTERM with exit code 0', async () => {
     worker.proc.child.kill('SIGTERM');
     expect(await worker.proc.exited).toBe(0);

@@ -1,6 +1,7 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../lib/config.js';
+import { AppError } from '../../lib/errors.js';
 import { startSystemCheck } from '../../lib/temporal/system-check.js';
 import { operation } from '../operation.js';
 
@@ -25,10 +26,19 @@ export function systemCheckRoutes(config: Config, temporal: Client) {
       description: 'Proves the whole durable path is alive: API → Temporal → worker → MariaDB and Redis → API.',
       tag: 'platform',
       responses: { 200: { description: 'what the worker saw', data: outcome } },
+      errors: ['SERVICE_UNAVAILABLE'],
     }).handle(async () => {
       const started = Date.now();
       const handle = await startSystemCheck({ temporal, config });
-      const result = await handle.result();
+      // A round trip that does not come back is the check's answer, not an error of the API:
+      // most often no worker polls the task queue, and the workflow times out.
+      const result = await handle.result().catch((err: unknown) => {
+        if (!(err instanceof WorkflowFailedError)) throw err;
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          `the system check did not come back (${err.cause?.message ?? err.message}): is a worker polling task queue ${config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE}?`,
+        );
+      });
       return {
         status: 200,
         data: {
