@@ -12,6 +12,7 @@ import { createS3 } from '../lib/infra/s3.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import { captureHistory } from './support/histories.js';
 import { callerFor, TINY_PNG } from './support/wave.js';
 import { mediaObjectKey, quarantineKey, servableMedia, storeMedia } from '../lib/wave/media.js';
 import { startMediaScan } from '../lib/wave/media-workflows.js';
@@ -91,6 +92,7 @@ describe('media virus scanning', () => {
     expect(media.scanStatus).toBe('pending_scan');
     await start();
     expect(await result(media.id)).toEqual({ status: 'infected' });
+    await captureHistory('waveMediaScanWorkflow--infected', temporal.workflow.getHandle(workflowIds.waveMediaScan(media.id)));
 
     const row = await db.waveMedia.findUniqueOrThrow({ where: { id: media.id } });
     expect(row).toMatchObject({ scanStatus: 'infected', scanSignature: `${EICAR_SIGNATURE}.UNOFFICIAL` });
@@ -123,6 +125,7 @@ describe('media virus scanning', () => {
 
     clamd = await startOwnClamd();
     expect(await result(media.id)).toEqual({ status: 'clean' });
+    await captureHistory('waveMediaScanWorkflow--clamd-waited', handle);
   }, 180_000);
 
   it.each(['scanWaveMedia', 'settleWaveMediaScan'] as const)('a worker killed after %s did its work: the scan finishes once', async (step) => {
@@ -140,5 +143,6 @@ describe('media virus scanning', () => {
     }
     const announced = await db.waveOutbox.findMany({ where: { roomId, subject: { endsWith: '.media.clean' } } });
     expect(announced.filter((e) => (e.payload as { mediaId?: string }).mediaId === media.id)).toHaveLength(1);
+    if (step === 'settleWaveMediaScan') await captureHistory('waveMediaScanWorkflow--worker-killed', temporal.workflow.getHandle(workflowIds.waveMediaScan(media.id)));
   }, 180_000);
 });
