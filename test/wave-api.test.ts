@@ -9,6 +9,7 @@ import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { waveRoomsStream, type WaveEvent } from '../lib/wave/events.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
+import { TINY_PNG } from './support/wave.js';
 import { call, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
 
 // The ScaiWave data plane through the API, as clients use it: workspaces,
@@ -37,11 +38,6 @@ interface Media {
   scan_status: string;
   content_type: string;
 }
-
-const PNG = Buffer.from(
-  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
-  'hex',
-);
 
 describe('ScaiWave rooms, messages and media', () => {
   const db = testDb();
@@ -253,18 +249,18 @@ describe('ScaiWave rooms, messages and media', () => {
     expect((await scanned('alice', eicar.body.data!.id)).scan_status).toBe('infected');
     expect((await as('alice', 'GET', `/media/${eicar.body.data!.id}/content`)).status).toBe(403);
 
-    const png = await upload('alice', group.id, PNG, 'photo.exe');
+    const png = await upload('alice', group.id, TINY_PNG, 'photo.exe');
     expect(png.body.data!.content_type).toBe('image/png');
     expect((await scanned('alice', png.body.data!.id)).scan_status).toBe('clean');
     const res = await fetch(`${api.url}/v1/wave/media/${png.body.data!.id}/content`, { headers: { Authorization: `Bearer ${key.alice}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain('attachment');
-    expect(Buffer.from(await res.arrayBuffer())).toEqual(PNG);
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(TINY_PNG);
     for (const who of ['bob', 'eve'] as const) {
       expect((await as(who, 'GET', `/media/${png.body.data!.id}/content`)).status, who).toBe(404);
       expect((await as(who, 'GET', `/media/${png.body.data!.id}`)).status, who).toBe(404);
     }
-    expect((await upload('bob', group.id, PNG, 'x.png')).status).toBe(404);
+    expect((await upload('bob', group.id, TINY_PNG, 'x.png')).status).toBe(404);
   });
 
   it("every change of a room reaches JetStream, in the order it happened, with ids and no text", async () => {

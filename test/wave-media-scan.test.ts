@@ -12,7 +12,8 @@ import { createS3 } from '../lib/infra/s3.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
-import { callerFor } from './support/wave.js';
+import { captureHistory } from './support/histories.js';
+import { callerFor, TINY_PNG } from './support/wave.js';
 import { mediaObjectKey, quarantineKey, servableMedia, storeMedia } from '../lib/wave/media.js';
 import { startMediaScan } from '../lib/wave/media-workflows.js';
 import { createRoom } from '../lib/wave/rooms.js';
@@ -24,12 +25,6 @@ import { newTenant, testConfig, testDb, uniq } from './support/stack.js';
 // Uploaded media is scanned by a real clamd before anyone may download it:
 // the workflow wave-media-scan-{mediaId}, on a task queue and clamd of this
 // suite's own, so clamd can be stopped and a worker killed mid-scan.
-
-// The smallest valid PNG: what the bytes are, whatever the file is called.
-const PNG = Buffer.from(
-  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
-  'hex',
-);
 
 describe('media virus scanning', () => {
   const db = testDb();
@@ -97,6 +92,7 @@ describe('media virus scanning', () => {
     expect(media.scanStatus).toBe('pending_scan');
     await start();
     expect(await result(media.id)).toEqual({ status: 'infected' });
+    await captureHistory('waveMediaScanWorkflow--infected', temporal.workflow.getHandle(workflowIds.waveMediaScan(media.id)));
 
     const row = await db.waveMedia.findUniqueOrThrow({ where: { id: media.id } });
     expect(row).toMatchObject({ scanStatus: 'infected', scanSignature: `${EICAR_SIGNATURE}.UNOFFICIAL` });
@@ -107,20 +103,20 @@ describe('media virus scanning', () => {
   });
 
   it('a clean file: typed from its bytes, not its name, then downloadable and announced to the room', async () => {
-    const { media, start } = await upload(PNG, 'holiday.exe');
+    const { media, start } = await upload(TINY_PNG, 'holiday.exe');
     expect(media.contentType).toBe('image/png');
     await start();
     expect(await result(media.id)).toEqual({ status: 'clean' });
     const served = await servableMedia(deps, await callerFor(db, t), media.id);
     const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: served.objectKey }));
-    expect(Buffer.from(await body.Body!.transformToByteArray())).toEqual(PNG);
+    expect(Buffer.from(await body.Body!.transformToByteArray())).toEqual(TINY_PNG);
     const announced = await db.waveOutbox.findMany({ where: { roomId, subject: { endsWith: '.media.clean' } } });
     expect(announced.filter((e) => (e.payload as { mediaId?: string }).mediaId === media.id)).toHaveLength(1);
   });
 
   it('clamd down: the media waits, unavailable, and is scanned once clamd is back', async () => {
     await clamd.stop();
-    const { media, start } = await upload(PNG, 'later.png');
+    const { media, start } = await upload(TINY_PNG, 'later.png');
     await start();
     const handle = temporal.workflow.getHandle(workflowIds.waveMediaScan(media.id));
     await waitUntil('a failed scan attempt', async () => ((await handle.describe()).raw.pendingActivities?.[0]?.attempt ?? 0) >= 2);
@@ -129,12 +125,13 @@ describe('media virus scanning', () => {
 
     clamd = await startOwnClamd();
     expect(await result(media.id)).toEqual({ status: 'clean' });
+    await captureHistory('waveMediaScanWorkflow--clamd-waited', handle);
   }, 180_000);
 
   it.each(['scanWaveMedia', 'settleWaveMediaScan'] as const)('a worker killed after %s did its work: the scan finishes once', async (step) => {
     const crashQueue = uniq('wave-media-crash');
     const crashEnv = { ...env, SCAIWAVE_TEMPORAL_TASK_QUEUE: crashQueue };
-    const { media, start } = await upload(PNG, 'crash.png');
+    const { media, start } = await upload(TINY_PNG, 'crash.png');
     const crasher = await startWorkerProcess({ ...crashEnv, CRASH_AT: `${step}:after` }, 'test/support/crash-worker.ts');
     await start(crashQueue);
     expect(await crasher.proc.exited).toBe(128);
@@ -146,5 +143,6 @@ describe('media virus scanning', () => {
     }
     const announced = await db.waveOutbox.findMany({ where: { roomId, subject: { endsWith: '.media.clean' } } });
     expect(announced.filter((e) => (e.payload as { mediaId?: string }).mediaId === media.id)).toHaveLength(1);
+    if (step === 'settleWaveMediaScan') await captureHistory('waveMediaScanWorkflow--worker-killed', temporal.workflow.getHandle(workflowIds.waveMediaScan(media.id)));
   }, 180_000);
 });

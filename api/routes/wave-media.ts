@@ -5,10 +5,9 @@ import { startMediaScan } from '../../lib/wave/media-workflows.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
 import { operation } from '../operation.js';
-import { media, mediaView } from '../schemas/wave.js';
+import { media, mediaView, roomParams, waveId } from '../schemas/wave.js';
 
-const mediaParams = z.object({ mediaId: z.string().min(1).max(64).meta({ description: 'the media id' }) });
-const roomParams = z.object({ roomId: z.string().min(1).max(64).meta({ description: 'the room id' }) });
+const mediaParams = z.object({ mediaId: waveId('the media id') });
 
 /** RFC 6266: the name as given, kept to what a header may carry, and in full as UTF-8. */
 const attachment = (name: string | null): string => {

@@ -17,11 +17,9 @@ import type { WaveMessage } from '../../lib/generated/prisma/client.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
 import { operation } from '../operation.js';
-import { message, messageView, revision, revisionView } from '../schemas/wave.js';
+import { message, messageView, revision, revisionView, roomParams, waveId } from '../schemas/wave.js';
 
-const id = (what: string) => z.string().min(1).max(64).meta({ description: what });
-const roomParams = z.object({ roomId: id('the room id') });
-const messageParams = z.object({ roomId: id('the room id'), messageId: id('the message id') });
+const messageParams = z.object({ roomId: waveId('the room id'), messageId: waveId('the message id') });
 const reactionParams = messageParams.extend({
   emoji: z
     .string()
@@ -36,8 +34,8 @@ const reactionParams = messageParams.extend({
 const body = z.string().min(1).max(MESSAGE_MAX_CHARS).refine((s) => s.trim().length > 0, { message: 'must not be blank' });
 const newMessage = z.strictObject({
   body,
-  mentions: z.array(id('a mentioned member')).max(MENTIONS_MAX).default([]).meta({ description: 'user ids, each a member of the room' }),
-  thread_parent_id: id('reply in the thread of this top-level message').optional(),
+  mentions: z.array(waveId('a mentioned member')).max(MENTIONS_MAX).default([]).meta({ description: 'user ids, each a member of the room' }),
+  thread_parent_id: waveId('reply in the thread of this top-level message').optional(),
 });
 const edit = z.strictObject({ body });
 
@@ -46,7 +44,7 @@ const pageQuery = z
   .strictObject({
     before: seq.optional().meta({ description: 'older than this seq' }),
     after: seq.optional().meta({ description: 'newer than this seq' }),
-    around: id('centred on this message id').optional(),
+    around: waveId('centred on this message id').optional(),
     limit: z.string().regex(/^\d{1,3}$/).transform(Number).pipe(z.number().int().min(1).max(100)).default(50),
   })
   .refine((q) => [q.before, q.after, q.around].filter((v) => v !== undefined).length <= 1, {

@@ -7,15 +7,13 @@ import { archiveWorkspace, createWorkspace, listWorkspaces } from '../../lib/wav
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
 import { operation } from '../operation.js';
-import { member, memberView, room, roomView, workspace, workspaceView } from '../schemas/wave.js';
+import { member, memberView, room, roomView, workspace, workspaceView, roomParams, waveId } from '../schemas/wave.js';
 
 // Workspaces, rooms and who is in them (lib/wave/). Every lookup is scoped to
 // the caller's tenant: another tenant's workspace, room or user is 404.
 
-const id = (what: string) => z.string().min(1).max(64).meta({ description: what });
-const workspaceParams = z.object({ workspaceId: id('the workspace id') });
-const roomParams = z.object({ roomId: id('the room id') });
-const memberParams = z.object({ roomId: id('the room id'), userId: id('the member user id') });
+const workspaceParams = z.object({ workspaceId: waveId('the workspace id') });
+const memberParams = z.object({ roomId: waveId('the room id'), userId: waveId('the member user id') });
 const archivedQuery = z.strictObject({
   include_archived: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
@@ -29,9 +27,9 @@ const newRoom = z.strictObject({
   name: z.string().trim().min(1).max(255).optional().meta({ description: 'required for channels and groups' }),
   topic: z.string().max(1024).optional(),
   visibility: z.enum(['public', 'private']).optional().meta({ description: 'channels only (default public); groups and direct rooms are private' }),
-  with_user_id: id('direct rooms: the other person').optional(),
+  with_user_id: waveId('direct rooms: the other person').optional(),
 });
-const invitation = z.strictObject({ user_id: id('the user to invite'), role: z.enum(ROOM_ROLES).exclude(['owner']).default('member') });
+const invitation = z.strictObject({ user_id: waveId('the user to invite'), role: z.enum(ROOM_ROLES).exclude(['owner']).default('member') });
 const roleChange = z.strictObject({ role: z.enum(ROOM_ROLES) });
 
 export function waveRoomRoutes(deps: ApiDeps) {

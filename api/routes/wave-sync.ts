@@ -7,6 +7,7 @@ import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
 import { operation } from '../operation.js';
 import { eventBatch, eventBatchView } from '../schemas/wave-events.js';
+import { roomParams } from '../schemas/wave.js';
 
 const cursor = z.string().regex(/^(0|[1-9]\d{0,17})$/, { message: 'a cursor as sync answered it' });
 
@@ -75,7 +76,7 @@ export function waveSyncRoutes(deps: ApiDeps) {
       summary: "Who of the room's members is online, away or offline",
       tag,
       permission: ['wave:use'],
-      params: z.object({ roomId: z.string().min(1).max(64) }),
+      params: roomParams,
       responses: {
         200: { description: 'each member', data: z.array(z.object({ user_id: z.string(), status: z.enum([...PRESENCE, 'offline']) })) },
       },

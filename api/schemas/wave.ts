@@ -7,6 +7,10 @@ import { ROOM_ROLES } from '../../lib/wave/room-access.js';
 // ScaiWave objects as callers see them, and the one function per object that
 // turns a row into that shape.
 
+/** An id in a path or body: opaque, compared byte for byte; nothing we hand out is longer. */
+export const waveId = (what: string) => z.string().min(1).max(64).meta({ description: what });
+export const roomParams = z.object({ roomId: waveId('the room id') });
+
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 // Not .int(): zod's integers stop at 2^53, a size need not.
 const bigCount = z.number().meta({ override: { type: 'integer' } });
