@@ -30,6 +30,7 @@ const opt = wholeNumberOptions('bench/wave.ts', {
   rooms: { default: 10, help: 'rooms the sockets are spread over (each user is in one)' },
   scale: { default: 5, help: 'the second phase runs this many times the rule' },
   pollers: { default: 20, help: 'clients following by long-poll sync instead of a WebSocket' },
+  warmup: { default: 15, help: 'seconds of load at the rule first, not counted (JIT, pools, caches)' },
 });
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -147,7 +148,7 @@ async function openLoop(rps: number, seconds: number, fire: (i: number) => Promi
   return { latencies, errors, late };
 }
 
-async function scaiwavePhase(api: string, world: World, sockets: number, rps: number): Promise<LoadResult> {
+async function scaiwavePhase(api: string, world: World, sockets: number, rps: number, seconds = opt.seconds): Promise<LoadResult> {
   const sentAt = new Map<string, number>();
   const deliveries: number[] = [];
   const open: WebSocket[] = [];
@@ -182,7 +183,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
     }
   };
   const followers = world.keys.slice(-opt.pollers).map((key) => follow(key));
-  const { latencies, errors, late } = await openLoop(rps, opt.seconds, async (i) => {
+  const { latencies, errors, late } = await openLoop(rps, seconds, async (i) => {
     const who = i % world.keys.length;
     const room = world.roomOf[who]!;
     const headers = { authorization: `Bearer ${world.keys[who]}`, 'content-type': 'application/json' };
@@ -260,6 +261,8 @@ try {
   const users = opt.sockets * opt.scale;
   say(`==> ${users} users over ${opt.rooms} rooms`);
   const world = await seed(api, users);
+  say(`==> warm-up: ${opt.warmup} s at the rule, not counted`);
+  await scaiwavePhase(api, world, opt.sockets, opt.rps, opt.warmup);
   for (const [label, k] of [
     ['the rule', 1],
     [`${opt.scale}x the rule`, opt.scale],
