@@ -8,6 +8,7 @@ import type { SqlPool } from '../lib/infra/db.js';
 import type { Logger } from '../lib/infra/logger.js';
 import type { Services } from '../lib/infra/services.js';
 import type { EventBell } from '../lib/wave/event-bell.js';
+import type { EventFeed } from '../lib/wave/event-feed.js';
 import type { OutboxRelay } from '../lib/wave/outbox-relay.js';
 
 export interface ApiDeps extends Services {
@@ -27,4 +28,6 @@ export interface ApiDeps extends Services {
   outbox: OutboxRelay;
   /** wakes sync long-polls and WebSockets when a tenant's events are readable */
   bell: EventBell;
+  /** one reader of the event log per tenant, feeding this process's WebSockets */
+  feed: EventFeed;
 }

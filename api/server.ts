@@ -13,6 +13,7 @@ import { createServices } from '../lib/infra/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { publishOnce } from '../lib/events/jetstream.js';
 import { EventBell } from '../lib/wave/event-bell.js';
+import { EventFeed } from '../lib/wave/event-feed.js';
 import { OutboxRelay, type PublishEvent } from '../lib/wave/outbox-relay.js';
 import { attachWaveSocket } from './wave-socket.js';
 import { createApp, type App } from './app.js';
@@ -65,6 +66,8 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   });
   const publish: PublishEvent = (subj, msgId, payload) => publishOnce(services.nats.get(), config, subj, msgId, payload);
   const bell = new EventBell(services.nats, config, logger);
+  const feed = new EventFeed(services.db, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS);
+  bell.tap((tenantId) => feed.notify(tenantId));
   const outbox = new OutboxRelay({
     db: services.db,
     publish: opts.wrapPublish ? opts.wrapPublish(publish) : publish,
@@ -85,6 +88,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     sql: createSqlPool(config.db, Math.min(4, config.db.poolSize)),
     outbox,
     bell,
+    feed,
   };
   const registry = createMetricsRegistry('scaiwave-api');
   credentialCacheGauges(registry, () => ({ listening: credentialCache?.isListening ?? false, entries: credentialCache?.size ?? 0 }));
@@ -110,6 +114,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
       app.drain.start();
       sockets.close();
       bell.close();
+      feed.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.env.SCAIWAVE_SHUTDOWN_GRACE_MS);

@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../lib/auth/caller.js';
 import { AppError } from '../lib/errors.js';
 import { eventsSince, latestCursor } from '../lib/wave/event-log.js';
+import type { FeedBatch, FeedListener } from '../lib/wave/event-feed.js';
 import { setPresence } from '../lib/wave/presence.js';
 import type { ApiDeps } from './deps.js';
 import { SYNC_BATCH } from './routes/wave-sync.js';
@@ -18,7 +19,9 @@ import { eventBatchView } from './schemas/wave-events.js';
 // Frames from the server: {"type":"events", events, messages, cursor} and,
 // when nothing happened for a while, {"type":"heartbeat", cursor}. The
 // server also pings; a client that stops answering is dropped. While the
-// socket is open its user is online (lib/wave/presence.ts).
+// socket is open its user is online (lib/wave/presence.ts). After catching up
+// from its cursor, a socket is fed by the process's one reader per tenant
+// (lib/wave/event-feed.ts), not by reads of its own.
 
 export const WAVE_SOCKET_PATH = '/v1/wave/ws';
 const CURSOR = /^(0|[1-9]\d{0,17})$/;
@@ -57,40 +60,65 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
   });
 
   async function serve(ws: WebSocket, caller: Caller, from: string | null): Promise<void> {
-    const closed = new AbortController();
     let alive = true;
+    let lastSent = Date.now();
+    let catching = true;
+    const held: FeedBatch[] = [];
+    const send = (batch: FeedBatch): void => {
+      const events = batch.events.filter((e) => BigInt(e.cursor) > listener.cursor);
+      if (events.length === 0) return;
+      const named = new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])));
+      const cursor = events.at(-1)!.cursor;
+      ws.send(JSON.stringify({ type: 'events', ...eventBatchView({ events, messages: batch.messages.filter((m) => named.has(m.id)), cursor, rooms: listener.rooms }) }));
+      listener.cursor = BigInt(cursor);
+      lastSent = Date.now();
+    };
+    const listener: FeedListener = {
+      userId: caller.userId,
+      rooms: new Set(),
+      cursor: 0n,
+      deliver: (batch) => (catching ? held.push(batch) : send(batch)),
+    };
+    let unsubscribe: (() => void) | undefined;
     ws.on('pong', () => (alive = true));
-    ws.on('close', () => closed.abort());
-    ws.on('error', () => closed.abort());
-    const ping = setInterval(() => {
+    // A socket error is followed by 'close', which cleans up; unheard, it would end the process.
+    ws.on('error', () => undefined);
+    const beat = setInterval(() => {
       if (!alive) return ws.terminate();
       alive = false;
       ws.ping();
+      if (!catching && Date.now() - lastSent >= opts.heartbeatMs) {
+        ws.send(JSON.stringify({ type: 'heartbeat', cursor: listener.cursor.toString() }));
+        lastSent = Date.now();
+      }
       void setPresence(deps.redis, caller.tenantId, caller.userId, 'online').catch(() => undefined);
     }, opts.heartbeatMs);
+    ws.on('close', () => {
+      clearInterval(beat);
+      unsubscribe?.();
+    });
     try {
       await setPresence(deps.redis, caller.tenantId, caller.userId, 'online');
-      let cursor = BigInt(from ?? (await latestCursor(deps.db, caller.tenantId)));
-      while (!closed.signal.aborted) {
-        const batch = await eventsSince(deps.db, caller, cursor, SYNC_BATCH);
-        if (batch.events.length > 0) {
-          cursor = BigInt(batch.cursor);
-          ws.send(JSON.stringify({ type: 'events', ...eventBatchView(batch) }));
-          continue;
-        }
-        const before = Date.now();
-        await deps.bell.wait(caller.tenantId, { userId: caller.userId, rooms: batch.rooms }, before + opts.heartbeatMs, closed.signal);
-        if (!closed.signal.aborted && Date.now() - before >= opts.heartbeatMs) {
-          ws.send(JSON.stringify({ type: 'heartbeat', cursor: cursor.toString() }));
-        }
+      listener.cursor = BigInt(from ?? (await latestCursor(deps.db, caller.tenantId)));
+      // Catch up through the log; the feed's deliveries meanwhile are held, then handed over above the cursor.
+      let batch = await eventsSince(deps.db, caller, listener.cursor, SYNC_BATCH);
+      listener.rooms = new Set(batch.rooms);
+      unsubscribe = await deps.feed.subscribe(caller.tenantId, listener);
+      if (ws.readyState !== ws.OPEN) return unsubscribe();
+      for (;;) {
+        send(batch);
+        if (batch.events.length < SYNC_BATCH) break;
+        batch = await eventsSince(deps.db, caller, listener.cursor, SYNC_BATCH);
       }
+      batch = await eventsSince(deps.db, caller, listener.cursor, SYNC_BATCH);
+      send(batch);
+      catching = false;
+      for (const b of held.splice(0)) send(b);
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message }, 'WebSocket closed after an error');
       ws.close(1011, 'server error; reconnect with your cursor');
-    } finally {
-      // Presence is left to expire: the user may be online on another socket.
-      clearInterval(ping);
     }
+    // Presence is left to expire when the socket closes: the user may be online on another one.
   }
 
   return {

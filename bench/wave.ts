@@ -29,6 +29,8 @@ const opt = wholeNumberOptions('bench/wave.ts', {
   seconds: { default: 60, help: 'length of each load phase' },
   rooms: { default: 10, help: 'rooms the sockets are spread over (each user is in one)' },
   scale: { default: 5, help: 'the second phase runs this many times the rule' },
+  pollers: { default: 20, help: 'clients following by long-poll sync instead of a WebSocket' },
+  warmup: { default: 15, help: 'seconds of load at the rule first, not counted (JIT, pools, caches)' },
 });
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -108,6 +110,8 @@ interface LoadResult {
   requests: number[];
   errors: number;
   deliveries: number[];
+  /** message → long-poll sync answer (the bare phase has none) */
+  polled: number[];
   /** requests the schedule could not start on time (the load generator fell behind) */
   late: number;
 }
@@ -144,7 +148,7 @@ async function openLoop(rps: number, seconds: number, fire: (i: number) => Promi
   return { latencies, errors, late };
 }
 
-async function scaiwavePhase(api: string, world: World, sockets: number, rps: number): Promise<LoadResult> {
+async function scaiwavePhase(api: string, world: World, sockets: number, rps: number, seconds = opt.seconds): Promise<LoadResult> {
   const sentAt = new Map<string, number>();
   const deliveries: number[] = [];
   const open: WebSocket[] = [];
@@ -162,7 +166,24 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
     await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
     open.push(ws);
   }
-  const { latencies, errors, late } = await openLoop(rps, opt.seconds, async (i) => {
+  const polled: number[] = [];
+  let polling = true;
+  const follow = async (key: string): Promise<void> => {
+    const headers = { authorization: `Bearer ${key}` };
+    let cursor = ((await (await fetch(`${api}/v1/wave/sync`, { headers })).json()) as { data: { cursor: string } }).data.cursor;
+    while (polling) {
+      const res = await fetch(`${api}/v1/wave/sync?since=${cursor}&wait_ms=5000`, { headers });
+      const batch = ((await res.json()) as { data: { cursor: string; messages: { body: string | null }[] } }).data;
+      const now = performance.now();
+      for (const m of batch.messages) {
+        const sent = m.body ? sentAt.get(m.body) : undefined;
+        if (sent !== undefined) polled.push(now - sent);
+      }
+      cursor = batch.cursor;
+    }
+  };
+  const followers = world.keys.slice(-opt.pollers).map((key) => follow(key));
+  const { latencies, errors, late } = await openLoop(rps, seconds, async (i) => {
     const who = i % world.keys.length;
     const room = world.roomOf[who]!;
     const headers = { authorization: `Bearer ${world.keys[who]}`, 'content-type': 'application/json' };
@@ -182,8 +203,10 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
   });
   // Deliveries still on their way when the load stops are waited for, briefly.
   await new Promise((r) => setTimeout(r, 2000));
+  polling = false;
+  await Promise.all(followers);
   for (const ws of open) ws.terminate();
-  return { requests: latencies, errors, deliveries, late };
+  return { requests: latencies, errors, deliveries, polled, late };
 }
 
 async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: number, deliveriesPerPost: number): Promise<LoadResult> {
@@ -204,7 +227,7 @@ async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: nu
   });
   await new Promise((r) => setTimeout(r, 2000));
   for (const ws of open) ws.terminate();
-  return { requests: latencies, errors, deliveries, late };
+  return { requests: latencies, errors, deliveries, polled: [], late };
 }
 
 function report(label: string, sockets: number, rps: number, wave: LoadResult, bare: LoadResult): void {
@@ -212,12 +235,14 @@ function report(label: string, sockets: number, rps: number, wave: LoadResult, b
   const d = summarize(wave.deliveries);
   const bq = summarize(bare.requests);
   const bd = summarize(bare.deliveries);
+  const p = summarize(wave.polled);
   say(`\n${label}: ${sockets} WebSockets, ${rps} req/s for ${opt.seconds} s (a quarter posts, the rest reads)`);
   say(
     table([
       ['figure', 'scaiwave API', 'baseline (same core, same run)'],
       ['request p50 / p99', `${ms(q.p50)} / ${ms(q.p99)}`, `${ms(bq.p50)} / ${ms(bq.p99)} (bare Koa route)`],
       ['message → WebSocket p50 / p99', `${ms(d.p50)} / ${ms(d.p99)}`, `${ms(bd.p50)} / ${ms(bd.p99)} (bare ws echo)`],
+      ['message → long-poll sync p50 / p99', `${ms(p.p50)} / ${ms(p.p99)} (${fmt(p.n, 0)})`, '-'],
       ['deliveries', fmt(d.n, 0), fmt(bd.n, 0)],
       ['errors (4xx/5xx, refused)', fmt(wave.errors, 0), fmt(bare.errors, 0)],
       ['requests started late (load generator behind)', fmt(wave.late, 0), fmt(bare.late, 0)],
@@ -236,6 +261,8 @@ try {
   const users = opt.sockets * opt.scale;
   say(`==> ${users} users over ${opt.rooms} rooms`);
   const world = await seed(api, users);
+  say(`==> warm-up: ${opt.warmup} s at the rule, not counted`);
+  await scaiwavePhase(api, world, opt.sockets, opt.rps, opt.warmup);
   for (const [label, k] of [
     ['the rule', 1],
     [`${opt.scale}x the rule`, opt.scale],

@@ -263,6 +263,22 @@ describe('ScaiWave rooms, messages and media', () => {
     expect((await upload('bob', group.id, TINY_PNG, 'x.png')).status).toBe(404);
   });
 
+  it('a deployment with scanning off stores uploads as unscanned, says so on the row, and serves them', async () => {
+    const unscanning = await startApi(testConfig({ SCAIWAVE_CLAMAV_URL: '' }), { port: 0 });
+    try {
+      const group = await room('alice', { kind: 'group', name: 'no scanner' });
+      const form = new FormData();
+      form.append('file', new Blob([TINY_PNG]), 'pic.png');
+      const stored = await call<Media>(unscanning.url, 'POST', `/v1/wave/rooms/${group.id}/media`, { token: key.alice, body: form });
+      expect(stored.status, JSON.stringify(stored.body)).toBe(201);
+      expect(stored.body.data!.scan_status).toBe('unscanned');
+      expect((await as<Media>('alice', 'GET', `/media/${stored.body.data!.id}`)).body.data!.scan_status).toBe('unscanned');
+      expect((await call(unscanning.url, 'GET', `/v1/wave/media/${stored.body.data!.id}/content`, { token: key.alice })).status).toBe(200);
+    } finally {
+      await unscanning.close();
+    }
+  });
+
   it("every change of a room reaches JetStream, in the order it happened, with ids and no text", async () => {
     const channel = await room('alice', { kind: 'channel', name: uniq('events') });
     await as('bob', 'POST', `/rooms/${channel.id}/join`);

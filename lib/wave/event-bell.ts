@@ -32,6 +32,7 @@ interface Waiter extends Listener {
 
 export class EventBell {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly taps: ((tenantId: string) => void)[] = [];
   private sub: Subscription | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
@@ -83,6 +84,11 @@ export class EventBell {
     });
   }
 
+  /** Told of every ring, whatever it names (lib/wave/event-feed.ts reads for its sockets). */
+  tap(fn: (tenantId: string) => void): void {
+    this.taps.push(fn);
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.retry);
@@ -91,6 +97,7 @@ export class EventBell {
   }
 
   private wake(tenantId: string, ring: Ring): void {
+    for (const tap of this.taps) tap(tenantId);
     for (const w of [...(this.waiters.get(tenantId) ?? [])]) {
       if (ring.users.includes(w.userId) || ring.rooms.some((r) => w.rooms.has(r))) w.wake();
     }

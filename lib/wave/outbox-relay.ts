@@ -83,13 +83,19 @@ export class OutboxRelay {
         const pending = await tx.$queryRaw<PendingRow[]>`
           SELECT id, msg_id, tenant_id, room_id, subject, payload FROM wave_outbox
           WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize} FOR UPDATE`;
-        const relayed: RelayedEvent[] = [];
-        for (const row of pending) {
-          const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { userId?: string };
-          const { seq } = await publish(row.subject, row.msg_id, payload);
-          await tx.$executeRaw`UPDATE wave_outbox SET published_at = NOW(3), stream_seq = ${seq} WHERE id = ${row.id}`;
-          relayed.push({ tenantId: row.tenant_id, roomId: row.room_id, userId: payload.userId });
+        const payloads = pending.map((row) => (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { userId?: string });
+        // All at once: one connection writes them in this order, and JetStream stores them in the order
+        // they arrive, so the stream order is the outbox order without a round trip per event.
+        const acks = await Promise.all(pending.map((row, i) => publish(row.subject, row.msg_id, payloads[i])));
+        if (pending.length > 0) {
+          await tx.$executeRawUnsafe(
+            `UPDATE wave_outbox SET published_at = NOW(3), stream_seq = CASE id ${pending.map(() => 'WHEN ? THEN ?').join(' ')} END
+             WHERE id IN (${pending.map(() => '?').join(', ')})`,
+            ...pending.flatMap((row, i) => [row.id, acks[i]!.seq]),
+            ...pending.map((row) => row.id),
+          );
         }
+        const relayed: RelayedEvent[] = pending.map((row, i) => ({ tenantId: row.tenant_id, roomId: row.room_id, userId: payloads[i]!.userId }));
         return relayed;
       },
       { isolationLevel: 'ReadCommitted', timeout: 60_000 },
