@@ -189,7 +189,8 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
       cursor = batch.cursor;
     }
   };
-  const followers = world.keys.slice(-opt.pollers).map((key) => follow(key));
+  // Caught here: a follower failing early must not end the run before its processes are stopped.
+  const followers = world.keys.slice(-opt.pollers).map((key) => follow(key).catch(() => void pollErrors++));
   const { latencies, errors, late } = await openLoop(rps, seconds, async (i) => {
     const who = i % world.keys.length;
     const room = world.roomOf[who]!;
