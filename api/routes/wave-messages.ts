@@ -41,7 +41,7 @@ const edit = z.strictObject({ body });
 
 const seq = z.string().regex(/^(0|[1-9]\d{0,17})$/, { message: 'a message seq, as the list answers it (0: before the first)' }).transform(BigInt);
 const pageQuery = z
-  .strictObject({
+  .object({
     before: seq.optional().meta({ description: 'older than this seq' }),
     after: seq.optional().meta({ description: 'newer than this seq' }),
     around: waveId('centred on this message id').optional(),

@@ -14,7 +14,7 @@ import { member, memberView, room, roomView, workspace, workspaceView, roomParam
 
 const workspaceParams = z.object({ workspaceId: waveId('the workspace id') });
 const memberParams = z.object({ roomId: waveId('the room id'), userId: waveId('the member user id') });
-const archivedQuery = z.strictObject({
+const archivedQuery = z.object({
   include_archived: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 

@@ -17,7 +17,7 @@ export const SYNC_BATCH = 200;
 export function waveSyncRoutes(deps: ApiDeps) {
   const tag = 'wave sync';
   const maxWaitMs = deps.config.env.SCAIWAVE_WAVE_SYNC_TIMEOUT_MS;
-  const syncQuery = z.strictObject({
+  const syncQuery = z.object({
     since: cursor.optional().meta({ description: "the last answer's cursor; absent, the answer is the current cursor and no events" }),
     wait_ms: z
       .string()
