@@ -271,36 +271,39 @@ export function speakerRoutes(deps: ApiDeps) {
       await startRewarm(deps, caller, speaker.id);
       return { status: 202, data: { speaker_id: speaker.id, rewarm: 'started' as const, poll_url: `${P}/speakers/${speaker.id}/warm` } };
     }),
-    operation({
-      method: 'delete',
-      path: `${P}/speakers/:id`,
-      operationId: 'eraseSpeaker',
-      summary: 'Erase a speaker (GDPR Art. 17)',
-      description: 'Asking again answers with the erasure already under way.',
-      tag,
-      permission: eraser,
-      params: speakerId,
-      responses: { 202: { description: 'the erasure: follow `poll_url`', data: erasureSchema } },
-      errors: ['NOT_FOUND', 'SERVICE_UNAVAILABLE'],
-    }).handle(async (ctx, { params }) => {
-      const caller = callerOf(ctx.state);
-      return { status: 202, data: await erase(caller, await speakerOf(caller, params.id), 'deletion') };
-    }),
-    operation({
-      method: 'post',
-      path: `${P}/speakers/:id/consent/withdraw`,
-      operationId: 'withdrawSpeakerConsent',
-      summary: "Record the speaker's withdrawal of consent, which erases them",
-      description: 'Asking again, or after a deletion, answers with the erasure already under way.',
-      tag,
-      permission: eraser,
-      params: speakerId,
-      responses: { 202: { description: 'the erasure: follow `poll_url`', data: erasureSchema } },
-      errors: ['NOT_FOUND', 'SERVICE_UNAVAILABLE'],
-    }).handle(async (ctx, { params }) => {
-      const caller = callerOf(ctx.state);
-      return { status: 202, data: await erase(caller, await speakerOf(caller, params.id), 'consent_withdrawn') };
-    }),
+    // Two ways to the same erasure: deleting the speaker, or recording that consent was withdrawn.
+    ...(
+      [
+        {
+          method: 'delete',
+          path: `${P}/speakers/:id`,
+          operationId: 'eraseSpeaker',
+          summary: 'Erase a speaker (GDPR Art. 17)',
+          description: 'Asking again answers with the erasure already under way.',
+          reason: 'deletion',
+        },
+        {
+          method: 'post',
+          path: `${P}/speakers/:id/consent/withdraw`,
+          operationId: 'withdrawSpeakerConsent',
+          summary: "Record the speaker's withdrawal of consent, which erases them",
+          description: 'Asking again, or after a deletion, answers with the erasure already under way.',
+          reason: 'consent_withdrawn',
+        },
+      ] as const
+    ).map(({ reason, ...route }) =>
+      operation({
+        ...route,
+        tag,
+        permission: eraser,
+        params: speakerId,
+        responses: { 202: { description: 'the erasure: follow `poll_url`', data: erasureSchema } },
+        errors: ['NOT_FOUND', 'SERVICE_UNAVAILABLE'],
+      }).handle(async (ctx, { params }) => {
+        const caller = callerOf(ctx.state);
+        return { status: 202, data: await erase(caller, await speakerOf(caller, params.id), reason) };
+      }),
+    ),
     operation({
       method: 'get',
       path: `${P}/erasures/:id`,
