@@ -78,6 +78,8 @@ export class OutboxRelay {
   /** One pass: publishes up to a batch of pending events in order; answers how many. */
   async relayOnce(): Promise<number> {
     const { db, publish } = this.opts;
+    // Most passes find nothing: a plain indexed read says so without opening a locking transaction.
+    if (!(await db.waveOutbox.findFirst({ where: { publishedAt: null }, select: { id: true } }))) return 0;
     const rows = await db.$transaction(
       async (tx) => {
         const pending = await tx.$queryRaw<PendingRow[]>`
