@@ -7,6 +7,7 @@ import { idpToken, newTenant, testDb, uniq } from './support/stack.js';
 
 // A safety net only: the bounded run takes a minute or two on a loaded machine, the deep one far longer.
 const runTimeout = deepFuzz ? 3 * 3600_000 : 1200_000;
+const SYNC_WAIT_MS = 2000;
 
 describe('the live API against its own OpenAPI spec (schemathesis)', () => {
   const db = testDb();
@@ -15,7 +16,9 @@ describe('the live API against its own OpenAPI spec (schemathesis)', () => {
 
   beforeAll(async () => {
     // A worker and an STT node behind the API, so jobs the fuzzer touches move as they do in production.
-    s = await startScaiEchoStack();
+    // Long polls short enough for a fuzzer: each sync it sends without `wait_ms` holds its one connection for
+    // the whole wait, and the wait must end well inside the fuzzer's request timeout to be seen as an answer.
+    s = await startScaiEchoStack({ env: { SCAIWAVE_WAVE_SYNC_TIMEOUT_MS: String(SYNC_WAIT_MS) } });
     // The fuzzer sends thousands of requests a minute; the rate limits are tested elsewhere.
     t = await newTenant(db, { features: { rate_limits: { tenant_per_minute: 1_000_000, key_per_minute: 1_000_000 } } });
   });

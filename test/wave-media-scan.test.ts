@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EICAR_SIGNATURE, eicarTestFile, startClamd } from '../devstack/clamd.js';
@@ -126,6 +126,24 @@ describe('media virus scanning', () => {
     clamd = await startOwnClamd();
     expect(await result(media.id)).toEqual({ status: 'clean' });
     await captureHistory('waveMediaScanWorkflow--clamd-waited', handle);
+  }, 180_000);
+
+  it('clamd killed while an object streams to it: the media stays unavailable and is scanned whole once clamd is back', async () => {
+    // Larger than the loopback socket buffers, so a frozen clamd leaves the stream part-way.
+    const { media, start } = await upload(randomBytes(12 * 1024 * 1024), 'large.bin');
+    // Frozen, clamd's socket still accepts (the kernel's backlog) but reads nothing: the scan stalls mid-object.
+    process.kill(-clamd.child.pid!, 'SIGSTOP');
+    await start();
+    const handle = temporal.workflow.getHandle(workflowIds.waveMediaScan(media.id));
+    // The activity heartbeats only as bytes go out: a heartbeat means clamd has part of the object.
+    await waitUntil('part of the object sent', async () => (await handle.describe()).raw.pendingActivities?.[0]?.lastHeartbeatTime != null);
+    await clamd.stop(0);
+    await waitUntil('the interrupted scan failed', async () => ((await handle.describe()).raw.pendingActivities?.[0]?.attempt ?? 0) >= 2);
+    await expect(servableMedia(deps, await callerFor(db, t), media.id)).rejects.toMatchObject({ code: 'CONFLICT' });
+
+    clamd = await startOwnClamd();
+    expect(await result(media.id)).toEqual({ status: 'clean' });
+    expect((await db.waveMedia.findUniqueOrThrow({ where: { id: media.id } })).scanStatus).toBe('clean');
   }, 180_000);
 
   it.each(['scanWaveMedia', 'settleWaveMediaScan'] as const)('a worker killed after %s did its work: the scan finishes once', async (step) => {

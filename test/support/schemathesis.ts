@@ -80,7 +80,8 @@ export async function schemathesis(specUrl: string, token: string, known: KnownI
     // Examples found in one run are not replayed in the next: each run stands alone.
     '--generation-database',
     'none',
-    // A safety net for a machine under load; a cancel waits up to 15 s for its workflow by design.
+    // A safety net for a machine under load; a cancel waits up to 15 s for its workflow by design, and a
+    // long poll (wave sync) as long as the API's SCAIWAVE_WAVE_SYNC_TIMEOUT_MS, which the caller keeps below this.
     '--request-timeout',
     '30',
     '--no-color',
