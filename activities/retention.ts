@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { cutoffOf, purgeExpiredJobs, purgeStagedAudio, retentionOf, type PurgeContext } from '../lib/retention.js';
+import { eventLogCutoff, pruneEventLog } from '../lib/wave/event-retention.js';
 import type { ActivityDeps } from './deps.js';
 
 interface Resume {
@@ -45,6 +46,12 @@ export function retentionActivities(deps: ActivityDeps) {
 
     async purgeTenantStagedAudio(input: { runId: string; tenantId: string }): Promise<number> {
       return purge(input, 'stagedAudioDays', purgeStagedAudio);
+    },
+
+    /** The tenant's room events past the stream's retention; ids and metadata only, so no audit row each. */
+    async pruneTenantWaveEvents(input: { tenantId: string }): Promise<number> {
+      const ctx = Context.current();
+      return pruneEventLog(db, input.tenantId, eventLogCutoff(new Date()), (deleted) => ctx.heartbeat(deleted));
     },
   };
 }

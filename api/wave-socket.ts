@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../lib/auth/caller.js';
 import { AppError } from '../lib/errors.js';
 import { eventsSince, latestCursor } from '../lib/wave/event-log.js';
+import { assertCursorRetained } from '../lib/wave/event-retention.js';
 import type { FeedBatch, FeedListener } from '../lib/wave/event-feed.js';
 import { setPresence } from '../lib/wave/presence.js';
 import type { ApiDeps } from './deps.js';
@@ -46,11 +47,14 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
     if (url.pathname !== WAVE_SOCKET_PATH) return refuse(socket, 404, 'NOT_FOUND', 'no WebSocket here');
     const cursor = url.searchParams.get('cursor');
     if (cursor !== null && !CURSOR.test(cursor)) return refuse(socket, 400, 'VALIDATION_ERROR', 'cursor: a cursor as sync answered it');
-    deps.callers.resolve(req.headers.authorization, url.searchParams.get('access_token') ?? undefined).then(
-      (caller) => {
-        if (!caller.permissions.has('wave:use')) return refuse(socket, 403, 'FORBIDDEN', 'the credential lacks wave:use');
-        wss.handleUpgrade(req, socket, head, (ws) => void serve(ws, caller, cursor));
-      },
+    const admit = async (): Promise<Caller> => {
+      const caller = await deps.callers.resolve(req.headers.authorization, url.searchParams.get('access_token') ?? undefined);
+      if (!caller.permissions.has('wave:use')) throw new AppError('FORBIDDEN', 'the credential lacks wave:use');
+      if (cursor !== null) await assertCursorRetained(deps.db, caller.tenantId, BigInt(cursor));
+      return caller;
+    };
+    admit().then(
+      (caller) => wss.handleUpgrade(req, socket, head, (ws) => void serve(ws, caller, cursor)),
       (err: unknown) => {
         if (err instanceof AppError) return refuse(socket, err.status, err.code, err.message);
         deps.logger.error({ err }, 'WebSocket authentication failed');

@@ -1,6 +1,7 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../lib/infra/ids.js';
+import { EVENT_LOG_RETENTION_MS } from '../lib/wave/event-retention.js';
 import type { JobStatus } from '../lib/scaiecho/jobs.js';
 import { audioObjectKey } from '../lib/scaiecho/jobs.js';
 import { createS3 } from '../lib/infra/s3.js';
@@ -61,7 +62,8 @@ async function inS3(key: string): Promise<boolean> {
 async function purge(): Promise<{ summary: RetentionSummary; runId: string }> {
   const handle = await client.workflow.start(retentionPurgeWorkflow, { taskQueue: queue, workflowId: uniq('wave-retention-purge-test') });
   const summary = await handle.result();
-  await captureHistory('retentionPurgeWorkflow--completed', handle);
+  // retentionPurgeWorkflow--completed.json keeps the shape from before room events (no event-log step).
+  await captureHistory('retentionPurgeWorkflow--event-log', handle);
   return { summary, runId: handle.firstExecutionRunId };
 }
 
@@ -121,5 +123,37 @@ describe('retention purge', () => {
     await purge();
     expect(await db.retentionPurge.count({ where: { tenantId: { in: [own.tenant.id, dflt.tenant.id] } } })).toBe(5);
     expect(await inS3(fresh.key!)).toBe(true);
+  }, 120_000);
+
+  it('prunes room events the stream no longer keeps and marks how far, per tenant; younger and unrelayed events stay', async () => {
+    const pruned = await newTenant(db);
+    const untouched = await newTenant(db);
+    // Stream sequences far above any the run's real stream hands out, in the order the events happened.
+    let seq = 10n ** 15n + BigInt(Date.now()) * 1000n;
+    const event = (tenantId: string, ageMs: number, relayed = true) =>
+      db.waveOutbox.create({
+        data: {
+          msgId: newId(),
+          tenantId,
+          roomId: newId(),
+          subject: 'wave.retention-test',
+          payload: {},
+          createdAt: new Date(Date.now() - ageMs),
+          publishedAt: relayed ? new Date(Date.now() - ageMs) : null,
+          streamSeq: relayed ? seq++ : null,
+        },
+      });
+    const past = EVENT_LOG_RETENTION_MS + 86_400_000;
+    const gone = [await event(pruned.tenant.id, past + 3_600_000), await event(pruned.tenant.id, past)];
+    // Young ones, and one not relayed yet (no client has seen it, whatever its age).
+    const kept = [await event(pruned.tenant.id, 3_600_000), await event(untouched.tenant.id, 3_600_000), await event(pruned.tenant.id, past, false)];
+
+    const { summary } = await purge();
+    expect(summary.failed).toEqual([]);
+    expect(summary.waveEventsPruned).toBeGreaterThanOrEqual(gone.length);
+    const left = async (rows: { id: bigint }[]) => (await db.waveOutbox.findMany({ where: { id: { in: rows.map((r) => r.id) } } })).length;
+    expect([await left(gone), await left(kept)]).toEqual([0, kept.length]);
+    expect((await db.waveEventHorizon.findUnique({ where: { tenantId: pruned.tenant.id } }))?.prunedThroughSeq).toBe(gone[1]!.streamSeq);
+    expect(await db.waveEventHorizon.findUnique({ where: { tenantId: untouched.tenant.id } })).toBeNull();
   }, 120_000);
 });

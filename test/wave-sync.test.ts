@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { startApi, type RunningApi } from '../api/server.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
 import { createUser } from '../lib/tenancy/users.js';
+import { eventLogCutoff, EVENT_LOG_RETENTION_MS, pruneEventLog } from '../lib/wave/event-retention.js';
 import { call, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
 
 // Delivery of room events to clients: the long-poll sync and the WebSocket,
@@ -24,7 +25,7 @@ type Frame = ({ type: 'events' } & Batch) | { type: 'heartbeat'; cursor: string 
 describe('ScaiWave sync and WebSocket', () => {
   const db = testDb();
   let api: RunningApi;
-  const key: Record<'alice' | 'bob' | 'eve', string> = { alice: '', bob: '', eve: '' };
+  const key: Record<'alice' | 'bob' | 'eve' | 'carol', string> = { alice: '', bob: '', eve: '', carol: '' };
   let joined: string;
   let notJoined: string;
 
@@ -105,6 +106,37 @@ describe('ScaiWave sync and WebSocket', () => {
       expect(res.status, q).toBe(400);
       expect(res.body.error?.code).toBe('VALIDATION_ERROR');
     }
+  });
+
+  it('a cursor older than the kept events is refused as expired, by sync and WebSocket alike, never answered with a gap', async () => {
+    // A tenant of its own: its log is pruned here.
+    const t = await newTenant(db, { roles: ['admin'] });
+    key.carol = t.apiKey.key;
+    const ws = (await as<{ id: string }>('carol', 'POST', '/workspaces', { slug: uniq('ws'), name: 'Old' })).body.data!;
+    const room = (await as<{ id: string }>('carol', 'POST', `/workspaces/${ws.id}/rooms`, { kind: 'channel', name: 'old' })).body.data!.id;
+    /** Reads on from `since` until the message is in the log; answers the cursor after it. */
+    const cursorAfter = async (since: string, messageId: string): Promise<string> => {
+      for (let batch = await sync('carol', `?since=${since}&wait_ms=30000`); ; batch = await sync('carol', `?since=${batch.cursor}&wait_ms=30000`)) {
+        if (batch.events.some((e) => e.messageId === messageId)) return batch.cursor;
+      }
+    };
+    const start = await cursorNow('carol');
+    const old = (await as<{ id: string }>('carol', 'POST', `/rooms/${room}/messages`, { body: 'from long ago' })).body.data!.id;
+    const afterOld = await cursorAfter(start, old);
+    const recent = (await as<{ id: string }>('carol', 'POST', `/rooms/${room}/messages`, { body: 'recent' })).body.data!.id;
+    await cursorAfter(afterOld, recent);
+
+    // Everything up to the old post happened longer ago than the log keeps.
+    await db.$executeRaw`UPDATE wave_outbox SET created_at = ${new Date(Date.now() - EVENT_LOG_RETENTION_MS - 86_400_000)}
+      WHERE tenant_id = ${t.tenant.id} AND stream_seq <= ${BigInt(afterOld)}`;
+    expect(await pruneEventLog(db, t.tenant.id, eventLogCutoff(new Date()))).toBeGreaterThan(0);
+
+    const expired = await as('carol', 'GET', `/sync?since=${start}`);
+    expect(expired.status).toBe(410);
+    expect(expired.body.error?.code).toBe('CURSOR_EXPIRED');
+    await expect(socket('carol', `?cursor=${start}`).opened).rejects.toThrow('refused with 410');
+    // From the newest pruned event on, nothing is missing: the recent post is there.
+    expect((await sync('carol', `?since=${afterOld}`)).events.map((e) => e.messageId)).toContain(recent);
   });
 
   /** A WebSocket and the frames it has received; `next` waits for the next events frame. */

@@ -1,4 +1,4 @@
-import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { bookkeeping } from './activity-options.js';
 import { failureReason } from '../lib/temporal/failures.js';
@@ -12,6 +12,8 @@ export interface RetentionSummary {
   tenants: number;
   jobsPurged: number;
   stagedAudioPurged: number;
+  /** room events past the stream's retention, gone from the sync log */
+  waveEventsPruned: number;
   /** tenants whose purge gave up, with why; the next run tries again */
   failed: { tenantId: string; reason: string }[];
 }
@@ -29,20 +31,22 @@ const purge = proxyActivities<Activities>({
 });
 
 /**
- * `wave-retention-purge`: per tenant, expired jobs (with their audio) and then
- * staged audio past its period. The audit trace is in retention_purges,
- * tagged with this run's id.
+ * `wave-retention-purge`: per tenant, expired jobs (with their audio), then
+ * staged audio past its period, then room events past the stream's
+ * retention. The audit trace is in retention_purges, tagged with this run's id.
  */
 export async function retentionPurgeWorkflow(): Promise<RetentionSummary> {
   const { runId } = workflowInfo();
   const tenants = await books.listRetentionTenants();
   const progress: RetentionProgress = { tenants: tenants.length, done: 0 };
   setHandler(retentionProgressQuery, () => progress);
-  const summary: RetentionSummary = { tenants: tenants.length, jobsPurged: 0, stagedAudioPurged: 0, failed: [] };
+  const summary: RetentionSummary = { tenants: tenants.length, jobsPurged: 0, stagedAudioPurged: 0, waveEventsPruned: 0, failed: [] };
   for (const tenantId of tenants) {
     try {
       summary.jobsPurged += await purge.purgeTenantExpiredJobs({ runId, tenantId });
       summary.stagedAudioPurged += await purge.purgeTenantStagedAudio({ runId, tenantId });
+      // Runs started before room events existed replay without this step.
+      if (patched('wave-event-log-retention')) summary.waveEventsPruned += await purge.pruneTenantWaveEvents({ tenantId });
     } catch (err) {
       summary.failed.push({ tenantId, reason: failureReason(err) });
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { eventsSince, latestCursor } from '../../lib/wave/event-log.js';
+import { assertCursorRetained } from '../../lib/wave/event-retention.js';
 import { listMembers } from '../../lib/wave/membership.js';
 import { PRESENCE, presenceOf, setPresence } from '../../lib/wave/presence.js';
 import { clientGone } from '../client-gone.js';
@@ -36,16 +37,19 @@ export function waveSyncRoutes(deps: ApiDeps) {
       summary: "The events of the caller's rooms since a cursor, waiting for one if there is none",
       description:
         'Long-poll: answers as soon as there are events, or empty at the end of `wait_ms`. Events are in order; resume with the answer\'s `cursor`. ' +
-        'Only rooms the caller is a member of; message events come with the message as it is now. The same events reach `GET /v1/wave/ws` (WebSocket).',
+        'Only rooms the caller is a member of; message events come with the message as it is now. The same events reach `GET /v1/wave/ws` (WebSocket). ' +
+        'Events are kept 30 days: an older cursor is answered 410 `CURSOR_EXPIRED`, and the client syncs again without one.',
       tag,
       permission: ['wave:use'],
       query: syncQuery,
       responses: { 200: { description: 'the events, and where to resume', data: eventBatch } },
+      errors: ['CURSOR_EXPIRED'],
     }).handle(async (ctx, { query }) => {
       const caller = callerOf(ctx.state);
       if (query.since === undefined) {
         return { status: 200, data: { events: [], messages: [], cursor: await latestCursor(deps.db, caller.tenantId) } };
       }
+      await assertCursorRetained(deps.db, caller.tenantId, BigInt(query.since));
       const gone = clientGone(ctx);
       const deadline = Date.now() + (query.wait_ms ?? maxWaitMs);
       let batch = await eventsSince(deps.db, caller, BigInt(query.since), SYNC_BATCH);
