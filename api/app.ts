@@ -8,7 +8,7 @@ import type { ApiDeps } from './deps.js';
 import { accessLog } from './middleware/access-log.js';
 import { allowedMethods } from './middleware/allowed-methods.js';
 import { audit } from './middleware/audit.js';
-import { admit } from './middleware/admit.js';
+import { admission, admit, type Admission } from './middleware/admit.js';
 import { AuthFailureLimiter } from './middleware/auth-failures.js';
 import type { Authentication } from './middleware/auth.js';
 import { clientAddress } from './middleware/client-address.js';
@@ -40,6 +40,8 @@ import type { ApiState } from './state.js';
 export interface App {
   koa: Koa<ApiState>;
   drain: DrainFlag;
+  /** authentication and rate limits of /v1, for the WebSocket upgrade that bypasses Koa */
+  admission: Admission;
   /** every route, by who may call it; the OpenAPI document is built from them */
   groups: readonly RouteGroup[];
 }
@@ -84,7 +86,8 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   const v1 = new RouteGroup('caller');
   v1.router.use(routeTemplate(v1.router));
   v1.router.use(audit(deps.db, logger));
-  v1.router.use(admit(auth, windows, tenantLimits(deps.db, config)));
+  const admitted = admission(auth, windows, tenantLimits(deps.db, config));
+  v1.router.use(admit(auth, admitted));
   v1.parseJsonBodies(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES).add(
     ...meRoutes(),
     ...apiKeyRoutes(deps.db, deps.credentialChanges),
@@ -117,5 +120,5 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   koa.use(allowedMethods(groups.map((g) => g.router)));
   for (const g of groups) koa.use(g.router.routes());
 
-  return { koa, drain, groups };
+  return { koa, drain, admission: admitted, groups };
 }

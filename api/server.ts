@@ -101,7 +101,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     server.listen(opts.port ?? config.env.SCAIWAVE_PORT, config.env.SCAIWAVE_HOST, resolve);
   });
   outbox.start();
-  const sockets = attachWaveSocket(server, deps, { heartbeatMs: e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS });
+  const sockets = attachWaveSocket(server, deps, { heartbeatMs: e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, admission: app.admission, drain: app.drain });
   const { port } = server.address() as AddressInfo;
   const host = config.env.SCAIWAVE_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.SCAIWAVE_HOST;
 

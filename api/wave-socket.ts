@@ -8,6 +8,9 @@ import { assertCursorRetained } from '../lib/wave/event-retention.js';
 import type { FeedBatch, FeedListener } from '../lib/wave/event-feed.js';
 import { setPresence } from '../lib/wave/presence.js';
 import type { ApiDeps } from './deps.js';
+import type { Admission } from './middleware/admit.js';
+import { addressOf } from './middleware/client-address.js';
+import type { DrainFlag } from './middleware/drain.js';
 import { SYNC_BATCH } from './routes/wave-sync.js';
 import { eventBatchView } from './schemas/wave-events.js';
 
@@ -22,33 +25,42 @@ import { eventBatchView } from './schemas/wave-events.js';
 // server also pings; a client that stops answering is dropped. While the
 // socket is open its user is online (lib/wave/presence.ts). After catching up
 // from its cursor, a socket is fed by the process's one reader per tenant
-// (lib/wave/event-feed.ts), not by reads of its own.
+// (lib/wave/event-feed.ts), not by reads of its own. An upgrade is admitted as
+// a /v1 request is (authentication, the address's failures, the tenant's and
+// the credential's rate limits), before the socket exists.
 
 export const WAVE_SOCKET_PATH = '/v1/wave/ws';
 const CURSOR = /^(0|[1-9]\d{0,17})$/;
 
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ success: false, error: { code, message } });
-  socket.end(
-    `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+function refuse(socket: Duplex, err: AppError): void {
+  const body = JSON.stringify({ success: false, error: { code: err.code, message: err.message } });
+  const headers = Object.entries({ ...err.headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' });
+  socket.end(`HTTP/1.1 ${err.status} ${err.code}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
 }
 
 export interface WaveSocketOptions {
   /** How often an idle socket gets a heartbeat frame and a ping. */
   heartbeatMs: number;
+  /** the /v1 routes' authentication and rate limits: an upgrade counts as a request */
+  admission: Admission;
+  /** set on SIGTERM: no new sockets */
+  drain: DrainFlag;
 }
 
 export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveSocketOptions): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const address = addressOf(deps.config.env.SCAIWAVE_TRUSTED_PROXIES);
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== WAVE_SOCKET_PATH) return refuse(socket, 404, 'NOT_FOUND', 'no WebSocket here');
+    if (url.pathname !== WAVE_SOCKET_PATH) return refuse(socket, new AppError('NOT_FOUND', 'no WebSocket here'));
+    if (opts.drain.isDraining) return refuse(socket, new AppError('SERVICE_DRAINING', 'this instance is shutting down; retry', undefined, { 'Retry-After': '1' }));
     const cursor = url.searchParams.get('cursor');
-    if (cursor !== null && !CURSOR.test(cursor)) return refuse(socket, 400, 'VALIDATION_ERROR', 'cursor: a cursor as sync answered it');
+    if (cursor !== null && !CURSOR.test(cursor)) return refuse(socket, new AppError('VALIDATION_ERROR', 'cursor: a cursor as sync answered it'));
     const admit = async (): Promise<Caller> => {
-      const caller = await deps.callers.resolve(req.headers.authorization, url.searchParams.get('access_token') ?? undefined);
+      const credential = () => deps.callers.resolve(req.headers.authorization, url.searchParams.get('access_token') ?? undefined);
+      const { caller, limited } = await opts.admission(address(req), credential);
+      if (limited) throw limited;
       if (!caller.permissions.has('wave:use')) throw new AppError('FORBIDDEN', 'the credential lacks wave:use');
       if (cursor !== null) await assertCursorRetained(deps.db, caller.tenantId, BigInt(cursor));
       return caller;
@@ -56,9 +68,9 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
     admit().then(
       (caller) => wss.handleUpgrade(req, socket, head, (ws) => void serve(ws, caller, cursor)),
       (err: unknown) => {
-        if (err instanceof AppError) return refuse(socket, err.status, err.code, err.message);
+        if (err instanceof AppError) return refuse(socket, err);
         deps.logger.error({ err }, 'WebSocket authentication failed');
-        refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'try again');
+        refuse(socket, new AppError('SERVICE_UNAVAILABLE', 'try again'));
       },
     );
   });

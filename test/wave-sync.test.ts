@@ -204,4 +204,21 @@ describe('ScaiWave sync and WebSocket', () => {
     });
     expect(status).toBe(401);
   });
+
+  it("a WebSocket upgrade counts against the credential's rate limit like any request, refused with Retry-After", async () => {
+    const t = await newTenant(db, { features: { rate_limits: { key_per_minute: 2 } } });
+    key.carol = t.apiKey.key;
+    for (let i = 0; i < 2; i++) {
+      const s = socket('carol', '');
+      await s.opened;
+      await s.close();
+    }
+    const refused = new WebSocket(`${api.url.replace('http', 'ws')}/v1/wave/ws`, { headers: { Authorization: `Bearer ${key.carol}` } });
+    const answer = await new Promise<{ status?: number; retryAfter?: string }>((resolve) => {
+      refused.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode, retryAfter: res.headers['retry-after'] }));
+      refused.once('open', () => resolve({ status: 101 }));
+    });
+    expect(answer.status).toBe(429);
+    expect(Number(answer.retryAfter)).toBeGreaterThan(0);
+  });
 });

@@ -6,21 +6,29 @@ import type { Authentication } from './auth.js';
 import type { ApiState } from '../state.js';
 import { retryAfterSeconds, type Refused, type Windows } from './windows.js';
 
+/** A known caller, and what is left of its credential's window (the X-RateLimit-* headers). */
+export interface Admitted {
+  caller: Caller;
+  keyPerMinute: number;
+  remaining: number;
+  /** set when the caller is known but over a limit: the audit log still names who was refused */
+  limited?: AppError;
+}
+
 /**
- * Authentication and rate limits for /v1 in one Redis round trip (windows.ts):
- * the credential is resolved (from the process's cache, mostly), then one script
+ * Authentication and rate limits in one Redis round trip (windows.ts): the
+ * credential is resolved (from the process's cache, mostly), then one script
  * checks the address's failed authentications and consumes the tenant's and the
  * credential's one-minute windows. A refused credential instead counts as a
  * failure of its address (one round trip too). Limits differ per tenant and come
- * from `limitsFor`.
+ * from `limitsFor`. The /v1 routes and the WebSocket upgrade both go through it.
  */
-export function admit(auth: Authentication, windows: Windows, limitsFor: (tenantId: string) => Promise<RateLimits>): Middleware<ApiState> {
-  return async (ctx, next) => {
-    const address = ctx.ip;
+export function admission(auth: Authentication, windows: Windows, limitsFor: (tenantId: string) => Promise<RateLimits>) {
+  return async (address: string, resolve: () => Promise<Caller>): Promise<Admitted> => {
     auth.failures.refuseIfRemembered(address);
     let caller: Caller;
     try {
-      caller = await auth.resolver.resolve(ctx.get('Authorization') || undefined);
+      caller = await resolve();
     } catch (err) {
       throw await auth.failures.failed(address, err);
     }
@@ -30,10 +38,25 @@ export function admit(auth: Authentication, windows: Windows, limitsFor: (tenant
       ...limits,
     });
     if (verdict.refused === 'address') throw auth.failures.refusal(address, verdict.ms);
+    return {
+      caller,
+      keyPerMinute: limits.keyPerMinute,
+      remaining: Math.max(limits.keyPerMinute - verdict.consumed, 0),
+      limited: verdict.refused ? limited(verdict.refused, verdict.refused === 'tenant' ? limits.tenantPerMinute : limits.keyPerMinute, verdict.ms) : undefined,
+    };
+  };
+}
+
+export type Admission = ReturnType<typeof admission>;
+
+/** The /v1 routes' admission, as middleware. */
+export function admit(auth: Authentication, admitted: Admission): Middleware<ApiState> {
+  return async (ctx, next) => {
+    const { caller, keyPerMinute, remaining, limited } = await admitted(ctx.ip, () => auth.resolver.resolve(ctx.get('Authorization') || undefined));
     ctx.state.caller = caller;
-    if (verdict.refused) throw limited(verdict.refused, verdict.refused === 'tenant' ? limits.tenantPerMinute : limits.keyPerMinute, verdict.ms);
-    ctx.set('X-RateLimit-Limit', String(limits.keyPerMinute));
-    ctx.set('X-RateLimit-Remaining', String(Math.max(limits.keyPerMinute - verdict.consumed, 0)));
+    if (limited) throw limited;
+    ctx.set('X-RateLimit-Limit', String(keyPerMinute));
+    ctx.set('X-RateLimit-Remaining', String(remaining));
     await next();
   };
 }

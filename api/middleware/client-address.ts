@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import proxyAddr from 'proxy-addr';
 import type { ApiState } from '../state.js';
@@ -9,10 +10,15 @@ import type { ApiState } from '../state.js';
  * them. Anyone else can write that header, so trusting it wholesale would let
  * a client pick the address it is limited and logged under.
  */
-export function clientAddress(trustedProxies: readonly string[]): Middleware<ApiState> {
+export function addressOf(trustedProxies: readonly string[]): (req: IncomingMessage) => string {
   const trust = proxyAddr.compile([...trustedProxies]);
+  return (req) => proxyAddr(req, trust);
+}
+
+export function clientAddress(trustedProxies: readonly string[]): Middleware<ApiState> {
+  const address = addressOf(trustedProxies);
   return async (ctx, next) => {
-    ctx.request.ip = proxyAddr(ctx.req, trust);
+    ctx.request.ip = address(ctx.req);
     await next();
   };
 }
