@@ -8,7 +8,7 @@ import { createJwtVerifier } from '../lib/auth/jwt-verifier.js';
 import type { Config } from '../lib/config.js';
 import { createSqlPool } from '../lib/infra/db.js';
 import { createLogger, type Logger } from '../lib/infra/logger.js';
-import { createMetricsRegistry, credentialCacheGauges } from '../lib/infra/metrics.js';
+import { createMetricsRegistry, credentialCacheGauges, waveDeliveryMetrics } from '../lib/infra/metrics.js';
 import { createServices } from '../lib/infra/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { publishOnce } from '../lib/events/jetstream.js';
@@ -65,7 +65,10 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     changes,
   });
   const publish: PublishEvent = (subj, msgId, payload) => publishOnce(services.nats.get(), config, subj, msgId, payload);
-  const bell = new EventBell(services.nats, config, logger);
+  const registry = createMetricsRegistry('scaiwave-api');
+  // Read at each scrape, once the server listens: the bell and the sockets exist by then.
+  const woken = waveDeliveryMetrics(registry, () => ({ syncWaiting: bell.waiting, socketsOpen: sockets.open }));
+  const bell = new EventBell(services.nats, config, logger, woken);
   const feed = new EventFeed(services.db, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS);
   bell.tap((tenantId) => feed.notify(tenantId));
   const outbox = new OutboxRelay({
@@ -90,18 +93,17 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     bell,
     feed,
   };
-  const registry = createMetricsRegistry('scaiwave-api');
   credentialCacheGauges(registry, () => ({ listening: credentialCache?.isListening ?? false, entries: credentialCache?.size ?? 0 }));
   const app = createApp(deps, registry);
 
   const server = http.createServer(app.koa.callback());
   server.keepAliveTimeout = 65_000;
+  const sockets = attachWaveSocket(server, deps, { heartbeatMs: e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, admission: app.admission, drain: app.drain });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? config.env.SCAIWAVE_PORT, config.env.SCAIWAVE_HOST, resolve);
   });
   outbox.start();
-  const sockets = attachWaveSocket(server, deps, { heartbeatMs: e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, admission: app.admission, drain: app.drain });
   const { port } = server.address() as AddressInfo;
   const host = config.env.SCAIWAVE_HOST === '0.0.0.0' ? '127.0.0.1' : config.env.SCAIWAVE_HOST;
 

@@ -47,7 +47,7 @@ export interface WaveSocketOptions {
   drain: DrainFlag;
 }
 
-export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveSocketOptions): { close(): void } {
+export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveSocketOptions): { readonly open: number; close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const address = addressOf(deps.config.env.SCAIWAVE_TRUSTED_PROXIES);
 
@@ -138,6 +138,9 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
   }
 
   return {
+    get open() {
+      return wss.clients.size;
+    },
     close() {
       for (const ws of wss.clients) ws.close(1001, 'server going away; reconnect with your cursor');
       wss.close();

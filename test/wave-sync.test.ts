@@ -4,6 +4,8 @@ import { startApi, type RunningApi } from '../api/server.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { eventLogCutoff, EVENT_LOG_RETENTION_MS, pruneEventLog } from '../lib/wave/event-retention.js';
+import { waitUntil } from '../devstack/ports.js';
+import { startApiProcess } from './support/processes.js';
 import { call, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
 
 // Delivery of room events to clients: the long-poll sync and the WebSocket,
@@ -28,6 +30,7 @@ describe('ScaiWave sync and WebSocket', () => {
   const key: Record<'alice' | 'bob' | 'eve' | 'carol', string> = { alice: '', bob: '', eve: '', carol: '' };
   let joined: string;
   let notJoined: string;
+  let tenantId: string;
 
   const as = <T,>(who: keyof typeof key, method: string, path: string, json?: unknown): Promise<ApiAnswer<T>> =>
     call<T>(api.url, method, `/v1/wave${path}`, { token: key[who], json });
@@ -46,6 +49,7 @@ describe('ScaiWave sync and WebSocket', () => {
   beforeAll(async () => {
     api = await startApi(testConfig({ SCAIWAVE_WAVE_WS_HEARTBEAT_MS: '1000' }), { port: 0 });
     const t = await newTenant(db, { roles: ['admin'] });
+    tenantId = t.tenant.id;
     key.alice = t.apiKey.key;
     const bob = await createUser(db, { tenantId: t.tenant.id, subject: uniq('bob'), roles: ['member'] });
     key.bob = (await createApiKey(db, { tenantId: t.tenant.id, userId: bob.id, name: 'bob' })).key;
@@ -80,6 +84,33 @@ describe('ScaiWave sync and WebSocket', () => {
     expect(events.every((e) => e.roomId === joined)).toBe(true);
     expect(messages).toEqual([expect.objectContaining({ id, body: 'for bob' })]);
   });
+
+  it('a sync waiting on another API process wakes for a post made through this one: the relaying process rings it over NATS', async () => {
+    // The other process relays nothing of its own within the test (a long poll interval, no commits of its own):
+    // what wakes its waiter is the bell of the process that relayed the post.
+    const other = await startApiProcess({ SCAIWAVE_WAVE_OUTBOX_POLL_MS: '60000', SCAIWAVE_WAVE_SYNC_TIMEOUT_MS: '120000' });
+    try {
+      const syncThere = async (since: string): Promise<Batch> => {
+        const res = await call<Batch>(other.url, 'GET', `/v1/wave/sync?since=${since}&wait_ms=120000`, { token: key.bob });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        return res.body.data!;
+      };
+      // Nothing of the tenant's left to relay, so the post is the first event after the cursor.
+      await waitUntil('earlier events relayed', async () => (await db.waveOutbox.count({ where: { tenantId, publishedAt: null } })) === 0);
+      const since = await cursorNow('bob');
+      const waiting = syncThere(since);
+      // Posted only once the other process is waiting: a post relayed before it reads would be answered at once.
+      await waitUntil('the sync waiting there', async () => /^scaiwave_wave_sync_waiting(\{[^}]*\})? [1-9]/m.test(await (await fetch(`${other.url}/metrics`)).text()));
+      const id = await post(joined, 'across processes');
+      expect((await waiting).events.map((e) => e.messageId)).toEqual([id]);
+      // The wait ended by a ring, not at its deadline: a wait that ran out would read the post from the log all the same, only late.
+      const wakes = await fetch(`${other.url}/metrics`).then((r) => r.text());
+      expect(wakes).toMatch(/^scaiwave_wave_sync_wakes_total\{[^}]*reason="ring"[^}]*\} [1-9]/m);
+      expect(wakes).not.toMatch(/reason="deadline"/);
+    } finally {
+      await other.proc.stop();
+    }
+  }, 600_000);
 
   it('resuming from each cursor gives every event once, in order; a room left is no longer delivered', async () => {
     const since = await cursorNow('bob');

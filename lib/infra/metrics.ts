@@ -50,3 +50,33 @@ export function credentialCacheGauges(registry: Registry, read: () => { listenin
     },
   });
 }
+
+/**
+ * How many clients wait for room events on this API process (long-polls and open
+ * WebSockets), and how the long-polls' waits end; answers the counter's `inc`.
+ */
+export function waveDeliveryMetrics(registry: Registry, read: () => { syncWaiting: number; socketsOpen: number }): (reason: string) => void {
+  const wakes = new Counter({
+    name: 'scaiwave_wave_sync_wakes_total',
+    help: 'sync long-poll waits ended, by why: ring (an event for the waiter, rung here or by another process over NATS), deadline, aborted',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'scaiwave_wave_sync_waiting',
+    help: 'sync long-polls waiting for a room event on this process',
+    registers: [registry],
+    collect() {
+      this.set(read().syncWaiting);
+    },
+  });
+  new Gauge({
+    name: 'scaiwave_wave_sockets_open',
+    help: 'room-event WebSockets open on this process',
+    registers: [registry],
+    collect() {
+      this.set(read().socketsOpen);
+    },
+  });
+  return (reason) => wakes.inc({ reason });
+}

@@ -26,8 +26,11 @@ export interface Listener {
   rooms: ReadonlySet<string>;
 }
 
+/** Why a wait ended: a ring naming the waiter, its deadline, or its client (or this process) going away. */
+export type WakeReason = 'ring' | 'deadline' | 'aborted';
+
 interface Waiter extends Listener {
-  wake(): void;
+  wake(reason: WakeReason): void;
 }
 
 export class EventBell {
@@ -41,6 +44,8 @@ export class EventBell {
     private readonly nats: NatsHandle,
     private readonly config: Config,
     private readonly logger: Logger,
+    /** counts how waits end (metrics): many at their deadline means rings are missed, or rooms are quiet */
+    private readonly woken: (reason: WakeReason) => void = () => undefined,
   ) {
     this.subscribe();
   }
@@ -68,20 +73,27 @@ export class EventBell {
     return new Promise((resolve) => {
       const set = this.waiters.get(tenantId) ?? new Set<Waiter>();
       this.waiters.set(tenantId, set);
-      const waiter: Waiter = {
-        ...listener,
-        wake: () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', waiter.wake);
-          set.delete(waiter);
-          if (set.size === 0) this.waiters.delete(tenantId);
-          resolve();
-        },
+      const wake = (reason: WakeReason): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', aborted);
+        if (!set.delete(waiter)) return;
+        if (set.size === 0) this.waiters.delete(tenantId);
+        this.woken(reason);
+        resolve();
       };
-      const timer = setTimeout(waiter.wake, Math.max(0, deadline - Date.now()));
-      signal?.addEventListener('abort', waiter.wake, { once: true });
+      const waiter: Waiter = { ...listener, wake };
+      const aborted = () => wake('aborted');
+      const timer = setTimeout(() => wake('deadline'), Math.max(0, deadline - Date.now()));
+      signal?.addEventListener('abort', aborted, { once: true });
       set.add(waiter);
     });
+  }
+
+  /** How many wait() calls are waiting now. */
+  get waiting(): number {
+    let n = 0;
+    for (const set of this.waiters.values()) n += set.size;
+    return n;
   }
 
   /** Told of every ring, whatever it names (lib/wave/event-feed.ts reads for its sockets). */
@@ -93,13 +105,13 @@ export class EventBell {
     this.closed = true;
     clearTimeout(this.retry);
     this.sub?.unsubscribe();
-    for (const set of this.waiters.values()) for (const w of [...set]) w.wake();
+    for (const set of this.waiters.values()) for (const w of [...set]) w.wake('aborted');
   }
 
   private wake(tenantId: string, ring: Ring): void {
     for (const tap of this.taps) tap(tenantId);
     for (const w of [...(this.waiters.get(tenantId) ?? [])]) {
-      if (ring.users.includes(w.userId) || ring.rooms.some((r) => w.rooms.has(r))) w.wake();
+      if (ring.users.includes(w.userId) || ring.rooms.some((r) => w.rooms.has(r))) w.wake('ring');
     }
   }
 
