@@ -141,7 +141,26 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
 
   SCAIWAVE_WEAVIATE_URL: {
     group: 'Search',
-    description: 'Weaviate URL (http or https) for message search. Unset: search indexing is off.',
+    description:
+      'Weaviate URL (http or https) of the message search index (one collection, one Weaviate tenant per tenant). Unset: the embedded index under SCAIWAVE_SEARCH_DIR, which needs no server.',
+  },
+  SCAIWAVE_WEAVIATE_GRPC_PORT: {
+    group: 'Search',
+    description: 'gRPC port of that Weaviate server (same host as SCAIWAVE_WEAVIATE_URL); the client queries over gRPC.',
+  },
+  SCAIWAVE_WEAVIATE_API_KEY: {
+    group: 'Search',
+    description: 'API key for that Weaviate server. Unset: no authentication.',
+  },
+  SCAIWAVE_SEARCH_DIR: {
+    group: 'Search',
+    description:
+      'Directory of the embedded search index (LanceDB files, one table per tenant), relative to the project root unless absolute. Used when SCAIWAVE_WEAVIATE_URL is unset; every API and worker process on the host must see the same directory.',
+  },
+  SCAIWAVE_SEARCH_VECTOR_DIMENSION: {
+    group: 'Search',
+    description:
+      'Length of the embedding vectors the search index stores: the output size of SCAIWAVE_AI_EMBEDDING_MODEL. Changing it needs a reindex.',
   },
 
   SCAIWAVE_LIVEKIT_URL: {

@@ -67,6 +67,10 @@ const schema = z.object({
   SCAIWAVE_S3_FORCE_PATH_STYLE: bool.default(true),
 
   SCAIWAVE_WEAVIATE_URL: url(['http', 'https']).optional(),
+  SCAIWAVE_WEAVIATE_GRPC_PORT: int(1, 65535).default(50051),
+  SCAIWAVE_WEAVIATE_API_KEY: z.string().min(1).optional(),
+  SCAIWAVE_SEARCH_DIR: z.string().min(1).default('.devstack/data/search'),
+  SCAIWAVE_SEARCH_VECTOR_DIMENSION: int(1, 8192).default(384),
   SCAIWAVE_CLAMAV_URL: url(['tcp']).optional(),
   SCAIWAVE_WAVE_OUTBOX_POLL_MS: int(50, 60_000).default(1000),
   SCAIWAVE_WAVE_MEDIA_MAX_BYTES: int(1).default(100 * 1024 * 1024),

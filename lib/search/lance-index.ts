@@ -1,0 +1,249 @@
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as lancedb from '@lancedb/lancedb';
+import { MatchQuery, type Connection, type Table } from '@lancedb/lancedb';
+import { MAX_SEARCH_DEPTH, type SearchDocument, type SearchIndex, type SearchPage, type SearchQuery } from './search-index.js';
+import { checkDocuments, checkId, checkMessageIds, checkQuery } from './search-input.js';
+import { FTS_INDEX, filterOf, ftsIndex, tableName, tableSchema, toRows } from './lance-table.js';
+import { removePhysically } from './lance-erasure.js';
+import { queryTokens, snippet } from './highlight.js';
+import { fuseByRank, stableOrder, type Ranked } from './ranking.js';
+import { cursorOffset, pageOf } from './cursor.js';
+
+// The embedded default: LanceDB files under a directory, no server. Several
+// processes may open the same directory (API processes search, workers write):
+// reads check for newer versions on every query, and writes are optimistic
+// commits that LanceDB rebases on a conflict; a conflict it gives up on is
+// retried here. Within one process, writes to one tenant go one at a time.
+
+const COMMIT_ATTEMPTS = 8;
+
+interface Candidate extends Ranked {
+  roomId: string;
+  authorId: string;
+  createdAt: Date;
+  body: string;
+}
+
+const COLUMNS = ['message_id', 'room_id', 'author_id', 'created_at', 'body'];
+
+interface Row {
+  message_id: string;
+  room_id: string;
+  author_id: string;
+  created_at: bigint;
+  body: string;
+  _score?: number;
+  _distance?: number;
+}
+
+const candidate = (r: Row, score: number): Candidate => ({
+  messageId: r.message_id,
+  roomId: r.room_id,
+  authorId: r.author_id,
+  createdAt: new Date(Number(r.created_at)),
+  body: r.body,
+  score,
+});
+
+const isConflict = (err: unknown) => err instanceof Error && /conflict|concurrent/i.test(err.message);
+const isMissingTable = (err: unknown) => err instanceof Error && /not found|does not exist/i.test(err.message);
+
+/** Runs a write again when another writer committed first and LanceDB could not rebase onto it. */
+async function retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isConflict(err) || attempt >= COMMIT_ATTEMPTS) throw err;
+      await sleep(10 * 2 ** attempt * (0.5 + Math.random()));
+    }
+  }
+}
+
+export interface LanceIndexOptions {
+  /** Directory of the tables; created when missing. */
+  dir: string;
+  dimension: number;
+  /** Unindexed rows are searched by scanning; past this many, an upsert folds them into the full-text index. */
+  foldIntoIndexAfter?: number;
+}
+
+export class LanceSearchIndex implements SearchIndex {
+  readonly dimension: number;
+  private readonly tables = new Map<string, Promise<Table>>();
+  private readonly writes = new Map<string, Promise<unknown>>();
+  /** Tenants whose table is known to have its full-text index. */
+  private readonly indexed = new Set<string>();
+
+  private constructor(
+    private readonly db: Connection,
+    private readonly dir: string,
+    dimension: number,
+    private readonly foldIntoIndexAfter: number,
+  ) {
+    this.dimension = dimension;
+  }
+
+  static async open(options: LanceIndexOptions): Promise<LanceSearchIndex> {
+    // Interval 0: every read sees what other processes committed before it.
+    const db = await lancedb.connect(options.dir, { readConsistencyInterval: 0 });
+    return new LanceSearchIndex(db, options.dir, options.dimension, options.foldIntoIndexAfter ?? 5_000);
+  }
+
+  async upsert(docs: readonly SearchDocument[]): Promise<void> {
+    checkDocuments(docs, this.dimension);
+    const byTenant = new Map<string, SearchDocument[]>();
+    for (const d of docs) {
+      const batch = byTenant.get(d.tenantId);
+      if (batch) batch.push(d);
+      else byTenant.set(d.tenantId, [d]);
+    }
+    for (const [tenantId, batch] of byTenant) {
+      await this.writing(tenantId, async (table) => {
+        // Last write per message wins inside a batch, as it would across batches.
+        const latest = [...new Map(batch.map((d) => [d.messageId, d])).values()];
+        await retryingConflicts(() =>
+          table
+            .mergeInsert('message_id')
+            .whenMatchedUpdateAll({ where: 'target.updated_at <= source.updated_at' })
+            .whenNotMatchedInsertAll()
+            .execute(toRows(latest, this.dimension)),
+        );
+        const stats = await table.indexStats(FTS_INDEX);
+        if ((stats?.numUnindexedRows ?? 0) > this.foldIntoIndexAfter) await retryingConflicts(() => table.optimize());
+      });
+    }
+  }
+
+  async remove(tenantId: string, messageIds: readonly string[]): Promise<void> {
+    checkMessageIds(tenantId, messageIds);
+    await this.writing(tenantId, (table) =>
+      retryingConflicts(() => removePhysically(table, path.join(this.dir, `${tableName(tenantId)}.lance`), messageIds)),
+    );
+  }
+
+  async purge(tenantId: string): Promise<void> {
+    checkId('tenantId', tenantId);
+    await this.queued(tenantId, async () => {
+      this.tables.delete(tenantId);
+      this.indexed.delete(tenantId);
+      await this.db.dropTable(tableName(tenantId)).catch((err: unknown) => {
+        if (!isMissingTable(err)) throw err;
+      });
+    });
+  }
+
+  async search(q: SearchQuery): Promise<SearchPage> {
+    checkQuery(q, this.dimension);
+    cursorOffset(q);
+    const table = q.roomIds.length > 0 ? await this.existing(q.tenantId) : undefined;
+    if (!table) return { hits: [], nextCursor: null };
+    const where = filterOf(q);
+    const ranked =
+      q.mode === 'keyword'
+        ? await this.byWords(table, q.text, where)
+        : q.mode === 'semantic'
+          ? await this.byVector(table, q.vector as Float32Array, where)
+          : fuseByRank(await Promise.all([this.byWords(table, q.text, where), this.byVector(table, q.vector as Float32Array, where)]));
+    const { rows, nextCursor } = pageOf(q, ranked.slice(0, MAX_SEARCH_DEPTH));
+    return {
+      hits: rows.map((c) => ({
+        messageId: c.messageId,
+        roomId: c.roomId,
+        authorId: c.authorId,
+        createdAt: c.createdAt,
+        score: c.score,
+        snippet: snippet(c.body, q.text),
+      })),
+      nextCursor,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.writes.values()]);
+    for (const table of await Promise.allSettled(this.tables.values())) if (table.status === 'fulfilled') table.value.close();
+    this.tables.clear();
+    this.db.close();
+  }
+
+  private async byWords(table: Table, text: string, where: string): Promise<Candidate[]> {
+    if (queryTokens(text).size === 0) return [];
+    const rows = (await table
+      .query()
+      .fullTextSearch(new MatchQuery(text, 'body'))
+      .where(where)
+      .select([...COLUMNS, '_score'])
+      .limit(MAX_SEARCH_DEPTH)
+      .toArray()) as Row[];
+    return stableOrder(
+      rows.map((r) => candidate(r, r._score ?? 0)),
+      MAX_SEARCH_DEPTH,
+    );
+  }
+
+  private async byVector(table: Table, vector: Float32Array, where: string): Promise<Candidate[]> {
+    const rows = (await table
+      .query()
+      .nearestTo(vector)
+      .distanceType('cosine')
+      .where(where)
+      .select([...COLUMNS, '_distance'])
+      .limit(MAX_SEARCH_DEPTH)
+      .toArray()) as Row[];
+    return stableOrder(
+      rows.map((r) => candidate(r, 1 - (r._distance ?? 1))),
+      MAX_SEARCH_DEPTH,
+    );
+  }
+
+  /** The tenant's table if it exists; searching never creates one. */
+  private async existing(tenantId: string): Promise<Table | undefined> {
+    const cached = this.tables.get(tenantId);
+    if (cached) return cached;
+    try {
+      const table = await this.db.openTable(tableName(tenantId));
+      this.tables.set(tenantId, Promise.resolve(table));
+      return table;
+    } catch (err) {
+      if (isMissingTable(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** The tenant's table, created with its full-text index on first use (by whichever process gets there first). */
+  private table(tenantId: string): Promise<Table> {
+    let table = this.tables.get(tenantId);
+    if (!table) {
+      table = retryingConflicts(() => this.db.createEmptyTable(tableName(tenantId), tableSchema(this.dimension), { existOk: true }));
+      this.tables.set(tenantId, table);
+      table.catch(() => this.tables.delete(tenantId));
+    }
+    return table.then(async (t) => {
+      if (this.indexed.has(tenantId)) return t;
+      if (!(await t.listIndices()).some((i) => i.name === FTS_INDEX)) {
+        await retryingConflicts(() => t.createIndex('body', { config: ftsIndex(), name: FTS_INDEX, replace: false })).catch(async (err) => {
+          // Another process created it first.
+          if (!(await t.listIndices()).some((i) => i.name === FTS_INDEX)) throw err;
+        });
+      }
+      this.indexed.add(tenantId);
+      return t;
+    });
+  }
+
+  private writing<T>(tenantId: string, write: (table: Table) => Promise<T>): Promise<T> {
+    return this.queued(tenantId, async () => write(await this.table(tenantId)));
+  }
+
+  /** One write at a time per tenant in this process; a failed write does not block the next. */
+  private queued<T>(tenantId: string, run: () => Promise<T>): Promise<T> {
+    const before = this.writes.get(tenantId) ?? Promise.resolve();
+    const next = before.catch(() => undefined).then(run);
+    this.writes.set(tenantId, next);
+    void next.finally(() => {
+      if (this.writes.get(tenantId) === next) this.writes.delete(tenantId);
+    }).catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,82 @@
+import { Field, FixedSizeList, Float32, Int64, Schema, Utf8 } from 'apache-arrow';
+import * as lancedb from '@lancedb/lancedb';
+import type { SearchDocument, SearchQuery } from './search-index.js';
+import { MAX_TOKEN_CHARS } from './highlight.js';
+
+// The embedded index's on-disk shape: one LanceDB table per Scai tenant, named
+// after the tenant id (search-input.ts allows only [A-Za-z0-9_-] in ids).
+//
+// Why a table per tenant rather than one table with a tenant column:
+// - isolation: a query opens one tenant's files; no filter mistake can reach
+//   another tenant's rows, and BM25's word statistics are the tenant's own (a
+//   shared table would let one tenant's texts move another's scores);
+// - erasure: purging a tenant drops its directory; removing one message
+//   rewrites only that tenant's fragments (lance-erasure.ts), never everyone's;
+// - symmetry with Weaviate, where each Scai tenant is one Weaviate tenant (a
+//   shard of its own), so both backends scope every call the same way.
+// The cost is a directory and a cached handle per tenant, which is fine at the
+// scale this embedded default is for.
+
+export const FTS_INDEX = 'body_idx';
+
+export const tableName = (tenantId: string): string => `tenant_${tenantId}`;
+
+/** The row shape; column names are what the filters below and the erasure step use. */
+export function tableSchema(dimension: number): Schema {
+  return new Schema([
+    new Field('message_id', new Utf8(), false),
+    new Field('workspace_id', new Utf8(), false),
+    new Field('room_id', new Utf8(), false),
+    new Field('author_id', new Utf8(), false),
+    new Field('created_at', new Int64(), false),
+    new Field('updated_at', new Int64(), false),
+    new Field('body', new Utf8(), false),
+    new Field('vector', new FixedSizeList(dimension, new Field('item', new Float32(), true)), false),
+  ]);
+}
+
+export function toRows(docs: readonly SearchDocument[], dimension: number) {
+  return lancedb.makeArrowTable(
+    docs.map((d) => ({
+      message_id: d.messageId,
+      workspace_id: d.workspaceId,
+      room_id: d.roomId,
+      author_id: d.authorId,
+      created_at: BigInt(d.createdAt.getTime()),
+      updated_at: BigInt(d.updatedAt.getTime()),
+      body: d.body,
+      vector: Array.from(d.vector),
+    })),
+    { schema: tableSchema(dimension) },
+  );
+}
+
+/**
+ * The full-text index: words split on anything not a letter or digit, lower-cased,
+ * accents folded, no stemming and no stop words (messages come in many
+ * languages; English rules would mangle the others). highlight.ts marks words
+ * the same way.
+ */
+export const ftsIndex = () =>
+  lancedb.Index.fts({
+    baseTokenizer: 'simple',
+    lowercase: true,
+    asciiFolding: true,
+    stem: false,
+    removeStopWords: false,
+    maxTokenLength: MAX_TOKEN_CHARS,
+    withPosition: false,
+  });
+
+/** A SQL string literal. Ids are already narrowed to [A-Za-z0-9_-]; quoting is the second guard. */
+export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+export const sqlList = (ids: readonly string[]): string => ids.map(sqlString).join(', ');
+
+/** The query's filters as one SQL predicate, applied inside the engine's search (before the top-k cut). */
+export function filterOf(q: SearchQuery): string {
+  const terms = [`room_id IN (${sqlList(q.roomIds)})`];
+  if (q.authorId !== undefined) terms.push(`author_id = ${sqlString(q.authorId)}`);
+  if (q.before !== undefined) terms.push(`created_at < ${q.before.getTime()}`);
+  if (q.after !== undefined) terms.push(`created_at > ${q.after.getTime()}`);
+  return terms.join(' AND ');
+}

@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import weaviate from 'weaviate-client';
+import { loadConfig } from '../lib/config.js';
+import { LanceSearchIndex } from '../lib/search/lance-index.js';
+import { openSearchIndex } from '../lib/search/open-index.js';
+import { WeaviateSearchIndex } from '../lib/search/weaviate-index.js';
+import type { SearchDocument } from '../lib/search/search-index.js';
+import { CONTRACT_DIMENSION, searchIndexContract } from './support/search-index-contract.js';
+
+// The contract runs against the embedded index always, and against a Weaviate
+// server when SCAIWAVE_TEST_WEAVIATE_URL names one (none can run on this
+// machine). Below it, what only the embedded index can show: its files.
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'scaiwave-search-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+searchIndexContract('embedded LanceDB', {
+  open: () => LanceSearchIndex.open({ dir: path.join(work, 'contract'), dimension: CONTRACT_DIMENSION }),
+});
+
+const weaviateUrl = process.env.SCAIWAVE_TEST_WEAVIATE_URL;
+if (weaviateUrl) {
+  const grpcPort = Number(process.env.SCAIWAVE_TEST_WEAVIATE_GRPC_PORT ?? 50051);
+  // A collection of the run's own: its vectors are 8 long, not the configured dimension.
+  const collection = `ScaiwaveContract${randomUUID().replaceAll('-', '')}`;
+  searchIndexContract(`Weaviate at ${weaviateUrl}`, {
+    open: () => WeaviateSearchIndex.connect({ url: weaviateUrl, grpcPort, collection, dimension: CONTRACT_DIMENSION }),
+  });
+  afterAll(async () => {
+    const url = new URL(weaviateUrl);
+    const client = await weaviate.connectToCustom({ httpHost: url.hostname, httpPort: Number(url.port || 80), grpcHost: url.hostname, grpcPort });
+    await client.collections.delete(collection);
+    await client.close();
+  });
+}
+
+describe('openSearchIndex', () => {
+  it('opens the embedded index under SCAIWAVE_SEARCH_DIR when no Weaviate is configured', async () => {
+    const dir = path.join(work, 'configured');
+    const index = await openSearchIndex(loadConfig({ SCAIWAVE_SEARCH_DIR: dir, SCAIWAVE_SEARCH_VECTOR_DIMENSION: '8' }).env);
+    expect(index).toBeInstanceOf(LanceSearchIndex);
+    expect(index.dimension).toBe(8);
+    await index.upsert([
+      { messageId: 'm1', tenantId: 't1', workspaceId: 'w1', roomId: 'r1', authorId: 'a1', createdAt: new Date(0), updatedAt: new Date(0), body: 'hello', vector: new Float32Array([1, 0, 0, 0, 0, 0, 0, 0]) },
+    ]);
+    expect(fs.readdirSync(dir)).toEqual(['tenant_t1.lance']);
+    await index.close();
+  });
+
+  it('uses the configured Weaviate and fails loudly when it cannot be reached, never falling back', async () => {
+    const dir = path.join(work, 'not-used');
+    const env = loadConfig({ SCAIWAVE_WEAVIATE_URL: 'http://127.0.0.1:9', SCAIWAVE_WEAVIATE_GRPC_PORT: '9', SCAIWAVE_SEARCH_DIR: dir }).env;
+    await expect(openSearchIndex(env)).rejects.toThrow();
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+});
+
+/** Every file under dir, with its bytes. */
+function filesUnder(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const p = path.join(entry.parentPath, entry.name);
+      out.set(p, fs.readFileSync(p));
+    }
+  }
+  return out;
+}
+
+const holding = (dir: string, marker: string) =>
+  [...filesUnder(dir)].filter(([, bytes]) => bytes.includes(Buffer.from(marker))).map(([p]) => path.relative(dir, p));
+
+describe('embedded index files', () => {
+  const unit = (i: number) => {
+    const v = new Float32Array(CONTRACT_DIMENSION);
+    v[i % CONTRACT_DIMENSION] = 1;
+    return v;
+  };
+  const docOf = (tenantId: string, body: string, i: number): SearchDocument => ({
+    messageId: randomUUID(),
+    tenantId,
+    workspaceId: 'w1',
+    roomId: 'room1',
+    authorId: 'author1',
+    createdAt: new Date(1_700_000_000_000 + i),
+    updatedAt: new Date(1_700_000_000_000 + i),
+    body,
+    vector: unit(i),
+  });
+
+  it('removing a message leaves no trace of its text, nor of text edited away, in any file of the index', async () => {
+    const dir = path.join(work, 'erasure');
+    // Fold every write into the full-text index, so the markers reach index files too.
+    const index = await LanceSearchIndex.open({ dir, dimension: CONTRACT_DIMENSION, foldIntoIndexAfter: 0 });
+    const tenant = randomUUID();
+    const erased = `erased${randomUUID().slice(0, 8)}`;
+    const editedAway = `edited${randomUUID().slice(0, 8)}`;
+    const neighbours = Array.from({ length: 200 }, (_, i) => docOf(tenant, `ordinary message number ${i}`, i));
+    const target = docOf(tenant, `please forget ${erased} now`, 7);
+    const edited = docOf(tenant, `my password is ${editedAway}`, 8);
+    // The markers share fragments with rows that stay: a plain delete would leave them in those files.
+    await index.upsert([...neighbours.slice(0, 100), target, edited, ...neighbours.slice(100)]);
+    await index.upsert([{ ...edited, body: 'my password is hidden', updatedAt: new Date(edited.updatedAt.getTime() + 1) }]);
+
+    const search = (text: string) =>
+      index.search({ tenantId: tenant, roomIds: ['room1'], mode: 'keyword', text, limit: 10 });
+    expect((await search(erased)).hits.map((h) => h.messageId)).toEqual([target.messageId]);
+    expect(holding(dir, erased).length).toBeGreaterThan(0);
+    expect(holding(dir, editedAway).length).toBeGreaterThan(0);
+    const indexFilesWithMarker = [...filesUnder(dir).keys()].filter((p) => p.includes(`${path.sep}_indices${path.sep}`));
+    expect(indexFilesWithMarker.length).toBeGreaterThan(0);
+
+    await index.remove(tenant, [target.messageId]);
+
+    expect(holding(dir, erased)).toEqual([]);
+    expect(holding(dir, editedAway)).toEqual([]);
+    // Index files compress their words, so bytes alone cannot prove them clean: every
+    // index file written while the marker was indexed must be gone.
+    const now = filesUnder(dir);
+    expect(indexFilesWithMarker.filter((p) => now.has(p))).toEqual([]);
+    expect((await search(erased)).hits).toEqual([]);
+    expect((await search('ordinary')).hits).toHaveLength(10);
+    expect((await search('hidden')).hits.map((h) => h.messageId)).toEqual([edited.messageId]);
+    await index.close();
+  });
+
+  it("purge deletes the tenant's files and nobody else's", async () => {
+    const dir = path.join(work, 'purge');
+    const index = await LanceSearchIndex.open({ dir, dimension: CONTRACT_DIMENSION });
+    const [gone, stays] = [randomUUID(), randomUUID()];
+    const marker = `purged${randomUUID().slice(0, 8)}`;
+    await index.upsert([docOf(gone, `tenant secret ${marker}`, 1), docOf(stays, 'other tenant text', 2)]);
+    expect(holding(dir, marker).length).toBeGreaterThan(0);
+
+    await index.purge(gone);
+    expect(holding(dir, marker)).toEqual([]);
+    expect(fs.readdirSync(dir).filter((n) => n.includes(gone))).toEqual([]);
+    expect(holding(dir, 'other tenant text').length).toBeGreaterThan(0);
+    await index.close();
+  });
+});
