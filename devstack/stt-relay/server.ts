@@ -1,13 +1,13 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import { createLogger, type Logger } from '../../lib/infra/logger.js';
 import { bearerKeyCheck } from '../bearer-keys.js';
+import { answerErrors } from '../error-answers.js';
 import { hangUpSignal, logAppErrors } from '../hang-ups.js';
-import { startAdminServer } from '../stt/admin.js';
+import { serveWithAdmin, type ReferenceHttpServer } from '../http-listeners.js';
 import { createEngine, engineStats, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
-import { FaultSwitch, type FaultMode } from '../stt/faults.js';
-import { listenSwitchable } from '../switchable-listener.js';
+import { FaultSwitch } from '../stt/faults.js';
 
 // Reference managed STT relay (ScaiEcho backend B): one REST call per recording,
 // raw audio in the body, API keys in the Authorization header, and an admin port
@@ -23,11 +23,7 @@ export interface SttRelayOptions {
   logger?: Logger;
 }
 
-export interface SttRelay {
-  url: string;
-  adminUrl: string;
-  close(): Promise<void>;
-}
+export type SttRelay = ReferenceHttpServer;
 
 export const DEFAULT_RELAY_MAX_BYTES = 25 * 1024 * 1024;
 
@@ -136,40 +132,21 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
 
   const app = new Koa();
   logAppErrors(app, log);
-  app.use(async (ctx, next) => {
-    stats.requests++;
-    stats.in_flight++;
-    try {
-      await next();
-    } catch (err) {
-      if (!(err instanceof RelayError)) throw err;
+  app.use(
+    answerErrors(stats, (err): err is RelayError => err instanceof RelayError, (ctx, err) => {
       if (err.status === 400 && err.code === 'audio_undecodable') stats.undecodable++;
       if (err.status === 413) stats.too_large++;
-      ctx.status = err.status;
-      if (err.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
       ctx.body = { error: { code: err.code, message: err.message } };
-    } finally {
-      stats.in_flight--;
-    }
-  });
+    }),
+  );
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  const listener = await listenSwitchable(createServer(app.callback()), host, opts.port);
-  const admin = await startAdminServer({
+  return serveWithAdmin(app, {
+    apiPort: opts.port,
     port: opts.adminPort,
     host,
     faults,
-    stats: () => ({ engine: engine.kind, listening: listener.listening ? 1 : 0, ...stats, ...engineStats(engine) }),
-    applyMode: (mode: FaultMode) => (mode === 'offline' ? listener.offline() : listener.online()),
+    stats: () => ({ engine: engine.kind, ...stats, ...engineStats(engine) }),
   });
-
-  return {
-    url: listener.url,
-    adminUrl: admin.url,
-    async close() {
-      await listener.offline();
-      await admin.close();
-    },
-  };
 }
