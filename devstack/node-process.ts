@@ -1,5 +1,5 @@
-import { startProcess, tail, type ManagedProcess } from './process.js';
-import { freePort, waitUntil } from './ports.js';
+import { startReferenceServer, type ManagedProcess } from './process.js';
+import { freePort } from './ports.js';
 
 // Launching any reference ScaiInfer node as a process of its own, on free
 // ports, registering with the platform, and ready to serve when this returns.
@@ -24,7 +24,9 @@ export async function startNodeProcess(entry: string, opts: NodeProcessOptions, 
   const grpcPort = await freePort();
   const adminPort = await freePort();
   const adminUrl = `http://127.0.0.1:${adminPort}`;
-  const proc = startProcess(opts.nodeId, process.execPath, ['--import', 'tsx', entry], {
+  const proc = await startReferenceServer(opts.nodeId, entry, {
+    what: `node ${opts.nodeId}`,
+    healthUrl: `${adminUrl}/health`,
     logDir: opts.logDir,
     echo: opts.echo,
     env: {
@@ -38,11 +40,5 @@ export async function startNodeProcess(entry: string, opts: NodeProcessOptions, 
       ...env,
     },
   });
-  await Promise.race([
-    waitUntil(`node ${opts.nodeId} at ${adminUrl}`, async () => (await fetch(`${adminUrl}/health`)).ok, 60_000),
-    proc.exited.then((code) => {
-      throw new Error(`node ${opts.nodeId} exited with ${code}:\n${tail(proc.logFile)}`);
-    }),
-  ]);
   return { grpcAddress: `127.0.0.1:${grpcPort}`, adminUrl, process: proc };
 }

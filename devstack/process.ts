@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { waitUntil } from './ports.js';
 
 export interface ManagedProcess {
   name: string;
@@ -82,4 +83,24 @@ export function tail(file: string, lines = 30): string {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * A reference server's TypeScript entry point as a process of its own (through
+ * tsx, as in development), returned once its health URL answers; if it exits
+ * first, the error carries the end of its log.
+ */
+export async function startReferenceServer(
+  name: string,
+  entry: string,
+  opts: StartOptions & { what: string; healthUrl: string },
+): Promise<ManagedProcess> {
+  const proc = startProcess(name, process.execPath, ['--import', 'tsx', entry], opts);
+  await Promise.race([
+    waitUntil(`${opts.what} at ${opts.healthUrl}`, async () => (await fetch(opts.healthUrl)).ok, 60_000),
+    proc.exited.then((code) => {
+      throw new Error(`${opts.what} exited with ${code}:\n${tail(proc.logFile)}`);
+    }),
+  ]);
+  return proc;
 }

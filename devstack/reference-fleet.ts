@@ -1,17 +1,26 @@
 import { startDiarizeNodeProcess } from './diarize-node/process.js';
 import type { ManagedProcess } from './process.js';
+import { startScaiGridProcess } from './scaigrid/process.js';
 import { startSttNodeProcess } from './stt-node/process.js';
 import { startSttRelayProcess } from './stt-relay/process.js';
 
 // The systems we do not own, as the dev stack runs them: a managed STT relay
 // (backend B), a self-hosted STT node (backend A) and two diarization nodes,
-// all with real recognition, so a new user can transcribe and enroll at once.
+// all with real recognition, so a new user can transcribe and enroll at once;
+// and ScaiGrid with a real embedding model, so messages can be searched.
 
 export const DEV_RELAY_KEY = 'scaiwave-dev-relay-key';
+export const DEV_SCAIGRID_KEY = 'sgk_scaiwave_dev_platform_key';
 
 export async function startDevRelay(logDir: string): Promise<{ url: string; process: ManagedProcess }> {
   const relay = await startSttRelayProcess({ apiKeys: [DEV_RELAY_KEY], engine: 'pocketsphinx', logDir });
   return { url: relay.url, process: relay.process };
+}
+
+/** Serves the model as SCAIWAVE_AI_EMBEDDING_MODEL names it, so the product finds it. */
+export async function startDevScaiGrid(logDir: string, model: string): Promise<{ url: string; process: ManagedProcess }> {
+  const grid = await startScaiGridProcess({ apiKeys: [DEV_SCAIGRID_KEY], model, logDir });
+  return { url: grid.url, process: grid.process };
 }
 
 /** Nodes register with the API through its heartbeat route, as production nodes do. */

@@ -14,7 +14,7 @@ import { startProcess, tail, type ManagedProcess } from './process.js';
 import { ensureBucket, s3Client, startSeaweed } from './seaweed.js';
 import { ensureSystemServices } from './system-services.js';
 import { ensureSearchAttributes, startTemporal, temporalAnswers } from './temporal.js';
-import { DEV_RELAY_KEY, startDevNodes, startDevRelay } from './reference-fleet.js';
+import { DEV_RELAY_KEY, DEV_SCAIGRID_KEY, startDevNodes, startDevRelay, startDevScaiGrid } from './reference-fleet.js';
 import { devstackDir, repoRoot } from './tools.js';
 
 // `npm start`: brings up everything the product needs on this machine, reusing
@@ -197,6 +197,15 @@ try {
       process.env.SCAIWAVE_SCAIECHO_RELAY_API_KEY = DEV_RELAY_KEY;
     });
   }
+  if (!e.SCAIWAVE_SCAIGRID_URL) {
+    // Set before the worker and the API start, so both embed through it.
+    await step('reference ScaiGrid (embeddings, all-MiniLM-L6-v2)', async () => {
+      const grid = await startDevScaiGrid(logDir, e.SCAIWAVE_AI_EMBEDDING_MODEL);
+      started.push(grid.process);
+      process.env.SCAIWAVE_SCAIGRID_URL = grid.url;
+      process.env.SCAIWAVE_SCAIGRID_API_KEY = DEV_SCAIGRID_KEY;
+    });
+  }
   await step('worker', () => serve('worker', 'worker/main.js', `http://127.0.0.1:${e.SCAIWAVE_WORKER_PORT}/health`));
   await step('API', () => serve('api', 'api/main.js', `http://127.0.0.1:${apiPort}/health`));
   const api = `http://127.0.0.1:${apiPort}`;
@@ -217,6 +226,7 @@ try {
       `  Temporal UI  ${e.SCAIWAVE_TEMPORAL_UI_URL}/namespaces/${e.SCAIWAVE_TEMPORAL_NAMESPACE}/workflows`,
       `  Temporal     ${e.SCAIWAVE_TEMPORAL_ADDRESS} (namespace ${e.SCAIWAVE_TEMPORAL_NAMESPACE})`,
       `  ScaiKey      ${e.SCAIWAVE_SCAIKEY_URL}`,
+      `  ScaiGrid     ${process.env.SCAIWAVE_SCAIGRID_URL}/oai/v1   (embeddings model ${e.SCAIWAVE_AI_EMBEDDING_MODEL})`,
       `  dev API key  ${shownKey}`,
       `  try: curl -H "Authorization: Bearer ${key ?? '<key>'}" ${api}/v1/me`,
       `       curl -H "Authorization: Bearer ${key ?? '<key>'}" ${api}/v1/wave/workspaces`,

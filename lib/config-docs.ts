@@ -224,6 +224,20 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'Inference',
     description: 'ScaiGrid model that embeds messages for search.',
   },
+  SCAIWAVE_SCAIGRID_EMBEDDING_BATCH_SIZE: {
+    group: 'Inference',
+    description:
+      'Most texts in one ScaiGrid embeddings request; longer lists go out as several requests. Keep it at or below the batch limit of the ScaiGrid model (a larger batch is refused, not retried).',
+  },
+  SCAIWAVE_SCAIGRID_TIMEOUT_MS: {
+    group: 'Inference',
+    description: 'Limit of each attempt of a ScaiGrid call; an attempt that takes longer is abandoned and retried.',
+  },
+  SCAIWAVE_SCAIGRID_MAX_RETRIES: {
+    group: 'Inference',
+    description:
+      'Retries of a ScaiGrid call after network errors, timeouts, 429 and 5xx, with exponential backoff and jitter (0.5 s doubling up to 8 s) or the Retry-After ScaiGrid sends (up to 60 s). Other 4xx answers are never retried.',
+  },
 
   SCAIWAVE_TEMPORAL_ADDRESS: {
     group: 'Temporal',

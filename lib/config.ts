@@ -92,6 +92,9 @@ const schema = z.object({
   SCAIWAVE_SCAIGRID_URL: url(['http', 'https']).optional(),
   SCAIWAVE_SCAIGRID_API_KEY: z.string().optional(),
   SCAIWAVE_AI_EMBEDDING_MODEL: z.string().min(1).default('scailar-4'),
+  SCAIWAVE_SCAIGRID_EMBEDDING_BATCH_SIZE: int(1, 2048).default(64),
+  SCAIWAVE_SCAIGRID_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  SCAIWAVE_SCAIGRID_MAX_RETRIES: int(0, 10).default(3),
 
   SCAIWAVE_TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
   SCAIWAVE_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),

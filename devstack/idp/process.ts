@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { startProcess, tail, type ManagedProcess } from '../process.js';
-import { waitUntil } from '../ports.js';
+import { startReferenceServer, type ManagedProcess } from '../process.js';
 
 const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -12,7 +11,9 @@ export async function startIdpProcess(opts: {
   echo?: boolean;
 }): Promise<{ url: string; process: ManagedProcess }> {
   const url = `http://127.0.0.1:${opts.port}`;
-  const proc = startProcess('scaikey-idp', process.execPath, ['--import', 'tsx', entry], {
+  const proc = await startReferenceServer('scaikey-idp', entry, {
+    what: 'reference IdP',
+    healthUrl: `${url}/health`,
     logDir: opts.logDir,
     echo: opts.echo,
     env: {
@@ -22,11 +23,5 @@ export async function startIdpProcess(opts: {
       ...(opts.dataDir ? { SCAIKEY_IDP_DATA_DIR: opts.dataDir } : {}),
     },
   });
-  await Promise.race([
-    waitUntil(`reference IdP at ${url}`, async () => (await fetch(`${url}/health`)).ok, 60_000),
-    proc.exited.then((code) => {
-      throw new Error(`reference IdP exited with ${code}:\n${tail(proc.logFile)}`);
-    }),
-  ]);
   return { url, process: proc };
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { startProcess, tail, type ManagedProcess } from '../process.js';
-import { freePort, waitUntil } from '../ports.js';
+import { startReferenceServer, type ManagedProcess } from '../process.js';
+import { freePort } from '../ports.js';
 import type { EngineKind } from '../stt/engine.js';
 
 const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -23,7 +23,9 @@ export async function startSttRelayProcess(
   const adminPort = await freePort();
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const name = opts.name ?? 'stt-relay';
-  const proc = startProcess(name, process.execPath, ['--import', 'tsx', entry], {
+  const proc = await startReferenceServer(name, entry, {
+    what: 'STT relay',
+    healthUrl: `${adminUrl}/health`,
     logDir: opts.logDir,
     echo: opts.echo,
     env: {
@@ -35,11 +37,5 @@ export async function startSttRelayProcess(
       ...(opts.maxBytes ? { STT_RELAY_MAX_BYTES: String(opts.maxBytes) } : {}),
     },
   });
-  await Promise.race([
-    waitUntil(`STT relay at ${adminUrl}`, async () => (await fetch(`${adminUrl}/health`)).ok, 60_000),
-    proc.exited.then((code) => {
-      throw new Error(`STT relay exited with ${code}:\n${tail(proc.logFile)}`);
-    }),
-  ]);
   return { url: `http://127.0.0.1:${port}`, adminUrl, process: proc };
 }

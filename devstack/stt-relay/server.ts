@@ -1,12 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import { createLogger, type Logger } from '../../lib/infra/logger.js';
-import { startAdminServer } from '../stt/admin.js';
+import { bearerKeyCheck } from '../bearer-keys.js';
+import { answerErrors } from '../error-answers.js';
+import { hangUpSignal, logAppErrors } from '../hang-ups.js';
+import { serveWithAdmin, type ReferenceHttpServer } from '../http-listeners.js';
 import { createEngine, engineStats, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
-import { FaultSwitch, type FaultMode } from '../stt/faults.js';
+import { FaultSwitch } from '../stt/faults.js';
 
 // Reference managed STT relay (ScaiEcho backend B): one REST call per recording,
 // raw audio in the body, API keys in the Authorization header, and an admin port
@@ -22,11 +23,7 @@ export interface SttRelayOptions {
   logger?: Logger;
 }
 
-export interface SttRelay {
-  url: string;
-  adminUrl: string;
-  close(): Promise<void>;
-}
+export type SttRelay = ReferenceHttpServer;
 
 export const DEFAULT_RELAY_MAX_BYTES = 25 * 1024 * 1024;
 
@@ -60,10 +57,6 @@ function containerOf(contentType: string): string {
   return CONTAINER_OF_MEDIA_TYPE[type] ?? type.slice('audio/'.length).replace(/^x-/, '');
 }
 
-const CLIENT_HANG_UP_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'HPE_INVALID_EOF_STATE']);
-
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
 /** Reads the whole body, but keeps nothing past the cap: the client still gets to finish sending and read the 413. */
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -85,16 +78,13 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
   const host = opts.host ?? '127.0.0.1';
   const maxBytes = opts.maxBytes ?? DEFAULT_RELAY_MAX_BYTES;
   const log = opts.logger ?? createLogger('stt-relay');
-  const keys = opts.apiKeys.map(digest);
+  const knownKey = bearerKeyCheck(opts.apiKeys);
   const engine = createEngine(opts.engine);
   const faults = new FaultSwitch();
   const stats = { requests: 0, served: 0, unauthorized: 0, undecodable: 0, too_large: 0, engine_failures: 0, cancelled: 0, in_flight: 0 };
 
   const authorize = (header: string): void => {
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    // Hashing first gives equal lengths, so the comparison time says nothing about the keys.
-    const given = m ? digest(m[1]!) : undefined;
-    if (!given || !keys.some((k) => timingSafeEqual(k, given))) {
+    if (!knownKey(header)) {
       stats.unauthorized++;
       throw new RelayError(401, 'invalid_api_key', 'missing or unknown API key');
     }
@@ -103,12 +93,7 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
   const router = new Router();
   router.post('/v1/audio/transcriptions', async (ctx) => {
     // The client hung up before its answer was written: stop waiting and stop the engine.
-    const gone = new AbortController();
-    ctx.res.once('close', () => {
-      if (ctx.res.writableFinished) return;
-      stats.cancelled++;
-      gone.abort();
-    });
+    const gone = hangUpSignal(ctx, () => stats.cancelled++);
     authorize(ctx.get('authorization'));
     const container = containerOf(ctx.get('content-type'));
     const language = typeof ctx.query.language === 'string' && ctx.query.language !== '' ? ctx.query.language : undefined;
@@ -123,11 +108,11 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
     const declared = Number(ctx.get('content-length') || 0);
     if (declared > maxBytes) throw new RelayError(413, 'audio_too_large', `audio is larger than ${maxBytes} bytes`);
     const audio = await readBody(ctx.req, maxBytes);
-    const admission = await faults.admit(gone.signal);
+    const admission = await faults.admit(gone);
     if (admission === 'aborted') return;
     if (admission === 'fail') throw new RelayError(503, 'unavailable', 'fault injected: relay unavailable');
     try {
-      const t = await engine.transcribe(audio, container, gone.signal);
+      const t = await engine.transcribe(audio, container, gone);
       stats.served++;
       log.info({ bytes: audio.length, audio_ms: t.audioDurationMs, engine_ms: t.engineMs }, 'transcribed');
       ctx.body = {
@@ -137,7 +122,7 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
         duration_ms: t.audioDurationMs,
       };
     } catch (err) {
-      if (gone.signal.aborted) return;
+      if (gone.aborted) return;
       if (err instanceof UndecodableAudioError) throw new RelayError(400, 'audio_undecodable', err.message);
       stats.engine_failures++;
       log.error({ err: String(err) }, 'engine failed');
@@ -146,72 +131,22 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
   });
 
   const app = new Koa();
-  app.silent = true;
-  app.on('error', (err: Error & { code?: string }) => {
-    // Callers that give up mid-upload (timeouts, aborts: what the fault tests do) are routine here.
-    const hungUp = err.message === 'aborted' || CLIENT_HANG_UP_CODES.has(err.code ?? '');
-    log[hungUp ? 'debug' : 'error']({ err: String(err), code: err.code }, hungUp ? 'client hung up' : 'request failed');
-  });
-  app.use(async (ctx, next) => {
-    stats.requests++;
-    stats.in_flight++;
-    try {
-      await next();
-    } catch (err) {
-      if (!(err instanceof RelayError)) throw err;
+  logAppErrors(app, log);
+  app.use(
+    answerErrors(stats, (err): err is RelayError => err instanceof RelayError, (ctx, err) => {
       if (err.status === 400 && err.code === 'audio_undecodable') stats.undecodable++;
       if (err.status === 413) stats.too_large++;
-      ctx.status = err.status;
-      if (err.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
       ctx.body = { error: { code: err.code, message: err.message } };
-    } finally {
-      stats.in_flight--;
-    }
-  });
+    }),
+  );
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  const server = createServer(app.callback());
-  let port = opts.port;
-  let listening = false;
-
-  const goOnline = async (): Promise<void> => {
-    if (listening) return;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    port = (server.address() as AddressInfo).port;
-    listening = true;
-  };
-
-  // Closing idle keep-alive connections too: a client must see refused connections, not a server that answers.
-  const goOffline = async (): Promise<void> => {
-    if (!listening) return;
-    listening = false;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
-  };
-
-  await goOnline();
-  const admin = await startAdminServer({
+  return serveWithAdmin(app, {
+    apiPort: opts.port,
     port: opts.adminPort,
     host,
     faults,
-    stats: () => ({ engine: engine.kind, listening: listening ? 1 : 0, ...stats, ...engineStats(engine) }),
-    applyMode: (mode: FaultMode) => (mode === 'offline' ? goOffline() : goOnline()),
+    stats: () => ({ engine: engine.kind, ...stats, ...engineStats(engine) }),
   });
-
-  return {
-    url: `http://${host}:${port}`,
-    adminUrl: admin.url,
-    async close() {
-      await goOffline();
-      await admin.close();
-    },
-  };
 }

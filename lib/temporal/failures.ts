@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
+import type { ScaiGridErrorCode } from '../scaigrid/errors.js';
 import type { BackendErrorCode } from '../scaiecho/dispatch/errors.js';
 
 // Every type an activity failure may carry, named once, in the API's
@@ -35,7 +36,15 @@ const RETRYABLE = {
   BACKEND_TIMEOUT: true,
   BACKEND_REJECTED: false,
   BACKEND_ERROR: true,
-} as const satisfies Record<string, boolean> & Record<BackendErrorCode, boolean>;
+  // ScaiGrid's verdict on an embeddings call (lib/scaigrid/errors.ts), after the client's own retries.
+  SCAIGRID_UNAUTHORIZED: false,
+  SCAIGRID_MODEL_NOT_FOUND: false,
+  SCAIGRID_TOO_LARGE: false,
+  SCAIGRID_REJECTED: false,
+  SCAIGRID_UNAVAILABLE: true,
+  SCAIGRID_TIMEOUT: true,
+  SCAIGRID_BAD_ANSWER: true,
+} as const satisfies Record<string, boolean> & Record<BackendErrorCode, boolean> & Record<ScaiGridErrorCode, boolean>;
 
 export type FailureType = keyof typeof RETRYABLE;
 
