@@ -71,8 +71,13 @@ function filesUnder(dir: string): Map<string, Buffer> {
   return out;
 }
 
-const holding = (dir: string, marker: string) =>
-  [...filesUnder(dir)].filter(([, bytes]) => bytes.includes(Buffer.from(marker))).map(([p]) => path.relative(dir, p));
+const holding = (dir: string, marker: string | Buffer) =>
+  [...filesUnder(dir)].filter(([, bytes]) => bytes.includes(marker)).map(([p]) => path.relative(dir, p));
+
+function unitOf(values: number[]): Float32Array {
+  const n = Math.hypot(...values);
+  return Float32Array.from(values, (x) => x / n);
+}
 
 describe('embedded index files', () => {
   const unit = (i: number) => {
@@ -92,39 +97,46 @@ describe('embedded index files', () => {
     vector: unit(i),
   });
 
-  it('removing a message leaves no trace of its text, nor of text edited away, in any file of the index', async () => {
+  it('removing a message leaves no trace of its text or vector, nor of text edited away, in any file of the index', async () => {
     const dir = path.join(work, 'erasure');
-    // Fold every write into the full-text index, so the markers reach index files too.
-    const index = await LanceSearchIndex.open({ dir, dimension: CONTRACT_DIMENSION, foldIntoIndexAfter: 0 });
+    // Fold every write into the indices, and index vectors from 100 rows on, so the markers reach index files too.
+    const index = await LanceSearchIndex.open({ dir, dimension: CONTRACT_DIMENSION, foldIntoIndexAfter: 0, vectorIndexFromRows: 100 });
     const tenant = randomUUID();
     const erased = `erased${randomUUID().slice(0, 8)}`;
     const editedAway = `edited${randomUUID().slice(0, 8)}`;
+    const editedAlone = `alone${randomUUID().slice(0, 8)}`;
     const neighbours = Array.from({ length: 200 }, (_, i) => docOf(tenant, `ordinary message number ${i}`, i));
-    const target = docOf(tenant, `please forget ${erased} now`, 7);
+    const markerVector = unitOf([0.1234567, -0.7654321, 0.0314159, 0.2718281, -0.1414213, 0.1732050, 0.2236067, -0.0577215]);
+    const target = { ...docOf(tenant, `please forget ${erased} now`, 7), vector: markerVector };
     const edited = docOf(tenant, `my password is ${editedAway}`, 8);
+    const alone = docOf(tenant, `my pin is ${editedAlone}`, 9);
     // The markers share fragments with rows that stay: a plain delete would leave them in those files.
     await index.upsert([...neighbours.slice(0, 100), target, edited, ...neighbours.slice(100)]);
-    await index.upsert([{ ...edited, body: 'my password is hidden', updatedAt: new Date(edited.updatedAt.getTime() + 1) }]);
+    // This one fills a fragment by itself: its edit leaves no deletion file behind.
+    await index.upsert([alone]);
+    const later = (d: SearchDocument, body: string) => ({ ...d, body, updatedAt: new Date(d.updatedAt.getTime() + 1) });
+    await index.upsert([later(edited, 'my password is hidden'), later(alone, 'my pin is hidden')]);
 
-    const search = (text: string) =>
-      index.search({ tenantId: tenant, roomIds: ['room1'], mode: 'keyword', text, limit: 10 });
+    const search = (text: string) => index.search({ tenantId: tenant, roomIds: ['room1'], mode: 'keyword', text, limit: 10 });
     expect((await search(erased)).hits.map((h) => h.messageId)).toEqual([target.messageId]);
-    expect(holding(dir, erased).length).toBeGreaterThan(0);
-    expect(holding(dir, editedAway).length).toBeGreaterThan(0);
-    const indexFilesWithMarker = [...filesUnder(dir).keys()].filter((p) => p.includes(`${path.sep}_indices${path.sep}`));
-    expect(indexFilesWithMarker.length).toBeGreaterThan(0);
+    for (const marker of [erased, editedAway, editedAlone]) expect(holding(dir, marker).length).toBeGreaterThan(0);
+    const vectorBytes = Buffer.from(markerVector.buffer);
+    expect(holding(dir, vectorBytes).some((p) => p.includes('_indices'))).toBe(true);
+    const indexFilesBefore = [...filesUnder(dir).keys()].filter((p) => p.includes(`${path.sep}_indices${path.sep}`));
 
     await index.remove(tenant, [target.messageId]);
 
-    expect(holding(dir, erased)).toEqual([]);
-    expect(holding(dir, editedAway)).toEqual([]);
-    // Index files compress their words, so bytes alone cannot prove them clean: every
-    // index file written while the marker was indexed must be gone.
+    for (const marker of [erased, editedAway, editedAlone]) expect(holding(dir, marker)).toEqual([]);
+    expect(holding(dir, vectorBytes)).toEqual([]);
+    // The full-text index compresses its words, so bytes alone cannot prove it clean:
+    // every index file written while the markers were indexed must be gone.
     const now = filesUnder(dir);
-    expect(indexFilesWithMarker.filter((p) => now.has(p))).toEqual([]);
+    expect(indexFilesBefore.filter((p) => now.has(p))).toEqual([]);
     expect((await search(erased)).hits).toEqual([]);
     expect((await search('ordinary')).hits).toHaveLength(10);
-    expect((await search('hidden')).hits.map((h) => h.messageId)).toEqual([edited.messageId]);
+    expect(new Set((await search('hidden')).hits.map((h) => h.messageId))).toEqual(new Set([edited.messageId, alone.messageId]));
+    const nearest = await index.search({ tenantId: tenant, roomIds: ['room1'], mode: 'semantic', text: '', vector: unit(0), limit: 3 });
+    expect(nearest.hits).toHaveLength(3);
     await index.close();
   });
 

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Table } from '@lancedb/lancedb';
-import { FTS_INDEX, ftsIndex, sqlList } from './lance-table.js';
+import { FTS_INDEX, VECTOR_INDEX, ftsIndex, hasIndex, sqlList, vectorIndex } from './lance-table.js';
 
 // Physical removal from a LanceDB table. A LanceDB delete (and the replace an
 // edit does) only marks rows deleted: the text stays in the fragment's data
@@ -15,16 +15,17 @@ import { FTS_INDEX, ftsIndex, sqlList } from './lance-table.js';
 //   2. in one merge-insert commit, those fragments' other rows are written
 //      anew (which marks their old copies deleted, so each old fragment is
 //      wholly deleted and leaves the table) and the removed rows are deleted;
-//   3. the full-text index is built anew (optimize would leave the removed
-//      rows' words in it), then `optimize` with a cut-off of now deletes every
-//      older version with the files only they used: old data files, deletion
-//      files and index files.
+//   3. the full-text and vector indices are built anew (optimize would leave
+//      the removed rows' words and vectors in them), then `optimize` with a
+//      cut-off of now deletes every older version with the files only they
+//      used: old data files, deletion files and index files.
 // A row another writer changed meanwhile keeps its new copy: the rewrite only
 // replaces rows whose updated_at it read (a newer copy lives in a fragment
 // written after the read). Unverified files (written by a transaction still
 // under way elsewhere) are left alone, so concurrent writers stay safe.
-// The cost is a rewrite of the affected fragments: after compaction that is
-// most of the tenant's table, which is why callers batch removals.
+// The cost is a rewrite of the affected fragments (after compaction, most of
+// the tenant's table) and of both indices: seconds at 100k messages
+// (bench/search-index.ts), which is why callers batch removals.
 
 const DELETION_FILE = /^(\d+)-\d+-\d+\.(?:arrow|bin)$/;
 
@@ -45,7 +46,25 @@ function inFragments(fragments: Iterable<number>): string {
   return `(${ranges.join(' OR ')})`;
 }
 
-export async function removePhysically(table: Table, tableDir: string, messageIds: readonly string[]): Promise<void> {
+/**
+ * Both indices keep the entries of rows whose fragments left the table (they are
+ * only filtered out when read), words and vectors alike, and optimize does not
+ * rewrite them for that: built anew, they hold only the rows that stay. A table
+ * that fell below the size for a vector index loses it.
+ */
+async function rebuildIndices(table: Table, vectorIndexFromRows: number): Promise<void> {
+  await table.createIndex('body', { config: ftsIndex(), name: FTS_INDEX, replace: true });
+  if (!(await hasIndex(table, VECTOR_INDEX))) return;
+  if ((await table.countRows()) >= vectorIndexFromRows) await table.createIndex('vector', { config: vectorIndex(), name: VECTOR_INDEX, replace: true });
+  else await table.dropIndex(VECTOR_INDEX);
+}
+
+export async function removePhysically(
+  table: Table,
+  tableDir: string,
+  messageIds: readonly string[],
+  vectorIndexFromRows: number,
+): Promise<void> {
   const removing = messageIds.length > 0 ? `message_id IN (${sqlList(messageIds)})` : 'false';
   const fragments = await fragmentsWithDeletions(tableDir);
   const located = await table.query().where(removing).withRowId().select(['message_id']).toArray();
@@ -63,10 +82,9 @@ export async function removePhysically(table: Table, tableDir: string, messageId
       // Nothing else lives in those fragments: deleting the rows drops the fragments whole.
       await table.delete(removing);
     }
-    // The full-text index keeps postings of rows whose fragments left the table
-    // (they are only filtered out when read), and optimize does not rewrite it
-    // for that: built anew, it holds only the rows that stay.
-    await table.createIndex('body', { config: ftsIndex(), name: FTS_INDEX, replace: true });
   }
+  // Always: an edit that replaced every row of a fragment left no deletion file,
+  // but its old words and vector may still sit in the indices.
+  await rebuildIndices(table, vectorIndexFromRows);
   await table.optimize({ cleanupOlderThan: new Date(), deleteUnverified: false });
 }

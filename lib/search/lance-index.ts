@@ -4,7 +4,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { MatchQuery, type Connection, type Table } from '@lancedb/lancedb';
 import { MAX_SEARCH_DEPTH, type SearchDocument, type SearchIndex, type SearchPage, type SearchQuery } from './search-index.js';
 import { checkDocuments, checkId, checkMessageIds, checkQuery } from './search-input.js';
-import { FTS_INDEX, filterOf, ftsIndex, tableName, tableSchema, toRows } from './lance-table.js';
+import { FTS_INDEX, MIN_PROBES, VECTOR_INDEX, filterOf, ftsIndex, hasIndex, tableName, tableSchema, toRows, vectorIndex } from './lance-table.js';
 import { removePhysically } from './lance-erasure.js';
 import { queryTokens, snippet } from './highlight.js';
 import { fuseByRank, stableOrder, type Ranked } from './ranking.js';
@@ -17,6 +17,8 @@ import { cursorOffset, pageOf } from './cursor.js';
 // retried here. Within one process, writes to one tenant go one at a time.
 
 const COMMIT_ATTEMPTS = 8;
+/** No cap on probing: a narrow room filter may need every partition to fill a page. */
+const ALL_PARTITIONS = 1_000_000;
 
 interface Candidate extends Ranked {
   roomId: string;
@@ -47,7 +49,9 @@ const candidate = (r: Row, score: number): Candidate => ({
 });
 
 const isConflict = (err: unknown) => err instanceof Error && /conflict|concurrent/i.test(err.message);
-const isMissingTable = (err: unknown) => err instanceof Error && /not found|does not exist/i.test(err.message);
+const isMissingTable = (err: unknown) => err instanceof Error && /Table '[^']*' was not found/.test(err.message);
+/** A file of the version a handle read is gone: another process pruned it (remove) or dropped the table (purge). */
+const isVanished = (err: unknown) => err instanceof Error && /not found/i.test(err.message);
 
 /** Runs a write again when another writer committed first and LanceDB could not rebase onto it. */
 async function retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
@@ -61,12 +65,22 @@ async function retryingConflicts<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Creates the index unless it exists, whichever process gets there first. */
+async function createIndexOnce(table: Table, column: string, name: string, config: () => lancedb.Index): Promise<void> {
+  if (await hasIndex(table, name)) return;
+  await retryingConflicts(() => table.createIndex(column, { config: config(), name, replace: false })).catch(async (err: unknown) => {
+    if (!(await hasIndex(table, name))) throw err;
+  });
+}
+
 export interface LanceIndexOptions {
   /** Directory of the tables; created when missing. */
   dir: string;
   dimension: number;
-  /** Unindexed rows are searched by scanning; past this many, an upsert folds them into the full-text index. */
+  /** Unindexed rows are searched by scanning; past this many, an upsert folds them into the indices. */
   foldIntoIndexAfter?: number;
+  /** From this many rows a tenant's table gets a vector index; below, vectors are scanned (exact). */
+  vectorIndexFromRows?: number;
 }
 
 export class LanceSearchIndex implements SearchIndex {
@@ -81,6 +95,7 @@ export class LanceSearchIndex implements SearchIndex {
     private readonly dir: string,
     dimension: number,
     private readonly foldIntoIndexAfter: number,
+    private readonly vectorIndexFromRows: number,
   ) {
     this.dimension = dimension;
   }
@@ -88,7 +103,7 @@ export class LanceSearchIndex implements SearchIndex {
   static async open(options: LanceIndexOptions): Promise<LanceSearchIndex> {
     // Interval 0: every read sees what other processes committed before it.
     const db = await lancedb.connect(options.dir, { readConsistencyInterval: 0 });
-    return new LanceSearchIndex(db, options.dir, options.dimension, options.foldIntoIndexAfter ?? 5_000);
+    return new LanceSearchIndex(db, options.dir, options.dimension, options.foldIntoIndexAfter ?? 5_000, options.vectorIndexFromRows ?? 10_000);
   }
 
   async upsert(docs: readonly SearchDocument[]): Promise<void> {
@@ -110,8 +125,7 @@ export class LanceSearchIndex implements SearchIndex {
             .whenNotMatchedInsertAll()
             .execute(toRows(latest, this.dimension)),
         );
-        const stats = await table.indexStats(FTS_INDEX);
-        if ((stats?.numUnindexedRows ?? 0) > this.foldIntoIndexAfter) await retryingConflicts(() => table.optimize());
+        await this.maintain(table);
       });
     }
   }
@@ -119,15 +133,14 @@ export class LanceSearchIndex implements SearchIndex {
   async remove(tenantId: string, messageIds: readonly string[]): Promise<void> {
     checkMessageIds(tenantId, messageIds);
     await this.writing(tenantId, (table) =>
-      retryingConflicts(() => removePhysically(table, path.join(this.dir, `${tableName(tenantId)}.lance`), messageIds)),
+      retryingConflicts(() => removePhysically(table, path.join(this.dir, `${tableName(tenantId)}.lance`), messageIds, this.vectorIndexFromRows)),
     );
   }
 
   async purge(tenantId: string): Promise<void> {
     checkId('tenantId', tenantId);
     await this.queued(tenantId, async () => {
-      this.tables.delete(tenantId);
-      this.indexed.delete(tenantId);
+      this.forget(tenantId);
       await this.db.dropTable(tableName(tenantId)).catch((err: unknown) => {
         if (!isMissingTable(err)) throw err;
       });
@@ -137,15 +150,7 @@ export class LanceSearchIndex implements SearchIndex {
   async search(q: SearchQuery): Promise<SearchPage> {
     checkQuery(q, this.dimension);
     cursorOffset(q);
-    const table = q.roomIds.length > 0 ? await this.existing(q.tenantId) : undefined;
-    if (!table) return { hits: [], nextCursor: null };
-    const where = filterOf(q);
-    const ranked =
-      q.mode === 'keyword'
-        ? await this.byWords(table, q.text, where)
-        : q.mode === 'semantic'
-          ? await this.byVector(table, q.vector as Float32Array, where)
-          : fuseByRank(await Promise.all([this.byWords(table, q.text, where), this.byVector(table, q.vector as Float32Array, where)]));
+    const ranked = q.roomIds.length > 0 ? await this.reading(q.tenantId, (table) => this.ranked(table, q)) : [];
     const { rows, nextCursor } = pageOf(q, ranked.slice(0, MAX_SEARCH_DEPTH));
     return {
       hits: rows.map((c) => ({
@@ -165,6 +170,14 @@ export class LanceSearchIndex implements SearchIndex {
     for (const table of await Promise.allSettled(this.tables.values())) if (table.status === 'fulfilled') table.value.close();
     this.tables.clear();
     this.db.close();
+  }
+
+  private async ranked(table: Table, q: SearchQuery): Promise<Candidate[]> {
+    const where = filterOf(q);
+    if (q.mode === 'keyword') return this.byWords(table, q.text, where);
+    const vector = q.vector as Float32Array;
+    if (q.mode === 'semantic') return this.byVector(table, vector, where);
+    return fuseByRank(await Promise.all([this.byWords(table, q.text, where), this.byVector(table, vector, where)]));
   }
 
   private async byWords(table: Table, text: string, where: string): Promise<Candidate[]> {
@@ -187,6 +200,8 @@ export class LanceSearchIndex implements SearchIndex {
       .query()
       .nearestTo(vector)
       .distanceType('cosine')
+      .minimumNprobes(MIN_PROBES)
+      .maximumNprobes(ALL_PARTITIONS)
       .where(where)
       .select([...COLUMNS, '_distance'])
       .limit(MAX_SEARCH_DEPTH)
@@ -195,6 +210,13 @@ export class LanceSearchIndex implements SearchIndex {
       rows.map((r) => candidate(r, 1 - (r._distance ?? 1))),
       MAX_SEARCH_DEPTH,
     );
+  }
+
+  /** A vector index once the table is large enough; unindexed rows folded into the indices once there are many. */
+  private async maintain(table: Table): Promise<void> {
+    if (!(await hasIndex(table, VECTOR_INDEX)) && (await table.countRows()) >= this.vectorIndexFromRows) await createIndexOnce(table, 'vector', VECTOR_INDEX, vectorIndex);
+    const stats = await table.indexStats(FTS_INDEX);
+    if ((stats?.numUnindexedRows ?? 0) > this.foldIntoIndexAfter) await retryingConflicts(() => table.optimize());
   }
 
   /** The tenant's table if it exists; searching never creates one. */
@@ -220,20 +242,41 @@ export class LanceSearchIndex implements SearchIndex {
       table.catch(() => this.tables.delete(tenantId));
     }
     return table.then(async (t) => {
-      if (this.indexed.has(tenantId)) return t;
-      if (!(await t.listIndices()).some((i) => i.name === FTS_INDEX)) {
-        await retryingConflicts(() => t.createIndex('body', { config: ftsIndex(), name: FTS_INDEX, replace: false })).catch(async (err) => {
-          // Another process created it first.
-          if (!(await t.listIndices()).some((i) => i.name === FTS_INDEX)) throw err;
-        });
-      }
+      if (!this.indexed.has(tenantId)) await createIndexOnce(t, 'body', FTS_INDEX, ftsIndex);
       this.indexed.add(tenantId);
       return t;
     });
   }
 
+  /** A read of the tenant's table (none: nothing found), met once more on a fresh handle if its files vanished under it. */
+  private async reading<T>(tenantId: string, read: (table: Table) => Promise<T[]>): Promise<T[]> {
+    for (let attempt = 1; ; attempt++) {
+      const table = await this.existing(tenantId);
+      if (!table) return [];
+      try {
+        return await read(table);
+      } catch (err) {
+        if (attempt > 1 || !isVanished(err)) throw err;
+        this.forget(tenantId);
+      }
+    }
+  }
+
   private writing<T>(tenantId: string, write: (table: Table) => Promise<T>): Promise<T> {
-    return this.queued(tenantId, async () => write(await this.table(tenantId)));
+    return this.queued(tenantId, async () => {
+      try {
+        return await write(await this.table(tenantId));
+      } catch (err) {
+        if (!isVanished(err)) throw err;
+        this.forget(tenantId);
+        return write(await this.table(tenantId));
+      }
+    });
+  }
+
+  private forget(tenantId: string): void {
+    this.tables.delete(tenantId);
+    this.indexed.delete(tenantId);
   }
 
   /** One write at a time per tenant in this process; a failed write does not block the next. */
