@@ -8,6 +8,7 @@ import { systemActivities } from './system.js';
 import { transcriptionActivities } from './transcription.js';
 import { warmReconcileActivities } from './warm-reconcile.js';
 import { waveMediaActivities } from './wave-media.js';
+import { waveSearchActivities } from './wave-search.js';
 
 export type { ActivityDeps };
 
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...retentionActivities(deps),
     ...warmReconcileActivities(deps),
     ...waveMediaActivities(deps),
+    ...waveSearchActivities(deps),
   };
 }
 

@@ -35,6 +35,7 @@ import { waveMediaRoutes } from './routes/wave-media.js';
 import { waveMessageRoutes } from './routes/wave-messages.js';
 import { waveRoomRoutes } from './routes/wave-rooms.js';
 import { waveSyncRoutes } from './routes/wave-sync.js';
+import { waveSearchRoutes } from './routes/wave-search.js';
 import type { ApiState } from './state.js';
 
 export interface App {
@@ -99,6 +100,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...waveMessageRoutes(deps),
     ...waveMediaRoutes(deps),
     ...waveSyncRoutes(deps),
+    ...waveSearchRoutes(deps),
   );
   const groups = [publicRoutes, internal, platform, v1];
 

@@ -3,6 +3,7 @@ import type { CallerResolver } from '../lib/auth/caller.js';
 import type { CredentialCache } from '../lib/auth/credential-cache.js';
 import type { CredentialChanges } from '../lib/auth/credential-changes.js';
 import type { LastUsedStamps } from '../lib/auth/last-used.js';
+import type { SearchServices } from '../lib/search/message-sync.js';
 import type { Config } from '../lib/config.js';
 import type { SqlPool } from '../lib/infra/db.js';
 import type { Logger } from '../lib/infra/logger.js';
@@ -30,4 +31,6 @@ export interface ApiDeps extends Services {
   bell: EventBell;
   /** one reader of the event log per tenant, feeding this process's WebSockets */
   feed: EventFeed;
+  /** the message index and the embedder, for search */
+  search: SearchServices;
 }

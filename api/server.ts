@@ -13,6 +13,7 @@ import { createServices } from '../lib/infra/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { publishOnce } from '../lib/events/jetstream.js';
 import { EventBell } from '../lib/wave/event-bell.js';
+import { createSearchServices } from '../lib/search/search-services.js';
 import { EventFeed } from '../lib/wave/event-feed.js';
 import { OutboxRelay, type PublishEvent } from '../lib/wave/outbox-relay.js';
 import { attachWaveSocket } from './wave-socket.js';
@@ -78,6 +79,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     intervalMs: e.SCAIWAVE_WAVE_OUTBOX_POLL_MS,
     relayed: (tenantIds) => bell.ring(tenantIds),
   });
+  const search = createSearchServices(e, logger);
   const deps: ApiDeps = {
     ...services,
     config,
@@ -92,6 +94,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     outbox,
     bell,
     feed,
+    search,
   };
   credentialCacheGauges(registry, () => ({ listening: credentialCache?.isListening ?? false, entries: credentialCache?.size ?? 0 }));
   const app = createApp(deps, registry);
@@ -122,7 +125,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
       const grace = setTimeout(() => server.closeAllConnections(), config.env.SCAIWAVE_SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
-      await Promise.allSettled([subscription?.close(), lastUsed.close(), outbox.close()]);
+      await Promise.allSettled([subscription?.close(), lastUsed.close(), outbox.close(), search.close()]);
       await Promise.allSettled([services.close(), temporalConnection.close(), deps.sql.end()]);
     },
   };

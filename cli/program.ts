@@ -4,6 +4,7 @@ import { projectFile } from '../lib/infra/project-files.js';
 import { registerAdminCommands } from './commands/admin/index.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerScheduleCommands } from './commands/schedules.js';
+import { registerSearchCommands } from './commands/search.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { registerWaveCommands } from './commands/wave.js';
 import { describeError, EXIT, EXIT_CODES_HELP } from './support.js';
@@ -18,6 +19,7 @@ const commandGroups: ((program: Command) => void)[] = [
   registerSyncCommand,
   registerScheduleCommands,
   registerWaveCommands,
+  registerSearchCommands,
 ];
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };

@@ -4,6 +4,9 @@ import { createActivities } from '../activities/index.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/infra/logger.js';
 import { createServices } from '../lib/infra/services.js';
+import { searchIndexLag } from '../lib/infra/metrics.js';
+import { createSearchServices } from '../lib/search/search-services.js';
+import type { Registry } from 'prom-client';
 import { workflowInterceptorModules, workflowsPath } from './bundle.js';
 
 export interface ScaiwaveWorker {
@@ -20,11 +23,12 @@ export interface ScaiwaveWorker {
 export async function createWorker(
   config: Config,
   logger: Logger,
-  opts: { taskQueue?: string; interceptors?: WorkerOptions['interceptors'] } = {},
+  opts: { taskQueue?: string; interceptors?: WorkerOptions['interceptors']; registry?: Registry } = {},
 ): Promise<ScaiwaveWorker> {
   const identity = `scaiwave-worker@${os.hostname()}:${process.pid}`;
   const connection = await NativeConnection.connect({ address: config.env.SCAIWAVE_TEMPORAL_ADDRESS });
   const services = createServices(config, logger, 'scaiwave-worker');
+  const search = createSearchServices(config.env, logger, opts.registry ? searchIndexLag(opts.registry) : undefined);
   const bundlePath = config.env.SCAIWAVE_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
     connection,
@@ -32,7 +36,7 @@ export async function createWorker(
     taskQueue: opts.taskQueue ?? config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
     identity,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
-    activities: createActivities({ ...services, config, logger, identity }),
+    activities: createActivities({ ...services, config, logger, identity, search }),
     shutdownGraceTime: config.env.SCAIWAVE_SHUTDOWN_GRACE_MS,
     // Heartbeats reach Temporal at most this often (otherwise 0.8 × the heartbeat timeout, 16 s for
     // a dispatch), and a running activity hears of its cancellation only in a heartbeat's reply:
@@ -46,6 +50,7 @@ export async function createWorker(
     worker,
     identity,
     async dispose() {
+      await search.close();
       await services.close();
       await connection.close();
     },

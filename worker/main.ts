@@ -3,6 +3,8 @@ import { SdkComponent } from '@temporalio/common';
 import { loadConfigOrExit } from '../lib/config.js';
 import { createLogger } from '../lib/infra/logger.js';
 import { createMetricsRegistry } from '../lib/infra/metrics.js';
+import { startSearchFeed } from '../lib/search/event-consumer.js';
+import { createTemporalClient } from '../lib/temporal/client.js';
 import { createWorker } from './create.js';
 import { startWorkerHttp } from './http.js';
 
@@ -26,12 +28,17 @@ Runtime.install({
   },
 });
 
-const { worker, identity, dispose } = await createWorker(config, logger);
+const registry = createMetricsRegistry('scaiwave-worker');
+const { worker, identity, dispose } = await createWorker(config, logger, { registry });
+// Room events reach search indexing through the workers; without ScaiGrid there is nothing to embed with.
+const temporal = createTemporalClient(config);
+const feed = config.env.SCAIWAVE_SCAIGRID_URL ? startSearchFeed(config, { temporal: temporal.client, config }, logger) : undefined;
+if (!feed) logger.warn('search indexing off: SCAIWAVE_SCAIGRID_URL is not set');
 const server = await startWorkerHttp({
   host: config.env.SCAIWAVE_HOST,
   port: config.env.SCAIWAVE_WORKER_PORT,
   worker,
-  registry: createMetricsRegistry('scaiwave-worker'),
+  registry,
   sdkMetricsAddress: config.env.SCAIWAVE_WORKER_SDK_METRICS_ADDRESS,
   logger,
 });
@@ -41,6 +48,8 @@ try {
   await worker.run();
 } finally {
   server.close();
+  await feed?.close();
+  await temporal.connection.close();
   await dispose();
   logger.info('scaiwave-worker stopped');
 }

@@ -7,3 +7,5 @@ export { identitySyncAllWorkflow, identitySyncWorkflow } from './identity-sync.j
 export { retentionPurgeWorkflow } from './retention.js';
 export { warmReconcileWorkflow } from './warm-reconcile.js';
 export { waveMediaScanWorkflow } from './wave-media-scan.js';
+export { waveSearchIndexWorkflow } from './wave-search-index.js';
+export { waveSearchReindexWorkflow } from './wave-search-reindex.js';

@@ -80,3 +80,14 @@ export function waveDeliveryMetrics(registry: Registry, read: () => { syncWaitin
   });
   return (reason) => wakes.inc({ reason });
 }
+
+/** Search indexing's lag per message, from its change to searchable; answers the histogram's `observe`. */
+export function searchIndexLag(registry: Registry): (seconds: number) => void {
+  const lag = new Histogram({
+    name: 'scaiwave_search_index_lag_seconds',
+    help: 'from a message change (its room event) to the index holding it',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  return (seconds) => lag.observe(seconds);
+}

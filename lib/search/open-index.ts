@@ -8,6 +8,9 @@ import { WeaviateSearchIndex } from './weaviate-index.js';
 /** The one Weaviate collection holding every tenant's messages (each tenant a Weaviate tenant of it). */
 export const WEAVIATE_COLLECTION = 'WaveMessage';
 
+/** The embedded index's directory (SCAIWAVE_SEARCH_DIR, from the project root when relative). */
+export const searchDirOf = (env: Env): string => path.resolve(projectRoot, env.SCAIWAVE_SEARCH_DIR);
+
 /** The message index the configuration names: Weaviate when SCAIWAVE_WEAVIATE_URL is set, else the embedded one. */
 export function openSearchIndex(env: Env): Promise<SearchIndex> {
   const dimension = env.SCAIWAVE_SEARCH_VECTOR_DIMENSION;
@@ -20,5 +23,5 @@ export function openSearchIndex(env: Env): Promise<SearchIndex> {
       dimension,
     });
   }
-  return LanceSearchIndex.open({ dir: path.resolve(projectRoot, env.SCAIWAVE_SEARCH_DIR), dimension });
+  return LanceSearchIndex.open({ dir: searchDirOf(env), dimension });
 }

@@ -28,6 +28,8 @@ export const JobKind = {
   accountingFlush: 'accounting.flush',
   retentionPurge: 'retention.purge',
   waveMediaScan: 'wave.media_scan',
+  waveSearchIndex: 'wave.search_index',
+  waveSearchReindex: 'wave.search_reindex',
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];

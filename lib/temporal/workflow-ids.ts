@@ -14,6 +14,9 @@ export const workflowIds = {
   identitySyncAll: (): string => 'wave-identity-sync-all',
   retentionPurge: (): string => 'wave-retention-purge',
   waveMediaScan: (mediaId: string): string => `wave-media-scan-${mediaId}`,
+  /** one per tenant, running as long as the tenant has rooms: its index follows the room events */
+  waveSearchIndex: (tenantId: string): string => `wave-search-index-${tenantId}`,
+  waveSearchReindex: (tenantId: string, roomId?: string): string => `wave-search-reindex-${tenantId}${roomId ? `-${roomId}` : ''}`,
   /** The Schedule's runs reconcile every tenant; a run for one tenant gets its own id. */
   warmReconcile: (tenantId?: string): string => (tenantId ? `scaiecho-warm-reconcile-${tenantId}` : 'scaiecho-warm-reconcile'),
 } as const;

@@ -2,6 +2,7 @@ import type { Caller } from '../auth/caller.js';
 import type { WaveMessage } from '../generated/prisma/client.js';
 import type { Db } from '../infra/db.js';
 import type { WaveEvent } from './events.js';
+import { memberRooms } from './membership.js';
 
 // What a client syncs from: the relayed outbox rows of the rooms it is in,
 // ordered by the JetStream sequence each event got. The cursor is that
@@ -21,12 +22,6 @@ export interface EventBatch {
   messages: WaveMessage[];
   /** the rooms read: whose events should wake the reader next (lib/wave/event-bell.ts) */
   rooms: ReadonlySet<string>;
-}
-
-/** The rooms whose events reach the caller: those it is in now. */
-async function memberRooms(db: Db, caller: Caller): Promise<string[]> {
-  const rows = await db.waveRoomMember.findMany({ where: { tenantId: caller.tenantId, userId: caller.userId, leftAt: null }, select: { roomId: true } });
-  return rows.map((r) => r.roomId);
 }
 
 /** The newest cursor of the caller's tenant: where a client with no cursor starts. */

@@ -1,6 +1,7 @@
 import type { Caller } from '../auth/caller.js';
 import type { Prisma, WaveRoom, WaveRoomMember } from '../generated/prisma/client.js';
 import { AppError, notFound } from '../errors.js';
+import type { Db } from '../infra/db.js';
 import { change, type WaveDeps } from './change.js';
 import type { WaveEventType } from './events.js';
 import { appendEvent } from './outbox.js';
@@ -120,4 +121,10 @@ export function changeRole(deps: WaveDeps, caller: Caller, roomId: string, userI
 export async function listMembers(deps: WaveDeps, caller: Caller, roomId: string): Promise<WaveRoomMember[]> {
   await readableRoom(deps.db, caller, roomId);
   return deps.db.waveRoomMember.findMany({ where: { roomId, leftAt: null }, orderBy: { joinedAt: 'asc' } });
+}
+
+/** The rooms the caller is in now: whose events reach it, and what its searches may show. */
+export async function memberRooms(db: Db, caller: Caller): Promise<string[]> {
+  const rows = await db.waveRoomMember.findMany({ where: { tenantId: caller.tenantId, userId: caller.userId, leftAt: null }, select: { roomId: true } });
+  return rows.map((r) => r.roomId);
 }

@@ -1,0 +1,40 @@
+import { syncMessages } from '../lib/search/message-sync.js';
+import type { ActivityDeps } from './deps.js';
+
+/** Messages per reindex page. */
+export const REINDEX_PAGE = 200;
+
+type Scope = { tenantId: string; roomId?: string };
+const scopeWhere = ({ tenantId, roomId }: Scope) => ({ tenantId, ...(roomId ? { roomId } : {}) });
+
+export function waveSearchActivities({ db, search }: ActivityDeps) {
+  return {
+    /**
+     * Brings the index in line with MariaDB for the changed messages, then
+     * counts each one's lag: from its change to searchable.
+     */
+    async syncSearchIndex(input: { tenantId: string; changes: [string, number][] }): Promise<{ indexed: number; removed: number }> {
+      const outcome = await syncMessages(db, search, input.tenantId, input.changes.map(([id]) => id));
+      const now = Date.now();
+      for (const [, at] of input.changes) search.lag(Math.max(0, now - at) / 1000);
+      return outcome;
+    },
+
+    async countReindexScope(scope: Scope): Promise<number> {
+      return db.waveMessage.count({ where: scopeWhere(scope) });
+    },
+
+    /** The next page of the scope's messages after `after`, in id order, indexed or removed as each is now. */
+    async reindexSearchPage(input: Scope & { after: string | null }): Promise<{ lastId: string | null; indexed: number; removed: number }> {
+      const page = await db.waveMessage.findMany({
+        where: { ...scopeWhere(input), ...(input.after ? { id: { gt: input.after } } : {}) },
+        orderBy: { id: 'asc' },
+        take: REINDEX_PAGE,
+        select: { id: true },
+      });
+      if (page.length === 0) return { lastId: null, indexed: 0, removed: 0 };
+      const outcome = await syncMessages(db, search, input.tenantId, page.map((m) => m.id));
+      return { lastId: page.at(-1)!.id, ...outcome };
+    },
+  };
+}

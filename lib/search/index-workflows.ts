@@ -1,0 +1,45 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { messagesChangedSignal, waveSearchIndexWorkflow, type MessagesChanged } from '../../workflows/wave-search-index.js';
+import { waveSearchReindexWorkflow } from '../../workflows/wave-search-reindex.js';
+import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import type { Starter } from '../temporal/starter.js';
+import { workflowIds } from '../temporal/workflow-ids.js';
+
+// The one place the search workflows are started. Ids only in their inputs
+// and signals: the text is read from MariaDB inside the activities.
+
+const attributes = (tenantId: string, kind: JobKind, subjectId: string) => [
+  { key: TenantIdKey, value: tenantId },
+  { key: JobKindKey, value: kind },
+  { key: JobStatusKey, value: 'running' },
+  { key: SubjectIdKey, value: subjectId },
+];
+
+/** Tells the tenant's index workflow which messages changed, starting it if it is not running. */
+export async function signalMessagesChanged(s: Starter, tenantId: string, change: MessagesChanged): Promise<void> {
+  await s.temporal.workflow.signalWithStart(waveSearchIndexWorkflow, {
+    taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
+    workflowId: workflowIds.waveSearchIndex(tenantId),
+    args: [{ tenantId }],
+    signal: messagesChangedSignal,
+    signalArgs: [change],
+    typedSearchAttributes: attributes(tenantId, JobKind.waveSearchIndex, tenantId),
+    staticSummary: `Search indexing of tenant ${tenantId}`,
+  });
+}
+
+/**
+ * A reindex of the tenant (or one room): one already running is the one the
+ * caller gets (a CLI started again after a crash watches the same run); a
+ * finished one may run again.
+ */
+export function startReindex(s: Starter, scope: { tenantId: string; roomId?: string }): Promise<WorkflowHandle<typeof waveSearchReindexWorkflow>> {
+  return s.temporal.workflow.start(waveSearchReindexWorkflow, {
+    taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
+    workflowId: workflowIds.waveSearchReindex(scope.tenantId, scope.roomId),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [scope],
+    typedSearchAttributes: attributes(scope.tenantId, JobKind.waveSearchReindex, scope.roomId ?? scope.tenantId),
+    staticSummary: `Search reindex of tenant ${scope.tenantId}${scope.roomId ? ` room ${scope.roomId}` : ''}`,
+  });
+}

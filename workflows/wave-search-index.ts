@@ -1,0 +1,74 @@
+import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+
+// `wave-search-index-{tenantId}`: the tenant's search index follows its room
+// events. The JetStream consumer (lib/search/event-consumer.ts) signals the
+// ids of messages that changed, starting the workflow if it is not running;
+// this loop takes them in batches and has each batch brought in line with
+// MariaDB (lib/search/message-sync.ts), which decides index or remove. Ids
+// only: no text in this history. A message signalled again while its batch
+// runs is queued again, so the newest state always gets a turn. Membership
+// changes are not signalled: permissions are checked at query time.
+
+/** Messages whose rows changed, and when the oldest change happened (epoch ms): the lag is counted from it. */
+export interface MessagesChanged {
+  messageIds: string[];
+  at: number;
+}
+
+export interface IndexProgress {
+  tenantId: string;
+  /** waiting for their turn */
+  pending: number;
+  indexed: number;
+  removed: number;
+  batches: number;
+  /** when the last batch finished (epoch ms) */
+  lastBatchAt: number | null;
+}
+
+export interface IndexInput {
+  tenantId: string;
+  /** carried over by continue-as-new: id → when its change happened */
+  pending?: [string, number][];
+  totals?: Pick<IndexProgress, 'indexed' | 'removed' | 'batches' | 'lastBatchAt'>;
+}
+
+export const messagesChangedSignal = defineSignal<[MessagesChanged]>('messagesChanged');
+export const indexProgressQuery = defineQuery<IndexProgress>('progress');
+
+/** Messages per batch: one embedding call's worth, one index commit. */
+export const INDEX_BATCH = 64;
+/** Batches per run before continuing as new, so the history stays short however long the tenant lives. */
+const BATCHES_PER_RUN = 500;
+
+// Embedding waits on ScaiGrid: retried without end (the events wait in the
+// signals meanwhile), each attempt bounded — a batch embeds in seconds, and a
+// worker that died mid-batch is noticed when the attempt's time runs out.
+const sync = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export async function waveSearchIndexWorkflow(input: IndexInput): Promise<void> {
+  const pending = new Map<string, number>(input.pending ?? []);
+  const totals = { indexed: 0, removed: 0, batches: 0, lastBatchAt: null as number | null, ...input.totals };
+  setHandler(messagesChangedSignal, ({ messageIds, at }) => {
+    for (const id of messageIds) if (!pending.has(id)) pending.set(id, at);
+  });
+  setHandler(indexProgressQuery, () => ({ tenantId: input.tenantId, pending: pending.size, ...totals }));
+
+  for (let run = 0; run < BATCHES_PER_RUN && !workflowInfo().continueAsNewSuggested; run++) {
+    await condition(() => pending.size > 0);
+    const batch = [...pending].slice(0, INDEX_BATCH);
+    for (const [id] of batch) pending.delete(id);
+    const outcome = await sync.syncSearchIndex({ tenantId: input.tenantId, changes: batch });
+    totals.indexed += outcome.indexed;
+    totals.removed += outcome.removed;
+    totals.batches++;
+    totals.lastBatchAt = Date.now();
+  }
+  // A signal arriving as this run completes makes Temporal refuse the completion and run the
+  // task again with the signal handled, so it is in the `pending` carried over.
+  await continueAsNew<typeof waveSearchIndexWorkflow>({ tenantId: input.tenantId, pending: [...pending], totals });
+}
