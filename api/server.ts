@@ -68,7 +68,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   const publish: PublishEvent = (subj, msgId, payload) => publishOnce(services.nats.get(), config, subj, msgId, payload);
   const registry = createMetricsRegistry('scaiwave-api');
   // Read at each scrape, once the server listens: the bell and the sockets exist by then.
-  const woken = waveDeliveryMetrics(registry, () => ({ syncWaiting: bell.waiting, socketsOpen: sockets.open }));
+  const woken = waveDeliveryMetrics(registry, () => ({ syncWaiting: bell.waiting, socketsOpen: sockets.open, bellListening: bell.listening }));
   const bell = new EventBell(services.nats, config, logger, woken);
   const feed = new EventFeed(services.db, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS);
   bell.tap((tenantId) => feed.notify(tenantId));

@@ -89,7 +89,10 @@ describe('ScaiWave sync and WebSocket', () => {
     // The other process relays nothing of its own within the test (a long poll interval, no commits of its own):
     // what wakes its waiter is the bell of the process that relayed the post.
     const other = await startApiProcess({ SCAIWAVE_WAVE_OUTBOX_POLL_MS: '60000', SCAIWAVE_WAVE_SYNC_TIMEOUT_MS: '120000' });
+    const metricsThere = () => fetch(`${other.url}/metrics`).then((r) => r.text());
     try {
+      // A process hears rings once its subscription is on the server; one rung before is missed by design (latency, not loss).
+      await waitUntil('the other process listening for rings', async () => /^scaiwave_wave_bell_listening(\{[^}]*\})? 1$/m.test(await metricsThere()));
       const syncThere = async (since: string): Promise<Batch> => {
         const res = await call<Batch>(other.url, 'GET', `/v1/wave/sync?since=${since}&wait_ms=120000`, { token: key.bob });
         expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -100,11 +103,11 @@ describe('ScaiWave sync and WebSocket', () => {
       const since = await cursorNow('bob');
       const waiting = syncThere(since);
       // Posted only once the other process is waiting: a post relayed before it reads would be answered at once.
-      await waitUntil('the sync waiting there', async () => /^scaiwave_wave_sync_waiting(\{[^}]*\})? [1-9]/m.test(await (await fetch(`${other.url}/metrics`)).text()));
+      await waitUntil('the sync waiting there', async () => /^scaiwave_wave_sync_waiting(\{[^}]*\})? [1-9]/m.test(await metricsThere()));
       const id = await post(joined, 'across processes');
       expect((await waiting).events.map((e) => e.messageId)).toEqual([id]);
       // The wait ended by a ring, not at its deadline: a wait that ran out would read the post from the log all the same, only late.
-      const wakes = await fetch(`${other.url}/metrics`).then((r) => r.text());
+      const wakes = await metricsThere();
       expect(wakes).toMatch(/^scaiwave_wave_sync_wakes_total\{[^}]*reason="ring"[^}]*\} [1-9]/m);
       expect(wakes).not.toMatch(/reason="deadline"/);
     } finally {

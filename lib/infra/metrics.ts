@@ -55,7 +55,10 @@ export function credentialCacheGauges(registry: Registry, read: () => { listenin
  * How many clients wait for room events on this API process (long-polls and open
  * WebSockets), and how the long-polls' waits end; answers the counter's `inc`.
  */
-export function waveDeliveryMetrics(registry: Registry, read: () => { syncWaiting: number; socketsOpen: number }): (reason: string) => void {
+export function waveDeliveryMetrics(
+  registry: Registry,
+  read: () => { syncWaiting: number; socketsOpen: number; bellListening: boolean },
+): (reason: string) => void {
   const wakes = new Counter({
     name: 'scaiwave_wave_sync_wakes_total',
     help: 'sync long-poll waits ended, by why: ring (an event for the waiter, rung here or by another process over NATS), deadline, aborted',
@@ -68,6 +71,14 @@ export function waveDeliveryMetrics(registry: Registry, read: () => { syncWaitin
     registers: [registry],
     collect() {
       this.set(read().syncWaiting);
+    },
+  });
+  new Gauge({
+    name: 'scaiwave_wave_bell_listening',
+    help: '1 while this process hears the event bell of the others over NATS; 0 while it does not (its waiters wake at their deadline)',
+    registers: [registry],
+    collect() {
+      this.set(read().bellListening ? 1 : 0);
     },
   });
   new Gauge({

@@ -1,4 +1,4 @@
-import type { Subscription } from 'nats';
+import type { NatsConnection, Subscription } from 'nats';
 import type { Config } from '../config.js';
 import type { Logger } from '../infra/logger.js';
 import type { NatsHandle } from '../infra/nats-handle.js';
@@ -37,7 +37,10 @@ export class EventBell {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly taps: ((tenantId: string) => void)[] = [];
   private sub: Subscription | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  /** the connection `sub` was made on, and the one whose server has confirmed it */
+  private subscribedOn: NatsConnection | undefined;
+  private heard: NatsConnection | undefined;
+  private check: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -103,7 +106,7 @@ export class EventBell {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.retry);
+    clearTimeout(this.check);
     this.sub?.unsubscribe();
     for (const set of this.waiters.values()) for (const w of [...set]) w.wake('aborted');
   }
@@ -115,22 +118,42 @@ export class EventBell {
     }
   }
 
-  /** Once NATS is there; the client resubscribes by itself after a reconnect. */
+  /** True once this process hears rings: subscribed, and the server has the subscription. */
+  get listening(): boolean {
+    return this.heard !== undefined && this.heard === this.subscribedOn && !this.heard.isClosed() && this.sub?.isClosed() === false;
+  }
+
+  /**
+   * Subscribes once NATS is there, and again whenever the handle has had to
+   * make a new connection (a reconnect of the same one keeps the subscription).
+   * Checked every second; `listening` turns true only after a flush, when the
+   * server has the subscription and rings published from then on reach it.
+   */
   private subscribe(): void {
     if (this.closed) return;
+    this.check = setTimeout(() => this.subscribe(), 1000);
+    let nc: NatsConnection;
     try {
-      const prefix = subject(this.config, `${ROOT}.`);
-      this.sub = this.nats.get().subscribe(`${prefix}*`, {
-        callback: (_err, msg) => {
-          try {
-            this.wake(msg.subject.slice(prefix.length), msg.json<Ring>());
-          } catch {
-            // not a ring of ours: nothing to wake
-          }
-        },
-      });
+      nc = this.nats.get();
     } catch {
-      this.retry = setTimeout(() => this.subscribe(), 1000);
+      return;
     }
+    if (nc === this.subscribedOn) return;
+    this.sub?.unsubscribe();
+    const prefix = subject(this.config, `${ROOT}.`);
+    this.subscribedOn = nc;
+    this.sub = nc.subscribe(`${prefix}*`, {
+      callback: (_err, msg) => {
+        try {
+          this.wake(msg.subject.slice(prefix.length), msg.json<Ring>());
+        } catch {
+          // not a ring of ours: nothing to wake
+        }
+      },
+    });
+    nc.flush().then(
+      () => (this.heard = nc),
+      () => (this.subscribedOn = undefined),
+    );
   }
 }
