@@ -4,7 +4,20 @@ import * as lancedb from '@lancedb/lancedb';
 import { MatchQuery, type Connection, type Table } from '@lancedb/lancedb';
 import { MAX_SEARCH_DEPTH, type SearchDocument, type SearchIndex, type SearchPage, type SearchQuery } from './search-index.js';
 import { checkDocuments, checkId, checkMessageIds, checkQuery } from './search-input.js';
-import { FTS_INDEX, MIN_PROBES, VECTOR_INDEX, filterOf, ftsIndex, hasIndex, tableName, tableSchema, toRows, vectorIndex } from './lance-table.js';
+import {
+  FTS_INDEX,
+  MIN_PROBES,
+  ROOM_INDEX,
+  VECTOR_INDEX,
+  filterOf,
+  ftsIndex,
+  hasIndex,
+  roomIndex,
+  tableName,
+  tableSchema,
+  toRows,
+  vectorIndex,
+} from './lance-table.js';
 import { removePhysically } from './lance-erasure.js';
 import { queryTokens, snippet } from './highlight.js';
 import { fuseByRank, stableOrder, type Ranked } from './ranking.js';
@@ -87,7 +100,7 @@ export class LanceSearchIndex implements SearchIndex {
   readonly dimension: number;
   private readonly tables = new Map<string, Promise<Table>>();
   private readonly writes = new Map<string, Promise<unknown>>();
-  /** Tenants whose table is known to have its full-text index. */
+  /** Tenants whose table is known to have its full-text and room indices. */
   private readonly indexed = new Set<string>();
 
   private constructor(
@@ -103,7 +116,7 @@ export class LanceSearchIndex implements SearchIndex {
   static async open(options: LanceIndexOptions): Promise<LanceSearchIndex> {
     // Interval 0: every read sees what other processes committed before it.
     const db = await lancedb.connect(options.dir, { readConsistencyInterval: 0 });
-    return new LanceSearchIndex(db, options.dir, options.dimension, options.foldIntoIndexAfter ?? 5_000, options.vectorIndexFromRows ?? 10_000);
+    return new LanceSearchIndex(db, options.dir, options.dimension, options.foldIntoIndexAfter ?? 2_000, options.vectorIndexFromRows ?? 10_000);
   }
 
   async upsert(docs: readonly SearchDocument[]): Promise<void> {
@@ -233,7 +246,7 @@ export class LanceSearchIndex implements SearchIndex {
     }
   }
 
-  /** The tenant's table, created with its full-text index on first use (by whichever process gets there first). */
+  /** The tenant's table, created with its full-text and room indices on first use (by whichever process gets there first). */
   private table(tenantId: string): Promise<Table> {
     let table = this.tables.get(tenantId);
     if (!table) {
@@ -242,7 +255,10 @@ export class LanceSearchIndex implements SearchIndex {
       table.catch(() => this.tables.delete(tenantId));
     }
     return table.then(async (t) => {
-      if (!this.indexed.has(tenantId)) await createIndexOnce(t, 'body', FTS_INDEX, ftsIndex);
+      if (!this.indexed.has(tenantId)) {
+        await createIndexOnce(t, 'body', FTS_INDEX, ftsIndex);
+        await createIndexOnce(t, 'room_id', ROOM_INDEX, roomIndex);
+      }
       this.indexed.add(tenantId);
       return t;
     });
