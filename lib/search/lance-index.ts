@@ -19,9 +19,9 @@ import {
   vectorIndex,
 } from './lance-table.js';
 import { removePhysically } from './lance-erasure.js';
-import { queryTokens, snippet } from './highlight.js';
-import { fuseByRank, stableOrder, type Ranked } from './ranking.js';
-import { cursorOffset, pageOf } from './cursor.js';
+import { queryTokens } from './highlight.js';
+import { fuseByRank, stableOrder, type Candidate } from './ranking.js';
+import { cursorOffset, pageOfHits } from './cursor.js';
 
 // The embedded default: LanceDB files under a directory, no server. Several
 // processes may open the same directory (API processes search, workers write):
@@ -32,13 +32,6 @@ import { cursorOffset, pageOf } from './cursor.js';
 const COMMIT_ATTEMPTS = 8;
 /** No cap on probing: a narrow room filter may need every partition to fill a page. */
 const ALL_PARTITIONS = 1_000_000;
-
-interface Candidate extends Ranked {
-  roomId: string;
-  authorId: string;
-  createdAt: Date;
-  body: string;
-}
 
 const COLUMNS = ['message_id', 'room_id', 'author_id', 'created_at', 'body'];
 
@@ -164,18 +157,7 @@ export class LanceSearchIndex implements SearchIndex {
     checkQuery(q, this.dimension);
     cursorOffset(q);
     const ranked = q.roomIds.length > 0 ? await this.reading(q.tenantId, (table) => this.ranked(table, q)) : [];
-    const { rows, nextCursor } = pageOf(q, ranked.slice(0, MAX_SEARCH_DEPTH));
-    return {
-      hits: rows.map((c) => ({
-        messageId: c.messageId,
-        roomId: c.roomId,
-        authorId: c.authorId,
-        createdAt: c.createdAt,
-        score: c.score,
-        snippet: snippet(c.body, q.text),
-      })),
-      nextCursor,
-    };
+    return pageOfHits(q, ranked.slice(0, MAX_SEARCH_DEPTH));
   }
 
   async close(): Promise<void> {
