@@ -50,6 +50,7 @@ const timed = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
 const latencies = (samples: number[]) => [ms(percentile(samples, 50)), ms(percentile(samples, 95)), ms(percentile(samples, 99))];
 
 async function main(): Promise<void> {
+  const loadAtStart = os.loadavg()[0]!;
   const tenantId = randomUUID();
   const workspaceId = randomUUID();
   const roomIds = Array.from({ length: opt.rooms }, () => randomUUID());
@@ -196,6 +197,7 @@ async function main(): Promise<void> {
     ]),
   );
   say(`\ngoals (issue 12): query p95 < 50 ms at 100k messages; recall@10 >= 0.95. This run: ${docs.length} messages.`);
+  say(`load average (1 min) at start ${fmt(loadAtStart, 2)}, at end ${fmt(os.loadavg()[0]!, 2)} on ${os.cpus().length} cores: figures from a busy machine run slow, baselines too.`);
   direct.close();
   bare.close();
   await index.close();

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
-import type { SearchQuery } from './search-index.js';
+import type { SearchPage, SearchQuery } from './search-index.js';
+import type { Candidate } from './ranking.js';
+import { snippet } from './highlight.js';
 
 // A cursor is the offset of the next page in the search's ordered list
 // (ranking.ts keeps that list the same from page to page), tied to the search
@@ -40,8 +42,17 @@ export function cursorOffset(q: SearchQuery): number {
 }
 
 /** The page of `ordered` the query asks for, and the cursor of the one after it. */
-export function pageOf<T>(q: SearchQuery, ordered: readonly T[]): { rows: T[]; nextCursor: string | null } {
+function pageOf<T>(q: SearchQuery, ordered: readonly T[]): { rows: T[]; nextCursor: string | null } {
   const offset = cursorOffset(q);
   const end = offset + q.limit;
   return { rows: ordered.slice(offset, end), nextCursor: end < ordered.length ? encodeCursor(q, end) : null };
+}
+
+/** The page of a backend's ordered candidates the query asks for, as hits with snippets. */
+export function pageOfHits(q: SearchQuery, ordered: readonly Candidate[]): SearchPage {
+  const { rows, nextCursor } = pageOf(q, ordered);
+  return {
+    hits: rows.map((c) => ({ messageId: c.messageId, roomId: c.roomId, authorId: c.authorId, createdAt: c.createdAt, score: c.score, snippet: snippet(c.body, q.text) })),
+    nextCursor,
+  };
 }

@@ -14,11 +14,12 @@ const LEAD_CHARS = 60;
 
 export const foldWord = (word: string): string => word.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 
-export function queryTokens(text: string): Set<string> {
-  const tokens = new Set<string>();
-  for (const [word] of text.matchAll(WORD)) if (word.length <= MAX_TOKEN_CHARS) tokens.add(foldWord(word));
-  return tokens;
+/** The text's words as the keyword index sees them, in order, repeats kept. */
+export function indexedWords(text: string): string[] {
+  return [...text.matchAll(WORD)].flatMap(([word]) => (word.length <= MAX_TOKEN_CHARS ? [foldWord(word)] : []));
 }
+
+export const queryTokens = (text: string): Set<string> => new Set(indexedWords(text));
 
 /** Moves an index off the low half of a surrogate pair, so no cut splits a character. */
 function onCharBoundary(text: string, i: number): number {

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Table } from '@lancedb/lancedb';
-import { FTS_INDEX, VECTOR_INDEX, ftsIndex, hasIndex, sqlList, vectorIndex } from './lance-table.js';
+import { FTS_INDEX, ROOM_INDEX, VECTOR_INDEX, ftsIndex, hasIndex, roomIndex, sqlList, vectorIndex } from './lance-table.js';
 
 // Physical removal from a LanceDB table. A LanceDB delete (and the replace an
 // edit does) only marks rows deleted: the text stays in the fragment's data
@@ -47,13 +47,14 @@ function inFragments(fragments: Iterable<number>): string {
 }
 
 /**
- * Both indices keep the entries of rows whose fragments left the table (they are
+ * The indices keep the entries of rows whose fragments left the table (they are
  * only filtered out when read), words and vectors alike, and optimize does not
  * rewrite them for that: built anew, they hold only the rows that stay. A table
  * that fell below the size for a vector index loses it.
  */
 async function rebuildIndices(table: Table, vectorIndexFromRows: number): Promise<void> {
   await table.createIndex('body', { config: ftsIndex(), name: FTS_INDEX, replace: true });
+  await table.createIndex('room_id', { config: roomIndex(), name: ROOM_INDEX, replace: true });
   if (!(await hasIndex(table, VECTOR_INDEX))) return;
   if ((await table.countRows()) >= vectorIndexFromRows) await table.createIndex('vector', { config: vectorIndex(), name: VECTOR_INDEX, replace: true });
   else await table.dropIndex(VECTOR_INDEX);

@@ -4,11 +4,24 @@ import * as lancedb from '@lancedb/lancedb';
 import { MatchQuery, type Connection, type Table } from '@lancedb/lancedb';
 import { MAX_SEARCH_DEPTH, type SearchDocument, type SearchIndex, type SearchPage, type SearchQuery } from './search-index.js';
 import { checkDocuments, checkId, checkMessageIds, checkQuery } from './search-input.js';
-import { FTS_INDEX, MIN_PROBES, VECTOR_INDEX, filterOf, ftsIndex, hasIndex, tableName, tableSchema, toRows, vectorIndex } from './lance-table.js';
+import {
+  FTS_INDEX,
+  MIN_PROBES,
+  ROOM_INDEX,
+  VECTOR_INDEX,
+  filterOf,
+  ftsIndex,
+  hasIndex,
+  roomIndex,
+  tableName,
+  tableSchema,
+  toRows,
+  vectorIndex,
+} from './lance-table.js';
 import { removePhysically } from './lance-erasure.js';
-import { queryTokens, snippet } from './highlight.js';
-import { fuseByRank, stableOrder, type Ranked } from './ranking.js';
-import { cursorOffset, pageOf } from './cursor.js';
+import { queryTokens } from './highlight.js';
+import { fuseByRank, stableOrder, type Candidate } from './ranking.js';
+import { cursorOffset, pageOfHits } from './cursor.js';
 
 // The embedded default: LanceDB files under a directory, no server. Several
 // processes may open the same directory (API processes search, workers write):
@@ -19,13 +32,6 @@ import { cursorOffset, pageOf } from './cursor.js';
 const COMMIT_ATTEMPTS = 8;
 /** No cap on probing: a narrow room filter may need every partition to fill a page. */
 const ALL_PARTITIONS = 1_000_000;
-
-interface Candidate extends Ranked {
-  roomId: string;
-  authorId: string;
-  createdAt: Date;
-  body: string;
-}
 
 const COLUMNS = ['message_id', 'room_id', 'author_id', 'created_at', 'body'];
 
@@ -87,7 +93,7 @@ export class LanceSearchIndex implements SearchIndex {
   readonly dimension: number;
   private readonly tables = new Map<string, Promise<Table>>();
   private readonly writes = new Map<string, Promise<unknown>>();
-  /** Tenants whose table is known to have its full-text index. */
+  /** Tenants whose table is known to have its full-text and room indices. */
   private readonly indexed = new Set<string>();
 
   private constructor(
@@ -103,7 +109,7 @@ export class LanceSearchIndex implements SearchIndex {
   static async open(options: LanceIndexOptions): Promise<LanceSearchIndex> {
     // Interval 0: every read sees what other processes committed before it.
     const db = await lancedb.connect(options.dir, { readConsistencyInterval: 0 });
-    return new LanceSearchIndex(db, options.dir, options.dimension, options.foldIntoIndexAfter ?? 5_000, options.vectorIndexFromRows ?? 10_000);
+    return new LanceSearchIndex(db, options.dir, options.dimension, options.foldIntoIndexAfter ?? 2_000, options.vectorIndexFromRows ?? 10_000);
   }
 
   async upsert(docs: readonly SearchDocument[]): Promise<void> {
@@ -151,18 +157,7 @@ export class LanceSearchIndex implements SearchIndex {
     checkQuery(q, this.dimension);
     cursorOffset(q);
     const ranked = q.roomIds.length > 0 ? await this.reading(q.tenantId, (table) => this.ranked(table, q)) : [];
-    const { rows, nextCursor } = pageOf(q, ranked.slice(0, MAX_SEARCH_DEPTH));
-    return {
-      hits: rows.map((c) => ({
-        messageId: c.messageId,
-        roomId: c.roomId,
-        authorId: c.authorId,
-        createdAt: c.createdAt,
-        score: c.score,
-        snippet: snippet(c.body, q.text),
-      })),
-      nextCursor,
-    };
+    return pageOfHits(q, ranked.slice(0, MAX_SEARCH_DEPTH));
   }
 
   async close(): Promise<void> {
@@ -233,7 +228,7 @@ export class LanceSearchIndex implements SearchIndex {
     }
   }
 
-  /** The tenant's table, created with its full-text index on first use (by whichever process gets there first). */
+  /** The tenant's table, created with its full-text and room indices on first use (by whichever process gets there first). */
   private table(tenantId: string): Promise<Table> {
     let table = this.tables.get(tenantId);
     if (!table) {
@@ -242,7 +237,10 @@ export class LanceSearchIndex implements SearchIndex {
       table.catch(() => this.tables.delete(tenantId));
     }
     return table.then(async (t) => {
-      if (!this.indexed.has(tenantId)) await createIndexOnce(t, 'body', FTS_INDEX, ftsIndex);
+      if (!this.indexed.has(tenantId)) {
+        await createIndexOnce(t, 'body', FTS_INDEX, ftsIndex);
+        await createIndexOnce(t, 'room_id', ROOM_INDEX, roomIndex);
+      }
       this.indexed.add(tenantId);
       return t;
     });

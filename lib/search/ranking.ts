@@ -10,6 +10,14 @@ export interface Ranked {
   score: number;
 }
 
+/** A hit as a backend found it, before it is paged and its snippet cut. */
+export interface Candidate extends Ranked {
+  roomId: string;
+  authorId: string;
+  createdAt: Date;
+  body: string;
+}
+
 const byScoreThenId = (a: Ranked, b: Ranked) =>
   b.score - a.score || (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0);
 

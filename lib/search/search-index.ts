@@ -98,4 +98,4 @@ export const MAX_PAGE_SIZE = 100;
  * How deep one search reaches: every page is a slice of the same best
  * MAX_SEARCH_DEPTH hits, which is what keeps pages free of repeats and gaps.
  */
-export const MAX_SEARCH_DEPTH = 200;
+export const MAX_SEARCH_DEPTH = 100;

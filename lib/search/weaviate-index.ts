@@ -1,9 +1,9 @@
 import weaviate, { Filters, generateUuid5, type Collection, type FilterValue, type WeaviateClient } from 'weaviate-client';
 import { MAX_SEARCH_DEPTH, type SearchDocument, type SearchIndex, type SearchPage, type SearchQuery } from './search-index.js';
 import { checkDocuments, checkId, checkMessageIds, checkQuery } from './search-input.js';
-import { foldWord, queryTokens, snippet } from './highlight.js';
-import { stableOrder, type Ranked } from './ranking.js';
-import { cursorOffset, pageOf } from './cursor.js';
+import { indexedWords } from './highlight.js';
+import { stableOrder, type Candidate } from './ranking.js';
+import { cursorOffset, pageOfHits } from './cursor.js';
 
 // The production backend: one Weaviate collection, one Weaviate tenant (a
 // shard of its own) per Scai tenant, vectors we provide (no vectorizer module:
@@ -17,17 +17,10 @@ import { cursorOffset, pageOf } from './cursor.js';
 // Removal deletes the objects; Weaviate drops their bytes from its segment
 // files when it compacts them, and a tenant's purge deletes its shard.
 
+// What each object stores: the document without the tenant (the Weaviate tenant
+// says it) and the vector (stored as the object's vector), plus the folded words.
 // A type, not an interface: the client's generics need an index signature.
-type MessageProps = {
-  messageId: string;
-  workspaceId: string;
-  roomId: string;
-  authorId: string;
-  createdAt: Date;
-  updatedAt: Date;
-  body: string;
-  words: string;
-};
+type MessageProps = Omit<SearchDocument, 'tenantId' | 'vector'> & { words: string };
 
 export interface WeaviateIndexOptions {
   url: string;
@@ -37,16 +30,9 @@ export interface WeaviateIndexOptions {
   dimension: number;
 }
 
-const foldText = (text: string) => [...queryTokens(text)].map(foldWord).join(' ');
+const foldText = (text: string) => indexedWords(text).join(' ');
 const objectId = (messageId: string) => generateUuid5(messageId);
 const isMissingTenant = (err: unknown) => err instanceof Error && /tenant.*not (found|exist)|not found.*tenant/i.test(err.message);
-
-interface Candidate extends Ranked {
-  roomId: string;
-  authorId: string;
-  createdAt: Date;
-  body: string;
-}
 
 export class WeaviateSearchIndex implements SearchIndex {
   readonly dimension: number;
@@ -159,11 +145,7 @@ export class WeaviateSearchIndex implements SearchIndex {
       if (isMissingTenant(err)) return [];
       throw err;
     });
-    const { rows, nextCursor } = pageOf(q, ranked);
-    return {
-      hits: rows.map((c) => ({ messageId: c.messageId, roomId: c.roomId, authorId: c.authorId, createdAt: c.createdAt, score: c.score, snippet: snippet(c.body, q.text) })),
-      nextCursor,
-    };
+    return pageOfHits(q, ranked);
   }
 
   async close(): Promise<void> {
