@@ -24,6 +24,13 @@ export function waveSearchActivities({ db, search }: ActivityDeps) {
       return db.waveMessage.count({ where: scopeWhere(scope) });
     },
 
+    /** Removes from the index every message of the scope deleted since `since` (epoch ms); answers how many. */
+    async removeDeletedSince(input: Scope & { since: number }): Promise<number> {
+      const deleted = await db.waveMessage.findMany({ where: { ...scopeWhere(input), deletedAt: { gte: new Date(input.since) } }, select: { id: true } });
+      if (deleted.length > 0) await (await search.index()).remove(input.tenantId, deleted.map((m) => m.id));
+      return deleted.length;
+    },
+
     /** The next page of the scope's messages after `after`, in id order, indexed or removed as each is now. */
     async reindexSearchPage(input: Scope & { after: string | null }): Promise<{ lastId: string | null; indexed: number; removed: number }> {
       const page = await db.waveMessage.findMany({

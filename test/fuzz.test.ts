@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { enrollSpeaker, startScaiEchoStack, transcribe, type ScaiEchoStack } from './support/scaiecho.js';
 import { deepFuzz, schemathesis, type KnownIds } from './support/schemathesis.js';
+import { startTestScaiGrid, type TestScaiGrid } from './support/scaigrid.js';
 import { speak } from './support/speech.js';
 import { idpToken, newTenant, testDb, uniq } from './support/stack.js';
 
@@ -12,18 +13,24 @@ const SYNC_WAIT_MS = 2000;
 describe('the live API against its own OpenAPI spec (schemathesis)', () => {
   const db = testDb();
   let s: ScaiEchoStack;
+  let grid: TestScaiGrid;
   let t: Provisioned;
 
   beforeAll(async () => {
     // A worker and an STT node behind the API, so jobs the fuzzer touches move as they do in production.
     // Long polls short enough for a fuzzer: each sync it sends without `wait_ms` holds its one connection for
     // the whole wait, and the wait must end well inside the fuzzer's request timeout to be seen as an answer.
-    s = await startScaiEchoStack({ env: { SCAIWAVE_WAVE_SYNC_TIMEOUT_MS: String(SYNC_WAIT_MS) } });
+    // A ScaiGrid too, so semantic and hybrid searches embed their words as in production.
+    grid = await startTestScaiGrid();
+    s = await startScaiEchoStack({
+      env: { SCAIWAVE_WAVE_SYNC_TIMEOUT_MS: String(SYNC_WAIT_MS), SCAIWAVE_SCAIGRID_URL: grid.url, SCAIWAVE_SCAIGRID_API_KEY: grid.platformKey },
+    });
     // The fuzzer sends thousands of requests a minute; the rate limits are tested elsewhere.
     t = await newTenant(db, { features: { rate_limits: { tenant_per_minute: 1_000_000, key_per_minute: 1_000_000 } } });
   });
   afterAll(async () => {
     await s?.stop();
+    await grid?.stop();
     await db.$disconnect();
   });
 

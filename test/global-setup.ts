@@ -55,6 +55,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     SCAIWAVE_TEMPORAL_TASK_QUEUE: `scaiwave-test-${runId}`,
     SCAIWAVE_SCAIKEY_URL: idp.url,
     SCAIWAVE_CLAMAV_URL: `tcp://127.0.0.1:${clamdPort}`,
+    // No ScaiGrid for the run as a whole (so no worker runs the search feed); the suites that search bring their own.
+    SCAIWAVE_SEARCH_DIR: path.join(work, 'search'),
     SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
     // Every suite calls from 127.0.0.1 and many refuse credentials on purpose; the
     // failed-authentication limit is tested with limits and addresses of its own.

@@ -55,6 +55,7 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
   let grid: TestScaiGrid;
   let api: RunningApi;
   let worker: WorkerProcess;
+  let temporal: ReturnType<typeof createTemporalClient>;
   let t: Provisioned;
   const key = { alice: '', bob: '', eve: '' };
   let shared: string;
@@ -76,6 +77,7 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
     db = createDb(config.db);
     api = await startApi(config, { port: 0 });
     worker = await startWorkerProcess(env);
+    temporal = createTemporalClient(config);
 
     t = await newTenant(db, { roles: ['admin'] });
     key.alice = t.apiKey.key;
@@ -90,6 +92,7 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
 
   afterAll(async () => {
     await worker?.proc.stop(5000);
+    await temporal?.connection.close();
     await api?.close();
     await grid?.stop();
     const nc = await connect({ servers: base.env.SCAIWAVE_NATS_URL.replace(/^nats:\/\//, '') });
@@ -114,14 +117,7 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
   };
   const found = async (query: Record<string, string>, messageId: string, who: keyof typeof key = 'alice') =>
     (await search(who, query)).hits.some((h) => h.message_id === messageId);
-  const indexProgress = async (): Promise<IndexProgress> => {
-    const { client, connection } = createTemporalClient(config);
-    try {
-      return await client.workflow.getHandle(workflowIds.waveSearchIndex(t.tenant.id)).query(indexProgressQuery);
-    } finally {
-      await connection.close();
-    }
-  };
+  const indexProgress = (): Promise<IndexProgress> => temporal.client.workflow.getHandle(workflowIds.waveSearchIndex(t.tenant.id)).query(indexProgressQuery);
   const indexedAs = (q: string, messageId: string) => waitUntil(`"${q}" finds ${messageId}`, () => found({ q, mode: 'keyword' }, messageId), 120_000);
 
   it('finds a post by its words and by a paraphrase sharing none of them; only members see it, and no other tenant', async () => {
@@ -145,12 +141,7 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
     expect((await as('bob', 'GET', `/search?${new URLSearchParams({ q: 'merger', room: secret })}`)).status).toBe(404);
     expect((await search('eve', { q: 'invoice' })).hits).toEqual([]);
 
-    const { client, connection } = createTemporalClient(config);
-    try {
-      await captureHistory('waveSearchIndexWorkflow--indexing', client.workflow.getHandle(workflowIds.waveSearchIndex(t.tenant.id)));
-    } finally {
-      await connection.close();
-    }
+    await captureHistory('waveSearchIndexWorkflow--indexing', temporal.client.workflow.getHandle(workflowIds.waveSearchIndex(t.tenant.id)));
   }, 300_000);
 
   it('an edit is searchable by its new words only; a deletion leaves no trace of the text in the index files', async () => {
@@ -182,8 +173,7 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
     // Only the crashing worker polls the queue, and this process feeds it the events.
     await worker.proc.stop(5000);
     const crasher = await startWorkerProcess({ ...env, CRASH_AT: 'syncSearchIndex:after' }, 'test/support/crash-worker.ts');
-    const { client, connection } = createTemporalClient(config);
-    const feed = startSearchFeed(config, { temporal: client, config }, createLogger('search-feed-test', 'warn'));
+    const feed = startSearchFeed(config, { temporal: temporal.client, config }, createLogger('search-feed-test', 'warn'));
     const marker = `osprey${runId}`;
     const before = await indexProgress();
     const ids = [await post(shared, `First ${marker} report`), await post(shared, `Second ${marker} report`)];
@@ -191,7 +181,6 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
       expect(await crasher.proc.exited).toBe(128);
     } finally {
       await feed.close();
-      await connection.close();
     }
     worker = await startWorkerProcess(env);
     // The killed attempt had written the batch; the retry writes it again and the workflow counts it once done.
@@ -227,12 +216,7 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
     const hits = (await search('alice', { q: `heron${runId}`, mode: 'keyword' })).hits.map((h) => h.message_id);
     expect(hits).toEqual([kept]);
 
-    const { client, connection } = createTemporalClient(config);
-    try {
-      await captureHistory('waveSearchReindexWorkflow--completed', client.workflow.getHandle(workflowIds.waveSearchReindex(t.tenant.id)));
-    } finally {
-      await connection.close();
-    }
+    await captureHistory('waveSearchReindexWorkflow--completed', temporal.client.workflow.getHandle(workflowIds.waveSearchReindex(t.tenant.id)));
   }, 300_000);
 });
 

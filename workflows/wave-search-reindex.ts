@@ -6,7 +6,8 @@ import { JobStatusKey } from '../lib/temporal/search-attributes.js';
 // a page of messages at a time in id order. The cursor lives in this history,
 // so a killed worker's run goes on from the last page done; a page done twice
 // changes nothing. Live indexing goes on meanwhile: both write the message as
-// MariaDB has it, and the index keeps the newer text of the two.
+// MariaDB has it, and the index keeps the newer text of the two; messages
+// deleted while it ran are removed again at the end.
 
 export interface ReindexInput {
   tenantId: string;
@@ -51,6 +52,9 @@ export async function waveSearchReindexWorkflow(input: ReindexInput): Promise<Re
   for (let page = 0; page < PAGES_PER_RUN && !workflowInfo().continueAsNewSuggested; page++) {
     const done = await books.reindexSearchPage({ ...scope, after: progress.after });
     if (done.lastId === null) {
+      // A page may have read a message just before live indexing removed it, and put it back:
+      // whatever was deleted while this ran is removed once more.
+      progress.removed += await books.removeDeletedSince({ ...scope, since: progress.startedAt });
       progress.finished = true;
       upsertSearchAttributes([{ key: JobStatusKey, value: 'completed' }]);
       return progress;
