@@ -18,8 +18,12 @@ export async function startDevRelay(logDir: string): Promise<{ url: string; proc
 }
 
 /** Serves the model as SCAIWAVE_AI_EMBEDDING_MODEL names it, so the product finds it. */
-export async function startDevScaiGrid(logDir: string, model: string): Promise<{ url: string; process: ManagedProcess }> {
-  const grid = await startScaiGridProcess({ apiKeys: [DEV_SCAIGRID_KEY], model, logDir });
+export async function startDevScaiGrid(
+  logDir: string,
+  model: string,
+  scaikey: { url: string; audience: string },
+): Promise<{ url: string; process: ManagedProcess }> {
+  const grid = await startScaiGridProcess({ apiKeys: [DEV_SCAIGRID_KEY], model, logDir, scaikey });
   return { url: grid.url, process: grid.process };
 }
 

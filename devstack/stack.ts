@@ -200,7 +200,7 @@ try {
   if (!e.SCAIWAVE_SCAIGRID_URL) {
     // Set before the worker and the API start, so both embed through it.
     await step('reference ScaiGrid (embeddings, all-MiniLM-L6-v2)', async () => {
-      const grid = await startDevScaiGrid(logDir, e.SCAIWAVE_AI_EMBEDDING_MODEL);
+      const grid = await startDevScaiGrid(logDir, e.SCAIWAVE_AI_EMBEDDING_MODEL, { url: e.SCAIWAVE_SCAIKEY_URL, audience: e.SCAIWAVE_SCAIKEY_CLIENT_ID });
       started.push(grid.process);
       process.env.SCAIWAVE_SCAIGRID_URL = grid.url;
       process.env.SCAIWAVE_SCAIGRID_API_KEY = DEV_SCAIGRID_KEY;

@@ -23,7 +23,7 @@ import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 import { startTestScaiGrid, type TestScaiGrid } from './support/scaigrid.js';
-import { call, newTenant, uniq } from './support/stack.js';
+import { call, idpToken, newTenant, uniq } from './support/stack.js';
 import { indexProgressQuery, type IndexProgress } from '../workflows/wave-search-index.js';
 
 // Search over room messages, end to end: posts go through the API, their
@@ -60,6 +60,7 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
   const key = { alice: '', bob: '', eve: '' };
   let shared: string;
   let secret: string;
+  let bobSubject: string;
 
   beforeAll(async () => {
     grid = await startTestScaiGrid();
@@ -81,7 +82,8 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
 
     t = await newTenant(db, { roles: ['admin'] });
     key.alice = t.apiKey.key;
-    const bob = await createUser(db, { tenantId: t.tenant.id, subject: uniq('bob'), roles: ['member'] });
+    bobSubject = uniq('bob');
+    const bob = await createUser(db, { tenantId: t.tenant.id, subject: bobSubject, roles: ['member'] });
     key.bob = (await createApiKey(db, { tenantId: t.tenant.id, userId: bob.id, name: 'bob' })).key;
     key.eve = (await newTenant(db, { roles: ['admin'] })).apiKey.key;
     const ws = (await as<{ id: string }>('alice', 'POST', '/workspaces', { slug: uniq('ws'), name: 'Search' })).body.data!;
@@ -218,6 +220,23 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
 
     await captureHistory('waveSearchReindexWorkflow--completed', temporal.client.workflow.getHandle(workflowIds.waveSearchReindex(t.tenant.id)));
   }, 300_000);
+
+  it("a search with the user's own ScaiKey token embeds its words as that user; one with an API key uses the platform key", async () => {
+    const q = new URLSearchParams({ q: 'a bill that has not been settled yet', mode: 'semantic' });
+    const token = await idpToken({ sub: bobSubject, tenant: t.tenant.slug, roles: ['member'] });
+    const before = await grid.stats();
+    const byToken = await call<Page>(api.url, 'GET', `/v1/wave/search?${q}`, { token });
+    expect(byToken.status, JSON.stringify(byToken.body)).toBe(200);
+    const between = await grid.stats();
+    expect(between.by_user_token - before.by_user_token).toBe(1);
+    const byKey = await as<Page>('bob', 'GET', `/search?${q}`);
+    expect(byKey.status).toBe(200);
+    const after = await grid.stats();
+    expect(after.by_user_token - between.by_user_token).toBe(0);
+    expect(after.by_api_key - between.by_api_key).toBeGreaterThanOrEqual(1);
+    // Both see the same messages: the credential decides whose call it is, not what the search finds.
+    expect(byToken.body.data!.hits.map((h) => h.message_id)).toEqual(byKey.body.data!.hits.map((h) => h.message_id));
+  }, 120_000);
 });
 
 function filesUnder(dir: string): string[] {

@@ -33,6 +33,9 @@ const hit = z.object({
   snippet: z.string().meta({ description: 'the text around the first match, each matched word between « and »' }),
 });
 
+/** The token of `Authorization: Bearer <token>` (the caller was resolved from it, so it is there). */
+const bearerToken = (authorization: string): string | undefined => /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+
 export function waveSearchRoutes(deps: ApiDeps) {
   return [
     operation({
@@ -48,8 +51,10 @@ export function waveSearchRoutes(deps: ApiDeps) {
       responses: { 200: { description: 'the best matches first', data: z.object({ hits: z.array(hit), next_cursor: z.string().nullable() }) } },
       errors: ['NOT_FOUND', 'BACKEND_UNAVAILABLE'],
     }).handle(async (ctx, { query }) => {
-      const page = await searchMessages(deps.db, deps.search, callerOf(ctx.state), {
+      const caller = callerOf(ctx.state);
+      const page = await searchMessages(deps.db, deps.search, caller, {
         text: query.q,
+        userToken: caller.via === 'jwt' ? bearerToken(ctx.get('Authorization')) : undefined,
         mode: query.mode,
         roomId: query.room,
         authorId: query.author,

@@ -1,3 +1,4 @@
+import { createJwtVerifier } from '../../lib/auth/jwt-verifier.js';
 import { createLogger } from '../../lib/infra/logger.js';
 import { entryPoint } from '../entry.js';
 import { DEFAULT_MODEL_DIR, loadEmbedder } from './embedder.js';
@@ -21,6 +22,10 @@ const embedder = await loadEmbedder(env.SCAIGRID_MODEL_DIR || DEFAULT_MODEL_DIR)
   fail(`cannot load the embedding model: ${err instanceof Error ? err.message : String(err)}`),
 );
 const loadMs = Math.round(performance.now() - loadStart);
+// ScaiKey's issuer and the audience its tokens carry for this platform: set, users' own tokens are taken too.
+const scaikey = env.SCAIGRID_SCAIKEY_URL
+  ? createJwtVerifier({ issuerUrl: env.SCAIGRID_SCAIKEY_URL, audience: env.SCAIGRID_SCAIKEY_AUDIENCE || 'scaiwave', cacheSeconds: 300 })
+  : undefined;
 const grid = await createScaiGrid({
   port: wholeNumber('SCAIGRID_PORT', 8097, 0, 65535),
   adminPort: wholeNumber('SCAIGRID_ADMIN_PORT', 8098, 0, 65535),
@@ -29,6 +34,7 @@ const grid = await createScaiGrid({
   model: env.SCAIGRID_MODEL || 'scailar-4',
   maxBatch: wholeNumber('SCAIGRID_MAX_BATCH', DEFAULT_MAX_BATCH, 1, 100_000),
   embedder,
+  verifyJwt: scaikey ? (token) => scaikey.verify(token) : undefined,
   logger: createLogger('scaigrid'),
 }).catch((err: unknown) => fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`));
 process.stdout.write(`scaigrid listening url=${grid.url} admin=${grid.adminUrl} model_load_ms=${loadMs}\n`);

@@ -12,6 +12,8 @@ export interface ScaiGridProcessOptions {
   model?: string;
   /** Most inputs in one embeddings request; more is a 400. */
   maxBatch?: number;
+  /** ScaiKey's issuer URL and the audience of its tokens: set, users' own ScaiKey tokens are taken too. */
+  scaikey?: { url: string; audience: string };
   /** Fixed ports (npm start); free ones otherwise. */
   port?: number;
   adminPort?: number;
@@ -42,6 +44,7 @@ export async function startScaiGridProcess(opts: ScaiGridProcessOptions): Promis
       SCAIGRID_API_KEYS: opts.apiKeys.join(','),
       ...(opts.model ? { SCAIGRID_MODEL: opts.model } : {}),
       ...(opts.maxBatch ? { SCAIGRID_MAX_BATCH: String(opts.maxBatch) } : {}),
+      ...(opts.scaikey ? { SCAIGRID_SCAIKEY_URL: opts.scaikey.url, SCAIGRID_SCAIKEY_AUDIENCE: opts.scaikey.audience } : {}),
     },
   });
   return { url: `http://127.0.0.1:${port}`, adminUrl, process: proc };

@@ -12,7 +12,9 @@ import { embeddingsRoute } from './embeddings-route.js';
 import { INJECTABLE_STATUSES, OpenAiError } from './openai-errors.js';
 
 // Reference ScaiGrid: the OpenAI-compatible router (/oai/v1) with embeddings
-// from a real model, `sgk_` API keys as Bearer tokens, and an admin port whose
+// from a real model, `sgk_` API keys as Bearer tokens — or, as ScaiGrid does
+// (seed 002), a user's ScaiKey JWT checked against ScaiKey's keys, so a call
+// is the user's own — and an admin port whose
 // fault switch makes it answer 429/5xx (with Retry-After), hold requests
 // unanswered, or refuse connections, and whose /stats counts what reached it.
 
@@ -25,6 +27,8 @@ export interface ScaiGridOptions {
   model: string;
   maxBatch: number;
   embedder: Embedder;
+  /** Checks a ScaiKey JWT, throwing if it is not one; absent, only the API keys are taken. */
+  verifyJwt?: (token: string) => Promise<unknown>;
   logger?: Logger;
 }
 
@@ -38,14 +42,38 @@ export async function createScaiGrid(opts: ScaiGridOptions): Promise<ScaiGrid> {
   const knownKey = bearerKeyCheck(opts.apiKeys);
   const faults = new FaultSwitch();
   const startedAt = Math.floor(Date.now() / 1000);
-  const stats = { requests: 0, served: 0, inputs_embedded: 0, unauthorized: 0, model_not_found: 0, rejected: 0, cancelled: 0, in_flight: 0 };
+  const stats = {
+    requests: 0,
+    served: 0,
+    inputs_embedded: 0,
+    unauthorized: 0,
+    model_not_found: 0,
+    rejected: 0,
+    cancelled: 0,
+    in_flight: 0,
+    /** calls authenticated by an API key, and by a user's ScaiKey JWT */
+    by_api_key: 0,
+    by_user_token: 0,
+  };
+  const caller = async (authorization: string): Promise<'key' | 'user' | undefined> => {
+    if (knownKey(authorization)) return 'key';
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+    if (!token || !opts.verifyJwt) return undefined;
+    return opts.verifyJwt(token).then(
+      () => 'user' as const,
+      () => undefined,
+    );
+  };
 
   const router = new Router({ prefix: '/oai/v1' });
   router.use(async (ctx, next) => {
-    if (!knownKey(ctx.get('authorization'))) {
+    const who = await caller(ctx.get('authorization'));
+    if (!who) {
       stats.unauthorized++;
-      throw new OpenAiError(401, 'invalid_request_error', 'invalid_api_key', 'Incorrect API key provided: expected `Authorization: Bearer sgk_…`.');
+      throw new OpenAiError(401, 'invalid_request_error', 'invalid_api_key', 'Incorrect API key provided: expected `Authorization: Bearer sgk_…` or a ScaiKey token.');
     }
+    if (who === 'key') stats.by_api_key++;
+    else stats.by_user_token++;
     await next();
   });
   router.post('/embeddings', embeddingsRoute({ model: opts.model, maxBatch: opts.maxBatch, embedder: opts.embedder, faults, stats }));

@@ -13,6 +13,12 @@ import type { SearchHit, SearchMode } from './search-index.js';
 
 export interface MessageSearch {
   text: string;
+  /**
+   * The caller's own ScaiKey token, when it came with one: ScaiGrid takes it
+   * (seed 002), so embedding the words is the user's call, counted and limited
+   * as theirs; without one (an API key), the platform key embeds them.
+   */
+  userToken?: string;
   mode: SearchMode;
   roomId?: string;
   authorId?: string;
@@ -28,7 +34,7 @@ export async function searchMessages(db: Db, search: SearchServices, caller: Cal
   if (q.roomId !== undefined && !member.includes(q.roomId)) throw new AppError('NOT_FOUND', 'room not found');
   const roomIds = q.roomId !== undefined ? [q.roomId] : member;
   if (roomIds.length === 0) return { hits: [], nextCursor: null };
-  const vector = q.mode === 'keyword' ? undefined : Float32Array.from((await embedQuery(search, q.text))[0]!);
+  const vector = q.mode === 'keyword' ? undefined : Float32Array.from((await embedQuery(search, q.text, q.userToken))[0]!);
   const index = await search.index();
   const page = await index.search({ tenantId: caller.tenantId, roomIds, text: q.text, vector, mode: q.mode, authorId: q.authorId, before: q.before, after: q.after, limit: q.limit, cursor: q.cursor });
   if (page.hits.length === 0) return page;
@@ -40,9 +46,9 @@ export async function searchMessages(db: Db, search: SearchServices, caller: Cal
   return { hits: page.hits.filter((h) => shown.has(h.messageId)), nextCursor: page.nextCursor };
 }
 
-async function embedQuery(search: SearchServices, text: string): Promise<number[][]> {
+async function embedQuery(search: SearchServices, text: string, credential: string | undefined): Promise<number[][]> {
   try {
-    return await search.embedder.embed([text]);
+    return await search.embedder.embed([text], { credential });
   } catch {
     throw new AppError('BACKEND_UNAVAILABLE', 'semantic search is unavailable right now; keyword mode still answers');
   }

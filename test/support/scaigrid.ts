@@ -15,7 +15,10 @@ export interface Fault {
   retry_after_s?: number;
 }
 
-export type ScaiGridStats = Record<'requests' | 'served' | 'unauthorized' | 'model_not_found' | 'rejected' | 'cancelled' | 'failures_injected', number>;
+export type ScaiGridStats = Record<
+  'requests' | 'served' | 'unauthorized' | 'model_not_found' | 'rejected' | 'cancelled' | 'failures_injected' | 'by_api_key' | 'by_user_token',
+  number
+>;
 
 export interface TestScaiGrid extends ScaiGridProcess {
   /** Keys the server accepts: the platform's and a user's. */
@@ -29,7 +32,9 @@ export interface TestScaiGrid extends ScaiGridProcess {
 export async function startTestScaiGrid(opts: Partial<ScaiGridProcessOptions> = {}): Promise<TestScaiGrid> {
   const platformKey = `sgk_${uniq('platform')}`;
   const userKey = `sgk_${uniq('user')}`;
-  const grid = await startScaiGridProcess({ apiKeys: [platformKey, userKey], logDir: process.env.SCAIWAVE_TEST_LOG_DIR ?? '/tmp', ...opts });
+  // The run's reference ScaiKey vouches for users, as ScaiKey does for ScaiGrid.
+  const scaikey = process.env.SCAIWAVE_SCAIKEY_URL ? { url: process.env.SCAIWAVE_SCAIKEY_URL, audience: process.env.SCAIWAVE_SCAIKEY_CLIENT_ID ?? 'scaiwave' } : undefined;
+  const grid = await startScaiGridProcess({ apiKeys: [platformKey, userKey], logDir: process.env.SCAIWAVE_TEST_LOG_DIR ?? '/tmp', scaikey, ...opts });
   return {
     ...grid,
     platformKey,
