@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../lib/config.js';
 import { createDb, type Db } from '../lib/infra/db.js';
 import { createLogger } from '../lib/infra/logger.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
-import { streamName } from '../lib/infra/nats.js';
+import { streamName, subject } from '../lib/infra/nats.js';
 import { startSearchFeed } from '../lib/search/event-consumer.js';
 import { openSearchIndex } from '../lib/search/open-index.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
@@ -144,6 +144,17 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
     expect((await search('eve', { q: 'invoice' })).hits).toEqual([]);
 
     await captureHistory('waveSearchIndexWorkflow--indexing', temporal.client.workflow.getHandle(workflowIds.waveSearchIndex(t.tenant.id)));
+  }, 300_000);
+
+  it('a message on the stream that is not a room event is set aside and does not hold up the ones behind it', async () => {
+    const nc = await connect({ servers: config.env.SCAIWAVE_NATS_URL.replace(/^nats:\/\//, '') });
+    try {
+      await nc.jetstream().publish(subject(config, 'wave.junk.rooms.junk.message.posted'), new TextEncoder().encode('not json'));
+    } finally {
+      await nc.close();
+    }
+    const id = await post(shared, `After the junk comes the plover${runId}`);
+    await indexedAs(`plover${runId}`, id);
   }, 300_000);
 
   it('an edit is searchable by its new words only; a deletion leaves no trace of the text in the index files', async () => {

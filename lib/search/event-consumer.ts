@@ -23,6 +23,16 @@ const EXPIRES_MS = 2000;
 /** Unacknowledged this long, a batch is delivered again. */
 const ACK_WAIT_MS = 60_000;
 
+/** The room event a message carries, or undefined for anything else. */
+function eventOf(m: JsMsg): WaveEvent | undefined {
+  try {
+    const e = m.json<Partial<WaveEvent>>();
+    return typeof e.tenantId === 'string' && typeof e.type === 'string' ? (e as WaveEvent) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface SearchFeed {
   close(): Promise<void>;
 }
@@ -63,9 +73,14 @@ export function startSearchFeed(config: Config, starter: Starter, logger: Logger
   async function signal(batch: JsMsg[]): Promise<void> {
     const byTenant = new Map<string, { ids: Set<string>; at: number }>();
     for (const m of batch) {
-      const e = m.json<WaveEvent>();
+      const e = eventOf(m);
+      if (!e) {
+        // Not an event of ours: delivering it again would stop every batch behind it.
+        m.term();
+        continue;
+      }
       if (!e.messageId) continue;
-      const at = Date.parse(e.at);
+      const at = Number.isFinite(Date.parse(e.at)) ? Date.parse(e.at) : Date.now();
       const t = byTenant.get(e.tenantId) ?? { ids: new Set<string>(), at };
       byTenant.set(e.tenantId, t);
       t.ids.add(e.messageId);
