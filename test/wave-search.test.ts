@@ -13,6 +13,7 @@ import { createLogger } from '../lib/infra/logger.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { streamName, subject } from '../lib/infra/nats.js';
 import { startSearchFeed } from '../lib/search/event-consumer.js';
+import { startReindex } from '../lib/search/index-workflows.js';
 import { openSearchIndex } from '../lib/search/open-index.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
@@ -230,6 +231,22 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
     expect(hits).toEqual([kept]);
 
     await captureHistory('waveSearchReindexWorkflow--completed', temporal.client.workflow.getHandle(workflowIds.waveSearchReindex(t.tenant.id)));
+  }, 300_000);
+
+  it('a worker killed after a reindex page, before Temporal heard of it: the run goes on from the last page it recorded and counts each message once', async () => {
+    await worker.proc.stop(5000);
+    const crasher = await startWorkerProcess({ ...env, CRASH_AT: 'reindexSearchPage:after' }, 'test/support/crash-worker.ts');
+    const handle = await startReindex({ temporal: temporal.client, config }, { tenantId: t.tenant.id, roomId: shared });
+    try {
+      expect(await crasher.proc.exited).toBe(128);
+    } finally {
+      worker = await startWorkerProcess(env);
+    }
+    const outcome = await handle.result();
+    const messages = await db.waveMessage.count({ where: { tenantId: t.tenant.id, roomId: shared } });
+    const live = await db.waveMessage.count({ where: { tenantId: t.tenant.id, roomId: shared, deletedAt: null } });
+    expect(outcome).toMatchObject({ finished: true, total: messages, done: messages, indexed: live, removed: messages - live });
+    await captureHistory('waveSearchReindexWorkflow--worker-killed', handle);
   }, 300_000);
 
   it("a search with the user's own ScaiKey token embeds its words as that user; one with an API key uses the platform key", async () => {

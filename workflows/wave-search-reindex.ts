@@ -32,8 +32,9 @@ export const reindexProgressQuery = defineQuery<ReindexProgress>('progress');
 
 const PAGES_PER_RUN = 200;
 
+// A page embeds in seconds; a worker killed mid-page is noticed when the attempt's time runs out.
 const books = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
