@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
+import { keepBeating } from '../lib/temporal/keep-beating.js';
 import type { Prisma, SpeakerProfile } from '../lib/generated/prisma/client.js';
 import { withDiarizeNode, type DiarizeNodeClient } from '../lib/scaiecho/diarize/client.js';
 import type { Embedding } from '../lib/scaiecho/diarize/proto.js';
@@ -139,9 +140,9 @@ export function speakerActivities(deps: ActivityDeps) {
       if (!chosen) throw failure('NO_NODE_ONLINE', 'no online diarization node holds any of the speakers');
 
       const ctx = Context.current();
-      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
-      try {
-        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: j.audioObjectKey }), { abortSignal: ctx.cancellationSignal });
+      const audioKey = j.audioObjectKey;
+      await keepBeating(HEARTBEAT_MS, async () => {
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: audioKey }), { abortSignal: ctx.cancellationSignal });
         const config = {
           audio: { requestId: jobId, audioFormat: j.audioFormat ?? 'wav' },
           segments: segments.map((s) => ({ startMs: s.start_ms, endMs: s.end_ms })),
@@ -161,9 +162,7 @@ export function speakerActivities(deps: ActivityDeps) {
           where: { id: jobId, status: 'running' },
           data: { segments: labelled as unknown as Prisma.InputJsonArray },
         });
-      } finally {
-        clearInterval(beat);
-      }
+      });
     },
   };
 }

@@ -1,5 +1,9 @@
 import { syncMessages } from '../lib/search/message-sync.js';
+import { keepBeating } from '../lib/temporal/keep-beating.js';
 import type { ActivityDeps } from './deps.js';
+
+/** How often a batch says it is alive; the workflows' heartbeat timeout is a few of these. */
+const BEAT_MS = 5000;
 
 /** Messages per reindex page. */
 export const REINDEX_PAGE = 200;
@@ -14,7 +18,7 @@ export function waveSearchActivities({ db, search }: ActivityDeps) {
      * counts each one's lag: from its change to searchable.
      */
     async syncSearchIndex(input: { tenantId: string; changes: [string, number][] }): Promise<{ indexed: number; removed: number }> {
-      const outcome = await syncMessages(db, search, input.tenantId, input.changes.map(([id]) => id));
+      const outcome = await keepBeating(BEAT_MS, () => syncMessages(db, search, input.tenantId, input.changes.map(([id]) => id)));
       const now = Date.now();
       for (const [, at] of input.changes) search.lag(Math.max(0, now - at) / 1000);
       return outcome;
@@ -40,7 +44,7 @@ export function waveSearchActivities({ db, search }: ActivityDeps) {
         select: { id: true },
       });
       if (page.length === 0) return { lastId: null, indexed: 0, removed: 0 };
-      const outcome = await syncMessages(db, search, input.tenantId, page.map((m) => m.id));
+      const outcome = await keepBeating(BEAT_MS, () => syncMessages(db, search, input.tenantId, page.map((m) => m.id)));
       return { lastId: page.at(-1)!.id, ...outcome };
     },
   };

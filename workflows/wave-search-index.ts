@@ -43,10 +43,11 @@ export const INDEX_BATCH = 64;
 const BATCHES_PER_RUN = 500;
 
 // Embedding waits on ScaiGrid: retried without end (the events wait in the
-// signals meanwhile), each attempt bounded — a batch embeds in seconds, and a
-// worker that died mid-batch is noticed when the attempt's time runs out.
+// signals meanwhile), each attempt bounded; a batch heartbeats while it works,
+// so a worker that died mid-batch is noticed within the heartbeat timeout.
 const sync = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -32,9 +32,10 @@ export const reindexProgressQuery = defineQuery<ReindexProgress>('progress');
 
 const PAGES_PER_RUN = 200;
 
-// A page embeds in seconds; a worker killed mid-page is noticed when the attempt's time runs out.
+// A page heartbeats while it works: a worker killed mid-page is noticed within the heartbeat timeout.
 const books = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
