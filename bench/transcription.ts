@@ -5,6 +5,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import Koa from 'koa';
 import Router from '@koa/router';
+import { parseStat } from '../devstack/proc-stat.js';
 import { Environment, type BenchEnv } from './lib/env.js';
 import { fmt, ms, summarize, table, type Summary } from './lib/stats.js';
 import { runDirect, runJobs, runPoll, stopClientThreads } from './lib/thread.js';
@@ -111,10 +112,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
  */
 function mainThreadCpuMs(): number {
   try {
-    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return parseStat(fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')).cpuSeconds * 1000;
   } catch {
     return Number.NaN;
   }
