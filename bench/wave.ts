@@ -12,6 +12,7 @@ import { createDb } from '../lib/infra/db.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { provisionTenant } from '../lib/tenancy/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
+import { openLoop } from './lib/load.js';
 import { wholeNumberOptions } from './lib/options.js';
 import { fmt, ms, summarize, table } from './lib/stats.js';
 
@@ -114,38 +115,6 @@ interface LoadResult {
   polled: number[];
   /** requests the schedule could not start on time (the load generator fell behind) */
   late: number;
-}
-
-/**
- * Open loop: requests start on a fixed schedule whether or not earlier ones
- * answered, so a slow server shows as latency, not as fewer requests.
- * `fire(i)` makes request i; the deliveries are timed by the sockets.
- */
-async function openLoop(rps: number, seconds: number, fire: (i: number) => Promise<boolean>): Promise<{ latencies: number[]; errors: number; late: number }> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let late = 0;
-  const total = rps * seconds;
-  const start = performance.now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rps;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    else if (wait < -50) late++;
-    const t0 = performance.now();
-    inflight.push(
-      fire(i).then(
-        (ok) => {
-          latencies.push(performance.now() - t0);
-          if (!ok) errors++;
-        },
-        () => void errors++,
-      ),
-    );
-  }
-  await Promise.all(inflight);
-  return { latencies, errors, late };
 }
 
 async function scaiwavePhase(api: string, world: World, sockets: number, rps: number, seconds = opt.seconds): Promise<LoadResult> {

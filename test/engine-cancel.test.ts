@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
+import { processStats } from '../devstack/proc-stat.js';
 import type { ManagedProcess } from '../devstack/process.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { setPolicy } from '../lib/scaiecho/policy.js';
@@ -25,20 +26,9 @@ const ENGINE_COMMANDS = new Set(['sox', 'pocketsphinx_co']);
 
 /** sox and pocketsphinx processes in a reference server's process group (it leads its own group). */
 function engineProcessesOf(server: ManagedProcess): string[] {
-  const found: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "pid (comm) state ppid pgrp …": comm may hold spaces, so split after its closing parenthesis.
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const [, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === server.child.pid && ENGINE_COMMANDS.has(comm)) found.push(comm);
-  }
-  return found;
+  return processStats()
+    .filter((p) => p.pgrp === server.child.pid && ENGINE_COMMANDS.has(p.comm))
+    .map((p) => p.comm);
 }
 
 describe('cancellation reaches the engine', () => {

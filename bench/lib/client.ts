@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Client, Connection } from '@temporalio/client';
 import { createScaiInferDispatcher, type ScaiInferDispatcher } from '../../lib/scaiecho/dispatch/scaiinfer.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
+import { lanes } from './load.js';
 
 // The client side of every measurement, run in a worker thread of its own so
 // its CPU time does not queue behind the API's event loop (the API runs in the
@@ -88,17 +89,6 @@ class Errors {
     const msg = (err instanceof Error ? err.message : String(err)).slice(0, 200);
     if (msg in this.counts || Object.keys(this.counts).length < 20) this.counts[msg] = (this.counts[msg] ?? 0) + 1;
   }
-}
-
-/** Runs fn for 0..total-1 with `concurrency` lanes until done or the deadline passes; true when cut short. */
-async function lanes(total: number, concurrency: number, deadline: number, fn: (i: number) => Promise<void>): Promise<boolean> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(concurrency, total)) }, async () => {
-      while (next < total && performance.now() < deadline) await fn(next++);
-    }),
-  );
-  return next < total;
 }
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -11,6 +11,7 @@ import { startApi, type RunningApi } from '../../api/server.js';
 import { startIdpProcess } from '../../devstack/idp/process.js';
 import { freePort, waitUntil } from '../../devstack/ports.js';
 import { startProcess, tail, type ManagedProcess } from '../../devstack/process.js';
+import { startScaiGridProcess } from '../../devstack/scaigrid/process.js';
 import { ensureBucket, s3Client, startSeaweed } from '../../devstack/seaweed.js';
 import { startSttRelayProcess } from '../../devstack/stt-relay/process.js';
 import { ensureSystemServices } from '../../devstack/system-services.js';
@@ -24,9 +25,12 @@ import { setPolicy } from '../../lib/scaiecho/policy.js';
 
 // The benchmark's own world, built the way the test global setup builds one:
 // Temporal and SeaweedFS on free ports, the reference IdP, a database, Redis
-// prefix, NATS prefix, bucket and task queue of its own; then the ScaiEcho
-// slice (API in this process, worker, STT node and relay as processes, both
-// with the instant engine). teardown() undoes all of it, whatever got started.
+// prefix, NATS prefix, bucket, task queue and search index directory of its
+// own; the API in this process and the worker as a process; then the slices a
+// bench asks for: ScaiEcho (STT node and relay as processes, both with the
+// instant engine) and search (the reference ScaiGrid with its real model, so
+// the worker indexes room messages). teardown() undoes all of it, whatever got
+// started.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sttNodeEntry = path.join(root, 'devstack/stt-node/main.ts');
@@ -35,10 +39,24 @@ const workerEntry = path.join(root, 'worker/main.ts');
 export interface BenchEnvOptions {
   /** Log level of the API and the worker (the STT node always logs at info: its "transcribed" lines carry engine_ms). */
   logLevel: string;
-  /** Concurrent Transcribe calls the STT node accepts. */
-  nodeCapacity: number;
+  /** The ScaiEcho slice: STT relay and node (instant engine), the tenant's policy pinned to backend A. */
+  scaiecho?: {
+    /** Concurrent Transcribe calls the STT node accepts. */
+    nodeCapacity: number;
+  };
+  /** The search slice: the reference ScaiGrid (real model) for the API and the worker, whose search feed then indexes messages. */
+  search?: boolean;
+  /** Roles of the tenant's user (default member). */
+  roles?: string[];
   /** Progress lines go here. */
   say: (line: string) => void;
+}
+
+export interface SttNode {
+  nodeId: string;
+  grpcAddress: string;
+  adminUrl: string;
+  logFile: string;
 }
 
 export interface BenchEnv {
@@ -50,7 +68,12 @@ export interface BenchEnv {
   env: Record<string, string>;
   api: RunningApi;
   tenant: Provisioned;
-  node: { nodeId: string; grpcAddress: string; adminUrl: string; logFile: string };
+  /** The worker's HTTP listener (/health, /metrics). */
+  workerUrl: string;
+  /** The ScaiEcho slice's STT node, when asked for. */
+  node?: SttNode;
+  /** The search slice's ScaiGrid (the run's SCAIWAVE_SCAIGRID_URL and its key), when asked for. */
+  scaigrid?: { url: string; adminUrl: string; apiKey: string };
   idpUrl: string;
   /** A ScaiKey access token for the tenant's user, as a browser client would hold one. */
   jwtFor(subject: string, tenantSlug: string): Promise<string>;
@@ -114,11 +137,21 @@ export class Environment {
     });
 
     const relayKey = randomBytes(16).toString('hex');
-    const relay = await this.step('STT relay (instant engine) started', async () => {
-      const r = await startSttRelayProcess({ apiKeys: [relayKey], engine: 'instant', logDir, name: 'stt-relay' });
-      await this.track(r.process);
-      return r;
-    });
+    const relay = !this.opts.scaiecho
+      ? undefined
+      : await this.step('STT relay (instant engine) started', async () => {
+          const r = await startSttRelayProcess({ apiKeys: [relayKey], engine: 'instant', logDir, name: 'stt-relay' });
+          await this.track(r.process);
+          return r;
+        });
+    const gridKey = `sgk_${randomBytes(16).toString('hex')}`;
+    const scaigrid = !this.opts.search
+      ? undefined
+      : await this.step('reference ScaiGrid (all-MiniLM-L6-v2) loaded', async () => {
+          const g = await startScaiGridProcess({ apiKeys: [gridKey], logDir });
+          await this.track(g.process);
+          return { url: g.url, adminUrl: g.adminUrl, apiKey: gridKey };
+        });
 
     const dbName = `scaiwave_bench_${runId}`;
     const env: Record<string, string> = {
@@ -137,8 +170,10 @@ export class Environment {
       SCAIWAVE_SCAIKEY_URL: idp.url,
       SCAIWAVE_AUTH_MODE: 'scaikey',
       SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
-      SCAIWAVE_SCAIECHO_RELAY_URL: relay.url,
-      SCAIWAVE_SCAIECHO_RELAY_API_KEY: relayKey,
+      ...(relay ? { SCAIWAVE_SCAIECHO_RELAY_URL: relay.url, SCAIWAVE_SCAIECHO_RELAY_API_KEY: relayKey } : {}),
+      ...(scaigrid ? { SCAIWAVE_SCAIGRID_URL: scaigrid.url, SCAIWAVE_SCAIGRID_API_KEY: scaigrid.apiKey } : {}),
+      // Never the dev stack's index: the worker of a run writes its own.
+      SCAIWAVE_SEARCH_DIR: path.join(workDir, 'search'),
       SCAIWAVE_HOST: '127.0.0.1',
       SCAIWAVE_LOG_LEVEL: this.opts.logLevel,
       // The access log follows --log-level too: at info it writes a line per poll into this terminal.
@@ -157,7 +192,7 @@ export class Environment {
       }
     });
 
-    const tenant = await this.step('bench tenant provisioned (high rate limits, policy pinned to backend A)', async () => {
+    const tenant = await this.step(`bench tenant provisioned (high rate limits${this.opts.scaiecho ? ', policy pinned to backend A' : ''})`, async () => {
       const db = createDb(config.db);
       try {
         const t = await provisionTenant(db, {
@@ -167,11 +202,11 @@ export class Environment {
           // The poll loop alone makes tens of thousands of requests a minute.
           features: { rate_limits: { tenant_per_minute: 1_000_000_000, key_per_minute: 1_000_000_000 } },
           subject: `bench-user-${runId}`,
-          roles: ['member'],
+          roles: this.opts.roles ?? ['member'],
           keyName: 'benchmark',
         });
         // Only the STT node: no job may silently fall through to the relay.
-        await setPolicy(db, t.tenant.id, { allowedBackends: 'A', defaultBackend: 'A' });
+        if (this.opts.scaiecho) await setPolicy(db, t.tenant.id, { allowedBackends: 'A', defaultBackend: 'A' });
         return t;
       } finally {
         await db.$disconnect();
@@ -185,7 +220,10 @@ export class Environment {
       return a;
     });
 
-    const node = await this.step('STT node (instant engine) registered', async () => {
+    const scaiecho = this.opts.scaiecho;
+    const node = !scaiecho
+      ? undefined
+      : await this.step('STT node (instant engine) registered', async (): Promise<SttNode> => {
       const nodeId = `bench-stt-${runId}`;
       const grpcPort = await freePort();
       const adminPort = await freePort();
@@ -202,7 +240,7 @@ export class Environment {
           SCAIINFER_REGISTRY_URL: api.url,
           SCAIINFER_REGISTRY_TOKEN: env.SCAIWAVE_SERVICE_TOKEN!,
           SCAIINFER_HEARTBEAT_MS: '1000',
-          SCAIINFER_CAPACITY: String(this.opts.nodeCapacity),
+          SCAIINFER_CAPACITY: String(scaiecho.nodeCapacity),
         },
       });
       await this.track(proc);
@@ -217,7 +255,7 @@ export class Environment {
       return { nodeId, grpcAddress: `127.0.0.1:${grpcPort}`, adminUrl: `http://127.0.0.1:${adminPort}`, logFile: proc.logFile };
     });
 
-    await this.step('worker process polling (bundles the workflows first)', async () => {
+    const workerUrl = await this.step('worker process polling (bundles the workflows first)', async () => {
       const port = await freePort();
       const proc = startProcess('worker', process.execPath, ['--import', 'tsx', workerEntry], {
         cwd: root,
@@ -236,6 +274,7 @@ export class Environment {
           throw new Error(`worker exited with ${code}:\n${tail(proc.logFile)}`);
         }),
       ]);
+      return `http://127.0.0.1:${port}`;
     });
 
     return {
@@ -246,10 +285,17 @@ export class Environment {
       env,
       api,
       tenant,
+      workerUrl,
       node,
+      scaigrid,
       idpUrl: idp.url,
       jwtFor: (subject, tenantSlug) => idpToken(idp.url, subject, tenantSlug),
     };
+  }
+
+  /** The processes started for the run, by name: each leads a process group of its own (what it forks included). */
+  processGroups(): Record<string, number> {
+    return Object.fromEntries(this.procs.flatMap((p) => (p.child.pid === undefined ? [] : [[p.name, p.child.pid]])));
   }
 
   /** Stops what was started and removes what was created; safe to call twice and after a failed up(). */
