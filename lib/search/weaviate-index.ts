@@ -134,7 +134,9 @@ export class WeaviateSearchIndex implements SearchIndex {
 
   async purge(tenantId: string): Promise<void> {
     checkId('tenantId', tenantId);
-    await this.collection.tenants.remove([tenantId]);
+    await this.collection.tenants.remove([tenantId]).catch((err: unknown) => {
+      if (!isMissingTenant(err)) throw err;
+    });
   }
 
   async search(q: SearchQuery): Promise<SearchPage> {
