@@ -16,3 +16,15 @@ export function bookkeeping(opts: { maximumAttempts?: number } = {}): ActivityOp
     },
   };
 }
+
+/**
+ * A batch of search indexing (read MariaDB, embed through ScaiGrid, write the
+ * index): retried without end while ScaiGrid or the index is away, each
+ * attempt bounded; the batch heartbeats while it works (activities/wave-search.ts),
+ * so a worker that died mid-batch is noticed within the heartbeat timeout.
+ */
+export const searchBatch: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};

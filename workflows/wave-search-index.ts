@@ -1,5 +1,6 @@
 import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { searchBatch } from './activity-options.js';
 
 // `wave-search-index-{tenantId}`: the tenant's search index follows its room
 // events. The JetStream consumer (lib/search/event-consumer.ts) signals the
@@ -42,14 +43,8 @@ export const INDEX_BATCH = 64;
 /** Batches per run before continuing as new, so the history stays short however long the tenant lives. */
 const BATCHES_PER_RUN = 500;
 
-// Embedding waits on ScaiGrid: retried without end (the events wait in the
-// signals meanwhile), each attempt bounded; a batch heartbeats while it works,
-// so a worker that died mid-batch is noticed within the heartbeat timeout.
-const sync = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+// While ScaiGrid is away the batch is retried and the events wait in the signals.
+const sync = proxyActivities<Activities>(searchBatch);
 
 export async function waveSearchIndexWorkflow(input: IndexInput): Promise<void> {
   const pending = new Map<string, number>(input.pending ?? []);

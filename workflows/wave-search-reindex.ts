@@ -1,5 +1,6 @@
 import { continueAsNew, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { searchBatch } from './activity-options.js';
 import { JobStatusKey } from '../lib/temporal/search-attributes.js';
 
 // `wave-search-reindex-{tenantId}[-{roomId}]`: rebuilds the index from MariaDB,
@@ -32,12 +33,7 @@ export const reindexProgressQuery = defineQuery<ReindexProgress>('progress');
 
 const PAGES_PER_RUN = 200;
 
-// A page heartbeats while it works: a worker killed mid-page is noticed within the heartbeat timeout.
-const books = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const books = proxyActivities<Activities>(searchBatch);
 
 export async function waveSearchReindexWorkflow(input: ReindexInput): Promise<ReindexProgress> {
   const scope = { tenantId: input.tenantId, roomId: input.roomId };
