@@ -58,6 +58,8 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const load = (): string => os.loadavg().map((l) => fmt(l, 2)).join(' / ');
 const pcts = (xs: number[], ps = [50, 95, 99]): string => ps.map((p) => ms(percentile(xs, p))).join(' / ');
 const notes: string[] = [];
+/** phase: why a post failed → how often */
+const postFailures = new Map<string, number>();
 const loadAtStart = load();
 const environment = new Environment({ logLevel: 'warn', search: true, roles: ['admin'], say });
 const texts = [...syntheticMessages({ seed: opt.seed, messages: opt.warmup + opt.rate * opt.seconds + opt.burst, rooms: opt.rooms, authors: 1 })];
@@ -82,12 +84,18 @@ interface Spent {
   embedded: number;
 }
 
-/** Posts text i of the corpus and tells the watcher to look for it. */
-async function post(ctx: Ctx, i: number): Promise<Posted> {
+/** Posts text i of the corpus and tells the watcher to look for it; a refused post is counted under `phaseName` and answers undefined. */
+async function post(ctx: Ctx, i: number, phaseName: string): Promise<Posted | undefined> {
   const m = texts[i]!;
-  const p = await ctx.poster.post(i, m.roomIndex, m.body);
-  ctx.watch.expect(p.id, p.createdAt.getTime());
-  return p;
+  try {
+    const p = await ctx.poster.post(i, m.roomIndex, m.body);
+    ctx.watch.expect(p.id, p.createdAt.getTime());
+    return p;
+  } catch (err) {
+    const why = `${phaseName}: ${err instanceof Error ? err.message : String(err)}`;
+    postFailures.set(why, (postFailures.get(why) ?? 0) + 1);
+    return undefined;
+  }
 }
 
 /** Runs a phase, then waits until every message it posted is searchable. */
@@ -111,17 +119,14 @@ async function phase<T extends { posted: Posted[] }>(ctx: Ctx, what: string, run
   };
 }
 
-/** Posts corpus texts from..from+count-1 with `posters` closed loops; a refused post is counted, not fatal. */
-async function postAll(ctx: Ctx, from: number, count: number, posters: number): Promise<{ posted: Posted[]; failed: number }> {
+/** Posts corpus texts from..from+count-1 with `posters` closed loops. */
+async function postAll(ctx: Ctx, from: number, count: number, posters: number, phaseName: string): Promise<{ posted: Posted[] }> {
   const posted: Posted[] = [];
-  let failed = 0;
   await lanes(count, posters, Infinity, async (k) => {
-    await post(ctx, from + k).then(
-      (p) => void posted.push(p),
-      () => void failed++,
-    );
+    const p = await post(ctx, from + k, phaseName);
+    if (p) posted.push(p);
   });
-  return { posted, failed };
+  return { posted };
 }
 
 const lagsOf = (watch: IndexWatch, posted: Posted[]): number[] =>
@@ -131,10 +136,10 @@ const lagsOf = (watch: IndexWatch, posted: Posted[]): number[] =>
 async function steadyPhase(ctx: Ctx) {
   const posted: Posted[] = [];
   const loop = await openLoop(opt.rate, opt.seconds, async (k) => {
-    posted.push(await post(ctx, steadyFirst + k));
-    return true;
+    const p = await post(ctx, steadyFirst + k, 'steady phase');
+    if (p) posted.push(p);
+    return p !== undefined;
   });
-  if (loop.errors > 0) notes.push(`steady phase: ${loop.errors} posts failed`);
   if (loop.late > 0) notes.push(`steady phase: ${loop.late} posts started more than 50 ms late (the load generator fell behind)`);
   return { posted, postLatencies: loop.latencies, postingEnded: epochNow() };
 }
@@ -158,8 +163,7 @@ async function steadyBaseline(ctx: Ctx): Promise<{ callMs: number[]; vectors: nu
 /** 2: `burst` posts as fast as `posters` closed loops get them accepted. */
 async function burstPhase(ctx: Ctx) {
   const start = epochNow();
-  const { posted, failed } = await postAll(ctx, burstFirst, opt.burst, opt.posters);
-  if (failed > 0) notes.push(`saturation phase: ${failed} posts failed`);
+  const { posted } = await postAll(ctx, burstFirst, opt.burst, opt.posters, 'saturation phase');
   return { posted, start, postingEnded: epochNow() };
 }
 
@@ -215,7 +219,7 @@ async function main(env: BenchEnv): Promise<void> {
   const ctx: Ctx = { env, poster, watch, embedder: embeddingClientFromConfig(env.config.env)! };
   try {
     say(`\n==> warm-up: ${opt.warmup} messages posted and indexed, not counted (load ${load()})`);
-    await phase(ctx, 'warm-up', () => postAll(ctx, 0, opt.warmup, 4));
+    await phase(ctx, 'warm-up', () => postAll(ctx, 0, opt.warmup, 4, 'warm-up'));
     say(`==> 1. steady: ${opt.rate} messages/s for ${opt.seconds} s through the API (load ${load()})`);
     const steady = await phase(ctx, 'steady phase', () => steadyPhase(ctx));
     say(`==> 1. baseline: one embed call per second's ${opt.rate} texts, paced once a second (load ${load()})`);
@@ -259,8 +263,8 @@ async function main(env: BenchEnv): Promise<void> {
         ['', 'steady phase', 'saturation phase'],
         [
           'posting',
-          `${fmt(steady.posted.length, 0)} posts, 201 p50 / p99 ${pcts(steady.postLatencies, [50, 99])}`,
-          `${fmt(burst.posted.length / ((burst.postingEnded - burst.start) / 1000), 1)} posts/s (${fmt((burst.postingEnded - burst.start) / 1000, 1)} s)`,
+          `${fmt(steady.posted.length, 0)} of ${fmt(opt.rate * opt.seconds, 0)} accepted, answer p50 / p99 ${pcts(steady.postLatencies, [50, 99])}`,
+          `${fmt(burst.posted.length, 0)} of ${fmt(opt.burst, 0)} accepted, ${fmt(burst.posted.length / ((burst.postingEnded - burst.start) / 1000), 1)} posts/s (${fmt((burst.postingEnded - burst.start) / 1000, 1)} s)`,
         ],
         ['inputs ScaiGrid embedded (each message once: = messages)', `${fmt(steady.embedded, 0)} for ${steady.posted.length}`, `${fmt(burst.embedded, 0)} for ${burst.posted.length}`],
         ...stageRows(steady.posted, burst.posted, stages, watch.seenAt),
@@ -282,6 +286,7 @@ async function main(env: BenchEnv): Promise<void> {
     say(`the index watcher read the table ${watch.reads} times on a new version (${ms(watch.readMs / Math.max(1, watch.reads))} a read), polling every ${opt['poll-ms']} ms`);
     say(`GET /v1/wave/search (semantic, the message's own text, its room) found ${agreement.found} of ${agreement.asked} sampled messages the watcher saw`);
     if (agreement.found < agreement.asked) notes.push('the search API did not find every sampled message the watcher saw as indexed');
+    for (const [why, n] of postFailures) notes.push(`${n} posts failed, ${why} (the API's log lines above say why)`);
     for (const n of notes) say(`note: ${n}`);
   } finally {
     await watch.close();
@@ -325,11 +330,17 @@ function stageRows(steady: Posted[], burst: Posted[], { byMessage, batches }: La
     row('201 → its batch started (syncSearchIndex)', (_, s) => s.batchStarted),
     row('201 → its batch ended', (_, s) => s.batchEnded),
     row('201 → seen in the index by the watcher', (p) => seenAt.get(p.id)),
+    [
+      'what the worker\'s lag metric counts: batch ended − the signal\'s oldest event',
+      ...[steady, burst].map((posted) => pcts(posted.flatMap((p) => lagCounted(byMessage.get(p.id))), [50, 99])),
+    ],
     ['batches: duration (read, embed, upsert) p50 / p99', ...perBatch((b) => b.ended - b.started, (xs) => pcts(xs, [50, 99]))],
     ['batches: messages in one p50 / p99', ...perBatch((b) => b.ids.length, (xs) => [50, 99].map((p) => fmt(percentile(xs, p), 0)).join(' / '))],
     ['batches: workflow turn, one ended → next started, work waiting', ...perBatch((_, i) => turn[i], (xs) => pcts(xs, [50, 99]))],
   ];
 }
+
+const lagCounted = (s: Stages | undefined): number[] => (s?.batchEnded !== undefined && s.countedFrom !== undefined ? [s.batchEnded - s.countedFrom] : []);
 
 /** Share (%) of a histogram's observations at or below `le` seconds (a bucket bound). */
 const share = (b: Buckets, le: number): number => (100 * (b.get(le) ?? 0)) / Math.max(1, b.get(Infinity) ?? 0);

@@ -15,6 +15,8 @@ import type { MessagesChanged } from '../../workflows/wave-search-index.js';
 export interface Stages {
   published?: number;
   signalled?: number;
+  /** the change time that signal carried: its batch's oldest event, which the worker's lag metric counts from */
+  countedFrom?: number;
   batchStarted?: number;
   batchEnded?: number;
 }
@@ -70,7 +72,13 @@ export async function lagStages(db: Db, temporalClient: Client, tenantId: string
     for (const e of events) {
       const signal = e.workflowExecutionSignaledEventAttributes;
       if (signal) {
-        for (const id of firstArg<MessagesChanged>(signal.input).messageIds) of(id).signalled ??= msOf(e);
+        const change = firstArg<MessagesChanged>(signal.input);
+        for (const id of change.messageIds) {
+          const s = of(id);
+          if (s.signalled !== undefined) continue;
+          s.signalled = msOf(e);
+          s.countedFrom = change.at;
+        }
       }
       const scheduled = e.activityTaskScheduledEventAttributes;
       if (scheduled) scheduledIds.set(String(e.eventId), firstArg<{ changes: [string, number][] }>(scheduled.input).changes.map(([id]) => id));

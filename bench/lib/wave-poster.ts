@@ -42,8 +42,9 @@ export class WavePoster {
     const roomId = this.roomIds[room % this.roomIds.length]!;
     const res = await fetch(`${this.apiUrl}/v1/wave/rooms/${roomId}/messages`, { method: 'POST', headers: this.headers, body: JSON.stringify({ body }) });
     const answeredAt = epochNow();
-    const answer = (await res.json()) as { data?: { id: string; created_at: string } };
-    if (res.status !== 201 || !answer.data) throw new Error(`post answered ${res.status}: ${JSON.stringify(answer).slice(0, 200)}`);
+    const answer = (await res.json()) as { data?: { id: string; created_at: string }; error?: { code: string } };
+    // Status and code only: the same failure reads the same for every request, so they can be counted.
+    if (res.status !== 201 || !answer.data) throw new Error(`post answered ${res.status} ${answer.error?.code ?? ''}`);
     return { index, id: answer.data.id, roomId, createdAt: new Date(answer.data.created_at), body, answeredAt };
   }
 
