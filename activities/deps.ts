@@ -5,7 +5,7 @@ import type { Logger } from '../lib/infra/logger.js';
 import type { NatsHandle } from '../lib/infra/nats-handle.js';
 import type { Redis } from '../lib/infra/redis.js';
 import type { SttBackends } from '../lib/scaiecho/backends.js';
-import type { SearchServices } from '../lib/search/message-sync.js';
+import type { SearchServices } from '../lib/search/search-services.js';
 import type { NodeRegistry } from '../lib/scaiecho/node-registry.js';
 
 /** What activities may reach; built once per worker process. */

@@ -3,7 +3,7 @@ import type { CallerResolver } from '../lib/auth/caller.js';
 import type { CredentialCache } from '../lib/auth/credential-cache.js';
 import type { CredentialChanges } from '../lib/auth/credential-changes.js';
 import type { LastUsedStamps } from '../lib/auth/last-used.js';
-import type { SearchServices } from '../lib/search/message-sync.js';
+import type { SearchServices } from '../lib/search/search-services.js';
 import type { Config } from '../lib/config.js';
 import type { SqlPool } from '../lib/infra/db.js';
 import type { Logger } from '../lib/infra/logger.js';

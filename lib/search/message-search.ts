@@ -2,7 +2,7 @@ import type { Caller } from '../auth/caller.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../infra/db.js';
 import { memberRooms } from '../wave/membership.js';
-import type { SearchServices } from './message-sync.js';
+import type { SearchServices } from './search-services.js';
 import type { SearchHit, SearchMode } from './search-index.js';
 
 // Search over the messages of the rooms the caller is in now. Permissions are

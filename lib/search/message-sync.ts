@@ -1,6 +1,6 @@
 import type { Db } from '../infra/db.js';
-import type { EmbeddingClient } from '../scaigrid/embeddings.js';
-import type { SearchDocument, SearchIndex } from './search-index.js';
+import type { SearchDocument } from './search-index.js';
+import type { SearchServices } from './search-services.js';
 
 // Brings the index in line with MariaDB for a set of messages: whatever the
 // events said, each message is looked up as it is now, and is then indexed
@@ -10,14 +10,6 @@ import type { SearchDocument, SearchIndex } from './search-index.js';
 // batch holding an older read cannot put back the text an edit replaced.
 // Text goes from MariaDB to ScaiGrid to the index inside one call: it never
 // passes through a workflow's history.
-
-export interface SearchServices {
-  /** opened on first use: a worker that never indexes never opens it */
-  index(): Promise<SearchIndex>;
-  embedder: EmbeddingClient;
-  /** counts one message's index lag (seconds from its change to searchable) */
-  lag(seconds: number): void;
-}
 
 export interface SyncOutcome {
   indexed: number;

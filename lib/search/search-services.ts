@@ -1,9 +1,17 @@
 import type { Env } from '../config.js';
 import type { Logger } from '../infra/logger.js';
 import { embeddingClientFromConfig, type EmbeddingClient } from '../scaigrid/embeddings.js';
-import type { SearchServices } from './message-sync.js';
 import { openSearchIndex } from './open-index.js';
 import type { SearchIndex } from './search-index.js';
+
+/** What indexing and search use in a process: the index, the embedder, and where index lag is counted. */
+export interface SearchServices {
+  /** opened on first use: a worker that never indexes never opens it */
+  index(): Promise<SearchIndex>;
+  embedder: EmbeddingClient;
+  /** counts one message's index lag (seconds from its change to searchable) */
+  lag(seconds: number): void;
+}
 
 /** Where no ScaiGrid is configured: nothing embeds, and indexing says why at every attempt (retried until configured). */
 const noEmbedder: EmbeddingClient = {
