@@ -23,6 +23,7 @@ export const configGroups = [
   'Worker',
   'Schedules',
   'Retention',
+  'Compliance export',
 ] as const;
 
 export type ConfigGroup = (typeof configGroups)[number];
@@ -156,6 +157,15 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'Search',
     description:
       'Directory of the embedded search index (LanceDB files, one table per tenant), relative to the project root unless absolute. Used when SCAIWAVE_WEAVIATE_URL is unset; every API and worker process on the host must see the same directory.',
+  },
+  SCAIWAVE_EXPORT_SIGNING_KEY: {
+    group: 'Compliance export',
+    description:
+      'Ed25519 private key (PKCS#8 PEM, or its DER in base64) that signs every room export bundle (manifest.sig), so a recipient can prove the bundle came from this deployment. Unset: bundles are checksummed but not signed. Make one with `openssl genpkey -algorithm ed25519`; publish its public key to recipients.',
+  },
+  SCAIWAVE_EXPORT_URL_TTL_SECONDS: {
+    group: 'Compliance export',
+    description: 'How long the download URL of a finished export stays valid.',
   },
   SCAIWAVE_SEARCH_VECTOR_DIMENSION: {
     group: 'Search',

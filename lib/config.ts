@@ -1,5 +1,6 @@
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import { isEd25519PrivateKey } from './export/signing-key.js';
 
 // Every setting comes from a SCAIWAVE_* variable. Each entry names its default
 // (or none when it is required) so `.env.example` and the README stay honest.
@@ -71,6 +72,11 @@ const schema = z.object({
   SCAIWAVE_WEAVIATE_API_KEY: z.string().min(1).optional(),
   SCAIWAVE_SEARCH_DIR: z.string().min(1).default('.devstack/data/search'),
   SCAIWAVE_SEARCH_VECTOR_DIMENSION: int(1, 8192).default(384),
+  SCAIWAVE_EXPORT_SIGNING_KEY: z
+    .string()
+    .refine(isEd25519PrivateKey, { message: 'must be an Ed25519 private key: PKCS#8 PEM, or its DER in base64' })
+    .optional(),
+  SCAIWAVE_EXPORT_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(900),
   SCAIWAVE_CLAMAV_URL: url(['tcp']).optional(),
   SCAIWAVE_WAVE_OUTBOX_POLL_MS: int(50, 60_000).default(1000),
   SCAIWAVE_WAVE_MEDIA_MAX_BYTES: int(1).default(100 * 1024 * 1024),
@@ -200,7 +206,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         const name = String(i.path[0] ?? '?');
         const value = relevant[name];
         // Secrets are named, never echoed: this message goes to logs.
-        const secret = /SECRET|TOKEN|PASSWORD|API_KEY/.test(name);
+        const secret = /SECRET|TOKEN|PASSWORD|API_KEY|SIGNING_KEY/.test(name);
         const shown = value === undefined ? 'is missing' : secret ? 'is set' : `is ${JSON.stringify(value)}`;
         return `${name} ${shown}: ${i.message}`;
       }),
