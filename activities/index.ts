@@ -7,6 +7,8 @@ import { speakerActivities } from './speakers.js';
 import { systemActivities } from './system.js';
 import { transcriptionActivities } from './transcription.js';
 import { warmReconcileActivities } from './warm-reconcile.js';
+import { waveComplianceActivities } from './wave-compliance.js';
+import { waveExportActivities } from './wave-export.js';
 import { waveMediaActivities } from './wave-media.js';
 import { waveSearchActivities } from './wave-search.js';
 
@@ -24,6 +26,8 @@ export function createActivities(deps: ActivityDeps) {
     ...warmReconcileActivities(deps),
     ...waveMediaActivities(deps),
     ...waveSearchActivities(deps),
+    ...waveExportActivities(deps),
+    ...waveComplianceActivities(deps),
   };
 }
 

@@ -20,6 +20,9 @@ const RETRYABLE = {
   USAGE_BATCH_MALFORMED: false,
   USAGE_BATCH_NOT_APPLIED: false,
   MEDIA_NOT_FOUND: false,
+  EXPORT_NOT_FOUND: false,
+  // A media file changed between being hashed and being bundled: the export would contradict its manifest.
+  EXPORT_SOURCE_CHANGED: false,
   // clamd down or answering nonsense: media waits, unservable, until it answers.
   CLAMD_UNAVAILABLE: true,
   // ScaiKey, for identity sync.

@@ -30,6 +30,8 @@ export const JobKind = {
   waveMediaScan: 'wave.media_scan',
   waveSearchIndex: 'wave.search_index',
   waveSearchReindex: 'wave.search_reindex',
+  waveRoomExport: 'wave.room_export',
+  waveComplianceExport: 'wave.compliance_export',
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];

@@ -17,6 +17,10 @@ export const workflowIds = {
   /** one per tenant, running as long as the tenant has rooms: its index follows the room events */
   waveSearchIndex: (tenantId: string): string => `wave-search-index-${tenantId}`,
   waveSearchReindex: (tenantId: string, roomId?: string): string => `wave-search-reindex-${tenantId}${roomId ? `-${roomId}` : ''}`,
+  /** one room's compliance export (on demand or scheduled): the export id is made when it is asked for */
+  waveRoomExport: (exportId: string): string => `wave-room-export-${exportId}`,
+  /** a tenant's scheduled compliance exports; its Schedule appends each run's start time */
+  waveComplianceExport: (tenantId: string): string => `wave-compliance-export-${tenantId}`,
   /** The Schedule's runs reconcile every tenant; a run for one tenant gets its own id. */
   warmReconcile: (tenantId?: string): string => (tenantId ? `scaiecho-warm-reconcile-${tenantId}` : 'scaiecho-warm-reconcile'),
 } as const;
