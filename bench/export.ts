@@ -56,7 +56,8 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const load = (): string => os.loadavg().map((l) => fmt(l, 2)).join(' / ');
 const seconds = (ms: number): string => `${fmt(ms / 1000, 1)} s`;
 const loadAtStart = load();
-const environment = new Environment({ logLevel: 'warn', roles: ['admin'], say });
+// The media once, then each room's bundle (the media again) as multipart parts, with room to spare.
+const environment = new Environment({ logLevel: 'warn', roles: ['admin'], say, s3CapacityMB: 4 * opt['media-mb'] + 1024 });
 
 interface Room {
   label: string;

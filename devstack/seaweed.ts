@@ -11,7 +11,11 @@ export interface SeaweedOptions {
   logDir: string;
   accessKey: string;
   secretKey: string;
+  /** What it may store, in MB (default 1280: 20 volumes of 64 MB, enough for the tests); a bench moving gigabytes asks for more. */
+  capacityMB?: number;
 }
+
+const VOLUME_MB = 64;
 
 export function s3Client(endpoint: string, accessKey: string, secretKey: string, region = 'us-east-1'): S3Client {
   return new S3Client({ endpoint, region, forcePathStyle: true, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });
@@ -41,7 +45,7 @@ export async function startSeaweed(opts: SeaweedOptions): Promise<ManagedProcess
     '-ip.bind=127.0.0.1',
     `-master.port=${await p()}`, `-master.port.grpc=${await p()}`,
     `-volume.port=${await p()}`, `-volume.port.grpc=${await p()}`,
-    '-volume.max=20', '-master.volumeSizeLimitMB=64',
+    `-volume.max=${Math.ceil((opts.capacityMB ?? 1280) / VOLUME_MB)}`, `-master.volumeSizeLimitMB=${VOLUME_MB}`,
     '-filer', `-filer.port=${await p()}`, `-filer.port.grpc=${await p()}`,
     '-s3', `-s3.port=${opts.s3Port}`, `-s3.port.grpc=${await p()}`,
     '-s3.port.iceberg=0', '-s3.port.lance=0',

@@ -46,6 +46,8 @@ export interface BenchEnvOptions {
   };
   /** The search slice: the reference ScaiGrid (real model) for the API and the worker, whose search feed then indexes messages. */
   search?: boolean;
+  /** What SeaweedFS may store, MB (default: its own, enough for the tests). */
+  s3CapacityMB?: number;
   /** Roles of the tenant's user (default member). */
   roles?: string[];
   /** Progress lines go here. */
@@ -125,7 +127,7 @@ export class Environment {
     const idp = await this.step('Temporal dev server, SeaweedFS, reference IdP started', async () => {
       const started = await Promise.allSettled([
         startTemporal({ port: temporalPort, uiPort, namespace: 'default', logDir }).then((p) => this.track(p)),
-        startSeaweed({ s3Port, dataDir: path.join(workDir, 'seaweedfs'), logDir, ...s3 }).then((p) => this.track(p)),
+        startSeaweed({ s3Port, dataDir: path.join(workDir, 'seaweedfs'), logDir, ...s3, capacityMB: this.opts.s3CapacityMB }).then((p) => this.track(p)),
         startIdpProcess({ port: idpPort, logDir }).then(async (i) => {
           await this.track(i.process);
           return i;

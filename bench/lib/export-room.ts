@@ -49,11 +49,19 @@ const MESSAGE_SQL =
 const REVISION_SQL = 'INSERT INTO wave_message_revisions (message_id, tenant_id, body, edited_at, editor_id) VALUES (?, ?, ?, ?, ?)';
 const REACTION_SQL = 'INSERT INTO wave_reactions (message_id, user_id, emoji, tenant_id, created_at) VALUES (?, ?, ?, ?, ?)';
 
+/** One transaction per flush: in autocommit the driver's batch can commit (and sync the log) row by row. */
 async function flush(sql: SqlPool, rows: Rows): Promise<void> {
-  // Messages first: revisions and reactions refer to them.
-  if (rows.messages.length > 0) await sql.batch(MESSAGE_SQL, rows.messages);
-  if (rows.revisions.length > 0) await sql.batch(REVISION_SQL, rows.revisions);
-  if (rows.reactions.length > 0) await sql.batch(REACTION_SQL, rows.reactions);
+  const conn = await sql.getConnection();
+  try {
+    await conn.beginTransaction();
+    // Messages first: revisions and reactions refer to them.
+    if (rows.messages.length > 0) await conn.batch(MESSAGE_SQL, rows.messages);
+    if (rows.revisions.length > 0) await conn.batch(REVISION_SQL, rows.revisions);
+    if (rows.reactions.length > 0) await conn.batch(REACTION_SQL, rows.reactions);
+    await conn.commit();
+  } finally {
+    await conn.release();
+  }
   rows.messages = [];
   rows.revisions = [];
   rows.reactions = [];
