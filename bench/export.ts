@@ -10,10 +10,11 @@ import { createUser } from '../lib/tenancy/users.js';
 import { cpuSpent, readCpu } from './lib/cpu.js';
 import { Environment, type BenchEnv } from './lib/env.js';
 import { selectAndGzip, type BaselineFigures } from './lib/export-baseline.js';
-import { exportPhases, type PhaseTimes } from './lib/export-phases.js';
+import { EXPORT_PHASES, exportPhases, type ExportPhase, type PhaseTimes } from './lib/export-phases.js';
+import { HeapWatch, type HeapFigure } from './lib/heap-watch.js';
 import { seedMediaObjects, seedMediaRows, seedMessages, type MediaObject, type RoomShape, type SeededCounts } from './lib/export-room.js';
 import { wholeNumberOptions } from './lib/options.js';
-import { RssWatch, type RssFigures } from './lib/rss.js';
+import { peakBetween, RssWatch, type RssFigures } from './lib/rss.js';
 import { fmt, table } from './lib/stats.js';
 import { WavePoster } from './lib/wave-poster.js';
 
@@ -43,6 +44,7 @@ const opt = wholeNumberOptions('bench/export.ts', {
   users: { default: 20, help: 'posters in the rooms (authors, editors, reactors)' },
   seed: { default: 13, help: 'seed of the synthetic messages' },
   'sample-ms': { default: 50, help: "how often the worker's RSS is sampled" },
+  'heap-ms': { default: 1000, help: "how often the worker's /metrics is read for its heap" },
   'max-minutes': { default: 30, help: 'how long one export may take before the bench gives up' },
 });
 
@@ -72,6 +74,8 @@ interface ExportRun {
   wallMs: number;
   phases: PhaseTimes;
   rss: RssFigures;
+  /** the worker's V8 heap and external memory, highest reading in [from, to] */
+  heap: (from: number, to: number) => Record<HeapFigure, number>;
   cpu: [string, number][];
   bundleBytes: number;
   stagedMessageBytes: number;
@@ -104,6 +108,7 @@ async function runExport(ctx: Ctx, room: Room): Promise<ExportRun> {
   const loadNow = load();
   const cpuBefore = readCpu(environment.processGroups(), DAEMONS);
   const watch = new RssWatch(ctx.workerPgid, opt['sample-ms']);
+  const heapWatch = new HeapWatch(`${env.workerUrl}/metrics`, opt['heap-ms']);
   const t0 = performance.now();
   const res = await fetch(`${env.api.url}/v1/wave/rooms/${room.shape.roomId}/exports`, {
     method: 'POST',
@@ -113,6 +118,7 @@ async function runExport(ctx: Ctx, room: Room): Promise<ExportRun> {
   const answer = (await res.json()) as { data?: { id: string } };
   if (res.status !== 202 || !answer.data) {
     watch.stop();
+    heapWatch.stop();
     throw new Error(`POST exports answered ${res.status}: ${JSON.stringify(answer)}`);
   }
   const exportId = answer.data.id;
@@ -130,6 +136,7 @@ async function runExport(ctx: Ctx, room: Room): Promise<ExportRun> {
   }
   const wallMs = performance.now() - t0;
   const rss = watch.stop();
+  const heap = heapWatch.stop();
   const cpu = cpuSpent(cpuBefore, readCpu(environment.processGroups(), DAEMONS));
 
   const db = env.api.deps.db;
@@ -144,6 +151,7 @@ async function runExport(ctx: Ctx, room: Room): Promise<ExportRun> {
     wallMs,
     phases: await exportPhases(env.api.deps.temporal, exportId),
     rss,
+    heap,
     cpu,
     bundleBytes: Number(row.bundleBytes ?? 0n),
     stagedMessageBytes: Number(of(SECTION.messages)?.bytes ?? 0n),
@@ -170,6 +178,14 @@ async function readAndHash(s3: S3Client, bucket: string, media: MediaObject[]): 
   return { ms: performance.now() - t0, bytes };
 }
 
+/** Growth of the sampled RSS over the export's start, and the worker's own heap figures, at their peaks within one phase. */
+function phaseMemory(r: ExportRun, phase: ExportPhase): string {
+  const span = r.phases.spans[phase];
+  if (!span) return 'n/a';
+  const heap = r.heap(span.from, span.to);
+  return `+${fmt(peakBetween(r.rss.timeline, span.from, span.to) - r.rss.before, 0)}; ${fmt(heap.heapUsed, 0)} / ${fmt(heap.heapTotal, 0)} / ${fmt(heap.external, 0)}`;
+}
+
 const perSecond = (n: number, ms: number): string => (ms > 0 ? fmt(n / (ms / 1000), 0) : 'n/a');
 const mbPerSecond = (bytes: number, ms: number): string => (ms > 0 ? `${fmt(bytes / MB / (ms / 1000), 1)} MB/s` : 'n/a');
 
@@ -191,9 +207,13 @@ function report(runs: ExportRun[], media: { ms: number; bytes: number }): void {
       ['  index files phase', ...col((r) => seconds(r.phases.phaseMs.index))],
       ['  upload phase: bundle MB/s (parts made from S3 ranges, uploaded)', ...col((r) => `${mbPerSecond(r.bundleBytes, r.phases.phaseMs.upload)} (${seconds(r.phases.phaseMs.upload)})`)],
       ['worker RSS before the export', ...col((r) => fmt(r.rss.before, 0))],
-      ['worker RSS peak during it: sampled / kernel VmHWM', ...col((r) => `${fmt(r.rss.peakSampled, 0)} / ${fmt(r.rss.peakKernel, 0)} (${r.rss.samples} samples)`)],
+      ['worker RSS peak during it: sampled / kernel VmHWM', ...col((r) => `${fmt(r.rss.peakSampled, 0)} / ${fmt(r.rss.peakKernel, 0)} (${r.rss.timeline.length} samples)`)],
       ['worker RSS growth (VmHWM − before)', ...col((r) => fmt(r.rss.peakKernel - r.rss.before, 0))],
       ['worker RSS after', ...col((r) => fmt(r.rss.after, 0))],
+      ...(Object.keys(EXPORT_PHASES) as ExportPhase[]).map((phase) => [
+        `  ${phase} phase: RSS growth at its sampled peak; heap used / heap total / external at peak`,
+        ...col((r) => phaseMemory(r, phase)),
+      ]),
       ['retried activity attempts', ...col((r) => String(r.phases.retries))],
     ]),
   );

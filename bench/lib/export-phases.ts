@@ -17,10 +17,18 @@ export const EXPORT_PHASES = {
 } as const;
 export type ExportPhase = keyof typeof EXPORT_PHASES;
 
+export interface Span {
+  /** epoch ms */
+  from: number;
+  to: number;
+}
+
 export interface PhaseTimes {
   /** workflow started → completed, ms */
   totalMs: number;
   phaseMs: Record<ExportPhase, number>;
+  /** when each phase ran; null for one that did not */
+  spans: Record<ExportPhase, Span | null>;
   /** activity attempts that failed or timed out before one succeeded (a retried step repeats work) */
   retries: number;
 }
@@ -30,7 +38,7 @@ const msOf = (e: HistoryEvent): number => Number(String(e.eventTime?.seconds ?? 
 export async function exportPhases(temporalClient: Client, exportId: string): Promise<PhaseTimes> {
   const events = (await temporalClient.workflow.getHandle(workflowIds.waveRoomExport(exportId)).fetchHistory()).events ?? [];
   const typeOf = new Map<string, string>();
-  const span = new Map<string, { from: number; to: number }>();
+  const span = new Map<string, Span>();
   let retries = 0;
   for (const e of events) {
     const scheduled = e.activityTaskScheduledEventAttributes;
@@ -49,11 +57,12 @@ export async function exportPhases(temporalClient: Client, exportId: string): Pr
     // Retries happen in the server; the started event, written when the step ends, says which attempt it was.
     retries += Math.max(0, (e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1);
   }
-  const phaseMs = Object.fromEntries(
+  const spans = Object.fromEntries(
     Object.entries(EXPORT_PHASES).map(([phase, types]) => {
-      const spans = types.flatMap((t) => span.get(t) ?? []);
-      return [phase, spans.length === 0 ? 0 : Math.max(...spans.map((s) => s.to)) - Math.min(...spans.map((s) => s.from))];
+      const of = types.flatMap((t) => span.get(t) ?? []);
+      return [phase, of.length === 0 ? null : { from: Math.min(...of.map((s) => s.from)), to: Math.max(...of.map((s) => s.to)) }];
     }),
-  ) as Record<ExportPhase, number>;
-  return { totalMs: msOf(events.at(-1)!) - msOf(events[0]!), phaseMs, retries };
+  ) as Record<ExportPhase, Span | null>;
+  const phaseMs = Object.fromEntries(Object.entries(spans).map(([phase, s]) => [phase, s ? s.to - s.from : 0])) as Record<ExportPhase, number>;
+  return { totalMs: msOf(events.at(-1)!) - msOf(events[0]!), phaseMs, spans, retries };
 }

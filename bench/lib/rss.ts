@@ -42,15 +42,14 @@ export interface RssFigures {
   peakKernel: number;
   /** MiB when the watch ended */
   after: number;
-  samples: number;
+  /** [epoch ms, MiB] of every sample */
+  timeline: [number, number][];
 }
 
 export class RssWatch {
   private readonly pids: number[];
   private readonly timer: NodeJS.Timeout | undefined;
-  private readonly before: number;
-  private peak = 0;
-  private samples = 0;
+  private readonly timeline: [number, number][] = [];
 
   /** Starts watching the group: one sample now, then every `everyMs`. */
   constructor(pgid: number, everyMs: number) {
@@ -63,22 +62,26 @@ export class RssWatch {
       pids = [];
     }
     this.pids = pids;
-    this.before = this.sample();
+    this.sample();
     if (pids.length > 0) this.timer = setInterval(() => this.sample(), everyMs);
   }
 
   private sample(): number {
-    if (this.pids.length === 0) return Number.NaN;
-    const rss = this.pids.reduce((sum, pid) => sum + status(pid).rss, 0);
-    this.peak = Math.max(this.peak, rss);
-    this.samples++;
+    const rss = this.pids.length === 0 ? Number.NaN : this.pids.reduce((sum, pid) => sum + status(pid).rss, 0) / MiB;
+    this.timeline.push([Date.now(), rss]);
     return rss;
   }
 
   stop(): RssFigures {
     clearInterval(this.timer);
     const after = this.sample();
-    const hwm = this.pids.length === 0 ? Number.NaN : this.pids.reduce((sum, pid) => sum + status(pid).hwm, 0);
-    return { before: this.before / MiB, peakSampled: this.pids.length === 0 ? Number.NaN : this.peak / MiB, peakKernel: hwm / MiB, after: after / MiB, samples: this.samples };
+    const hwm = this.pids.length === 0 ? Number.NaN : this.pids.reduce((sum, pid) => sum + status(pid).hwm, 0) / MiB;
+    return { before: this.timeline[0]![1], peakSampled: peakBetween(this.timeline, -Infinity, Infinity), peakKernel: hwm, after, timeline: this.timeline };
   }
+}
+
+/** The highest sample taken in [from, to] (epoch ms); NaN when none was. */
+export function peakBetween(timeline: [number, number][], from: number, to: number): number {
+  const inside = timeline.filter(([t]) => t >= from && t <= to).map(([, v]) => v);
+  return inside.length === 0 ? Number.NaN : Math.max(...inside);
 }
