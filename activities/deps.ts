@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../lib/config.js';
-import type { Db } from '../lib/infra/db.js';
+import type { Db, SqlPool } from '../lib/infra/db.js';
 import type { Logger } from '../lib/infra/logger.js';
 import type { NatsHandle } from '../lib/infra/nats-handle.js';
 import type { Redis } from '../lib/infra/redis.js';
@@ -12,6 +12,8 @@ import type { NodeRegistry } from '../lib/scaiecho/node-registry.js';
 export interface ActivityDeps {
   config: Config;
   db: Db;
+  /** the mariadb driver beside Prisma, for reads of many rows (a room export's messages) */
+  sql: SqlPool;
   redis: Redis;
   s3: S3Client;
   nats: NatsHandle;

@@ -46,7 +46,7 @@ export interface ChunkPosition {
 /** Where to carry on: what the last attempt reported before it died, else where the workflow says. */
 const resumed = <T>(from: T): T => (Context.current().info.heartbeatDetails as T | undefined) ?? from;
 
-export function waveExportActivities({ db, s3, config }: ActivityDeps) {
+export function waveExportActivities({ db, sql, s3, config }: ActivityDeps) {
   const bucket = config.env.SCAIWAVE_S3_BUCKET;
   const signingKey = config.env.SCAIWAVE_EXPORT_SIGNING_KEY ? parseSigningKey(config.env.SCAIWAVE_EXPORT_SIGNING_KEY) : null;
 
@@ -82,7 +82,7 @@ export function waveExportActivities({ db, s3, config }: ActivityDeps) {
       let at = resumed(input.from);
       let messages = 0;
       for (let i = 0; i < CHUNKS_PER_CALL; i++) {
-        const done = await keepBeating(BEAT_MS, () => writeMessageChunk(staging(e), exportRange(e), at.n, at.after));
+        const done = await keepBeating(BEAT_MS, () => writeMessageChunk(sql, staging(e), exportRange(e), at.n, at.after));
         messages += done.messages;
         if (!done.last) {
           // A chunk written by an earlier attempt past where the range now ends is not part of the bundle.

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/infra/logger.js';
+import { createSqlPool } from '../lib/infra/db.js';
 import { createServices } from '../lib/infra/services.js';
 import { searchIndexLag } from '../lib/infra/metrics.js';
 import { createSearchServices } from '../lib/search/search-services.js';
@@ -28,6 +29,8 @@ export async function createWorker(
   const identity = `scaiwave-worker@${os.hostname()}:${process.pid}`;
   const connection = await NativeConnection.connect({ address: config.env.SCAIWAVE_TEMPORAL_ADDRESS });
   const services = createServices(config, logger, 'scaiwave-worker');
+  // Few connections: its readers page through big tables one query at a time.
+  const sql = createSqlPool(config.db, Math.min(4, config.db.poolSize));
   const search = createSearchServices(config.env, logger, opts.registry ? searchIndexLag(opts.registry) : undefined);
   const bundlePath = config.env.SCAIWAVE_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
@@ -36,7 +39,7 @@ export async function createWorker(
     taskQueue: opts.taskQueue ?? config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
     identity,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
-    activities: createActivities({ ...services, config, logger, identity, search }),
+    activities: createActivities({ ...services, sql, config, logger, identity, search }),
     shutdownGraceTime: config.env.SCAIWAVE_SHUTDOWN_GRACE_MS,
     // Heartbeats reach Temporal at most this often (otherwise 0.8 × the heartbeat timeout, 16 s for
     // a dispatch), and a running activity hears of its cancellation only in a heartbeat's reply:
@@ -52,6 +55,7 @@ export async function createWorker(
     async dispose() {
       await search.close();
       await services.close();
+      await sql.end();
       await connection.close();
     },
   };

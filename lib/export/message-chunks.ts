@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import type { SqlPool } from '../infra/db.js';
 import { SECTION } from './export-files.js';
 import { messageChunkPath } from './format.js';
 import { readMessagePage, type ExportRange, type MessageCursor } from './message-records.js';
@@ -19,12 +20,12 @@ export interface ChunkOutcome {
   messages: number;
 }
 
-export async function writeMessageChunk(t: StagingTarget, range: ExportRange, n: number, after: MessageCursor | null): Promise<ChunkOutcome> {
+export async function writeMessageChunk(sql: SqlPool, t: StagingTarget, range: ExportRange, n: number, after: MessageCursor | null): Promise<ChunkOutcome> {
   const lines: string[] = [];
   const counts = { messages: 0, revisions: 0, tombstones: 0, reactions: 0 };
   let cursor = after;
   while (counts.messages < CHUNK_MESSAGES) {
-    const page = await readMessagePage(t.db, range, cursor, Math.min(PAGE, CHUNK_MESSAGES - counts.messages));
+    const page = await readMessagePage(sql, range, cursor, Math.min(PAGE, CHUNK_MESSAGES - counts.messages));
     if (!page.last) break;
     for (const r of page.records) {
       lines.push(JSON.stringify(r));
