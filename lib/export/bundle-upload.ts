@@ -44,26 +44,43 @@ export async function createUpload(t: UploadTarget): Promise<string> {
   return out.UploadId!;
 }
 
-async function readRange(t: UploadTarget, source: FileSource, start: number, end: number): Promise<Buffer> {
+/** Copies bytes [start, end) of an S3 object into `into` from `at`, as they stream in. */
+async function readRangeInto(t: UploadTarget, source: FileSource, start: number, end: number, into: Buffer, at: number): Promise<void> {
   const object = await t.s3.send(
     new GetObjectCommand({ Bucket: t.bucket, Key: source.key, Range: `bytes=${start}-${end - 1}`, ...(source.etag ? { IfMatch: source.etag } : {}) }),
     { abortSignal: t.signal },
   );
-  const chunks: Buffer[] = [];
-  for await (const c of object.Body as Readable) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  const want = end - start;
+  let received = 0;
+  for await (const c of object.Body as Readable) {
+    const chunk = c as Buffer;
+    if (received + chunk.length > want) throw new Error(`${source.key}: S3 answered a range of ${want} bytes with more`);
+    chunk.copy(into, at + received);
+    received += chunk.length;
+  }
+  if (received !== want) throw new Error(`${source.key}: S3 answered a range of ${want} bytes with ${received}`);
 }
 
-/** Part n (1-based) of the bundle: the same bytes every time it is made. */
+/**
+ * Part n (1-based) of the bundle: the same bytes every time it is made. Its
+ * bytes are written into one buffer of the part's size as they arrive, so a
+ * part costs its own size in memory, not that again for each copy on the way.
+ */
 export async function makePart(t: UploadTarget, layout: BundleLayout, n: number): Promise<Buffer> {
   const size = partSize(layout.totalBytes);
-  const pieces: Buffer[] = [];
-  for (const s of segments(layout, (n - 1) * size, n * size)) {
-    if (s.kind === 'bytes') pieces.push(s.bytes);
-    else if ('content' in s.entry) pieces.push(s.entry.content.subarray(s.start, s.end));
-    else pieces.push(await readRange(t, s.entry.source, s.start, s.end));
+  const from = (n - 1) * size;
+  const part = Buffer.alloc(Math.max(0, Math.min(size, layout.totalBytes - from)));
+  let at = 0;
+  for (const s of segments(layout, from, from + size)) {
+    if (s.kind === 'bytes') at += s.bytes.copy(part, at);
+    else if ('content' in s.entry) at += s.entry.content.copy(part, at, s.start, s.end);
+    else {
+      await readRangeInto(t, s.entry.source, s.start, s.end, part, at);
+      at += s.end - s.start;
+    }
   }
-  return Buffer.concat(pieces);
+  if (at !== part.length) throw new Error(`bundle part ${n}: the layout gave ${at} of its ${part.length} bytes`);
+  return part;
 }
 
 export interface UploadedPart {
