@@ -5,7 +5,11 @@ import type { MessageRecord } from './format.js';
 // (created_at, id): ties on created_at are ordered by id, so no message is read
 // twice or skipped whatever the page size, and a cursor saved after a page is
 // all a resumed export needs. The index wave_messages_room_created_idx
-// (room_id, created_at, id) makes each page a range read from the cursor on.
+// (room_id, created_at, id) makes each page a range read from the cursor on;
+// it is forced because, left to itself, MariaDB may pick a lookup on room_id
+// alone when it guesses the range holds most of the room, and then every page
+// reads the room's index from its first message to the cursor (a 300k-message
+// room: 45 million index entries read for 300 pages instead of 300 thousand).
 //
 // Read through the mariadb driver, not Prisma: the export reads every row of
 // the room, and Prisma's per-row cost (its include queries and result mapping)
@@ -90,7 +94,7 @@ async function messageRows(sql: SqlPool, range: ExportRange, after: MessageCurso
   }
   return sql.query<MessageRow[]>(
     `SELECT id, seq, author_id, created_at, thread_parent_id, body, mentions, edited_at, deleted_at, deleted_by_id
-     FROM wave_messages WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`,
+     FROM wave_messages FORCE INDEX (wave_messages_room_created_idx) WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`,
     [...values, take],
   );
 }
