@@ -141,7 +141,8 @@ class BundleReading {
   private readonly problems: BundleProblem[] = [];
   private position = new Map<string, number>();
   private seen: boolean[] = [];
-  private firstUnseen = 0;
+  /** the manifest position of the latest-listed file read so far */
+  private furthest = -1;
   /** where the next header must start: any other offset means extended headers came between */
   private nextHeader = 0;
   private current: string | null = null;
@@ -283,18 +284,18 @@ class BundleReading {
       await drain(entry);
       return true;
     }
-    if (i !== this.firstUnseen) {
-      this.problem('out_of_order', path, `${path}: comes before ${manifest.files[this.firstUnseen]!.path}, against the manifest's order`);
+    if (i < this.furthest) {
+      this.problem('out_of_order', path, `${path}: comes after ${manifest.files[this.furthest]!.path}, which the manifest lists later`);
     }
-    this.seen[i] = true;
-    while (this.seen[this.firstUnseen]) this.firstUnseen++;
-
     const file = manifest.files[i]!;
     const tap = new HashingTap(entry, file);
     if (this.opts.onFile && this.problems.length === 0 && size === file.bytes) {
       await this.consume(file, tap);
     }
     await tap.drain();
+    // Only now: a file the archive ends inside of counts as missing.
+    this.seen[i] = true;
+    this.furthest = Math.max(this.furthest, i);
     const problem = tap.verdict();
     if (problem) this.problems.push(problem);
     this.opts.onChecked?.({ path, bytes: tap.bytes, sha256: tap.sha256(), ok: problem === null });

@@ -185,6 +185,19 @@ export function changeByte(bundle: BuiltBundle, path: string, at = 0, to?: numbe
   return copy;
 }
 
+/** The bundle's entries laid out again in the order given (some left out, or repeated): what a careless repacking makes. */
+export function repack(bundle: BuiltBundle, paths: readonly string[]): Buffer {
+  return render(
+    layOut(
+      paths.map((path) => {
+        const content = bundle.contents.get(path);
+        if (!content) throw new Error(`no entry ${path} in the bundle`);
+        return { path, bytes: content.length, mtime: 0, content };
+      }),
+    ),
+  );
+}
+
 /** Writes bundle bytes to a fresh temporary folder; returns the file's path. */
 export async function saveBundle(bytes: Buffer, name = 'bundle.tar'): Promise<string> {
   const file = join(await mkdtemp(join(tmpdir(), 'scaiwave-bundle-')), name);
