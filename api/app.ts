@@ -31,6 +31,7 @@ import { scaiechoPolicyRoutes } from './routes/scaiecho-policy.js';
 import { scaiechoRoutes } from './routes/scaiecho.js';
 import { speakerRoutes } from './routes/speakers.js';
 import { usageRoutes } from './routes/usage.js';
+import { waveImportRoutes } from './routes/wave-imports.js';
 import { waveMediaRoutes } from './routes/wave-media.js';
 import { waveMessageRoutes } from './routes/wave-messages.js';
 import { waveRoomRoutes } from './routes/wave-rooms.js';
@@ -101,6 +102,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...waveMediaRoutes(deps),
     ...waveSyncRoutes(deps),
     ...waveSearchRoutes(deps),
+    ...waveImportRoutes(deps),
   );
   const groups = [publicRoutes, internal, platform, v1];
 

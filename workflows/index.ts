@@ -9,3 +9,4 @@ export { warmReconcileWorkflow } from './warm-reconcile.js';
 export { waveMediaScanWorkflow } from './wave-media-scan.js';
 export { waveSearchIndexWorkflow } from './wave-search-index.js';
 export { waveSearchReindexWorkflow } from './wave-search-reindex.js';
+export { waveRoomImportWorkflow } from './wave-room-import.js';

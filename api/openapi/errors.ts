@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ZodOpenApiResponseObject } from 'zod-openapi';
 import { statusOf, type ErrorCode } from '../../lib/errors.js';
 import type { Operation } from '../operation.js';
-import { isMultipart, type RouteGroup } from '../route-group.js';
+import { isMultipart, isStreamed, type RouteGroup } from '../route-group.js';
 
 const CODES = Object.keys(statusOf) as ErrorCode[];
 
@@ -21,7 +21,7 @@ export function errorCodes(group: RouteGroup, op: Operation): ErrorCode[] {
   if (op.permission) codes.add('FORBIDDEN');
   if (op.params || op.query || op.body) codes.add('VALIDATION_ERROR');
   const sendsBody = op.method === 'post' || op.method === 'put' || op.method === 'patch';
-  if (isMultipart(op.body) || (group.parsesJson && sendsBody)) {
+  if (isMultipart(op.body) || isStreamed(op.body) || (group.parsesJson && sendsBody)) {
     for (const c of ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const) codes.add(c);
   }
   if (group.parsesJson && sendsBody) codes.add('INVALID_JSON');

@@ -28,6 +28,16 @@ export async function signalMessagesChanged(s: Starter, tenantId: string, change
   });
 }
 
+/** What every start of a reindex carries, whoever starts it (the CLI, or a room import's workflow as its child). */
+export function reindexStart(scope: { tenantId: string; roomId?: string }) {
+  return {
+    workflowId: workflowIds.waveSearchReindex(scope.tenantId, scope.roomId),
+    args: [scope] as [typeof scope],
+    typedSearchAttributes: attributes(scope.tenantId, JobKind.waveSearchReindex, scope.roomId ?? scope.tenantId),
+    staticSummary: `Search reindex of tenant ${scope.tenantId}${scope.roomId ? ` room ${scope.roomId}` : ''}`,
+  };
+}
+
 /**
  * A reindex of the tenant (or one room): one already running is the one the
  * caller gets (a CLI started again after a crash watches the same run); a
@@ -35,11 +45,8 @@ export async function signalMessagesChanged(s: Starter, tenantId: string, change
  */
 export function startReindex(s: Starter, scope: { tenantId: string; roomId?: string }): Promise<WorkflowHandle<typeof waveSearchReindexWorkflow>> {
   return s.temporal.workflow.start(waveSearchReindexWorkflow, {
+    ...reindexStart(scope),
     taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
-    workflowId: workflowIds.waveSearchReindex(scope.tenantId, scope.roomId),
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [scope],
-    typedSearchAttributes: attributes(scope.tenantId, JobKind.waveSearchReindex, scope.roomId ?? scope.tenantId),
-    staticSummary: `Search reindex of tenant ${scope.tenantId}${scope.roomId ? ` room ${scope.roomId}` : ''}`,
   });
 }

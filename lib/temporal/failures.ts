@@ -20,6 +20,11 @@ const RETRYABLE = {
   USAGE_BATCH_MALFORMED: false,
   USAGE_BATCH_NOT_APPLIED: false,
   MEDIA_NOT_FOUND: false,
+  // A room import (activities/wave-import.ts): the bundle or the room will not change by asking again.
+  IMPORT_NOT_FOUND: false,
+  IMPORT_BUNDLE_LAYOUT: false,
+  IMPORT_SEQ_TAKEN: false,
+  IMPORT_USER_UNMAPPED: false,
   // clamd down or answering nonsense: media waits, unservable, until it answers.
   CLAMD_UNAVAILABLE: true,
   // ScaiKey, for identity sync.

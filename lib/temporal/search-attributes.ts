@@ -30,6 +30,7 @@ export const JobKind = {
   waveMediaScan: 'wave.media_scan',
   waveSearchIndex: 'wave.search_index',
   waveSearchReindex: 'wave.search_reindex',
+  waveRoomImport: 'wave.room_import',
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];

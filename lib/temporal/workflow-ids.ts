@@ -17,6 +17,8 @@ export const workflowIds = {
   /** one per tenant, running as long as the tenant has rooms: its index follows the room events */
   waveSearchIndex: (tenantId: string): string => `wave-search-index-${tenantId}`,
   waveSearchReindex: (tenantId: string, roomId?: string): string => `wave-search-reindex-${tenantId}${roomId ? `-${roomId}` : ''}`,
+  /** one per (target workspace, bundle): the import id is derived from both (lib/export/import-ids.ts) */
+  waveRoomImport: (importId: string): string => `wave-room-import-${importId}`,
   /** The Schedule's runs reconcile every tenant; a run for one tenant gets its own id. */
   warmReconcile: (tenantId?: string): string => (tenantId ? `scaiecho-warm-reconcile-${tenantId}` : 'scaiecho-warm-reconcile'),
 } as const;

@@ -4,15 +4,14 @@ import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
 /**
- * Starts the media's scan, once: a scan already running or finished for the
- * same media is left as it is (its id is the media's).
+ * What every start of a media scan carries, whoever starts it (the API, or a
+ * room import's workflow as its child): its id is the media's, and one already
+ * running or finished is left as it is. Pure: workflows import it.
  */
-export async function startMediaScan(s: Starter, t: { tenantId: string; tenantSlug: string }, mediaId: string): Promise<void> {
-  await s.temporal.workflow.start(waveMediaScanWorkflow, {
-    taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
+export function mediaScanStart(t: { tenantId: string; tenantSlug: string }, mediaId: string) {
+  return {
     workflowId: workflowIds.waveMediaScan(mediaId),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
     typedSearchAttributes: [
       { key: TenantIdKey, value: t.tenantId },
       { key: JobKindKey, value: JobKind.waveMediaScan },
@@ -20,6 +19,15 @@ export async function startMediaScan(s: Starter, t: { tenantId: string; tenantSl
       { key: SubjectIdKey, value: mediaId },
     ],
     staticSummary: `Media scan ${mediaId} (tenant ${t.tenantSlug})`,
-    args: [{ mediaId }],
+    args: [{ mediaId }] as [{ mediaId: string }],
+  };
+}
+
+/** Starts the media's scan, once (see mediaScanStart). */
+export async function startMediaScan(s: Starter, t: { tenantId: string; tenantSlug: string }, mediaId: string): Promise<void> {
+  await s.temporal.workflow.start(waveMediaScanWorkflow, {
+    ...mediaScanStart(t, mediaId),
+    taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
+    workflowIdConflictPolicy: 'USE_EXISTING',
   });
 }
