@@ -1,5 +1,7 @@
+import type { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../infra/db.js';
 import { newId } from '../infra/ids.js';
+import type { UserSource } from '../tenancy/user-fields.js';
 import type { UserRecord } from './format.js';
 
 // The bundle's users are mapped to this tenant's by ScaiKey subject, whatever
@@ -38,6 +40,21 @@ function* mapped(users: UserRecord[], local: Map<string, string>): Generator<[st
   }
 }
 
+/** The row a subject unknown here gets: deactivated, no roles, named as the bundle names the person. */
+export function placeholderUser(tenantId: string, u: UserRecord, now: Date): Prisma.UserCreateManyInput {
+  return {
+    id: newId(),
+    tenantId,
+    scaikeySubject: u.subject,
+    email: u.email,
+    displayName: u.displayName,
+    roles: [],
+    status: 'deactivated',
+    deactivatedAt: now,
+    source: 'import' satisfies UserSource,
+  };
+}
+
 /** Makes placeholders for the subjects not known in the tenant, then maps every bundle user. */
 export async function ensureImportUsers(db: Db, tenantId: string, importId: string, users: UserRecord[]): Promise<UserMap> {
   const out = new Map<string, string>();
@@ -49,20 +66,7 @@ export async function ensureImportUsers(db: Db, tenantId: string, importId: stri
     if (missing.size > 0) {
       await db.$transaction(async (tx) => {
         const now = new Date();
-        const { count } = await tx.user.createMany({
-          data: [...missing.values()].map((u) => ({
-            id: newId(),
-            tenantId,
-            scaikeySubject: u.subject,
-            email: u.email,
-            displayName: u.displayName,
-            roles: [],
-            status: 'deactivated',
-            deactivatedAt: now,
-            source: 'import',
-          })),
-          skipDuplicates: true,
-        });
+        const { count } = await tx.user.createMany({ data: [...missing.values()].map((u) => placeholderUser(tenantId, u, now)), skipDuplicates: true });
         if (count > 0) await tx.waveImport.update({ where: { id: importId }, data: { placeholders: { increment: count } } });
       });
     }
