@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
@@ -479,6 +479,26 @@ describe('room import: verified bundles restored idempotently, resumable after a
     expect(await db.waveImport.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: 'completed', messagesTotal: 9, messagesAdded: 9, messagesUpdated: 0 });
     await captureHistory('waveRoomImportWorkflow--worker-killed', handle);
   }, 300_000);
+
+  it('a bundle over SCAIWAVE_IMPORT_MAX_BYTES is refused with 413, its length declared or not, and nothing is kept', async () => {
+    const small = await startApi(loadConfig({ ...process.env, ...env, SCAIWAVE_IMPORT_MAX_BYTES: String(bundle.bytes.length - 1) }), { port: 0 });
+    const staged = async () =>
+      (await s3.send(new ListObjectsV2Command({ Bucket: config.env.SCAIWAVE_S3_BUCKET, Prefix: `${t.tenant.id}/wave/imports/` }))).KeyCount ?? 0;
+    const before = { objects: await staged(), imports: await db.waveImport.count() };
+    const url = `${small.url}/v1/wave/workspaces/${ws.refuse}/imports`;
+    const headers = { Authorization: `Bearer ${key.compliance}`, 'Content-Type': 'application/x-tar' };
+    try {
+      const declared = await fetch(url, { method: 'POST', headers, body: bundle.bytes });
+      expect(declared.status).toBe(413);
+      // Streamed without a length: cut off once the cap is passed.
+      const chunked = await fetch(url, { method: 'POST', headers, body: Readable.toWeb(Readable.from([bundle.bytes])) as ReadableStream, duplex: 'half' } as RequestInit);
+      expect(chunked.status).toBe(413);
+      expect(((await chunked.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    } finally {
+      await small.close();
+    }
+    expect({ objects: await staged(), imports: await db.waveImport.count() }).toEqual(before);
+  }, 120_000);
 
   it("another tenant's workspace or import is not found; a member without the compliance or admin role is forbidden", async () => {
     expect((await send('stranger', ws.main, bundle.bytes)).status).toBe(404);

@@ -102,9 +102,11 @@ async function restoreAll(input: ImportInput, p: ImportProgress): Promise<Import
   while (p.phase === 'media' && p.mediaNext !== null) {
     if (workflowInfo().continueAsNewSuggested) return continueAsNew<typeof waveRoomImportWorkflow>({ importId, progress: p });
     const done = await restore.restoreImportMedia({ importId, from: p.mediaNext });
-    for (const mediaId of done.scan) {
-      await startAbandoned(() => startChild(waveMediaScanWorkflow, { ...mediaScanStart(tenant, mediaId), parentClosePolicy: ParentClosePolicy.ABANDON }));
-    }
+    await Promise.all(
+      done.scan.map((mediaId) =>
+        startAbandoned(() => startChild(waveMediaScanWorkflow, { ...mediaScanStart(tenant, mediaId), parentClosePolicy: ParentClosePolicy.ABANDON })),
+      ),
+    );
     p.mediaDone += done.lines;
     p.mediaNext = done.next;
   }

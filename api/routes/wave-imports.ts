@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '../../lib/errors.js';
 import { findImport, importWorkspace, receiveBundle, BUNDLE_MEDIA_TYPE } from '../../lib/export/imports.js';
 import { startImport } from '../../lib/export/import-workflows.js';
 import type { ApiDeps } from '../deps.js';
@@ -32,14 +33,19 @@ export function waveImportRoutes(deps: ApiDeps) {
       params: workspaceParams,
       body: { media: BUNDLE_MEDIA_TYPE, description: 'the room bundle (a ustar archive)', maxBytes },
       responses: { 202: { description: 'accepted: follow it at GET /v1/wave/imports/{id}', data: waveImport } },
-      errors: ['NOT_FOUND', 'CONFLICT', 'CLIENT_CLOSED_REQUEST'],
+      errors: ['NOT_FOUND', 'CONFLICT', 'CLIENT_CLOSED_REQUEST', 'SERVICE_UNAVAILABLE'],
     }).handle(async (ctx, { params, body }) => {
       const caller = callerOf(ctx.state);
       await importWorkspace(deps.db, caller.tenantId, params.workspaceId);
       const request = { tenantId: caller.tenantId, workspaceId: params.workspaceId, requestedById: caller.userId };
       const importDeps = { db: deps.db, s3: deps.s3, bucket: deps.config.env.SCAIWAVE_S3_BUCKET, logger: deps.logger };
       const { row, start } = await receiveBundle(importDeps, request, body, maxBytes);
-      if (start) await startImport(deps, caller, row.id);
+      if (start) {
+        await startImport(deps, caller, row.id).catch((err: unknown) => {
+          deps.logger.error({ err, importId: row.id }, 'could not start the import workflow');
+          throw new AppError('SERVICE_UNAVAILABLE', 'the bundle is stored but its import could not be started; send it again');
+        });
+      }
       return { status: 202, data: importView(row) };
     }),
     operation({
