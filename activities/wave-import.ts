@@ -25,13 +25,12 @@ import type { ActivityDeps } from './deps.js';
 // attempt got through.
 
 /** Messages per transaction: a few hundred rows with their revisions and reactions. */
-export const MESSAGE_BATCH = 200;
+const MESSAGE_BATCH = 200;
 /** Media files per activity, at most: each is one object stored. */
-export const MEDIA_BATCH = 20;
+const MEDIA_BATCH = 20;
 /** …or fewer, once this many bytes are stored, so one call stays well inside its timeout. */
 const MEDIA_BATCH_BYTES = 512 * 1024 * 1024;
 const PROBLEMS_KEPT = 100;
-const BEAT_EVERY_BYTES = 4 * 1024 * 1024;
 const BEAT_MS = 5000;
 
 export interface Verified {
@@ -46,17 +45,13 @@ export interface Verified {
 
 const messageChunks = (index: BundleIndex): string[] => index.manifest.files.map((f) => f.path).filter(isMessageChunk);
 
-/** Counts the bytes flowing past and heartbeats with the count now and then: the verification's position. */
+/** Heartbeats with the bytes read so far as they flow past (the SDK throttles what it sends): alive while the bundle arrives. */
 function beatingCounter(ctx: Context): Transform {
   let bytes = 0;
-  let beaten = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
-      if (bytes - beaten >= BEAT_EVERY_BYTES) {
-        beaten = bytes;
-        ctx.heartbeat({ bytes });
-      }
+      ctx.heartbeat({ bytes });
       done(null, chunk);
     },
   });

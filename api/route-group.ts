@@ -94,8 +94,8 @@ function run(op: Operation): Middleware<ApiState> {
 
 /** A streamed body: its type and declared length are checked before the handler reads a byte of it. */
 async function runStreamed(ctx: Ctx, op: Operation, body: Streamed, params: unknown, query: unknown): Promise<void> {
-  if (!ctx.is(body.media)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send the request body as ${body.media}`);
   try {
+    if (!ctx.is(body.media)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send the request body as ${body.media}`);
     if (ctx.request.length > body.maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `the request body is larger than ${body.maxBytes} bytes`);
     answer(ctx, op.responses, await op.handle(ctx, { params, query, body: ctx.req }));
   } catch (err) {

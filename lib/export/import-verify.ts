@@ -58,7 +58,9 @@ export async function verifyForImport(input: Readable, opts: { publicKey?: strin
   });
   const signed = report.signer !== null;
   if (report.problems.length > 0) {
-    return { manifest: report.manifest, signed, problems: report.problems.map((p) => ({ file: p.path ?? '(archive)', problem: p.message })) };
+    // The reader's messages open with the file's name; a problem here names it apart.
+    const problems = report.problems.map((p) => ({ file: p.path ?? '(archive)', problem: p.path && p.message.startsWith(`${p.path}: `) ? p.message.slice(p.path.length + 2) : p.message }));
+    return { manifest: report.manifest, signed, problems };
   }
   const checked = check as BundleContentCheck | null;
   if (!checked) return { manifest: report.manifest, signed, problems: [{ file: BUNDLE_PATHS.manifest, problem: 'the bundle could not be read' }] };

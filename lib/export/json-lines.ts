@@ -8,11 +8,7 @@ import { createGunzip } from 'node:zlib';
 // the line the restore would have read.
 
 /** Far above any record (a message's text is at most 64 KiB), far below a memory problem. */
-export const MAX_LINE_CHARS = 4 * 1024 * 1024;
-
-export class LineTooLongError extends Error {
-  override name = 'LineTooLongError';
-}
+const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 /** The lines of UTF-8 text, without their '\n'; a final line without one counts too. An error of the source is thrown here. */
 export async function* textLines(source: AsyncIterable<Buffer>): AsyncGenerator<string> {
@@ -26,7 +22,7 @@ export async function* textLines(source: AsyncIterable<Buffer>): AsyncGenerator<
       start = at + 1;
     }
     pending = pending.slice(start);
-    if (pending.length > MAX_LINE_CHARS) throw new LineTooLongError(`a line longer than ${MAX_LINE_CHARS} characters`);
+    if (pending.length > MAX_LINE_CHARS) throw new Error(`a line longer than ${MAX_LINE_CHARS} characters`);
   }
   pending += decoder.end();
   if (pending.length > 0) yield pending;

@@ -7,11 +7,11 @@ import { layOut } from './tar.js';
 // is laid out as lib/export/tar.ts lays it out, so where each entry starts
 // follows from the sizes of the entries before it: manifest.json's (its own
 // header says), manifest.sig's if there is one, and those the manifest lists.
-// Every read takes the entry's header with its data and checks that the header
-// names the entry expected there, so an archive laid out any other way (a
-// re-packed tar with extension headers, say) fails loudly instead of being
-// read at the wrong offsets. The import verifies the whole bundle first
-// (activities/wave-import.ts); these reads come after.
+// The import verifies the whole bundle first (lib/export/bundle-reader.ts
+// refuses anything but that plain layout); these reads come after, and each
+// takes the entry's header with its data and checks that it names the entry
+// expected there, so a layout it did not expect fails loudly instead of being
+// read at the wrong offsets.
 
 const BLOCK = 512;
 
@@ -30,8 +30,6 @@ export interface EntrySpan {
 export interface BundleIndex {
   manifest: Manifest;
   entries: Map<string, EntrySpan>;
-  /** what the archive's length must be */
-  totalBytes: number;
 }
 
 /** The bundle is not laid out as the exporter writes bundles. */
@@ -46,7 +44,7 @@ const cString = (buf: Buffer, at: number, width: number): string => {
 };
 
 /** A ustar header's path and size, or null when the block is not a ustar header. */
-export function parseTarHeader(h: Buffer): { path: string; bytes: number } | null {
+function parseTarHeader(h: Buffer): { path: string; bytes: number } | null {
   if (h.length < BLOCK || h.toString('latin1', 257, 262) !== 'ustar') return null;
   const name = cString(h, 0, 100);
   const prefix = cString(h, 345, 155);
@@ -88,7 +86,7 @@ export async function readBundleIndex(s3: S3Client, b: StoredBundle): Promise<Bu
   const entries = new Map<string, EntrySpan>(
     layout.entries.map((p) => [p.entry.path, { path: p.entry.path, headerOffset: p.headerOffset, dataOffset: p.dataOffset, bytes: p.entry.bytes }]),
   );
-  return { manifest, entries, totalBytes: layout.totalBytes };
+  return { manifest, entries };
 }
 
 /** The entry's place in the index, or a layout error naming what is missing. */

@@ -5,8 +5,9 @@ import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '..
 import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
-// The one place the search workflows are started. Ids only in their inputs
-// and signals: the text is read from MariaDB inside the activities.
+// The one place the search workflows are started (a room import's workflow
+// starts a reindex as its child, with reindexStart's options). Ids only in
+// their inputs and signals: the text is read from MariaDB inside the activities.
 
 const attributes = (tenantId: string, kind: JobKind, subjectId: string) => [
   { key: TenantIdKey, value: tenantId },
