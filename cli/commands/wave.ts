@@ -62,5 +62,5 @@ export function registerWaveCommands(program: Command): void {
       '\nThe export is a workflow (wave-room-export-{exportId}): stopping this command leaves it running; GET /v1/wave/exports/{id} follows it. ' +
         `The bundle's format: docs/export-format.md.\n\nExample:\n  scaiwave room export 0192f0aa-… --since 2026-11-01 --out november.tar\n${EXIT_CODES_HELP}`,
     )
-    .action(lazyAction(() => import('../actions/export.js').then((m) => m.roomExportCommand)));
+    .action(lazyAction(() => import('../actions/room-export.js').then((m) => m.roomExportCommand)));
 }
