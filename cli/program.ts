@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { projectFile } from '../lib/infra/project-files.js';
 import { registerAdminCommands } from './commands/admin/index.js';
 import { registerComplianceCommands } from './commands/compliance.js';
+import { registerExportCommands } from './commands/export.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerScheduleCommands } from './commands/schedules.js';
 import { registerSearchCommands } from './commands/search.js';
@@ -22,6 +23,7 @@ const commandGroups: ((program: Command) => void)[] = [
   registerWaveCommands,
   registerSearchCommands,
   registerComplianceCommands,
+  registerExportCommands,
 ];
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };
