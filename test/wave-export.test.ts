@@ -1,4 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -12,6 +15,8 @@ import { loadConfig, type Config } from '../lib/config.js';
 import { exportStagingPrefix } from '../lib/export/export-keys.js';
 import { BUNDLE_PATHS, manifestSchema, type Manifest, type MessageRecord, type WarningRecord } from '../lib/export/format.js';
 import { manifestHashMismatch } from '../lib/export/manifest.js';
+import { keyFingerprint } from '../lib/export/public-key.js';
+import { verifyBundle } from '../lib/export/verify.js';
 import { createDb, type Db } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
@@ -21,6 +26,7 @@ import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { mediaObjectKey } from '../lib/wave/media.js';
+import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 import { call, newTenant, uniq } from './support/stack.js';
@@ -44,6 +50,7 @@ interface ExportView {
 }
 
 interface Bundle {
+  raw: Buffer;
   order: string[];
   files: Map<string, Buffer>;
   manifest: Manifest;
@@ -68,7 +75,7 @@ async function readBundle(bytes: Buffer): Promise<Bundle> {
   });
   Readable.from([bytes]).pipe(x);
   await done;
-  return { order, files, manifest: manifestSchema.parse(JSON.parse(files.get(BUNDLE_PATHS.manifest)!.toString('utf8'))) };
+  return { raw: bytes, order, files, manifest: manifestSchema.parse(JSON.parse(files.get(BUNDLE_PATHS.manifest)!.toString('utf8'))) };
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -92,11 +99,16 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
   let t: Provisioned;
   const key = { alice: '', bob: '', carol: '', eve: '' };
   let workspaceId: string;
+  // The deployment signs its bundles; a recipient pins this public key.
+  const signing = generateKeyPairSync('ed25519');
+  const publicKey = signing.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaiwave-export-'));
 
   beforeAll(async () => {
     env = {
       SCAIWAVE_DB_URL: `mysql://${base.db.user}:${base.db.password}@${base.db.host}:${base.db.port}/${base.db.database}_export_${runId}`,
       SCAIWAVE_TEMPORAL_TASK_QUEUE: uniq('wave-export'),
+      SCAIWAVE_EXPORT_SIGNING_KEY: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     };
     config = loadConfig({ ...process.env, ...env });
     await applyMigrations(config.db);
@@ -121,6 +133,7 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
     await db?.$executeRawUnsafe(`DROP DATABASE IF EXISTS \`${config.db.database}\``);
     await db?.$disconnect();
     s3.destroy();
+    fs.rmSync(outDir, { recursive: true, force: true });
   });
 
   const as = <T,>(who: keyof typeof key, method: string, p: string, json?: unknown) => call<T>(api.url, method, `/v1/wave${p}`, { token: key[who], json });
@@ -217,13 +230,26 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
     const exportId = await startExport(roomId);
     const view = await finished(exportId);
     const bundle = await download(view);
-    await captureHistory('waveRoomExportWorkflow', temporal.client.workflow.getHandle(workflowIds.waveRoomExport(exportId)));
+    await captureHistory('waveRoomExportWorkflow--completed', temporal.client.workflow.getHandle(workflowIds.waveRoomExport(exportId)));
+
+    // What a recipient runs: every checksum, and the signature by the key they were given.
+    const check = await verifyBundle(Readable.from([bundle.raw]), { publicKey });
+    expect(check.problems).toEqual([]);
+    expect(check.signer?.fingerprint).toBe(keyFingerprint(Buffer.from(publicKey, 'base64')));
+    // One byte changed in the messages, and verification names the file.
+    const chunk = bundle.raw.indexOf(bundle.files.get('messages/000001.jsonl.gz')!);
+    const tampered = Buffer.from(bundle.raw);
+    tampered[chunk + 20]! ^= 0x01;
+    const refused = await verifyBundle(Readable.from([tampered]), { publicKey });
+    expect(refused.ok).toBe(false);
+    expect(refused.problems.map((p) => p.path)).toEqual(['messages/000001.jsonl.gz']);
 
     // The manifest comes first, seals itself, and lists every other file with its size and hash.
     expect(bundle.order[0]).toBe(BUNDLE_PATHS.manifest);
+    expect(bundle.order[1]).toBe(BUNDLE_PATHS.signature);
     expect(manifestHashMismatch(bundle.manifest)).toBeNull();
     expect(view.manifest_sha256).toBe(bundle.manifest.manifestSha256);
-    expect(bundle.manifest.files.map((f) => f.path)).toEqual(bundle.order.slice(1));
+    expect(bundle.manifest.files.map((f) => f.path)).toEqual(bundle.order.slice(2));
     for (const f of bundle.manifest.files) {
       expect(bundle.files.get(f.path)!.length, f.path).toBe(f.bytes);
       expect(sha256(bundle.files.get(f.path)!), f.path).toBe(f.sha256);
@@ -256,6 +282,22 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
     expect(room.users.map((u) => u.subject)).toContain(t.user.scaikeySubject);
     expect(await stagedLeft(exportId)).toBe(0);
   }, 300_000);
+
+  it('scaiwave room export: starts it, waits, downloads and verifies the bundle; export verify agrees offline', async () => {
+    const roomId = await newRoom('operator');
+    await post(roomId, 'for the record');
+    const out = path.join(outDir, 'operator.tar');
+    const cli = await runScaiwave(['room', 'export', roomId, '--out', out, '--json'], env, 600_000);
+    expect(cli.code, cli.stderr).toBe(0);
+    const result = JSON.parse(cli.stdout) as { exportId: string; messages: number; verified: { files: number; signedBy: string } };
+    expect(result).toMatchObject({ messages: 1, verified: { signedBy: keyFingerprint(Buffer.from(publicKey, 'base64')) } });
+    const row = await db.waveExport.findUniqueOrThrow({ where: { id: result.exportId } });
+    expect(row).toMatchObject({ status: 'completed', requestedById: null, kind: 'on_demand' });
+    const manifest = (await readBundle(fs.readFileSync(out))).manifest;
+    expect(manifest.exporter).toEqual({ kind: 'operator', userId: null, subject: null });
+    const verify = await runScaiwave(['export', 'verify', out, '--public-key', publicKey], {});
+    expect(verify.code, verify.stderr).toBe(0);
+  }, 600_000);
 
   it('only compliance officers and admins export; another tenant\'s room does not exist; a range must make sense', async () => {
     const roomId = await newRoom('guarded');

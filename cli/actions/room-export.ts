@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startRoomExport } from '../../lib/export/export-workflows.js';
 import { requestExport } from '../../lib/export/exports.js';
+import { verifyBundleFile } from '../../lib/export/verify.js';
 import { createS3 } from '../../lib/infra/s3.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import { exportProgressQuery, type ExportProgress } from '../../workflows/wave-room-export.js';
@@ -12,7 +13,8 @@ import { CliError, EXIT, notFound, print, printJson } from '../support.js';
 
 // What `scaiwave room export` does (arguments and help: commands/wave.ts):
 // asks for the export as an operator, watches the workflow with a progress bar
-// on stderr, downloads the bundle from S3 and checks it as a recipient would.
+// on stderr, downloads the bundle from S3 and checks it as a recipient would
+// (`scaiwave export verify`): a bundle that fails is reported, file by file.
 
 const PROGRESS_EVERY_MS = 500;
 const BAR = 30;
@@ -68,6 +70,14 @@ export async function roomExportCommand(roomId: string, opts: { since?: string; 
       s3.destroy();
     }
   });
-  if (opts.json) return printJson({ exportId: e.id, roomId, file: out, bundleBytes: outcome.bundleBytes, messages: outcome.messagesDone });
-  print(`Exported room ${roomId} (export ${e.id}): ${outcome.messagesDone.toLocaleString('en-US')} messages, ${mib(outcome.bundleBytes ?? 0)} → ${out}`);
+  const check = await verifyBundleFile(out);
+  if (!check.ok) {
+    throw new CliError(EXIT.invalid, `the downloaded bundle ${out} fails verification:\n${check.problems.map((p) => `  ${p.path ?? '(archive)'}: ${p.message}`).join('\n')}`);
+  }
+  const verified = { files: check.files.length, signedBy: check.signer?.fingerprint ?? null, manifestSha256: check.manifest!.manifestSha256 };
+  if (opts.json) return printJson({ exportId: e.id, roomId, file: out, bundleBytes: outcome.bundleBytes, messages: outcome.messagesDone, verified });
+  print(
+    `Exported room ${roomId} (export ${e.id}): ${outcome.messagesDone.toLocaleString('en-US')} messages, ${mib(outcome.bundleBytes ?? 0)} → ${out}`,
+    `Verified: ${verified.files} files, manifest sha256 ${verified.manifestSha256}${verified.signedBy ? `, signed by key ${verified.signedBy}` : ', unsigned'}`,
+  );
 }
