@@ -8,6 +8,8 @@ import { systemActivities } from './system.js';
 import { transcriptionActivities } from './transcription.js';
 import { warmReconcileActivities } from './warm-reconcile.js';
 import { waveImportActivities } from './wave-import.js';
+import { waveComplianceActivities } from './wave-compliance.js';
+import { waveExportActivities } from './wave-export.js';
 import { waveMediaActivities } from './wave-media.js';
 import { waveSearchActivities } from './wave-search.js';
 
@@ -26,6 +28,8 @@ export function createActivities(deps: ActivityDeps) {
     ...waveMediaActivities(deps),
     ...waveSearchActivities(deps),
     ...waveImportActivities(deps),
+    ...waveExportActivities(deps),
+    ...waveComplianceActivities(deps),
   };
 }
 

@@ -32,6 +32,7 @@ import { scaiechoRoutes } from './routes/scaiecho.js';
 import { speakerRoutes } from './routes/speakers.js';
 import { usageRoutes } from './routes/usage.js';
 import { waveImportRoutes } from './routes/wave-imports.js';
+import { waveExportRoutes } from './routes/wave-exports.js';
 import { waveMediaRoutes } from './routes/wave-media.js';
 import { waveMessageRoutes } from './routes/wave-messages.js';
 import { waveRoomRoutes } from './routes/wave-rooms.js';
@@ -103,6 +104,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...waveSyncRoutes(deps),
     ...waveSearchRoutes(deps),
     ...waveImportRoutes(deps),
+    ...waveExportRoutes(deps),
   );
   const groups = [publicRoutes, internal, platform, v1];
 

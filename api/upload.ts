@@ -58,6 +58,8 @@ export async function receiveMultipart(ctx: Context, opts: { maxFileBytes: numbe
       try {
         bb = busboy({
           headers: ctx.req.headers,
+          // File names as browsers and fetch send them: raw UTF-8 in filename="…" (busboy reads latin1 otherwise, "β" → "Î²").
+          defParamCharset: 'utf8',
           // One file more than accepted reaches the handler below, which says what is wrong with it.
           limits: { fileSize: opts.maxFileBytes, files: opts.fileFields.length + 1, fields: MAX_FORM_FIELDS, fieldSize: MAX_FIELD_BYTES },
         });

@@ -28,3 +28,15 @@ export const searchBatch: ActivityOptions = {
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
+
+/**
+ * A long export step (messages staged, media hashed, parts uploaded): it
+ * heartbeats its position, so a dead worker is noticed within the heartbeat
+ * timeout and the retry resumes from that position; the long start-to-close
+ * bound is for one very large media file being hashed or read.
+ */
+export const exportBatch: ActivityOptions = {
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};

@@ -15,9 +15,13 @@ const bySecurity: Record<RouteGroup['security'], ErrorCode[]> = {
   service: ['UNAUTHORIZED', 'RATE_LIMITED'],
 };
 
-/** Every code an operation can answer with: its own, its group's checks', and those any request may meet. */
+/**
+ * Every code an operation can answer with: its own, its group's checks', and
+ * those any request may meet (a fault, a draining instance, an overloaded one:
+ * api/middleware/error-envelope.ts).
+ */
 export function errorCodes(group: RouteGroup, op: Operation): ErrorCode[] {
-  const codes = new Set<ErrorCode>(['INTERNAL_ERROR', 'SERVICE_DRAINING', ...bySecurity[group.security], ...(op.errors ?? [])]);
+  const codes = new Set<ErrorCode>(['INTERNAL_ERROR', 'SERVICE_DRAINING', 'SERVICE_UNAVAILABLE', ...bySecurity[group.security], ...(op.errors ?? [])]);
   if (op.permission) codes.add('FORBIDDEN');
   if (op.params || op.query || op.body) codes.add('VALIDATION_ERROR');
   const sendsBody = op.method === 'post' || op.method === 'put' || op.method === 'patch';

@@ -51,6 +51,20 @@ export function registerWaveCommands(program: Command): void {
     .addHelpText('after', EXIT_CODES_HELP)
     .action(lazyAction(() => actions().then((m) => m.showRoomCommand)));
   room
+    .command('export')
+    .description("bundle a room's messages and media for compliance: starts the export, shows its progress, downloads the bundle and verifies it")
+    .argument('<room-id>', 'the room id')
+    .option('--since <time>', 'messages and media created at or after this (ISO 8601; default: the room\'s beginning)')
+    .option('--until <time>', 'and before this (default: now)')
+    .option('--out <file>', 'where to write the bundle (default: room-<room-id>-<export-id>.tar)')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nThe export is a workflow (wave-room-export-{exportId}): stopping this command leaves it running; GET /v1/wave/exports/{id} follows it. ' +
+        `The bundle's format: docs/export-format.md.\n\nExample:\n  scaiwave room export 0192f0aa-… --since 2026-11-01 --out november.tar\n${EXIT_CODES_HELP}`,
+    )
+    .action(lazyAction(() => import('../actions/room-export.js').then((m) => m.roomExportCommand)));
+  room
     .command('import')
     .description('import a room bundle (`scaiwave room export`, or the API) into a workspace: verified first, then restored')
     .argument('<workspace>', 'the workspace id, or its slug with --tenant')

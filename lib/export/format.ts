@@ -58,8 +58,8 @@ export const manifestSchema = z.strictObject({
   room: z.strictObject({ id: z.string(), kind: z.string(), name: z.string().nullable() }),
   /** messages and media created in [since, until); since null: from the room's beginning */
   range: z.strictObject({ since: iso.nullable(), until: iso }),
-  /** who asked: a user (API or CLI), or the tenant's compliance schedule */
-  exporter: z.strictObject({ kind: z.enum(['user', 'schedule']), userId: z.string().nullable(), subject: z.string().nullable() }),
+  /** who asked: a user (API), an operator at the `scaiwave` CLI, or the tenant's compliance schedule */
+  exporter: z.strictObject({ kind: z.enum(['user', 'operator', 'schedule']), userId: z.string().nullable(), subject: z.string().nullable() }),
   createdAt: iso,
   counts: z.strictObject({
     messages: z.number().int().nonnegative(),

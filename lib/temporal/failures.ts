@@ -25,6 +25,9 @@ const RETRYABLE = {
   IMPORT_BUNDLE_LAYOUT: false,
   IMPORT_SEQ_TAKEN: false,
   IMPORT_USER_UNMAPPED: false,
+  EXPORT_NOT_FOUND: false,
+  // A media file changed between being hashed and being bundled: the export would contradict its manifest.
+  EXPORT_SOURCE_CHANGED: false,
   // clamd down or answering nonsense: media waits, unservable, until it answers.
   CLAMD_UNAVAILABLE: true,
   // ScaiKey, for identity sync.

@@ -31,6 +31,8 @@ export const JobKind = {
   waveSearchIndex: 'wave.search_index',
   waveSearchReindex: 'wave.search_reindex',
   waveRoomImport: 'wave.room_import',
+  waveRoomExport: 'wave.room_export',
+  waveComplianceExport: 'wave.compliance_export',
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];

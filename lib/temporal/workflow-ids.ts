@@ -19,6 +19,10 @@ export const workflowIds = {
   waveSearchReindex: (tenantId: string, roomId?: string): string => `wave-search-reindex-${tenantId}${roomId ? `-${roomId}` : ''}`,
   /** one per (target workspace, bundle): the import id is derived from both (lib/export/import-ids.ts) */
   waveRoomImport: (importId: string): string => `wave-room-import-${importId}`,
+  /** one room's compliance export (on demand or scheduled): the export id is made when it is asked for */
+  waveRoomExport: (exportId: string): string => `wave-room-export-${exportId}`,
+  /** a tenant's scheduled compliance exports; its Schedule appends each run's start time */
+  waveComplianceExport: (tenantId: string): string => `wave-compliance-export-${tenantId}`,
   /** The Schedule's runs reconcile every tenant; a run for one tenant gets its own id. */
   warmReconcile: (tenantId?: string): string => (tenantId ? `scaiecho-warm-reconcile-${tenantId}` : 'scaiecho-warm-reconcile'),
 } as const;

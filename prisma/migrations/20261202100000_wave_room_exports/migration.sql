@@ -12,6 +12,9 @@ CREATE TABLE `wave_exports` (
     `status` VARCHAR(16) NOT NULL,
     `messages_total` INTEGER NOT NULL DEFAULT 0,
     `media_bytes_total` BIGINT NOT NULL DEFAULT 0,
+    `members` INTEGER NULL,
+    `media_count` INTEGER NULL,
+    `warnings` INTEGER NULL,
     `bundle_bytes` BIGINT NULL,
     `uploaded_bytes` BIGINT NOT NULL DEFAULT 0,
     `object_key` VARCHAR(512) NOT NULL,
@@ -60,3 +63,18 @@ CREATE TABLE `wave_export_warnings` (
 ALTER TABLE `wave_exports` ADD CONSTRAINT `wave_exports_room_id_fkey` FOREIGN KEY (`room_id`) REFERENCES `wave_rooms`(`id`) ON DELETE RESTRICT ON UPDATE CASCADE;
 ALTER TABLE `wave_export_files` ADD CONSTRAINT `wave_export_files_export_id_fkey` FOREIGN KEY (`export_id`) REFERENCES `wave_exports`(`id`) ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE `wave_export_warnings` ADD CONSTRAINT `wave_export_warnings_export_id_fkey` FOREIGN KEY (`export_id`) REFERENCES `wave_exports`(`id`) ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- How far each room's scheduled compliance exports have got: the next one
+-- starts where the last successful one ended, so a missed run is caught up.
+CREATE TABLE `wave_compliance_cursors` (
+    `room_id` CHAR(36) NOT NULL,
+    `tenant_id` CHAR(36) NOT NULL,
+    `exported_until` DATETIME(3) NOT NULL,
+    `export_id` CHAR(36) NULL,
+    `updated_at` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+
+    INDEX `wave_compliance_cursors_tenant_idx`(`tenant_id`),
+    PRIMARY KEY (`room_id`)
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin;
+
+ALTER TABLE `wave_compliance_cursors` ADD CONSTRAINT `wave_compliance_cursors_room_id_fkey` FOREIGN KEY (`room_id`) REFERENCES `wave_rooms`(`id`) ON DELETE CASCADE ON UPDATE CASCADE;
