@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,7 @@ import { waveRoomsStream } from '../lib/wave/events.js';
 import { mediaObjectKey } from '../lib/wave/media.js';
 import { createWorkspace } from '../lib/wave/workspaces.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
-import { buildBundle as buildAnyBundle, changeByte, mediaFixture, messageFixture, saveBundle, type BuiltBundle } from './support/bundle.js';
+import { buildBundle as buildAnyBundle, changeByte, mediaFixture, messageFixture, saveBundle, unpackBundle, type BuiltBundle } from './support/bundle.js';
 import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
@@ -71,7 +71,9 @@ describe('room import: verified bundles restored idempotently, resumable after a
   let temporal: ReturnType<typeof createTemporalClient>;
   let t: Provisioned;
   const key = { admin: '', compliance: '', member: '', stranger: '' };
-  const ws: Record<'main' | 'other' | 'crash' | 'refuse', string> = { main: '', other: '', crash: '', refuse: '' };
+  const ws: Record<'main' | 'other' | 'crash' | 'refuse' | 'source' | 'copy', string> = { main: '', other: '', crash: '', refuse: '', source: '', copy: '' };
+  // The deployment signs its exports with this key, and takes only bundles signed with it (SCAIWAVE_IMPORT_PUBLIC_KEY).
+  const signing = generateKeyPairSync('ed25519');
   let wsSlug: string;
   const boSubject = uniq('bo');
   const cySubject = uniq('cy');
@@ -89,6 +91,8 @@ describe('room import: verified bundles restored idempotently, resumable after a
       SCAIWAVE_SCAIGRID_URL: grid.url,
       SCAIWAVE_SCAIGRID_API_KEY: grid.platformKey,
       SCAIWAVE_WAVE_OUTBOX_POLL_MS: '200',
+      SCAIWAVE_EXPORT_SIGNING_KEY: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      SCAIWAVE_IMPORT_PUBLIC_KEY: signing.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
     };
     config = loadConfig({ ...process.env, ...env });
     await applyMigrations(config.db);
@@ -129,8 +133,9 @@ describe('room import: verified bundles restored idempotently, resumable after a
 
   // ---------- the bundles ----------
 
-  /** As the export makes them: its id is a uuid, like every id of the bundle but the source's user ids. */
-  const buildBundle = (spec: Parameters<typeof buildAnyBundle>[0]): BuiltBundle => buildAnyBundle({ ...spec, manifest: { exportId: newId(), ...spec?.manifest } });
+  /** As the export makes them: signed by the deployment's key; its id a uuid, like every id of the bundle but the source's user ids. */
+  const buildBundle = (spec: Parameters<typeof buildAnyBundle>[0]): BuiltBundle =>
+    buildAnyBundle({ sign: signing.privateKey, ...spec, manifest: { exportId: newId(), ...spec?.manifest } });
 
   /** A room of three people: ana is the tenant's admin here (same subject), bo and cy are unknown here. */
   function roomOf(sourceRoomId: string): RoomFile {
@@ -196,7 +201,6 @@ describe('room import: verified bundles restored idempotently, resumable after a
     messagesPerChunk: 2,
     media: media(),
     warnings: [{ code: 'media_infected', mediaId: source.lost, detail: 'infected: left out' }],
-    sign: true,
   });
 
   // ---------- helpers ----------
@@ -416,6 +420,69 @@ describe('room import: verified bundles restored idempotently, resumable after a
     expect(await roomState(mainRoom())).toEqual(original);
   }, 300_000);
 
+  it('a real export, imported into another workspace and exported again: the same bundle but for the ids and times that must differ', async () => {
+    const as = <T,>(who: keyof typeof key, method: string, p: string, json?: unknown) => call<T>(api.url, method, `/v1/wave${p}`, { token: key[who], json });
+    const ok = <T,>(res: { status: number; body: { data?: T } }) => {
+      expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+      return res.body.data!;
+    };
+    const exportOf = async (roomId: string): Promise<Buffer> => {
+      const { id } = ok(await as<{ id: string }>('compliance', 'POST', `/rooms/${roomId}/exports`, {}));
+      let view: { status: string; download_url: string | null; error: string | null } | undefined;
+      await waitUntil('export finished', async () => (view = ok(await as<typeof view & object>('compliance', 'GET', `/exports/${id}`))).status !== 'running', 180_000);
+      expect(view!.status, view!.error ?? '').toBe('completed');
+      return Buffer.from(await (await fetch(view!.download_url!)).arrayBuffer());
+    };
+    const scannedClean = (mediaId: string) =>
+      waitUntil('media scanned', async () => (await db.waveMedia.findUniqueOrThrow({ where: { id: mediaId } })).scanStatus === 'clean', 120_000);
+
+    // A room used as people use it: a member, an edited message with a reply, a deleted one, a reaction, a file.
+    const roomId = ok(await as<{ id: string }>('admin', 'POST', `/workspaces/${ws.source}/rooms`, { kind: 'channel', name: 'round-trip', topic: 'Out and back' })).id;
+    ok(await as('member', 'POST', `/rooms/${roomId}/join`));
+    const first = ok(await as<{ id: string }>('admin', 'POST', `/rooms/${roomId}/messages`, { body: 'first draft' })).id;
+    ok(await as('admin', 'PATCH', `/rooms/${roomId}/messages/${first}`, { body: 'final text' }));
+    ok(await as('member', 'POST', `/rooms/${roomId}/messages`, { body: 'a reply', thread_parent_id: first }));
+    const gone = ok(await as<{ id: string }>('admin', 'POST', `/rooms/${roomId}/messages`, { body: 'said in haste' })).id;
+    ok(await as('admin', 'DELETE', `/rooms/${roomId}/messages/${gone}`));
+    ok(await as('member', 'PUT', `/rooms/${roomId}/messages/${first}/reactions/${encodeURIComponent('👍')}`));
+    const form = new FormData();
+    form.append('file', new Blob([TINY_PNG]), 'plan.png');
+    const mediaId = ok(await call<{ id: string }>(api.url, 'POST', `/v1/wave/rooms/${roomId}/media`, { token: key.admin, body: form })).id;
+    await scannedClean(mediaId);
+
+    const exported = await exportOf(roomId);
+    const out = await unpackBundle(exported);
+    const copyRoom = importedRoomId(ws.copy, roomId);
+    const back = await imported(ws.copy, exported);
+    expect(back).toMatchObject({ status: 'completed', room_id: copyRoom, signed: true });
+    // The originals are in this deployment: every message and the file get ids derived from the new room.
+    expect(back.counts).toMatchObject({ messages: 3, messages_added: 3, messages_renamed: 3, members: 2, placeholders: 0, media: 1, media_added: 1 });
+    const copyMedia = renamedMediaId(copyRoom, mediaId);
+    await scannedClean(copyMedia);
+    const again = await unpackBundle(await exportOf(copyRoom));
+
+    // What differs, and must: the export's own id and time (exportId, createdAt, range.until), the
+    // workspace and the room (the target's; the room id derived from it and the source room), every
+    // message id and thread link and the file's id (derived from the new room and the originals, which
+    // this deployment still holds), so the file's path, and the hashes of the files holding those ids.
+    // Everything else is the same: counts, tenant, exporter, users and their ids (the same tenant),
+    // members and their history, texts, revisions, deletions, reactions, sequence numbers, times, bytes.
+    const moved = (path: string) => path.replace(`media/${mediaId}/`, `media/${copyMedia}/`);
+    const renamed = (id: string | null) => (id === null ? null : renamedMessageId(copyRoom, id));
+    const { exportId, createdAt, range, workspace, room, files, manifestSha256, ...rest } = again.manifest;
+    const { exportId: exportId0, createdAt: createdAt0, range: range0, room: room0, files: files0, manifestSha256: sha0, workspace: _w0, ...rest0 } = out.manifest;
+    expect(rest).toEqual(rest0);
+    expect([exportId === exportId0, createdAt > createdAt0, range.until > range0.until, range.since, manifestSha256 === sha0]).toEqual([false, true, true, null, false]);
+    expect(workspace).toMatchObject({ id: ws.copy, name: 'copy' });
+    expect(room).toEqual({ ...room0, id: copyRoom });
+    expect(files.map((f) => f.path)).toEqual(files0.map((f) => moved(f.path)));
+    const file = (list: typeof files, path: string) => list.find((f) => f.path === path)!;
+    for (const f of files0.filter((f) => f.path.startsWith('media/') || f.path === 'warnings.json')) expect(file(files, moved(f.path))).toEqual({ ...f, path: moved(f.path) });
+    expect(again.room).toEqual({ ...out.room, room: { ...out.room.room, id: copyRoom }, workspace });
+    expect(again.messages).toEqual(out.messages.map((m) => ({ ...m, id: renamed(m.id)!, threadParentId: renamed(m.threadParentId) })));
+    expect(again.media).toEqual(out.media.map((m) => ({ ...m, id: copyMedia, path: moved(m.path!) })));
+  }, 300_000);
+
   it('a tampered bundle is refused naming the changed file, and nothing is written', async () => {
     const sourceRoom = newId();
     const good = buildBundle({ room: roomOf(sourceRoom), messages: conversation(Array.from({ length: 6 }, () => newId())), messagesPerChunk: 2 });
@@ -447,6 +514,16 @@ describe('room import: verified bundles restored idempotently, resumable after a
     const view = await imported(ws.refuse, buildBundle({ room: roomOf(newId()), messages, messagesPerChunk: 2 }).bytes);
     expect(view.status).toBe('refused');
     expect(view.problems).toEqual([{ file: messageChunkPath(2), line: 2, problem: 'users not in room.json: nobody-listed' }]);
+    expect(await db.waveRoom.count({ where: { workspaceId: ws.refuse } })).toBe(0);
+  }, 120_000);
+
+  it('a bundle not signed by the key SCAIWAVE_IMPORT_PUBLIC_KEY names, or not signed at all, is refused naming manifest.sig', async () => {
+    for (const sign of [true, undefined] as const) {
+      const stray = buildAnyBundle({ room: roomOf(newId()), messages: conversation(Array.from({ length: 6 }, () => newId())), manifest: { exportId: newId() }, sign });
+      const view = await imported(ws.refuse, stray.bytes);
+      expect(view.status).toBe('refused');
+      expect(view.problems!.map((p) => p.file)).toEqual(['manifest.sig']);
+    }
     expect(await db.waveRoom.count({ where: { workspaceId: ws.refuse } })).toBe(0);
   }, 120_000);
 

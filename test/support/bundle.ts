@@ -2,7 +2,9 @@ import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { extract } from 'tar-stream';
 import { planBundle, type BundleEntry } from '../../lib/export/bundle-plan.js';
 import {
   BUNDLE_PATHS,
@@ -213,4 +215,24 @@ function render(layout: TarLayout<BundleEntry<Buffer>>): Buffer {
     parts.push(s.kind === 'bytes' ? s.bytes : contentOf(s.entry).subarray(s.start, s.end));
   }
   return Buffer.concat(parts);
+}
+
+/** A bundle's entries by path, in archive order, and its records parsed: what a test compares of two bundles. */
+export async function unpackBundle(bytes: Buffer): Promise<{ files: Map<string, Buffer>; manifest: Manifest; room: RoomFile; messages: MessageRecord[]; media: MediaRecord[] }> {
+  const files = new Map<string, Buffer>();
+  for await (const entry of Readable.from([bytes]).pipe(extract())) {
+    const parts: Buffer[] = [];
+    for await (const chunk of entry) parts.push(chunk as Buffer);
+    files.set(entry.header.name, Buffer.concat(parts));
+  }
+  const json = (path: string): unknown => JSON.parse(files.get(path)!.toString('utf8'));
+  const lines = (text: string): unknown[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+  const chunks = [...files.keys()].filter((p) => p.startsWith('messages/'));
+  return {
+    files,
+    manifest: json(BUNDLE_PATHS.manifest) as Manifest,
+    room: json(BUNDLE_PATHS.room) as RoomFile,
+    messages: chunks.flatMap((p) => lines(gunzipSync(files.get(p)!).toString('utf8'))) as MessageRecord[],
+    media: lines(files.get(BUNDLE_PATHS.media)!.toString('utf8')) as MediaRecord[],
+  };
 }
