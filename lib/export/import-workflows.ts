@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { waveRoomImportWorkflow } from '../../workflows/wave-room-import.js';
-import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import { JobKind, runningJobAttributes } from '../temporal/search-attributes.js';
 import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
@@ -19,12 +19,7 @@ export async function startImport(s: Starter, t: { tenantId: string; tenantSlug:
       workflowId,
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      typedSearchAttributes: [
-        { key: TenantIdKey, value: t.tenantId },
-        { key: JobKindKey, value: JobKind.waveRoomImport },
-        { key: JobStatusKey, value: 'running' },
-        { key: SubjectIdKey, value: importId },
-      ],
+      typedSearchAttributes: runningJobAttributes(t.tenantId, JobKind.waveRoomImport, importId),
       staticSummary: `Room import ${importId} (tenant ${t.tenantSlug})`,
       args: [{ importId }],
     });

@@ -1,20 +1,13 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { messagesChangedSignal, waveSearchIndexWorkflow, type MessagesChanged } from '../../workflows/wave-search-index.js';
 import { waveSearchReindexWorkflow } from '../../workflows/wave-search-reindex.js';
-import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import { JobKind, runningJobAttributes } from '../temporal/search-attributes.js';
 import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
 // The one place the search workflows are started (a room import's workflow
 // starts a reindex as its child, with reindexStart's options). Ids only in
 // their inputs and signals: the text is read from MariaDB inside the activities.
-
-const attributes = (tenantId: string, kind: JobKind, subjectId: string) => [
-  { key: TenantIdKey, value: tenantId },
-  { key: JobKindKey, value: kind },
-  { key: JobStatusKey, value: 'running' },
-  { key: SubjectIdKey, value: subjectId },
-];
 
 /** Tells the tenant's index workflow which messages changed, starting it if it is not running. */
 export async function signalMessagesChanged(s: Starter, tenantId: string, change: MessagesChanged): Promise<void> {
@@ -24,7 +17,7 @@ export async function signalMessagesChanged(s: Starter, tenantId: string, change
     args: [{ tenantId }],
     signal: messagesChangedSignal,
     signalArgs: [change],
-    typedSearchAttributes: attributes(tenantId, JobKind.waveSearchIndex, tenantId),
+    typedSearchAttributes: runningJobAttributes(tenantId, JobKind.waveSearchIndex, tenantId),
     staticSummary: `Search indexing of tenant ${tenantId}`,
   });
 }
@@ -34,7 +27,7 @@ export function reindexStart(scope: { tenantId: string; roomId?: string }) {
   return {
     workflowId: workflowIds.waveSearchReindex(scope.tenantId, scope.roomId),
     args: [scope] as [typeof scope],
-    typedSearchAttributes: attributes(scope.tenantId, JobKind.waveSearchReindex, scope.roomId ?? scope.tenantId),
+    typedSearchAttributes: runningJobAttributes(scope.tenantId, JobKind.waveSearchReindex, scope.roomId ?? scope.tenantId),
     staticSummary: `Search reindex of tenant ${scope.tenantId}${scope.roomId ? ` room ${scope.roomId}` : ''}`,
   };
 }

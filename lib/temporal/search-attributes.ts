@@ -36,3 +36,11 @@ export const JobKind = {
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];
+
+/** What a job's run carries from its start: its tenant, kind and subject, status running. Pure: workflows import it. */
+export const runningJobAttributes = (tenantId: string, kind: JobKind, subjectId: string) => [
+  { key: TenantIdKey, value: tenantId },
+  { key: JobKindKey, value: kind },
+  { key: JobStatusKey, value: 'running' },
+  { key: SubjectIdKey, value: subjectId },
+];

@@ -1,5 +1,5 @@
 import { waveMediaScanWorkflow } from '../../workflows/wave-media-scan.js';
-import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import { JobKind, runningJobAttributes } from '../temporal/search-attributes.js';
 import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
@@ -12,12 +12,7 @@ export function mediaScanStart(t: { tenantId: string; tenantSlug: string }, medi
   return {
     workflowId: workflowIds.waveMediaScan(mediaId),
     workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
-    typedSearchAttributes: [
-      { key: TenantIdKey, value: t.tenantId },
-      { key: JobKindKey, value: JobKind.waveMediaScan },
-      { key: JobStatusKey, value: 'running' },
-      { key: SubjectIdKey, value: mediaId },
-    ],
+    typedSearchAttributes: runningJobAttributes(t.tenantId, JobKind.waveMediaScan, mediaId),
     staticSummary: `Media scan ${mediaId} (tenant ${t.tenantSlug})`,
     args: [{ mediaId }] as [{ mediaId: string }],
   };
