@@ -1,20 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api/server.js';
+import type { RunningApi } from '../api/server.js';
 import { waitUntil } from '../devstack/ports.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { periodEnd } from '../lib/export/compliance.js';
 import { complianceScheduleId } from '../lib/export/compliance-schedule.js';
-import { createDb, type Db } from '../lib/infra/db.js';
+import type { Db } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';
-import { applyMigrations } from '../lib/infra/migrate.js';
 import { createS3 } from '../lib/infra/s3.js';
-import { createTemporalClient } from '../lib/temporal/client.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
-import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
+import { startIsolatedStack, type IsolatedStack } from './support/isolated-stack.js';
 import { call, newTenant, uniq } from './support/stack.js';
 import { waveComplianceExportWorkflow, type ComplianceRunSummary } from '../workflows/wave-compliance-export.js';
 
@@ -25,35 +22,22 @@ import { waveComplianceExportWorkflow, type ComplianceRunSummary } from '../work
 // so periods pass while the suite waits for them (never asserted on time).
 
 describe('ScaiWave scheduled compliance exports: per room, from the last successful cursor', () => {
-  const runId = randomBytes(4).toString('hex');
   const base = loadConfig(process.env);
+  let stack: IsolatedStack;
   let env: Record<string, string>;
   let config: Config;
   let db: Db;
   let api: RunningApi;
-  let worker: WorkerProcess;
-  let temporal: ReturnType<typeof createTemporalClient>;
+  let temporal: IsolatedStack['temporal'];
   const s3 = createS3(base);
 
   beforeAll(async () => {
-    env = {
-      SCAIWAVE_DB_URL: `mysql://${base.db.user}:${base.db.password}@${base.db.host}:${base.db.port}/${base.db.database}_compliance_${runId}`,
-      SCAIWAVE_TEMPORAL_TASK_QUEUE: uniq('wave-compliance'),
-    };
-    config = loadConfig({ ...process.env, ...env });
-    await applyMigrations(config.db);
-    db = createDb(config.db);
-    api = await startApi(config, { port: 0 });
-    worker = await startWorkerProcess(env);
-    temporal = createTemporalClient(config);
+    stack = await startIsolatedStack('compliance');
+    ({ env, config, db, api, temporal } = stack);
   }, 300_000);
 
   afterAll(async () => {
-    await worker?.proc.stop(5000);
-    await temporal?.connection.close();
-    await api?.close();
-    await db?.$executeRawUnsafe(`DROP DATABASE IF EXISTS \`${config.db.database}\``);
-    await db?.$disconnect();
+    await stack?.close();
     s3.destroy();
   });
 

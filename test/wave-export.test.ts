@@ -7,28 +7,27 @@ import { gunzipSync } from 'node:zlib';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { extract } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api/server.js';
+import type { RunningApi } from '../api/server.js';
 import { eicarTestFile } from '../devstack/clamd.js';
 import { waitUntil } from '../devstack/ports.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
-import { loadConfig, type Config } from '../lib/config.js';
+import { loadConfig } from '../lib/config.js';
 import { exportStagingPrefix } from '../lib/export/export-keys.js';
 import { BUNDLE_PATHS, manifestSchema, type Manifest, type MessageRecord, type WarningRecord } from '../lib/export/format.js';
 import { manifestHashMismatch } from '../lib/export/manifest.js';
 import { keyFingerprint } from '../lib/export/public-key.js';
 import { verifyBundle } from '../lib/export/verify.js';
-import { createDb, type Db } from '../lib/infra/db.js';
+import type { Db } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';
-import { applyMigrations } from '../lib/infra/migrate.js';
 import { createS3 } from '../lib/infra/s3.js';
-import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { mediaObjectKey } from '../lib/wave/media.js';
 import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
-import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
+import { startIsolatedStack, type IsolatedStack } from './support/isolated-stack.js';
+import { startWorkerProcess } from './support/processes.js';
 import { call, newTenant, uniq } from './support/stack.js';
 import { exportProgressQuery, type ExportProgress } from '../workflows/wave-room-export.js';
 
@@ -86,14 +85,12 @@ const messagesOf = (b: Bundle): MessageRecord[] =>
     .map((l) => JSON.parse(l) as MessageRecord);
 
 describe('ScaiWave compliance export: a verifiable bundle of a room, resumable after a crash', () => {
-  const runId = randomBytes(4).toString('hex');
   const base = loadConfig(process.env);
+  let stack: IsolatedStack;
   let env: Record<string, string>;
-  let config: Config;
   let db: Db;
   let api: RunningApi;
-  let worker: WorkerProcess | undefined;
-  let temporal: ReturnType<typeof createTemporalClient>;
+  let temporal: IsolatedStack['temporal'];
   const s3 = createS3(base);
   const bucket = base.env.SCAIWAVE_S3_BUCKET;
   let t: Provisioned;
@@ -105,17 +102,8 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaiwave-export-'));
 
   beforeAll(async () => {
-    env = {
-      SCAIWAVE_DB_URL: `mysql://${base.db.user}:${base.db.password}@${base.db.host}:${base.db.port}/${base.db.database}_export_${runId}`,
-      SCAIWAVE_TEMPORAL_TASK_QUEUE: uniq('wave-export'),
-      SCAIWAVE_EXPORT_SIGNING_KEY: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    };
-    config = loadConfig({ ...process.env, ...env });
-    await applyMigrations(config.db);
-    db = createDb(config.db);
-    api = await startApi(config, { port: 0 });
-    worker = await startWorkerProcess(env);
-    temporal = createTemporalClient(config);
+    stack = await startIsolatedStack('export', { SCAIWAVE_EXPORT_SIGNING_KEY: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
+    ({ env, db, api, temporal } = stack);
     t = await newTenant(db, { roles: ['admin'] });
     key.alice = t.apiKey.key;
     const bob = await createUser(db, { tenantId: t.tenant.id, subject: uniq('bob'), roles: ['member'] });
@@ -127,11 +115,7 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
   }, 300_000);
 
   afterAll(async () => {
-    await worker?.proc.stop(5000);
-    await temporal?.connection.close();
-    await api?.close();
-    await db?.$executeRawUnsafe(`DROP DATABASE IF EXISTS \`${config.db.database}\``);
-    await db?.$disconnect();
+    await stack?.close();
     s3.destroy();
     fs.rmSync(outDir, { recursive: true, force: true });
   });
@@ -317,7 +301,7 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
     const ids = await seedMessages(roomId, 25_003);
     await seedMedia(roomId, randomBytes(20 * 1024 * 1024), 'recording.bin');
 
-    await worker!.proc.stop(5000);
+    await stack.worker!.proc.stop(5000);
     // Dies once the first batch of message chunks is staged, before Temporal hears of it.
     let crashing = await startWorkerProcess({ ...env, CRASH_AT: 'exportMessages:after' }, 'test/support/crash-worker.ts');
     const exportId = await startExport(roomId);
@@ -325,7 +309,7 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
     // Then once every part is uploaded, before the upload is reported.
     crashing = await startWorkerProcess({ ...env, CRASH_AT: 'uploadExportParts:after' }, 'test/support/crash-worker.ts');
     expect(await crashing.proc.exited).toBe(128);
-    worker = await startWorkerProcess(env);
+    stack.worker = await startWorkerProcess(env);
 
     const view = await finished(exportId);
     const bundle = await download(view);
@@ -345,14 +329,14 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
   it('cancelled: its upload aborted and its staged files deleted, nothing at the bundle key', async () => {
     const roomId = await newRoom('cancelled');
     await seedMessages(roomId, 12_000);
-    await worker!.proc.stop(5000);
+    await stack.worker!.proc.stop(5000);
     // Stops after the messages are staged, so there is something to clean up.
     const crashing = await startWorkerProcess({ ...env, CRASH_AT: 'exportMedia:before' }, 'test/support/crash-worker.ts');
     const exportId = await startExport(roomId);
     expect(await crashing.proc.exited).toBe(128);
     expect(await stagedLeft(exportId)).toBeGreaterThan(0);
     expect((await as('carol', 'DELETE', `/exports/${exportId}`)).status).toBe(202);
-    worker = await startWorkerProcess(env);
+    stack.worker = await startWorkerProcess(env);
     const view = await finished(exportId);
     expect(view.status).toBe('cancelled');
     expect(view.download_url).toBeNull();
