@@ -7,6 +7,7 @@ import { speakerActivities } from './speakers.js';
 import { systemActivities } from './system.js';
 import { transcriptionActivities } from './transcription.js';
 import { warmReconcileActivities } from './warm-reconcile.js';
+import { waveImportActivities } from './wave-import.js';
 import { waveComplianceActivities } from './wave-compliance.js';
 import { waveExportActivities } from './wave-export.js';
 import { waveMediaActivities } from './wave-media.js';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...warmReconcileActivities(deps),
     ...waveMediaActivities(deps),
     ...waveSearchActivities(deps),
+    ...waveImportActivities(deps),
     ...waveExportActivities(deps),
     ...waveComplianceActivities(deps),
   };

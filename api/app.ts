@@ -31,6 +31,7 @@ import { scaiechoPolicyRoutes } from './routes/scaiecho-policy.js';
 import { scaiechoRoutes } from './routes/scaiecho.js';
 import { speakerRoutes } from './routes/speakers.js';
 import { usageRoutes } from './routes/usage.js';
+import { waveImportRoutes } from './routes/wave-imports.js';
 import { waveExportRoutes } from './routes/wave-exports.js';
 import { waveMediaRoutes } from './routes/wave-media.js';
 import { waveMessageRoutes } from './routes/wave-messages.js';
@@ -102,6 +103,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...waveMediaRoutes(deps),
     ...waveSyncRoutes(deps),
     ...waveSearchRoutes(deps),
+    ...waveImportRoutes(deps),
     ...waveExportRoutes(deps),
   );
   const groups = [publicRoutes, internal, platform, v1];

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ParameterizedContext } from 'koa';
 import type { z } from 'zod';
 import type { Permission } from '../lib/auth/permissions.js';
@@ -20,7 +21,20 @@ export interface Multipart<F extends z.ZodObject = z.ZodObject> {
   maxFileBytes: number;
 }
 
-export type Body = z.ZodType | Multipart;
+/**
+ * A body of one media type handed to the handler as the request stream, never
+ * parsed or buffered here: an upload too large to hold, which the handler
+ * streams on. A declared Content-Length over `maxBytes` is refused (413) before
+ * the handler runs; the handler caps what it reads itself (a chunked body has
+ * no length to check).
+ */
+export interface Streamed {
+  media: string;
+  description: string;
+  maxBytes: number;
+}
+
+export type Body = z.ZodType | Multipart | Streamed;
 
 /** An answer of the route: JSON in the success envelope, or another media type the handler produces whole. */
 export type Success = { description: string; data: z.ZodType } | { description: string; media: string; schema: z.ZodType };
@@ -36,7 +50,13 @@ type ReplyOf<S, X> = X extends { data: infer D extends z.ZodType }
 /** What a handler returns: a status it declares, with the data its schema describes (or, for another media type, the body). */
 export type Reply<R extends Responses> = { [S in keyof R & number]: ReplyOf<S, R[S]> }[keyof R & number];
 
-type Parsed<T> = T extends Multipart<infer F> ? { fields: z.output<F>; files: Record<string, UploadedFile> } : T extends z.ZodType ? z.output<T> : undefined;
+type Parsed<T> = T extends Multipart<infer F>
+  ? { fields: z.output<F>; files: Record<string, UploadedFile> }
+  : T extends Streamed
+    ? Readable
+    : T extends z.ZodType
+      ? z.output<T>
+      : undefined;
 
 export interface Input<P, Q, B> {
   params: Parsed<P>;

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
 import { AppError } from '../lib/errors.js';
 import { requirePermission } from './middleware/auth.js';
 import { jsonBody } from './middleware/body.js';
-import type { Body, Ctx, Multipart, Operation, Reply, Responses } from './operation.js';
+import type { Body, Ctx, Multipart, Operation, Reply, Responses, Streamed } from './operation.js';
 import type { ApiState } from './state.js';
 import { receiveMultipart } from './upload.js';
 import { parse } from './validate.js';
@@ -30,9 +30,13 @@ export class RouteGroup {
 
   constructor(readonly security: Security) {}
 
-  /** JSON bodies are parsed from here on; multipart uploads stream their own. */
+  /** the media types of the group's streamed bodies, which the JSON parser leaves alone */
+  private readonly streamedMedia = new Set<string>();
+
+  /** JSON bodies are parsed from here on; multipart uploads and streamed bodies are read by their routes. */
   parseJsonBodies(limitBytes: number): this {
-    this.router.use(jsonBody(limitBytes, (ctx) => !ctx.is('multipart/form-data')));
+    const streamed = (ctx: Context) => this.streamedMedia.size > 0 && ctx.is([...this.streamedMedia]) !== false;
+    this.router.use(jsonBody(limitBytes, (ctx) => !ctx.is('multipart/form-data') && !streamed(ctx)));
     this.parsesJson = true;
     return this;
   }
@@ -42,6 +46,7 @@ export class RouteGroup {
       const undeclared = [...op.path.matchAll(/:(\w+)/g)].map((m) => m[1]!).filter((name) => !hasKey(op.params, name));
       if (undeclared.length > 0) throw new Error(`${op.operationId}: path parameters ${undeclared.join(', ')} have no schema`);
       this.operations.push(op);
+      if (isStreamed(op.body)) this.streamedMedia.add(op.body.media);
       const guards = op.permission ? [requirePermission(...op.permission)] : [];
       this.router[op.method](op.path, ...guards, run(op));
     }
@@ -53,12 +58,17 @@ const hasKey = (schema: z.ZodType | undefined, key: string): boolean =>
   !!schema && 'shape' in schema && typeof schema.shape === 'object' && schema.shape !== null && key in schema.shape;
 
 export const isMultipart = (body: Body | undefined): body is Multipart => !!body && 'files' in body && 'maxFileBytes' in body;
+export const isStreamed = (body: Body | undefined): body is Streamed => !!body && 'media' in body && 'maxBytes' in body;
 
 /** Every check the declaration names runs before the handler; a refused request never reaches it. */
 function run(op: Operation): Middleware<ApiState> {
   return async (ctx) => {
     const params = op.params && parse(op.params, ctx.params);
     const query = op.query && parse(op.query, ctx.query);
+    if (isStreamed(op.body)) {
+      await runStreamed(ctx, op, op.body, params, query);
+      return;
+    }
     if (!isMultipart(op.body)) {
       const body = op.body && parse(op.body, ctx.request.body);
       answer(ctx, op.responses, await op.handle(ctx, { params, query, body }));
@@ -80,6 +90,22 @@ function run(op: Operation): Middleware<ApiState> {
       await upload.cleanup();
     }
   };
+}
+
+/** A streamed body: its type and declared length are checked before the handler reads a byte of it. */
+async function runStreamed(ctx: Ctx, op: Operation, body: Streamed, params: unknown, query: unknown): Promise<void> {
+  try {
+    if (!ctx.is(body.media)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send the request body as ${body.media}`);
+    if (ctx.request.length > body.maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `the request body is larger than ${body.maxBytes} bytes`);
+    answer(ctx, op.responses, await op.handle(ctx, { params, query, body: ctx.req }));
+  } catch (err) {
+    if (ctx.req.readableEnded) throw err;
+    // The client hung up mid-body: its own doing, not our failure (api/middleware/body.ts says the same of JSON).
+    if (ctx.req.destroyed && !(err instanceof AppError)) throw new AppError('CLIENT_CLOSED_REQUEST', 'the client closed the request before its body was read');
+    // Whatever of the body is left unread stays so: the connection cannot carry another request.
+    ctx.set('Connection', 'close');
+    throw err;
+  }
 }
 
 /**

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { projectFile } from '../lib/infra/project-files.js';
 import { registerAdminCommands } from './commands/admin/index.js';
+import { registerComplianceCommands } from './commands/compliance.js';
+import { registerExportCommands } from './commands/export.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerScheduleCommands } from './commands/schedules.js';
 import { registerSearchCommands } from './commands/search.js';
@@ -20,6 +22,8 @@ const commandGroups: ((program: Command) => void)[] = [
   registerScheduleCommands,
   registerWaveCommands,
   registerSearchCommands,
+  registerComplianceCommands,
+  registerExportCommands,
 ];
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };

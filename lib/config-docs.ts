@@ -167,6 +167,16 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'Compliance export',
     description: 'How long the download URL of a finished export stays valid.',
   },
+  SCAIWAVE_IMPORT_MAX_BYTES: {
+    group: 'Compliance export',
+    description:
+      'The largest room bundle `POST /v1/wave/workspaces/{id}/imports` and `scaiwave room import` accept (413 past it). The bundle is streamed to S3, never held in memory, so this bounds storage, not memory.',
+  },
+  SCAIWAVE_IMPORT_PUBLIC_KEY: {
+    group: 'Compliance export',
+    description:
+      "Ed25519 public key (PEM, or its SPKI DER in base64) every imported bundle must be signed with: the exporting deployment's, from `openssl pkey -pubout`. Unset: unsigned bundles are imported too (a signature present must still hold).",
+  },
   SCAIWAVE_SEARCH_VECTOR_DIMENSION: {
     group: 'Search',
     description:

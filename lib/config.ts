@@ -1,5 +1,6 @@
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import { publicKeyDer } from './export/public-key.js';
 import { isEd25519PrivateKey } from './export/signing-key.js';
 
 // Every setting comes from a SCAIWAVE_* variable. Each entry names its default
@@ -27,6 +28,15 @@ const url = (protocols: string[]) =>
     },
     { message: `must be a URL with scheme ${protocols.join(' or ')}` },
   );
+
+const isEd25519PublicKey = (text: string): boolean => {
+  try {
+    publicKeyDer(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
@@ -77,6 +87,11 @@ const schema = z.object({
     .refine(isEd25519PrivateKey, { message: 'must be an Ed25519 private key: PKCS#8 PEM, or its DER in base64' })
     .optional(),
   SCAIWAVE_EXPORT_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(900),
+  SCAIWAVE_IMPORT_MAX_BYTES: int(1).default(10 * 1024 ** 3),
+  SCAIWAVE_IMPORT_PUBLIC_KEY: z
+    .string()
+    .refine(isEd25519PublicKey, { message: 'must be an Ed25519 public key: PEM, or its SPKI DER in base64' })
+    .optional(),
   SCAIWAVE_CLAMAV_URL: url(['tcp']).optional(),
   SCAIWAVE_WAVE_OUTBOX_POLL_MS: int(50, 60_000).default(1000),
   SCAIWAVE_WAVE_MEDIA_MAX_BYTES: int(1).default(100 * 1024 * 1024),

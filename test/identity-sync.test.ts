@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
+import { placeholderUser } from '../lib/export/import-users.js';
 import { createUser } from '../lib/tenancy/users.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
@@ -282,6 +283,32 @@ describe('identity sync leaves local users alone (issue 8, defect 7)', () => {
     expect(run.result).toMatchObject({ status: 'completed', deactivated: 1 });
     expect(await userOf(t.tenant.id, 'bob')).toMatchObject({ status: 'deactivated' });
     expect(await db.user.count({ where: { tenantId: t.tenant.id, status: 'active' } })).toBe(5);
+  }, 120_000);
+
+  it("a room import's placeholder is left alone while ScaiKey does not list its subject, and adopted, id and all, once it does", async () => {
+    const t = await newTenant(db, { roles: ['admin'], source: 'local' });
+    const slug = t.tenant.slug;
+    const placeholder = await db.user.create({
+      data: placeholderUser(t.tenant.id, { id: 'source-user', subject: 'imported-dana', displayName: 'Dana (bundle)', email: null }, new Date()),
+    });
+    await putUsers(slug, [{ id: 'erin', groups: ['member'] }]);
+    expect((await sync(slug)).result).toMatchObject({ status: 'completed', added: 1, updated: 0, deactivated: 0 });
+    expect(await userOf(t.tenant.id, 'imported-dana')).toMatchObject({ id: placeholder.id, source: 'import', status: 'deactivated' });
+
+    await putUser(slug, 'imported-dana', { displayName: 'Dana', email: 'dana@example.test', groups: ['member'] });
+    expect((await sync(slug)).result).toMatchObject({ status: 'completed', added: 0, updated: 1, deactivated: 0 });
+    expect(await userOf(t.tenant.id, 'imported-dana')).toMatchObject({
+      id: placeholder.id,
+      source: 'scaikey',
+      status: 'active',
+      deactivatedAt: null,
+      displayName: 'Dana',
+      email: 'dana@example.test',
+      roles: ['member'],
+    });
+    // From now on it is the directory's like any other: gone from ScaiKey, deactivated.
+    await removeUser(slug, 'imported-dana');
+    expect((await sync(slug)).result).toMatchObject({ status: 'completed', deactivated: 1 });
   }, 120_000);
 
   it("a ScaiKey token for a local user signs it in but does not rewrite its roles or profile", async () => {

@@ -1,28 +1,33 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { extract } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../api/server.js';
+import type { RunningApi } from '../api/server.js';
 import { eicarTestFile } from '../devstack/clamd.js';
 import { waitUntil } from '../devstack/ports.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
-import { loadConfig, type Config } from '../lib/config.js';
+import { loadConfig } from '../lib/config.js';
 import { exportStagingPrefix } from '../lib/export/export-keys.js';
 import { BUNDLE_PATHS, manifestSchema, type Manifest, type MessageRecord, type WarningRecord } from '../lib/export/format.js';
 import { manifestHashMismatch } from '../lib/export/manifest.js';
-import { createDb, type Db } from '../lib/infra/db.js';
+import { keyFingerprint } from '../lib/export/public-key.js';
+import { verifyBundle } from '../lib/export/verify.js';
+import type { Db } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';
-import { applyMigrations } from '../lib/infra/migrate.js';
 import { createS3 } from '../lib/infra/s3.js';
-import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { mediaObjectKey } from '../lib/wave/media.js';
+import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
-import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
+import { startIsolatedStack, type IsolatedStack } from './support/isolated-stack.js';
+import { startWorkerProcess } from './support/processes.js';
 import { call, newTenant, uniq } from './support/stack.js';
 import { exportProgressQuery, type ExportProgress } from '../workflows/wave-room-export.js';
 
@@ -44,6 +49,7 @@ interface ExportView {
 }
 
 interface Bundle {
+  raw: Buffer;
   order: string[];
   files: Map<string, Buffer>;
   manifest: Manifest;
@@ -68,7 +74,7 @@ async function readBundle(bytes: Buffer): Promise<Bundle> {
   });
   Readable.from([bytes]).pipe(x);
   await done;
-  return { order, files, manifest: manifestSchema.parse(JSON.parse(files.get(BUNDLE_PATHS.manifest)!.toString('utf8'))) };
+  return { raw: bytes, order, files, manifest: manifestSchema.parse(JSON.parse(files.get(BUNDLE_PATHS.manifest)!.toString('utf8'))) };
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -79,31 +85,25 @@ const messagesOf = (b: Bundle): MessageRecord[] =>
     .map((l) => JSON.parse(l) as MessageRecord);
 
 describe('ScaiWave compliance export: a verifiable bundle of a room, resumable after a crash', () => {
-  const runId = randomBytes(4).toString('hex');
   const base = loadConfig(process.env);
+  let stack: IsolatedStack;
   let env: Record<string, string>;
-  let config: Config;
   let db: Db;
   let api: RunningApi;
-  let worker: WorkerProcess | undefined;
-  let temporal: ReturnType<typeof createTemporalClient>;
+  let temporal: IsolatedStack['temporal'];
   const s3 = createS3(base);
   const bucket = base.env.SCAIWAVE_S3_BUCKET;
   let t: Provisioned;
   const key = { alice: '', bob: '', carol: '', eve: '' };
   let workspaceId: string;
+  // The deployment signs its bundles; a recipient pins this public key.
+  const signing = generateKeyPairSync('ed25519');
+  const publicKey = signing.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaiwave-export-'));
 
   beforeAll(async () => {
-    env = {
-      SCAIWAVE_DB_URL: `mysql://${base.db.user}:${base.db.password}@${base.db.host}:${base.db.port}/${base.db.database}_export_${runId}`,
-      SCAIWAVE_TEMPORAL_TASK_QUEUE: uniq('wave-export'),
-    };
-    config = loadConfig({ ...process.env, ...env });
-    await applyMigrations(config.db);
-    db = createDb(config.db);
-    api = await startApi(config, { port: 0 });
-    worker = await startWorkerProcess(env);
-    temporal = createTemporalClient(config);
+    stack = await startIsolatedStack('export', { SCAIWAVE_EXPORT_SIGNING_KEY: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
+    ({ env, db, api, temporal } = stack);
     t = await newTenant(db, { roles: ['admin'] });
     key.alice = t.apiKey.key;
     const bob = await createUser(db, { tenantId: t.tenant.id, subject: uniq('bob'), roles: ['member'] });
@@ -115,12 +115,9 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
   }, 300_000);
 
   afterAll(async () => {
-    await worker?.proc.stop(5000);
-    await temporal?.connection.close();
-    await api?.close();
-    await db?.$executeRawUnsafe(`DROP DATABASE IF EXISTS \`${config.db.database}\``);
-    await db?.$disconnect();
+    await stack?.close();
     s3.destroy();
+    fs.rmSync(outDir, { recursive: true, force: true });
   });
 
   const as = <T,>(who: keyof typeof key, method: string, p: string, json?: unknown) => call<T>(api.url, method, `/v1/wave${p}`, { token: key[who], json });
@@ -217,13 +214,26 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
     const exportId = await startExport(roomId);
     const view = await finished(exportId);
     const bundle = await download(view);
-    await captureHistory('waveRoomExportWorkflow', temporal.client.workflow.getHandle(workflowIds.waveRoomExport(exportId)));
+    await captureHistory('waveRoomExportWorkflow--completed', temporal.client.workflow.getHandle(workflowIds.waveRoomExport(exportId)));
+
+    // What a recipient runs: every checksum, and the signature by the key they were given.
+    const check = await verifyBundle(Readable.from([bundle.raw]), { publicKey });
+    expect(check.problems).toEqual([]);
+    expect(check.signer?.fingerprint).toBe(keyFingerprint(Buffer.from(publicKey, 'base64')));
+    // One byte changed in the messages, and verification names the file.
+    const chunk = bundle.raw.indexOf(bundle.files.get('messages/000001.jsonl.gz')!);
+    const tampered = Buffer.from(bundle.raw);
+    tampered[chunk + 20]! ^= 0x01;
+    const refused = await verifyBundle(Readable.from([tampered]), { publicKey });
+    expect(refused.ok).toBe(false);
+    expect(refused.problems.map((p) => p.path)).toEqual(['messages/000001.jsonl.gz']);
 
     // The manifest comes first, seals itself, and lists every other file with its size and hash.
     expect(bundle.order[0]).toBe(BUNDLE_PATHS.manifest);
+    expect(bundle.order[1]).toBe(BUNDLE_PATHS.signature);
     expect(manifestHashMismatch(bundle.manifest)).toBeNull();
     expect(view.manifest_sha256).toBe(bundle.manifest.manifestSha256);
-    expect(bundle.manifest.files.map((f) => f.path)).toEqual(bundle.order.slice(1));
+    expect(bundle.manifest.files.map((f) => f.path)).toEqual(bundle.order.slice(2));
     for (const f of bundle.manifest.files) {
       expect(bundle.files.get(f.path)!.length, f.path).toBe(f.bytes);
       expect(sha256(bundle.files.get(f.path)!), f.path).toBe(f.sha256);
@@ -257,6 +267,22 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
     expect(await stagedLeft(exportId)).toBe(0);
   }, 300_000);
 
+  it('scaiwave room export: starts it, waits, downloads and verifies the bundle; export verify agrees offline', async () => {
+    const roomId = await newRoom('operator');
+    await post(roomId, 'for the record');
+    const out = path.join(outDir, 'operator.tar');
+    const cli = await runScaiwave(['room', 'export', roomId, '--out', out, '--json'], env, 600_000);
+    expect(cli.code, cli.stderr).toBe(0);
+    const result = JSON.parse(cli.stdout) as { exportId: string; messages: number; verified: { files: number; signedBy: string } };
+    expect(result).toMatchObject({ messages: 1, verified: { signedBy: keyFingerprint(Buffer.from(publicKey, 'base64')) } });
+    const row = await db.waveExport.findUniqueOrThrow({ where: { id: result.exportId } });
+    expect(row).toMatchObject({ status: 'completed', requestedById: null, kind: 'on_demand' });
+    const manifest = (await readBundle(fs.readFileSync(out))).manifest;
+    expect(manifest.exporter).toEqual({ kind: 'operator', userId: null, subject: null });
+    const verify = await runScaiwave(['export', 'verify', out, '--public-key', publicKey], {});
+    expect(verify.code, verify.stderr).toBe(0);
+  }, 600_000);
+
   it('only compliance officers and admins export; another tenant\'s room does not exist; a range must make sense', async () => {
     const roomId = await newRoom('guarded');
     expect((await as('bob', 'POST', `/rooms/${roomId}/exports`, {})).status).toBe(403);
@@ -275,7 +301,7 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
     const ids = await seedMessages(roomId, 25_003);
     await seedMedia(roomId, randomBytes(20 * 1024 * 1024), 'recording.bin');
 
-    await worker!.proc.stop(5000);
+    await stack.worker!.proc.stop(5000);
     // Dies once the first batch of message chunks is staged, before Temporal hears of it.
     let crashing = await startWorkerProcess({ ...env, CRASH_AT: 'exportMessages:after' }, 'test/support/crash-worker.ts');
     const exportId = await startExport(roomId);
@@ -283,7 +309,7 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
     // Then once every part is uploaded, before the upload is reported.
     crashing = await startWorkerProcess({ ...env, CRASH_AT: 'uploadExportParts:after' }, 'test/support/crash-worker.ts');
     expect(await crashing.proc.exited).toBe(128);
-    worker = await startWorkerProcess(env);
+    stack.worker = await startWorkerProcess(env);
 
     const view = await finished(exportId);
     const bundle = await download(view);
@@ -303,14 +329,14 @@ describe('ScaiWave compliance export: a verifiable bundle of a room, resumable a
   it('cancelled: its upload aborted and its staged files deleted, nothing at the bundle key', async () => {
     const roomId = await newRoom('cancelled');
     await seedMessages(roomId, 12_000);
-    await worker!.proc.stop(5000);
+    await stack.worker!.proc.stop(5000);
     // Stops after the messages are staged, so there is something to clean up.
     const crashing = await startWorkerProcess({ ...env, CRASH_AT: 'exportMedia:before' }, 'test/support/crash-worker.ts');
     const exportId = await startExport(roomId);
     expect(await crashing.proc.exited).toBe(128);
     expect(await stagedLeft(exportId)).toBeGreaterThan(0);
     expect((await as('carol', 'DELETE', `/exports/${exportId}`)).status).toBe(202);
-    worker = await startWorkerProcess(env);
+    stack.worker = await startWorkerProcess(env);
     const view = await finished(exportId);
     expect(view.status).toBe('cancelled');
     expect(view.download_url).toBeNull();

@@ -12,7 +12,7 @@ import { createDb, type Db } from '../lib/infra/db.js';
 import { createLogger } from '../lib/infra/logger.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { streamName, subject } from '../lib/infra/nats.js';
-import { startSearchFeed } from '../lib/search/event-consumer.js';
+import { SEARCH_CONSUMER, startSearchFeed } from '../lib/search/event-consumer.js';
 import { startReindex } from '../lib/search/index-workflows.js';
 import { openSearchIndex } from '../lib/search/open-index.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
@@ -147,6 +147,40 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
     await captureHistory('waveSearchIndexWorkflow--indexing', temporal.client.workflow.getHandle(workflowIds.waveSearchIndex(t.tenant.id)));
   }, 300_000);
 
+  it('a burst of more than one feed batch, with the worker restarted in the middle of it: every message becomes searchable, each once', async () => {
+    // Five words, each in 80 messages: a search reaches 100 hits (MAX_SEARCH_DEPTH).
+    const groups = ['alder', 'birch', 'cedar', 'maple', 'rowan'].map((g) => `${g}${runId}`);
+    const notes = groups.flatMap((word) => Array.from({ length: 80 }, (_, i) => ({ word, body: `Burst note ${i} about the ${word} delivery` })));
+    const posted = new Map<string, string[]>(groups.map((g) => [g, []]));
+    const postAll = async (batch: typeof notes) => {
+      const queue = [...batch];
+      const loop = async () => {
+        for (let n = queue.shift(); n; n = queue.shift()) posted.get(n.word)!.push(await post(shared, n.body));
+      };
+      await Promise.all(Array.from({ length: 8 }, loop));
+    };
+    await waitUntil('the index idle', async () => (await indexProgress()).pending === 0, 120_000);
+    const before = await indexProgress();
+
+    await postAll(notes.slice(0, 100));
+    // A graceful stop: the feed stops taking events, hands on and acknowledges what it holds.
+    await worker.proc.stop(60_000);
+    expect(await worker.proc.exited).toBe(0);
+    // With no feed running these wait on the stream: more than one feed batch (256) for the next worker.
+    await postAll(notes.slice(100));
+    worker = await startWorkerProcess(env);
+
+    await waitUntil('the burst indexed', async () => {
+      const p = await indexProgress();
+      return p.pending === 0 && p.indexed >= before.indexed + notes.length;
+    }, 240_000);
+    for (const word of groups) {
+      const hits = async () => (await search('alice', { q: word, mode: 'keyword', limit: '100' })).hits.map((h) => h.message_id);
+      await waitUntil(`all of ${word} found`, async () => (await hits()).length >= 80, 60_000);
+      expect((await hits()).sort(), word).toEqual([...posted.get(word)!].sort());
+    }
+  }, 400_000);
+
   it('a message on the stream that is not a room event is set aside and does not hold up the ones behind it', async () => {
     const nc = await connect({ servers: config.env.SCAIWAVE_NATS_URL.replace(/^nats:\/\//, '') });
     try {
@@ -211,7 +245,13 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
     const deleted = await post(shared, `Draft heron${runId} to discard`);
     await indexedAs(`heron${runId}`, kept);
     await indexedAs(`heron${runId}`, deleted);
+    const removedBefore = (await indexProgress()).removed;
     expect((await as('alice', 'DELETE', `/rooms/${shared}/messages/${deleted}`)).status).toBe(200);
+    // The purge below needs an index no batch is writing to: let the deletion's batch finish first.
+    await waitUntil('the deletion through the index', async () => {
+      const p = await indexProgress();
+      return p.removed > removedBefore && p.pending === 0;
+    }, 120_000);
     const index = await openSearchIndex(config.env);
     try {
       await index.purge(t.tenant.id);
@@ -265,6 +305,18 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
     // Both see the same messages: the credential decides whose call it is, not what the search finds.
     expect(byToken.body.data!.hits.map((h) => h.message_id)).toEqual(byKey.body.data!.hits.map((h) => h.message_id));
   }, 120_000);
+
+  it("the feed's consumer deleted under it: the feed creates it again, and a message posted next is found", async () => {
+    const nc = await connect({ servers: config.env.SCAIWAVE_NATS_URL.replace(/^nats:\/\//, '') });
+    try {
+      expect(await (await nc.jetstreamManager()).consumers.delete(streamName(config, waveRoomsStream.name), SEARCH_CONSUMER)).toBe(true);
+    } finally {
+      await nc.close();
+    }
+    // The new consumer starts from the stream's beginning: the suite's messages come again, and change nothing.
+    const id = await post(shared, `Posted once the consumer was gone: the lapwing${runId}`);
+    await indexedAs(`lapwing${runId}`, id);
+  }, 300_000);
 });
 
 function filesUnder(dir: string): string[] {

@@ -9,5 +9,6 @@ export { warmReconcileWorkflow } from './warm-reconcile.js';
 export { waveMediaScanWorkflow } from './wave-media-scan.js';
 export { waveSearchIndexWorkflow } from './wave-search-index.js';
 export { waveSearchReindexWorkflow } from './wave-search-reindex.js';
+export { waveRoomImportWorkflow } from './wave-room-import.js';
 export { waveRoomExportWorkflow } from './wave-room-export.js';
 export { waveComplianceExportWorkflow } from './wave-compliance-export.js';

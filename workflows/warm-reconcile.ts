@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RewarmCandidate } from '../activities/warm-reconcile.js';
-import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../lib/temporal/search-attributes.js';
+import { JobKind, runningJobAttributes } from '../lib/temporal/search-attributes.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { rewarmSpeakerWorkflow } from './speakers.js';
 
@@ -110,12 +110,7 @@ async function rewarm(c: RewarmCandidate, totals: WarmReconcileSummary): Promise
       workflowId: workflowIds.rewarmSpeaker(c.speakerId),
       args: [{ speakerId: c.speakerId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [
-        { key: TenantIdKey, value: c.tenantId },
-        { key: JobKindKey, value: JobKind.speakerRewarm },
-        { key: JobStatusKey, value: 'running' },
-        { key: SubjectIdKey, value: c.speakerId },
-      ],
+      typedSearchAttributes: runningJobAttributes(c.tenantId, JobKind.speakerRewarm, c.speakerId),
       staticSummary: `Speaker re-warm ${c.speakerId} (tenant ${c.tenantSlug}, by the warm reconcile)`,
     });
     const { status } = await child.result();

@@ -2,7 +2,7 @@ import { continueAsNew, executeChild, proxyActivities, upsertSearchAttributes, w
 import type { Activities } from '../activities/index.js';
 import { periodEnd, type PlannedExport } from '../lib/export/compliance.js';
 import { failureReason } from '../lib/temporal/failures.js';
-import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../lib/temporal/search-attributes.js';
+import { JobKind, JobStatusKey, runningJobAttributes } from '../lib/temporal/search-attributes.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { bookkeeping } from './activity-options.js';
 import { waveRoomExportWorkflow } from './wave-room-export.js';
@@ -42,12 +42,7 @@ export async function waveComplianceExportWorkflow(input: ComplianceRunInput): P
       await executeChild(waveRoomExportWorkflow, {
         workflowId: workflowIds.waveRoomExport(p.exportId),
         args: [{ exportId: p.exportId }],
-        typedSearchAttributes: [
-          { key: TenantIdKey, value: input.tenantId },
-          { key: JobKindKey, value: JobKind.waveRoomExport },
-          { key: JobStatusKey, value: 'running' },
-          { key: SubjectIdKey, value: p.roomId },
-        ],
+        typedSearchAttributes: runningJobAttributes(input.tenantId, JobKind.waveRoomExport, p.roomId),
         staticSummary: `Scheduled compliance export ${p.exportId} of room ${p.roomId}`,
       });
       await books.advanceComplianceCursor({ tenantId: input.tenantId, roomId: p.roomId, until, exportId: p.exportId });

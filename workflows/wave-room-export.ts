@@ -1,6 +1,7 @@
 import { CancellationScope, defineQuery, isCancellation, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ChunkPosition } from '../activities/wave-export.js';
+import { exportPercent } from '../lib/export/progress.js';
 import { failureReason } from '../lib/temporal/failures.js';
 import { JobStatusKey } from '../lib/temporal/search-attributes.js';
 import { bookkeeping, exportBatch } from './activity-options.js';
@@ -22,7 +23,7 @@ export interface ExportProgress {
   uploadedBytes: number;
   /** parts of the bundle uploaded by this run (a part S3 already held after a crash is not made again) */
   partsMade: number;
-  /** messages count for 40 %, media for 30 %, the upload for 30 % */
+  /** lib/export/progress.ts; the media count once all are hashed */
   percent: number;
 }
 
@@ -35,11 +36,7 @@ const steps = proxyActivities<Activities>(bookkeeping());
 // The long steps heartbeat; a dead worker's step is retried from its last beat.
 const long = proxyActivities<Activities>(exportBatch);
 
-function percent(p: ExportProgress, mediaDone: boolean): number {
-  const messages = p.messagesTotal === 0 ? 1 : p.messagesDone / p.messagesTotal;
-  const upload = p.bundleBytes ? p.uploadedBytes / p.bundleBytes : 0;
-  return Math.floor(100 * (0.4 * Math.min(1, messages) + (mediaDone ? 0.3 : 0) + 0.3 * upload));
-}
+const percent = (p: ExportProgress, mediaDone: boolean): number => exportPercent({ ...p, media: mediaDone ? 1 : 0 });
 
 export async function waveRoomExportWorkflow(input: { exportId: string }): Promise<ExportProgress> {
   const { exportId } = input;

@@ -11,10 +11,16 @@ import { searchBatch } from './activity-options.js';
 // runs is queued again, so the newest state always gets a turn. Membership
 // changes are not signalled: permissions are checked at query time.
 
-/** Messages whose rows changed, and when the oldest change happened (epoch ms): the lag is counted from it. */
+/**
+ * Messages whose rows changed, and when (epoch ms): the lag of each is counted
+ * from its own change. `at` is the oldest of `changedAt`, for the signals sent
+ * before `changedAt` was (still in running histories) and for workers that predate it.
+ */
 export interface MessagesChanged {
   messageIds: string[];
   at: number;
+  /** when each id's change happened, in the order of messageIds */
+  changedAt?: number[];
 }
 
 export interface IndexProgress {
@@ -49,8 +55,10 @@ const sync = proxyActivities<Activities>(searchBatch);
 export async function waveSearchIndexWorkflow(input: IndexInput): Promise<void> {
   const pending = new Map<string, number>(input.pending ?? []);
   const totals = { indexed: 0, removed: 0, batches: 0, lastBatchAt: null as number | null, ...input.totals };
-  setHandler(messagesChangedSignal, ({ messageIds, at }) => {
-    for (const id of messageIds) if (!pending.has(id)) pending.set(id, at);
+  setHandler(messagesChangedSignal, ({ messageIds, at, changedAt }) => {
+    messageIds.forEach((id, i) => {
+      if (!pending.has(id)) pending.set(id, changedAt?.[i] ?? at);
+    });
   });
   setHandler(indexProgressQuery, () => ({ tenantId: input.tenantId, pending: pending.size, ...totals }));
 

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { isPoolExhausted } from '../../lib/infra/db-overload.js';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/infra/logger.js';
 import type { ApiState } from '../state.js';
@@ -19,6 +20,9 @@ const byStatus: Record<number, ErrorCode> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
+/** Seconds an overloaded instance asks a client to wait: about one pool wait (lib/infra/db.ts). */
+const OVERLOAD_RETRY_AFTER_S = 2;
+
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string };
@@ -26,6 +30,17 @@ function toAppError(err: unknown): AppError | undefined {
   if (typeof status !== 'number' || status >= 500) return undefined;
   const code = byStatus[status] ?? 'VALIDATION_ERROR';
   return new AppError(code, e.expose && e.message ? e.message : code.toLowerCase().replace(/_/g, ' '));
+}
+
+/**
+ * No database connection was free in time: overload, not a fault, and the
+ * statement that waited never ran (a transaction never began, so nothing of it
+ * was written). The client may try again; Retry-After says when.
+ */
+function overloaded(): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', 'the service is overloaded; try again after Retry-After seconds', undefined, {
+    'Retry-After': String(OVERLOAD_RETRY_AFTER_S),
+  });
 }
 
 export function errorEnvelope(logger: Logger): Middleware<ApiState> {
@@ -36,7 +51,9 @@ export function errorEnvelope(logger: Logger): Middleware<ApiState> {
         throw new AppError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
       }
     } catch (err) {
-      const appErr = toAppError(err);
+      const overload = isPoolExhausted(err);
+      if (overload) logger.warn({ code: (err as { code?: unknown }).code, requestId: ctx.state.requestId, path: ctx.path }, 'overloaded: no database connection in time');
+      const appErr = overload ? overloaded() : toAppError(err);
       if (!appErr) logger.error({ err, requestId: ctx.state.requestId, path: ctx.path }, 'unhandled error');
       const e = appErr ?? new AppError('INTERNAL_ERROR', 'internal error');
       ctx.status = e.status;

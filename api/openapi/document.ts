@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createDocument, type oas31, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiRequestBodyObject } from 'zod-openapi';
 import type { Operation, Success } from '../operation.js';
-import { isMultipart, type RouteGroup, type Security } from '../route-group.js';
+import { isMultipart, isStreamed, type RouteGroup, type Security } from '../route-group.js';
 import { errorCodes, errorResponses } from './errors.js';
 
 const securitySchemes = {
@@ -42,6 +42,7 @@ const binary = z.string().meta({ format: 'binary' });
 
 function requestBody(op: Operation): ZodOpenApiRequestBodyObject | undefined {
   if (!op.body) return undefined;
+  if (isStreamed(op.body)) return { required: true, description: op.body.description, content: { [op.body.media]: { schema: binary } } };
   if (!isMultipart(op.body)) return { required: true, content: { 'application/json': { schema: op.body } } };
   const files = Object.fromEntries(Object.entries(op.body.files).map(([name, what]) => [name, binary.meta({ description: what })]));
   return { required: true, content: { 'multipart/form-data': { schema: op.body.fields.extend(files) } } };

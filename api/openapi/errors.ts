@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ZodOpenApiResponseObject } from 'zod-openapi';
 import { statusOf, type ErrorCode } from '../../lib/errors.js';
 import type { Operation } from '../operation.js';
-import { isMultipart, type RouteGroup } from '../route-group.js';
+import { isMultipart, isStreamed, type RouteGroup } from '../route-group.js';
 
 const CODES = Object.keys(statusOf) as ErrorCode[];
 
@@ -15,13 +15,17 @@ const bySecurity: Record<RouteGroup['security'], ErrorCode[]> = {
   service: ['UNAUTHORIZED', 'RATE_LIMITED'],
 };
 
-/** Every code an operation can answer with: its own, its group's checks', and those any request may meet. */
+/**
+ * Every code an operation can answer with: its own, its group's checks', and
+ * those any request may meet (a fault, a draining instance, an overloaded one:
+ * api/middleware/error-envelope.ts).
+ */
 export function errorCodes(group: RouteGroup, op: Operation): ErrorCode[] {
-  const codes = new Set<ErrorCode>(['INTERNAL_ERROR', 'SERVICE_DRAINING', ...bySecurity[group.security], ...(op.errors ?? [])]);
+  const codes = new Set<ErrorCode>(['INTERNAL_ERROR', 'SERVICE_DRAINING', 'SERVICE_UNAVAILABLE', ...bySecurity[group.security], ...(op.errors ?? [])]);
   if (op.permission) codes.add('FORBIDDEN');
   if (op.params || op.query || op.body) codes.add('VALIDATION_ERROR');
   const sendsBody = op.method === 'post' || op.method === 'put' || op.method === 'patch';
-  if (isMultipart(op.body) || (group.parsesJson && sendsBody)) {
+  if (isMultipart(op.body) || isStreamed(op.body) || (group.parsesJson && sendsBody)) {
     for (const c of ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const) codes.add(c);
   }
   if (group.parsesJson && sendsBody) codes.add('INVALID_JSON');

@@ -15,7 +15,7 @@ import type { MessagesChanged } from '../../workflows/wave-search-index.js';
 export interface Stages {
   published?: number;
   signalled?: number;
-  /** the change time that signal carried: its batch's oldest event, which the worker's lag metric counts from */
+  /** the change time that signal carried for it, which the worker's lag metric counts from (its feed batch's oldest event before `changedAt`) */
   countedFrom?: number;
   batchStarted?: number;
   batchEnded?: number;
@@ -73,12 +73,12 @@ export async function lagStages(db: Db, temporalClient: Client, tenantId: string
       const signal = e.workflowExecutionSignaledEventAttributes;
       if (signal) {
         const change = firstArg<MessagesChanged>(signal.input);
-        for (const id of change.messageIds) {
+        change.messageIds.forEach((id, i) => {
           const s = of(id);
-          if (s.signalled !== undefined) continue;
+          if (s.signalled !== undefined) return;
           s.signalled = msOf(e);
-          s.countedFrom = change.at;
-        }
+          s.countedFrom = change.changedAt?.[i] ?? change.at;
+        });
       }
       const scheduled = e.activityTaskScheduledEventAttributes;
       if (scheduled) scheduledIds.set(String(e.eventId), firstArg<{ changes: [string, number][] }>(scheduled.input).changes.map(([id]) => id));

@@ -1,73 +1,79 @@
-import fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { startRoomExport } from '../../lib/export/export-workflows.js';
-import { requestExport } from '../../lib/export/exports.js';
-import { createS3 } from '../../lib/infra/s3.js';
-import { workflowIds } from '../../lib/temporal/workflow-ids.js';
-import { exportProgressQuery, type ExportProgress } from '../../workflows/wave-room-export.js';
-import { withDb, withTemporal } from '../connections.js';
-import { CliError, EXIT, notFound, print, printJson } from '../support.js';
+import { readFile, stat } from 'node:fs/promises';
+import type { CheckedFile } from '../../lib/export/bundle-reader.js';
+import { publicKeyDer } from '../../lib/export/public-key.js';
+import { verifyBundleFile, type Verification } from '../../lib/export/verify.js';
+import { CliError, EXIT, notFound, print, printJson, usage } from '../support.js';
 
-// What `scaiwave room export` does (arguments and help: commands/wave.ts):
-// asks for the export as an operator, watches the workflow with a progress bar
-// on stderr, downloads the bundle from S3 and checks it as a recipient would.
+// What `scaiwave export verify` does (arguments and help: commands/export.ts):
+// one streaming pass over the bundle; a line per file as it is hashed, then the
+// problems and a summary. Any problem exits 6 (EXIT.invalid) with every file named.
 
-const PROGRESS_EVERY_MS = 500;
-const BAR = 30;
-const MiB = 1024 * 1024;
+/** the stderr line names this many files; stdout lists every problem */
+const NAMED_ON_STDERR = 10;
 
-const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
+const n = (v: number): string => v.toLocaleString('en-US');
 
-/** `[#########.....]  30%  messages 1,200/4,000  upload 0.0/12.5 MiB` */
-export function exportProgressLine(p: ExportProgress): string {
-  const filled = Math.round((p.percent / 100) * BAR);
-  const upload = p.bundleBytes === null ? '' : `  upload ${mib(p.uploadedBytes)}/${mib(p.bundleBytes)}`;
-  return `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${String(p.percent).padStart(3)}%  ${p.phase}  messages ${p.messagesDone.toLocaleString('en-US')}/${p.messagesTotal.toLocaleString('en-US')}${upload}`;
+/** --public-key is a key or a file holding one (PEM, base64 DER, or raw DER); the key as text readBundle takes. */
+async function resolvePublicKey(value: string): Promise<string> {
+  const isFile = await stat(value).then((s) => s.isFile(), () => false);
+  let text = value;
+  if (isFile) {
+    const bytes = await readFile(value);
+    const asText = bytes.toString('utf8');
+    text = asText.includes('-----BEGIN') || /^[A-Za-z0-9+/=\s]+$/.test(asText) ? asText : bytes.toString('base64');
+  }
+  try {
+    publicKeyDer(text);
+  } catch (err) {
+    const what = isFile ? `the file ${value} holds no` : `"${value}" is neither a file nor an`;
+    throw usage(`--public-key: ${what} Ed25519 public key in PEM or base64 SPKI DER (${(err as Error).message})`);
+  }
+  return text;
 }
 
-function parseTime(name: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new CliError(EXIT.usage, `--${name}: not a date or time (ISO 8601, e.g. 2026-12-01 or 2026-12-01T09:00:00Z)`);
-  return at;
+const fileLine = (f: CheckedFile): string => `${f.ok ? 'ok    ' : 'FAILED'}  ${f.path}  (${n(f.bytes)} bytes)`;
+
+function summary(v: Verification): string {
+  const m = v.manifest;
+  if (!m) return `${n(v.files.length)} files checked; no readable manifest.`;
+  const since = m.range.since ?? "the room's beginning";
+  const signed = v.signer ? `signed by key ${v.signer.fingerprint}` : 'not signed';
+  return (
+    `${n(v.files.length)} of ${n(m.files.length)} files, ${n(v.bytes)} bytes, ${n(m.counts.messages)} messages ` +
+    `(room ${m.room.id} of ${m.tenant.slug}/${m.workspace.slug}, created in [${since}, ${m.range.until})), ` +
+    `export ${m.exportId} of ${m.createdAt}, ${signed}.`
+  );
 }
 
-export async function roomExportCommand(roomId: string, opts: { since?: string; until?: string; out?: string; json?: boolean }): Promise<void> {
-  const range = { since: parseTime('since', opts.since), until: parseTime('until', opts.until) };
-  const e = await withDb(async ({ db }) => {
-    const room = await db.waveRoom.findUnique({ where: { id: roomId }, select: { tenantId: true } });
-    if (!room) throw notFound(`room "${roomId}" not found`);
-    return requestExport(db, { tenantId: room.tenantId, kind: 'on_demand', userId: null }, roomId, range);
-  });
-  const out = opts.out ?? `room-${roomId}-${e.id}.tar`;
-  const outcome = await withTemporal(async ({ client, config }) => {
-    await startRoomExport({ temporal: client, config }, e);
-    const handle = client.workflow.getHandle(workflowIds.waveRoomExport(e.id));
-    const tty = process.stderr.isTTY;
-    const draw = async () => {
-      const p = await handle.query(exportProgressQuery).catch(() => undefined);
-      if (p) process.stderr.write(tty ? `\r${exportProgressLine(p)}` : `${exportProgressLine(p)}\n`);
-    };
-    const timer = setInterval(() => void draw(), PROGRESS_EVERY_MS);
-    try {
-      const done: ExportProgress = await handle.result();
-      process.stderr.write(`${tty ? '\r' : ''}${exportProgressLine(done)}\n`);
-      return done;
-    } finally {
-      clearInterval(timer);
-    }
-  });
-  await withDb(async ({ config }) => {
-    const s3 = createS3(config);
-    try {
-      const object = await s3.send(new GetObjectCommand({ Bucket: config.env.SCAIWAVE_S3_BUCKET, Key: e.objectKey }));
-      await pipeline(object.Body as Readable, fs.createWriteStream(out));
-    } finally {
-      s3.destroy();
-    }
-  });
-  if (opts.json) return printJson({ exportId: e.id, roomId, file: out, bundleBytes: outcome.bundleBytes, messages: outcome.messagesDone });
-  print(`Exported room ${roomId} (export ${e.id}): ${outcome.messagesDone.toLocaleString('en-US')} messages, ${mib(outcome.bundleBytes ?? 0)} → ${out}`);
+export async function verifyCommand(file: string, opts: { publicKey?: string; json?: boolean }): Promise<void> {
+  const publicKey = opts.publicKey === undefined ? undefined : await resolvePublicKey(opts.publicKey);
+  let v: Verification;
+  try {
+    v = await verifyBundleFile(file, { publicKey, onChecked: opts.json ? undefined : (f) => print(fileLine(f)) });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw notFound(`${file}: no such file`);
+    if (code === 'EISDIR' || code === 'EACCES') throw new CliError(EXIT.failure, `${file}: cannot read it (${code})`);
+    throw err;
+  }
+  if (opts.json) {
+    printJson({
+      file,
+      ok: v.ok,
+      exportId: v.manifest?.exportId ?? null,
+      messages: v.manifest?.counts.messages ?? null,
+      bytes: v.bytes,
+      signer: v.signer,
+      files: v.files,
+      problems: v.problems,
+    });
+  } else {
+    if (v.problems.length > 0) print('', 'Problems:', ...v.problems.map((p) => `  ${p.message}`));
+    print('', `${v.ok ? 'The bundle holds' : 'The bundle does NOT hold'}: ${summary(v)}`);
+  }
+  if (!v.ok) {
+    const named = [...new Set(v.problems.map((p) => p.path ?? '(the archive)'))];
+    const list = named.length > NAMED_ON_STDERR ? `${named.slice(0, NAMED_ON_STDERR).join(', ')} and ${n(named.length - NAMED_ON_STDERR)} more` : named.join(', ');
+    throw new CliError(EXIT.invalid, `${file} does not hold: ${n(v.problems.length)} problem(s), in ${list}`);
+  }
 }

@@ -3,11 +3,12 @@ import { WORKSPACE_SLUG } from '../../lib/wave/workspace-fields.js';
 import { EXIT_CODES_HELP, lazyAction } from '../support.js';
 import { jsonOption, parseName, parseSlug } from './admin/arguments.js';
 
-// `scaiwave workspace create|list` and `scaiwave room list|show`: arguments and
-// help; what they do is in actions/wave.ts. Operators see rooms' metadata and
-// membership, never message text.
+// `scaiwave workspace create|list` and `scaiwave room list|show|import`:
+// arguments and help; what they do is in actions/wave.ts and actions/wave-import.ts.
+// Operators see rooms' metadata and membership, never message text.
 
 const actions = () => import('../actions/wave.js');
+const importActions = () => import('../actions/wave-import.js');
 
 function parseWorkspaceSlug(value: string): string {
   if (!WORKSPACE_SLUG.test(value)) throw new InvalidArgumentError('must be 1-64 lowercase letters, digits or inner dashes.');
@@ -62,5 +63,23 @@ export function registerWaveCommands(program: Command): void {
       '\nThe export is a workflow (wave-room-export-{exportId}): stopping this command leaves it running; GET /v1/wave/exports/{id} follows it. ' +
         `The bundle's format: docs/export-format.md.\n\nExample:\n  scaiwave room export 0192f0aa-… --since 2026-11-01 --out november.tar\n${EXIT_CODES_HELP}`,
     )
-    .action(lazyAction(() => import('../actions/export.js').then((m) => m.roomExportCommand)));
+    .action(lazyAction(() => import('../actions/room-export.js').then((m) => m.roomExportCommand)));
+  room
+    .command('import')
+    .description('import a room bundle (`scaiwave room export`, or the API) into a workspace: verified first, then restored')
+    .argument('<workspace>', 'the workspace id, or its slug with --tenant')
+    .argument('<file>', 'the bundle (.tar)')
+    .option('--tenant <slug>', "the workspace's tenant", parseSlug)
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nThe bundle goes to S3 and a workflow (wave-room-import-{importId}) verifies every checksum and the\n' +
+        'signature before it writes anything, then restores the room, its members (mapped by ScaiKey subject;\n' +
+        'deactivated placeholder users for subjects unknown here), messages with their revisions, deletions and\n' +
+        'reactions, and media (scanned here again). Progress goes to stderr. The same bundle sent to the same\n' +
+        'workspace is the same import: running the command again changes nothing. A refused bundle exits 6\n' +
+        'naming the files that do not hold.\n\n' +
+        `Example:\n  scaiwave room import ops room-export.tar --tenant acme\n${EXIT_CODES_HELP}`,
+    )
+    .action(lazyAction(() => importActions().then((m) => m.importRoomCommand)));
 }

@@ -24,6 +24,29 @@ export interface Embedder {
   embed(texts: string[]): Promise<Embedding>;
 }
 
+/**
+ * Padded tokens one model call holds at most. A call costs as if each of its
+ * texts were as long as its longest, so one request's texts are sorted by
+ * length and cut into calls of up to this many padded tokens: short texts go
+ * many to a call, long ones few (sentence-transformers' encode sorts too, with
+ * a fixed count). On this machine, 64 texts of the search bench's multilingual
+ * chat (39 tokens on average) went from 20–58 texts/s as one padded call to
+ * 149–170; short English ones (14 tokens) stayed at 650–700.
+ */
+const TOKENS_PER_CALL = 512;
+
+/** Consecutive runs of `order` (indices sorted by ascending length) that fit TOKENS_PER_CALL once padded. */
+function calls(order: number[], lengths: number[]): number[][] {
+  const out: number[][] = [];
+  for (let start = 0; start < order.length; ) {
+    let end = start + 1;
+    while (end < order.length && (end - start + 1) * lengths[order[end]!]! <= TOKENS_PER_CALL) end++;
+    out.push(order.slice(start, end));
+    start = end;
+  }
+  return out;
+}
+
 export async function loadEmbedder(modelDir = DEFAULT_MODEL_DIR): Promise<Embedder> {
   if (!fs.existsSync(path.join(modelDir, 'onnx', 'model.onnx'))) {
     throw new Error(`no embedding model in ${modelDir}: run scripts/ensure-tools.sh`);
@@ -39,7 +62,8 @@ export async function loadEmbedder(modelDir = DEFAULT_MODEL_DIR): Promise<Embedd
     max_seq_length: number;
   };
 
-  const embed = async (texts: string[]): Promise<Embedding> => {
+  /** One model call: the texts padded to the longest of them. */
+  const embedCall = async (texts: string[]): Promise<Embedding> => {
     const inputs = tokenizer(texts, { padding: true, truncation: true, max_length: maxTokens });
     const { last_hidden_state: states } = (await model(inputs)) as { last_hidden_state: Tensor };
     const mask = inputs.attention_mask as Tensor;
@@ -49,6 +73,19 @@ export async function loadEmbedder(modelDir = DEFAULT_MODEL_DIR): Promise<Embedd
     let tokens = 0;
     for (const m of mask.data as BigInt64Array) tokens += Number(m);
     return { vectors: texts.map((_, i) => data.slice(i * width, (i + 1) * width)), tokens };
+  };
+
+  const embed = async (texts: string[]): Promise<Embedding> => {
+    const lengths = texts.map((t) => Math.min(tokenizer.encode(t).length, maxTokens));
+    const order = texts.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]!);
+    const vectors: Float32Array[] = new Array<Float32Array>(texts.length);
+    let tokens = 0;
+    for (const call of calls(order, lengths)) {
+      const done = await embedCall(call.map((i) => texts[i]!));
+      call.forEach((i, k) => (vectors[i] = done.vectors[k]!));
+      tokens += done.tokens;
+    }
+    return { vectors, tokens };
   };
   const { vectors } = await embed(['warm-up']);
   return { dimensions: vectors[0]!.length, embed };

@@ -121,6 +121,7 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
         return db.user.findUniqueOrThrow({ where });
       }
     }
+    if (userSource(existing) === 'import') return adopt(existing, { email, displayName, roles: claims.roles });
     if (existing.status !== 'active' || userSource(existing) === 'local') return existing;
     const changed = {
       ...(!sameRoles(userRoles(existing), claims.roles) && { roles: [...new Set(claims.roles)] }),
@@ -132,6 +133,27 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
     // The user's API keys, cached here or elsewhere, carry the old roles.
     if (changed.roles) await opts.changes?.announce({ kind: 'user', tenantId, userId: existing.id });
     return updated;
+  }
+
+  /**
+   * A room import's placeholder (lib/tenancy/user-fields.ts) for this subject:
+   * ScaiKey vouches for the person now, so the row becomes theirs, active and
+   * `scaikey`, keeping its id and so the imported messages. Only a row still a
+   * placeholder changes; a racing first request adopts it once.
+   */
+  async function adopt(placeholder: User, profile: { email: string | null; displayName: string | null; roles: string[] }): Promise<User> {
+    await db.user.updateMany({
+      where: { id: placeholder.id, source: 'import' },
+      data: {
+        source: 'scaikey',
+        status: 'active',
+        deactivatedAt: null,
+        roles: [...new Set(profile.roles)],
+        ...(profile.email !== null && { email: profile.email }),
+        ...(profile.displayName !== null && { displayName: profile.displayName }),
+      },
+    });
+    return db.user.findUniqueOrThrow({ where: { id: placeholder.id } });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { waveRoomExportWorkflow } from '../../workflows/wave-room-export.js';
-import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import { JobKind, runningJobAttributes } from '../temporal/search-attributes.js';
 import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
@@ -14,12 +14,7 @@ export async function startRoomExport(s: Starter, e: { id: string; tenantId: str
     workflowId: workflowIds.waveRoomExport(e.id),
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    typedSearchAttributes: [
-      { key: TenantIdKey, value: e.tenantId },
-      { key: JobKindKey, value: JobKind.waveRoomExport },
-      { key: JobStatusKey, value: 'running' },
-      { key: SubjectIdKey, value: e.roomId },
-    ],
+    typedSearchAttributes: runningJobAttributes(e.tenantId, JobKind.waveRoomExport, e.roomId),
     staticSummary: `Room export ${e.id} of room ${e.roomId}`,
     args: [{ exportId: e.id }],
   });

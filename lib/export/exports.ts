@@ -7,6 +7,7 @@ import type { WaveExport } from '../generated/prisma/client.js';
 import type { Db } from '../infra/db.js';
 import { newId } from '../infra/ids.js';
 import { SECTION } from './export-files.js';
+import { exportPercent } from './progress.js';
 import { complianceBundleKey, exportBundleKey } from './export-keys.js';
 
 // Asking for an export and following it. The room is looked up in the caller's
@@ -65,24 +66,25 @@ export interface ExportStatus {
 
 /**
  * Progress as the rows show it: message chunks staged, media hashed, bytes
- * uploaded (messages weigh 40 %, media 30 %, the upload 30 %, as the workflow's
- * progress query counts them). A finished export gets a short-lived URL.
+ * uploaded, weighed as the workflow's progress query weighs them
+ * (lib/export/progress.ts). A finished export gets a short-lived URL.
  */
 export async function exportStatus(deps: { db: Db; s3: S3Client; config: Config }, e: WaveExport, now = new Date()): Promise<ExportStatus> {
   const sums = await deps.db.waveExportFile.groupBy({ by: ['section'], where: { exportId: e.id }, _sum: { messages: true, bytes: true } });
   const of = (section: number) => sums.find((s) => s.section === section)?._sum;
   const messagesDone = of(SECTION.messages)?.messages ?? 0;
   const mediaBytesDone = Number(of(SECTION.media)?.bytes ?? 0n);
-  const part = (done: number, total: number): number => (total <= 0 ? 1 : Math.min(1, done / total));
+  const mediaBytesTotal = Number(e.mediaBytesTotal);
   const percent =
     e.status === 'completed'
       ? 100
-      : Math.floor(
-          100 *
-            (0.4 * part(messagesDone, e.messagesTotal) +
-              0.3 * part(mediaBytesDone, Number(e.mediaBytesTotal)) +
-              0.3 * (e.bundleBytes ? part(Number(e.uploadedBytes), Number(e.bundleBytes)) : 0)),
-        );
+      : exportPercent({
+          messagesDone,
+          messagesTotal: e.messagesTotal,
+          media: mediaBytesTotal <= 0 ? (e.members === null ? 0 : 1) : mediaBytesDone / mediaBytesTotal,
+          uploadedBytes: Number(e.uploadedBytes),
+          bundleBytes: e.bundleBytes === null ? null : Number(e.bundleBytes),
+        });
   if (e.status !== 'completed') return { export: e, messagesDone, mediaBytesDone, percent, downloadUrl: null, downloadExpiresAt: null };
   const ttl = deps.config.env.SCAIWAVE_EXPORT_URL_TTL_SECONDS;
   const downloadUrl = await getSignedUrl(deps.s3, new GetObjectCommand({ Bucket: deps.config.env.SCAIWAVE_S3_BUCKET, Key: e.objectKey }), { expiresIn: ttl });

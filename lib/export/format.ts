@@ -32,7 +32,21 @@ export const messageChunkPath = (n: number): string => `messages/${String(n).pad
 const iso = z.iso.datetime({ offset: false });
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
-export const bundleFile = z.strictObject({ path: z.string().min(1), bytes: z.number().int().nonnegative(), sha256: sha256Hex });
+/**
+ * A file's path in the archive: relative, '/'-separated, no empty, '.' or '..'
+ * segment, no backslash or NUL, at most 255 UTF-8 bytes (ustar's limit). Media
+ * paths carry uploaders' file names, and whoever unpacks a bundle with plain tar
+ * must not have a file written outside the folder they chose.
+ */
+export const bundlePath = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => new TextEncoder().encode(p).length <= 255 && !/[\\\0]/.test(p) && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),
+    'a relative path of at most 255 bytes, without empty, "." or ".." segments, backslashes or NUL',
+  );
+
+export const bundleFile = z.strictObject({ path: bundlePath, bytes: z.number().int().nonnegative(), sha256: sha256Hex });
 export type BundleFile = z.infer<typeof bundleFile>;
 
 export const manifestSchema = z.strictObject({
@@ -132,7 +146,7 @@ export const mediaRecord = z.strictObject({
   scanStatus: z.string(),
   createdAt: iso,
   /** where the file is in the bundle; null when it was left out (warnings.json says why) */
-  path: z.string().nullable(),
+  path: bundlePath.nullable(),
 });
 export type MediaRecord = z.infer<typeof mediaRecord>;
 

@@ -16,7 +16,7 @@ const isoOrNull = (d: Date | null): string | null => (d ? iso(d) : null);
 
 export const exportRange = (e: WaveExport): ExportRange => ({ tenantId: e.tenantId, roomId: e.roomId, since: e.since, until: e.until });
 
-/** Every user the range mentions: members, authors, editors, deleters, reactors, media owners, whoever changed membership. */
+/** Every user the range mentions: members, authors, mentioned users, editors, deleters, reactors, media owners, whoever changed membership. */
 async function referencedUserIds(db: Db, r: ExportRange): Promise<string[]> {
   const since = r.since ?? new Date(0);
   const rows = await db.$queryRaw<{ id: string }[]>(Prisma.sql`
@@ -25,6 +25,9 @@ async function referencedUserIds(db: Db, r: ExportRange): Promise<string[]> {
     UNION SELECT user_id FROM wave_room_member_log WHERE room_id = ${r.roomId}
     UNION SELECT actor_id FROM wave_room_member_log WHERE room_id = ${r.roomId}
     UNION SELECT author_id FROM wave_messages WHERE room_id = ${r.roomId} AND created_at >= ${since} AND created_at < ${r.until}
+    UNION SELECT j.user_id FROM wave_messages m,
+      JSON_TABLE(m.mentions, '$[*]' COLUMNS (user_id CHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin PATH '$')) j
+      WHERE m.room_id = ${r.roomId} AND m.created_at >= ${since} AND m.created_at < ${r.until}
     UNION SELECT deleted_by_id FROM wave_messages WHERE room_id = ${r.roomId} AND created_at >= ${since} AND created_at < ${r.until} AND deleted_by_id IS NOT NULL
     UNION SELECT v.editor_id FROM wave_message_revisions v JOIN wave_messages m ON m.id = v.message_id
       WHERE m.room_id = ${r.roomId} AND m.created_at >= ${since} AND m.created_at < ${r.until}

@@ -5,7 +5,7 @@
 // on its own, again and again, and a part re-made after a crash is identical to
 // the one that was lost. Streaming tar writers (tar-stream, node-tar) only write
 // front to back, which is why this lays out the blocks itself; reading goes
-// through tar-stream (lib/export/verify.ts).
+// through tar-stream (lib/export/bundle-reader.ts).
 
 const BLOCK = 512;
 /** ustar's size field: 11 octal digits */

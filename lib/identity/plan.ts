@@ -6,7 +6,11 @@ import type { Directory, ScimUser } from './scim.js';
 // What a sync would change, worked out from the directory and the users known
 // here, before anything is written (no I/O). Only `scaikey` users are the
 // directory's to change: a directory entry whose subject is a `local` user's is
-// left alone and counted, and local users never count towards the guard.
+// left alone and counted, and local users never count towards the guard. An
+// `import` placeholder (lib/tenancy/user-fields.ts) is the directory's to adopt:
+// listed active, it becomes an active `scaikey` user (an update, counted as one);
+// not listed, or listed inactive, it stays as it is, and it never counts towards
+// the guard.
 
 export interface Wanted {
   subject: string;
@@ -26,7 +30,7 @@ export interface PlannedUpdate {
 export interface SyncPlan {
   /** active directory users not known here */
   add: Wanted[];
-  /** known scaikey users whose profile, roles or status differ from the directory's */
+  /** known scaikey users whose profile, roles or status differ from the directory's, and import placeholders it adopts */
   update: PlannedUpdate[];
   /** ids of active scaikey users the directory no longer lists as active */
   gone: string[];
@@ -80,6 +84,7 @@ function changesOf(user: User, w: Wanted): Prisma.UserUpdateManyMutationInput {
     ...(user.displayName !== w.displayName && { displayName: w.displayName }),
     ...(!sameRoles(userRoles(user), w.roles) && { roles: w.roles }),
     ...(user.status !== 'active' && { status: 'active', deactivatedAt: null }),
+    ...(userSource(user) === 'import' && { source: 'scaikey' }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { CredentialChanges } from '../auth/credential-changes.js';
 import type { Db } from '../infra/db.js';
 import { newId } from '../infra/ids.js';
+import type { UserSource } from '../tenancy/user-fields.js';
 import { planSync, type PlannedUpdate, type Wanted } from './plan.js';
 import { runProgress } from './runs.js';
 import { readDirectory, type Directory, type ScimClientOptions } from './scim.js';
@@ -10,7 +11,8 @@ import { readDirectory, type Directory, type ScimClientOptions } from './scim.js
 // membership, reactivation), and deactivates those ScaiKey no longer lists as
 // active, revoking their API keys. Nothing is ever deleted, and `local` users
 // (the bootstrap admin, service accounts, CLI users) are never touched: a
-// directory entry with a local user's subject is left alone and counted.
+// directory entry with a local user's subject is left alone and counted. A room
+// import's placeholder for a subject the directory lists as active is adopted.
 //
 // Changes are written in chunks. A chunk's changes commit in one transaction
 // together with the run's counter raised by the number of rows that chunk
@@ -55,6 +57,8 @@ const ADD_CHUNK = 1000;
 const UPDATE_CHUNK = 250;
 const DEACTIVATE_CHUNK = 1000;
 const TX = { timeout: 60_000, maxWait: 10_000 };
+/** The sources whose rows an update may change: the directory's users, and import placeholders it adopts. */
+const SYNC_MANAGED: UserSource[] = ['scaikey', 'import'];
 
 const chunks = <T>(items: T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
@@ -84,7 +88,7 @@ async function updateChanged(db: Db, runId: string, updates: PlannedUpdate[]): P
   return db.$transaction(async (tx) => {
     let changed = 0;
     for (const u of updates) {
-      const where = { id: u.id, updatedAt: u.seenUpdatedAt, source: 'scaikey' };
+      const where = { id: u.id, updatedAt: u.seenUpdatedAt, source: { in: SYNC_MANAGED } };
       changed += (await tx.user.updateMany({ where, data: u.data })).count;
     }
     if (changed > 0) await tx.identitySyncRun.update({ where: { id: runId }, data: { updated: { increment: changed } } });

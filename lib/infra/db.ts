@@ -7,6 +7,15 @@ export type Db = PrismaClient;
 export type SqlPool = Pool;
 export { PrismaClient };
 
+/**
+ * How long a query or a transaction waits for a pooled connection. Prisma waits
+ * 2 s for a transaction's connection (its `maxWait`), the driver 10 s for any
+ * other query's; one wait for both, so every request of an overloaded process
+ * gives up alike, and the API answers it 503 with Retry-After
+ * (lib/infra/db-overload.ts) rather than holding it longer.
+ */
+export const POOL_WAIT_MS = 2000;
+
 export function createDb(db: Config['db']): Db {
   const adapter = new PrismaMariaDb({
     host: db.host,
@@ -15,10 +24,11 @@ export function createDb(db: Config['db']): Db {
     password: db.password,
     database: db.database,
     connectionLimit: db.poolSize,
+    acquireTimeout: POOL_WAIT_MS,
     // Stored DATETIMEs are UTC; never let the driver shift them by the host's zone.
     timezone: 'Z',
   });
-  return new PrismaClient({ adapter });
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: POOL_WAIT_MS } });
 }
 
 /**
@@ -37,6 +47,7 @@ export function createSqlPool(db: Config['db'], connections: number): SqlPool {
     database: db.database,
     connectionLimit: connections,
     minimumIdle: 0,
+    acquireTimeout: POOL_WAIT_MS,
     timezone: 'Z',
   });
 }

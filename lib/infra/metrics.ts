@@ -97,7 +97,8 @@ export function searchIndexLag(registry: Registry): (seconds: number) => void {
   const lag = new Histogram({
     name: 'scaiwave_search_index_lag_seconds',
     help: 'from a message change (its room event) to the index holding it',
-    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    // 10 ms to 30 s, finest around the 2 s goal (issue 12), and beyond for a backlog.
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 20, 30, 60, 300],
     registers: [registry],
   });
   return (seconds) => lag.observe(seconds);

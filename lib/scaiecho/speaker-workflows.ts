@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { eraseSpeakerWorkflow } from '../../workflows/speaker-erasure.js';
 import { enrollSpeakerWorkflow, rewarmSpeakerWorkflow } from '../../workflows/speakers.js';
-import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import { JobKind, runningJobAttributes } from '../temporal/search-attributes.js';
 import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
@@ -15,12 +15,7 @@ interface Tenant {
 
 const options = (s: Starter, t: Tenant, kind: JobKind, speakerId: string, summary: string) => ({
   taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
-  typedSearchAttributes: [
-    { key: TenantIdKey, value: t.tenantId },
-    { key: JobKindKey, value: kind },
-    { key: JobStatusKey, value: 'running' },
-    { key: SubjectIdKey, value: speakerId },
-  ],
+  typedSearchAttributes: runningJobAttributes(t.tenantId, kind, speakerId),
   staticSummary: `${summary} ${speakerId} (tenant ${t.tenantSlug})`,
 });
 

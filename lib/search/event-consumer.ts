@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
 import type { Config } from '../config.js';
 import { ensureStream } from '../events/jetstream.js';
@@ -5,23 +6,34 @@ import type { Logger } from '../infra/logger.js';
 import { connectNats, streamName, subject } from '../infra/nats.js';
 import type { Starter } from '../temporal/starter.js';
 import { waveRoomsStream, type WaveEvent } from '../wave/events.js';
+import { feedBatches } from './feed-batches.js';
 import { signalMessagesChanged } from './index-workflows.js';
 
 // The durable JetStream consumer that feeds search indexing: it reads the
-// message events of WAVE_ROOMS in batches, signals each tenant's
-// wave-search-index workflow once per batch with the ids that changed, and
-// acknowledges the batch only then. A worker killed before the ack leaves the
-// batch to be delivered again (to it restarted, or to another worker: the
-// consumer is shared); a repeated signal only queues an id again, and the
-// workflow indexes a message as MariaDB has it, so a repeat changes nothing.
-// Membership and reaction events are not read: they do not change the index.
+// message events of WAVE_ROOMS as they arrive, cuts them into batches
+// (feed-batches.ts: a batch goes as soon as nothing more is pending), signals
+// each tenant's wave-search-index workflow once per batch with the ids that
+// changed, and acknowledges the batch only then. A worker killed before the
+// ack leaves the batch to be delivered again (to it restarted, or to another
+// worker: the consumer is shared); a repeated signal only queues an id again,
+// and the workflow indexes a message as MariaDB has it, so a repeat changes
+// nothing. Membership and reaction events are not read: they do not change the index.
+//
+// NATS reconnects by itself and the consumer resumes; a deleted consumer or
+// stream ends the session, and the next one (2 s later, on a new connection)
+// creates them again. On close the feed stops taking messages, hands on what
+// it holds, and acknowledges it before the connection closes.
 
 export const SEARCH_CONSUMER = 'search-indexer';
-const FETCH = 256;
-/** How long a fetch waits for messages when the stream is quiet. */
-const EXPIRES_MS = 2000;
-/** Unacknowledged this long, a batch is delivered again. */
+/** Events per batch at most, and how many the consumer pulls ahead. */
+const BATCH = 256;
+/** How long a batch short of complete waits for the events the consumer said were pending. */
+const HOLD_MS = 100;
+/** Unacknowledged this long, an event is delivered again. */
 const ACK_WAIT_MS = 60_000;
+const RECONNECT_MS = 2000;
+/** How long a stopping session waits for the server to confirm it has the last acks. */
+const FLUSH_MS = 2000;
 
 /** The room event a message carries, or undefined for anything else. */
 function eventOf(m: JsMsg): WaveEvent | undefined {
@@ -41,8 +53,10 @@ export interface SearchFeed {
 export function startSearchFeed(config: Config, starter: Starter, logger: Logger): SearchFeed {
   const stream = streamName(config, waveRoomsStream.name);
   let closed = false;
+  let stopSession: (() => void) | undefined;
+  const stopping = new AbortController();
 
-  async function consume(conn: NatsConnection): Promise<void> {
+  async function session(conn: NatsConnection): Promise<void> {
     await ensureStream(conn, config, waveRoomsStream);
     await (await conn.jetstreamManager()).consumers.add(stream, {
       durable_name: SEARCH_CONSUMER,
@@ -50,28 +64,55 @@ export function startSearchFeed(config: Config, starter: Starter, logger: Logger
       deliver_policy: DeliverPolicy.All,
       filter_subject: subject(config, 'wave.*.rooms.*.message.*'),
       ack_wait: ACK_WAIT_MS * 1_000_000,
-      max_ack_pending: FETCH * 4,
+      max_ack_pending: BATCH * 4,
     });
     const consumer = await conn.jetstream().consumers.get(stream, SEARCH_CONSUMER);
-    while (!closed) {
-      const batch: JsMsg[] = [];
-      for await (const m of await consumer.fetch({ max_messages: FETCH, expires: EXPIRES_MS })) batch.push(m);
-      if (batch.length === 0) continue;
-      try {
-        await signal(batch);
-      } catch (err) {
-        // Delivered again after a pause: Temporal may be back by then.
-        for (const m of batch) m.nak(5000);
-        logger.warn({ err: (err as Error).message, events: batch.length }, 'search feed batch not signalled; it comes again');
-        continue;
-      }
-      for (const m of batch) m.ack();
+    const batches = feedBatches(handOn, { max: BATCH, holdMs: HOLD_MS });
+    const messages = await consumer.consume({
+      max_messages: BATCH,
+      // Without it the client would wait for a deleted consumer to come back; we recreate it.
+      abort_on_missing_resource: true,
+      callback: (m) => batches.add(m),
+    });
+    stopSession = () => void messages.close();
+    try {
+      if (closed) return;
+      const ended = await Promise.race([messages.closed(), conn.closed()]);
+      if (ended instanceof Error && !closed) throw ended;
+    } finally {
+      stopSession = undefined;
+      await messages.close();
+      await batches.drain();
+      // Acks go out in the background; once the server has them a clean stop leaves nothing to deliver again.
+      await Promise.race([conn.flush(), sleep(FLUSH_MS, undefined, { ref: false })]).catch(() => undefined);
     }
   }
 
-  /** One signal per tenant of the batch, with the ids of its changed messages. */
+  /** Signals the batch's changes, then acknowledges it; a batch not signalled comes again after a pause. */
+  async function handOn(batch: JsMsg[]): Promise<void> {
+    try {
+      await signal(batch);
+    } catch (err) {
+      // Delivered again after a pause: Temporal may be back by then.
+      settle(batch, (m) => m.nak(5000));
+      logger.warn({ err: (err as Error).message, events: batch.length }, 'search feed batch not signalled; it comes again');
+      return;
+    }
+    settle(batch, (m) => m.ack());
+  }
+
+  /** An ack or nak that cannot be sent (the connection closed) leaves the event to be delivered again. */
+  function settle(batch: JsMsg[], how: (m: JsMsg) => void): void {
+    try {
+      for (const m of batch) how(m);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, events: batch.length }, 'search feed could not settle a batch; it comes again');
+    }
+  }
+
+  /** One signal per tenant of the batch, with the ids of its changed messages and when each changed. */
   async function signal(batch: JsMsg[]): Promise<void> {
-    const byTenant = new Map<string, { ids: Set<string>; at: number }>();
+    const byTenant = new Map<string, Map<string, number>>();
     for (const m of batch) {
       const e = eventOf(m);
       if (!e) {
@@ -81,12 +122,14 @@ export function startSearchFeed(config: Config, starter: Starter, logger: Logger
       }
       if (!e.messageId) continue;
       const at = Number.isFinite(Date.parse(e.at)) ? Date.parse(e.at) : Date.now();
-      const t = byTenant.get(e.tenantId) ?? { ids: new Set<string>(), at };
-      byTenant.set(e.tenantId, t);
-      t.ids.add(e.messageId);
-      t.at = Math.min(t.at, at);
+      const changes = byTenant.get(e.tenantId) ?? new Map<string, number>();
+      byTenant.set(e.tenantId, changes);
+      changes.set(e.messageId, Math.min(changes.get(e.messageId) ?? at, at));
     }
-    for (const [tenantId, t] of byTenant) await signalMessagesChanged(starter, tenantId, { messageIds: [...t.ids], at: t.at });
+    for (const [tenantId, changes] of byTenant) {
+      const changedAt = [...changes.values()];
+      await signalMessagesChanged(starter, tenantId, { messageIds: [...changes.keys()], at: Math.min(...changedAt), changedAt });
+    }
   }
 
   const loop = (async () => {
@@ -94,19 +137,21 @@ export function startSearchFeed(config: Config, starter: Starter, logger: Logger
       let nc: NatsConnection | undefined;
       try {
         nc = await connectNats(config, 'scaiwave-search-feed');
-        await consume(nc);
+        await session(nc);
       } catch (err) {
         if (!closed) logger.warn({ err: (err as Error).message }, 'search feed interrupted; reconnecting');
       } finally {
         await nc?.close().catch(() => undefined);
       }
-      if (!closed) await new Promise((r) => setTimeout(r, 2000));
+      if (!closed) await sleep(RECONNECT_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
     }
   })();
 
   return {
     async close() {
       closed = true;
+      stopping.abort();
+      stopSession?.();
       await loop;
     },
   };

@@ -3,10 +3,17 @@ import { HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN, SNIPPET_CHARS } from './search-index.j
 // Snippets with the matched words marked. Neither backend returns highlights
 // for every mode, so both cut them here from the stored text. A word matches
 // when it folds to the same token as a word of the query, the way the keyword
-// index tokenizes: runs of letters, digits and combining marks, lower-cased,
-// accents stripped (lance-index.ts builds its full-text index to match).
+// index tokenizes: words as ICU's word segmentation finds them (dictionary
+// based for Chinese, Japanese and Thai, which have no spaces between words),
+// lower-cased, accents stripped. lance-table.ts builds its full-text index with
+// ICU's tokenizer to match; Intl.Segmenter is ICU's word breaker in V8.
 
-const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
+
+/** The text's words (no spaces or punctuation), each with where it starts. */
+function* words(text: string): Generator<{ word: string; index: number }> {
+  for (const s of segmenter.segment(text)) if (s.isWordLike) yield { word: s.segment, index: s.index };
+}
 /** Words longer than this are not indexed, so they never match. */
 export const MAX_TOKEN_CHARS = 40;
 /** How much text a snippet shows before its first match. */
@@ -16,7 +23,7 @@ export const foldWord = (word: string): string => word.normalize('NFKD').replace
 
 /** The text's words as the keyword index sees them, in order, repeats kept. */
 export function indexedWords(text: string): string[] {
-  return [...text.matchAll(WORD)].flatMap(([word]) => (word.length <= MAX_TOKEN_CHARS ? [foldWord(word)] : []));
+  return [...words(text)].flatMap(({ word }) => (word.length <= MAX_TOKEN_CHARS ? [foldWord(word)] : []));
 }
 
 export const queryTokens = (text: string): Set<string> => new Set(indexedWords(text));
@@ -31,7 +38,7 @@ export function snippet(body: string, queryText: string): string {
   // The text's own guillemets would read as markers: shown as single ones instead.
   const text = body.replace(/\s+/g, ' ').trim().replaceAll(HIGHLIGHT_OPEN, '‹').replaceAll(HIGHLIGHT_CLOSE, '›');
   const tokens = queryTokens(queryText);
-  const matches = [...text.matchAll(WORD)].filter((m) => tokens.has(foldWord(m[0])));
+  const matches = [...words(text)].filter((m) => tokens.has(foldWord(m.word)));
   const first = matches[0]?.index ?? 0;
   // Begin a little before the first match, at the start of a word when one is near.
   let start = 0;
@@ -45,9 +52,9 @@ export function snippet(body: string, queryText: string): string {
   let at = start;
   for (const m of matches) {
     const from = m.index;
-    const to = from + m[0].length;
+    const to = from + m.word.length;
     if (from < start || to > end) continue;
-    out += text.slice(at, from) + HIGHLIGHT_OPEN + m[0] + HIGHLIGHT_CLOSE;
+    out += text.slice(at, from) + HIGHLIGHT_OPEN + m.word + HIGHLIGHT_CLOSE;
     at = to;
   }
   return out + text.slice(at, end) + (end < text.length ? '…' : '');

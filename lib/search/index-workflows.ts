@@ -1,19 +1,13 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { messagesChangedSignal, waveSearchIndexWorkflow, type MessagesChanged } from '../../workflows/wave-search-index.js';
 import { waveSearchReindexWorkflow } from '../../workflows/wave-search-reindex.js';
-import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import { JobKind, runningJobAttributes } from '../temporal/search-attributes.js';
 import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
-// The one place the search workflows are started. Ids only in their inputs
-// and signals: the text is read from MariaDB inside the activities.
-
-const attributes = (tenantId: string, kind: JobKind, subjectId: string) => [
-  { key: TenantIdKey, value: tenantId },
-  { key: JobKindKey, value: kind },
-  { key: JobStatusKey, value: 'running' },
-  { key: SubjectIdKey, value: subjectId },
-];
+// The one place the search workflows are started (a room import's workflow
+// starts a reindex as its child, with reindexStart's options). Ids only in
+// their inputs and signals: the text is read from MariaDB inside the activities.
 
 /** Tells the tenant's index workflow which messages changed, starting it if it is not running. */
 export async function signalMessagesChanged(s: Starter, tenantId: string, change: MessagesChanged): Promise<void> {
@@ -23,9 +17,19 @@ export async function signalMessagesChanged(s: Starter, tenantId: string, change
     args: [{ tenantId }],
     signal: messagesChangedSignal,
     signalArgs: [change],
-    typedSearchAttributes: attributes(tenantId, JobKind.waveSearchIndex, tenantId),
+    typedSearchAttributes: runningJobAttributes(tenantId, JobKind.waveSearchIndex, tenantId),
     staticSummary: `Search indexing of tenant ${tenantId}`,
   });
+}
+
+/** What every start of a reindex carries, whoever starts it (the CLI, or a room import's workflow as its child). */
+export function reindexStart(scope: { tenantId: string; roomId?: string }) {
+  return {
+    workflowId: workflowIds.waveSearchReindex(scope.tenantId, scope.roomId),
+    args: [scope] as [typeof scope],
+    typedSearchAttributes: runningJobAttributes(scope.tenantId, JobKind.waveSearchReindex, scope.roomId ?? scope.tenantId),
+    staticSummary: `Search reindex of tenant ${scope.tenantId}${scope.roomId ? ` room ${scope.roomId}` : ''}`,
+  };
 }
 
 /**
@@ -35,11 +39,8 @@ export async function signalMessagesChanged(s: Starter, tenantId: string, change
  */
 export function startReindex(s: Starter, scope: { tenantId: string; roomId?: string }): Promise<WorkflowHandle<typeof waveSearchReindexWorkflow>> {
   return s.temporal.workflow.start(waveSearchReindexWorkflow, {
+    ...reindexStart(scope),
     taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
-    workflowId: workflowIds.waveSearchReindex(scope.tenantId, scope.roomId),
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [scope],
-    typedSearchAttributes: attributes(scope.tenantId, JobKind.waveSearchReindex, scope.roomId ?? scope.tenantId),
-    staticSummary: `Search reindex of tenant ${scope.tenantId}${scope.roomId ? ` room ${scope.roomId}` : ''}`,
   });
 }

@@ -57,14 +57,17 @@ export function toRows(docs: readonly SearchDocument[], dimension: number) {
 }
 
 /**
- * The full-text index: words split on anything not a letter or digit, lower-cased,
- * accents folded, no stemming and no stop words (messages come in many
- * languages; English rules would mangle the others). highlight.ts marks words
- * the same way.
+ * The full-text index: words as ICU's word segmentation finds them (Chinese,
+ * Japanese and Thai too, which put no spaces between words: the simple
+ * tokenizer made a whole sentence of them one token), lower-cased, accents
+ * folded, no stemming and no stop words (messages come in many languages;
+ * English rules would mangle the others). highlight.ts marks words the same
+ * way. An index built with another tokenizer is rebuilt by a removal
+ * (lance-erasure.ts) or `scaiwave search reindex` after dropping the index dir.
  */
 export const ftsIndex = () =>
   lancedb.Index.fts({
-    baseTokenizer: 'simple',
+    baseTokenizer: 'icu',
     lowercase: true,
     asciiFolding: true,
     stem: false,

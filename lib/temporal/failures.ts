@@ -20,6 +20,11 @@ const RETRYABLE = {
   USAGE_BATCH_MALFORMED: false,
   USAGE_BATCH_NOT_APPLIED: false,
   MEDIA_NOT_FOUND: false,
+  // A room import (activities/wave-import.ts): the bundle or the room will not change by asking again.
+  IMPORT_NOT_FOUND: false,
+  IMPORT_BUNDLE_LAYOUT: false,
+  IMPORT_SEQ_TAKEN: false,
+  IMPORT_USER_UNMAPPED: false,
   EXPORT_NOT_FOUND: false,
   // A media file changed between being hashed and being bundled: the export would contradict its manifest.
   EXPORT_SOURCE_CHANGED: false,

@@ -30,8 +30,17 @@ export const JobKind = {
   waveMediaScan: 'wave.media_scan',
   waveSearchIndex: 'wave.search_index',
   waveSearchReindex: 'wave.search_reindex',
+  waveRoomImport: 'wave.room_import',
   waveRoomExport: 'wave.room_export',
   waveComplianceExport: 'wave.compliance_export',
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];
+
+/** What a job's run carries from its start: its tenant, kind and subject, status running. Pure: workflows import it. */
+export const runningJobAttributes = (tenantId: string, kind: JobKind, subjectId: string) => [
+  { key: TenantIdKey, value: tenantId },
+  { key: JobKindKey, value: kind },
+  { key: JobStatusKey, value: 'running' },
+  { key: SubjectIdKey, value: subjectId },
+];

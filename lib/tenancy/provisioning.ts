@@ -1,7 +1,7 @@
 import { createApiKey } from '../auth/api-keys.js';
 import type { Db } from '../infra/db.js';
 import { createTenant, type NewTenant, type Tenant } from './tenants.js';
-import type { UserSource } from './user-fields.js';
+import type { AssignableUserSource } from './user-fields.js';
 import { createUser, type User } from './users.js';
 
 export interface Provisioned {
@@ -18,7 +18,7 @@ export interface Provisioned {
  */
 export async function provisionTenant(
   db: Db,
-  input: NewTenant & { subject: string; email?: string; roles: string[]; keyName?: string; source?: UserSource },
+  input: NewTenant & { subject: string; email?: string; roles: string[]; keyName?: string; source?: AssignableUserSource },
 ): Promise<Provisioned> {
   const tenant = await createTenant(db, { slug: input.slug, name: input.name, tier: input.tier, features: input.features });
   const user = await createUser(db, {

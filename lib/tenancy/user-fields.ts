@@ -7,9 +7,17 @@
  * bootstrap admin, service accounts, users created by the CLI); sync never touches
  * it and its roles are managed here, though it may still sign in with a ScaiKey
  * token whose `sub` is its subject. Keycloak and Mattermost draw the same line.
+ * `import`: a placeholder a room import (lib/export/) made for a subject unknown
+ * here, deactivated, so the imported messages keep their author; nobody signs in
+ * as it. The directory adopts it (it becomes `scaikey` and active) once ScaiKey
+ * lists the subject as active, through identity sync or the person's first
+ * sign-in, and until then sync leaves it as it is.
  */
-export const USER_SOURCES = ['scaikey', 'local'] as const;
+export const USER_SOURCES = ['scaikey', 'local', 'import'] as const;
 export type UserSource = (typeof USER_SOURCES)[number];
+/** What an operator may mark a user as: placeholders are made by imports only. */
+export const ASSIGNABLE_USER_SOURCES = ['scaikey', 'local'] as const satisfies readonly UserSource[];
+export type AssignableUserSource = (typeof ASSIGNABLE_USER_SOURCES)[number];
 
 export const MAX_SUBJECT_CHARS = 255;
 export const MAX_EMAIL_CHARS = 320;

@@ -2,12 +2,12 @@ import { AppError } from '../errors.js';
 import { newId } from '../infra/ids.js';
 import type { Db } from '../infra/db.js';
 import { Prisma, type User } from '../generated/prisma/client.js';
-import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, type UserSource } from './user-fields.js';
+import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, type AssignableUserSource, type UserSource } from './user-fields.js';
 
 export type { User };
 
 /** The column holds one of USER_SOURCES; anything else is treated as `scaikey`, the column's default. */
-export const userSource = (user: Pick<User, 'source'>): UserSource => (user.source === 'local' ? 'local' : 'scaikey');
+export const userSource = (user: Pick<User, 'source'>): UserSource => (user.source === 'local' || user.source === 'import' ? user.source : 'scaikey');
 
 export interface NewUser {
   tenantId: string;
@@ -17,7 +17,7 @@ export interface NewUser {
   displayName?: string | null;
   roles: string[];
   /** `local` unless told otherwise: only sign-in from a ScaiKey token and identity sync make `scaikey` users */
-  source?: UserSource;
+  source?: AssignableUserSource;
 }
 
 /** Roles are stored as a JSON array; anything else in the column counts as no roles. */
@@ -63,7 +63,7 @@ export async function createUser(db: Db, input: NewUser): Promise<User> {
 export async function setUserSource(
   db: Db,
   where: { tenantId: string; subject: string },
-  source: UserSource,
+  source: AssignableUserSource,
 ): Promise<{ user: User; previous: UserSource } | null> {
   const key = { tenantId_scaikeySubject: { tenantId: where.tenantId, scaikeySubject: where.subject } };
   const existing = await db.user.findUnique({ where: key });

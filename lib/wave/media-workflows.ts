@@ -1,25 +1,28 @@
 import { waveMediaScanWorkflow } from '../../workflows/wave-media-scan.js';
-import { JobKind, JobKindKey, JobStatusKey, SubjectIdKey, TenantIdKey } from '../temporal/search-attributes.js';
+import { JobKind, runningJobAttributes } from '../temporal/search-attributes.js';
 import type { Starter } from '../temporal/starter.js';
 import { workflowIds } from '../temporal/workflow-ids.js';
 
 /**
- * Starts the media's scan, once: a scan already running or finished for the
- * same media is left as it is (its id is the media's).
+ * What every start of a media scan carries, whoever starts it (the API, or a
+ * room import's workflow as its child): its id is the media's, and one already
+ * running or finished is left as it is. Pure: workflows import it.
  */
+export function mediaScanStart(t: { tenantId: string; tenantSlug: string }, mediaId: string) {
+  return {
+    workflowId: workflowIds.waveMediaScan(mediaId),
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
+    typedSearchAttributes: runningJobAttributes(t.tenantId, JobKind.waveMediaScan, mediaId),
+    staticSummary: `Media scan ${mediaId} (tenant ${t.tenantSlug})`,
+    args: [{ mediaId }] as [{ mediaId: string }],
+  };
+}
+
+/** Starts the media's scan, once (see mediaScanStart). */
 export async function startMediaScan(s: Starter, t: { tenantId: string; tenantSlug: string }, mediaId: string): Promise<void> {
   await s.temporal.workflow.start(waveMediaScanWorkflow, {
+    ...mediaScanStart(t, mediaId),
     taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
-    workflowId: workflowIds.waveMediaScan(mediaId),
     workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    typedSearchAttributes: [
-      { key: TenantIdKey, value: t.tenantId },
-      { key: JobKindKey, value: JobKind.waveMediaScan },
-      { key: JobStatusKey, value: 'running' },
-      { key: SubjectIdKey, value: mediaId },
-    ],
-    staticSummary: `Media scan ${mediaId} (tenant ${t.tenantSlug})`,
-    args: [{ mediaId }],
   });
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { fileTypeFromFile } from 'file-type';
+import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
 import type { Caller } from '../auth/caller.js';
 import type { Config } from '../config.js';
 import type { WaveMedia } from '../generated/prisma/client.js';
@@ -40,6 +40,15 @@ export interface MediaDeps extends WaveDeps {
 /** What the bytes are, whatever the client called them; unknown binary content is octet-stream. */
 async function sniff(file: ReceivedFile): Promise<string> {
   const found = await fileTypeFromFile(file.path);
+  return found?.mime ?? 'application/octet-stream';
+}
+
+/** How much of a file sniffHead needs: file-type decides every type it knows from far less. */
+export const SNIFF_BYTES = 64 * 1024;
+
+/** sniff, for a file not on disk: from its first SNIFF_BYTES. */
+export async function sniffHead(head: Uint8Array): Promise<string> {
+  const found = await fileTypeFromBuffer(head);
   return found?.mime ?? 'application/octet-stream';
 }
 

@@ -110,6 +110,17 @@ export function searchIndexContract(name: string, under: IndexUnderTest): void {
       expect((await search(s, { mode: 'keyword', text: 'dogs' })).hits).toEqual([]);
     });
 
+    it('keyword mode finds a word inside Chinese and Japanese text, which has no spaces between words', async () => {
+      const s = newSpace();
+      const tokyo = doc(s, '私は東京に住んでいます', basis(0));
+      const duck = doc(s, '我喜欢北京烤鸭', basis(1));
+      await (await idx()).upsert([tokyo, duck]);
+      const [hit] = (await search(s, { mode: 'keyword', text: '東京' })).hits;
+      expect(hit?.messageId).toBe(tokyo.messageId);
+      expect(hit?.snippet).toBe('私は«東京»に住んでいます');
+      expect(ids((await search(s, { mode: 'keyword', text: '烤鸭' })).hits)).toEqual([duck.messageId]);
+    });
+
     it('a snippet of a long text starts near the first match', async () => {
       const s = newSpace();
       const long = doc(s, `${'filler words here '.repeat(30)}the needle sits here ${'and more text after '.repeat(30)}`, basis(0));

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../lib/config.js';
 import { createDb, type Db } from '../../lib/infra/db.js';
 import { provisionTenant, type Provisioned } from '../../lib/tenancy/provisioning.js';
 import type { TenantFeatures } from '../../lib/tenancy/tenants.js';
-import type { UserSource } from '../../lib/tenancy/user-fields.js';
+import type { AssignableUserSource } from '../../lib/tenancy/user-fields.js';
 
 /** The run's configuration (set by the global setup), with per-test overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -24,7 +24,7 @@ export function testDb(): Db {
  */
 export function newTenant(
   db: Db,
-  opts: { roles?: string[]; features?: Partial<TenantFeatures>; tier?: 'free' | 'pro' | 'enterprise'; source?: UserSource } = {},
+  opts: { roles?: string[]; features?: Partial<TenantFeatures>; tier?: 'free' | 'pro' | 'enterprise'; source?: AssignableUserSource } = {},
 ): Promise<Provisioned> {
   const slug = uniq('t');
   return provisionTenant(db, {

@@ -1,5 +1,5 @@
 import type { Role } from '../../../lib/auth/permissions.js';
-import type { UserSource } from '../../../lib/tenancy/user-fields.js';
+import type { AssignableUserSource } from '../../../lib/tenancy/user-fields.js';
 import { createUser, setUserSource, userRoles, userSource } from '../../../lib/tenancy/users.js';
 import { announceCredentialChange, withDb } from '../../connections.js';
 import { notFound, print, printJson } from '../../support.js';
@@ -44,12 +44,12 @@ export async function createUserCommand(opts: CreateUserOptions): Promise<void> 
   );
 }
 
-const SOURCE_EFFECT: Record<UserSource, string> = {
+const SOURCE_EFFECT: Record<AssignableUserSource, string> = {
   local: 'identity sync no longer adds over, updates, reactivates or deactivates it; its roles are managed here',
   scaikey: 'the next identity sync manages it: deactivated (and its API keys revoked) unless ScaiKey lists it as active',
 };
 
-export async function setUserSourceCommand(source: UserSource, opts: { tenant: string; subject: string; json?: boolean }): Promise<void> {
+export async function setUserSourceCommand(source: AssignableUserSource, opts: { tenant: string; subject: string; json?: boolean }): Promise<void> {
   const { tenant, changed } = await withDb(async ({ db, config }) => {
     const tenant = await requireTenant(db, opts.tenant);
     const changed = await setUserSource(db, { tenantId: tenant.id, subject: opts.subject }, source);

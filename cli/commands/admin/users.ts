@@ -1,6 +1,6 @@
 import { Argument, Option, type Command } from 'commander';
 import { ROLES } from '../../../lib/auth/permissions.js';
-import { USER_SOURCES } from '../../../lib/tenancy/user-fields.js';
+import { ASSIGNABLE_USER_SOURCES } from '../../../lib/tenancy/user-fields.js';
 import { EXIT_CODES_HELP, lazyAction } from '../../support.js';
 import { jsonOption, parseEmail, parseRoles, parseSubject } from './arguments.js';
 
@@ -29,7 +29,7 @@ export function registerSetUserSource(admin: Command): void {
   admin
     .command('set-user-source')
     .description('mark who manages a user: "local" (identity sync never touches it) or "scaikey" (sync adds, updates, deactivates it)')
-    .addArgument(new Argument('<source>', 'local or scaikey').choices(USER_SOURCES))
+    .addArgument(new Argument('<source>', 'local or scaikey').choices(ASSIGNABLE_USER_SOURCES))
     .requiredOption('--tenant <slug>', 'tenant slug')
     .requiredOption('--subject <sub>', 'ScaiKey subject ("sub") of the user', parseSubject)
     .addOption(jsonOption())

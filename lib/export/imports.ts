@@ -1,0 +1,100 @@
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Prisma, type WaveImport, type WaveWorkspace } from '../generated/prisma/client.js';
+import type { Db } from '../infra/db.js';
+import { newId } from '../infra/ids.js';
+import type { Logger } from '../infra/logger.js';
+import { uploadStream, UploadTooLargeError } from '../infra/s3-upload.js';
+import { AppError, notFound } from '../errors.js';
+import { importIdOf } from './import-ids.js';
+
+// Imports of room bundles, from the API and the CLI alike: the workspace is
+// checked before a byte of the bundle is read; the bundle is streamed to S3
+// under the tenant's prefix (bounded memory, hashed on the way); its sha256
+// and the workspace name the import (lib/export/import-ids.ts), so the same
+// bundle sent again finds the import it started rather than a second one. The
+// workflow (workflows/wave-room-import.ts) verifies before it writes anything.
+
+export const IMPORT_STATUSES = ['verifying', 'restoring', 'completed', 'refused', 'failed'] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+/** Nothing more happens to an import in these: sending the bundle again shows it as it is. */
+const SETTLED: ReadonlySet<string> = new Set<ImportStatus>(['completed', 'refused']);
+
+export const BUNDLE_MEDIA_TYPE = 'application/x-tar';
+
+/** Where an uploaded bundle waits for its import, under the tenant's prefix; deleted once the import settles. */
+export const stagedBundleKey = (tenantId: string, uploadId: string): string => `${tenantId}/wave/imports/${uploadId}.tar`;
+
+export interface ImportRequest {
+  tenantId: string;
+  workspaceId: string;
+  /** null: an operator at the CLI */
+  requestedById: string | null;
+}
+
+export interface ImportDeps {
+  db: Db;
+  s3: S3Client;
+  bucket: string;
+  logger: Logger;
+}
+
+/** The workspace an import goes to: another tenant's is not found; an archived one takes no new rooms. */
+export async function importWorkspace(db: Db, tenantId: string, workspaceId: string): Promise<WaveWorkspace> {
+  const ws = await db.waveWorkspace.findFirst({ where: { id: workspaceId, tenantId } });
+  if (!ws) throw notFound('workspace');
+  if (ws.archivedAt) throw new AppError('CONFLICT', 'the workspace is archived');
+  return ws;
+}
+
+const isDuplicate = (err: unknown): boolean => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+
+/**
+ * Stores the bundle and finds or makes its import. `start` is whether its
+ * workflow must be (re)started: always, unless the import has settled (the
+ * start is idempotent, and a request that died between the row and the start
+ * leaves an import only the next send can set going). A failed import is
+ * retried from its verification.
+ */
+export async function receiveBundle(deps: ImportDeps, req: ImportRequest, body: AsyncIterable<Buffer>, maxBytes: number): Promise<{ row: WaveImport; start: boolean }> {
+  const key = stagedBundleKey(req.tenantId, newId());
+  let stored;
+  try {
+    stored = await uploadStream(deps.s3, { bucket: deps.bucket, key, contentType: BUNDLE_MEDIA_TYPE }, body, maxBytes);
+  } catch (err) {
+    if (err instanceof UploadTooLargeError) throw new AppError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${maxBytes} bytes (SCAIWAVE_IMPORT_MAX_BYTES)`);
+    throw err;
+  }
+  const id = importIdOf(req.workspaceId, stored.sha256);
+  try {
+    const row = await deps.db.waveImport.create({
+      data: { id, ...req, bundleSha256: stored.sha256, bundleBytes: stored.bytes, objectKey: key, status: 'verifying' satisfies ImportStatus },
+    });
+    return { row, start: true };
+  } catch (err) {
+    if (!isDuplicate(err)) {
+      await discardObject(deps, key);
+      throw err;
+    }
+  }
+  // Sent before: this copy is not needed, unless the first one's import failed and runs again from it.
+  const existing = await deps.db.waveImport.findUniqueOrThrow({ where: { id } });
+  if (existing.status !== 'failed') {
+    await discardObject(deps, key);
+    return { row: existing, start: !SETTLED.has(existing.status) };
+  }
+  const row = await deps.db.waveImport.update({ where: { id }, data: { status: 'verifying' satisfies ImportStatus, objectKey: key, error: null, problems: Prisma.DbNull } });
+  await discardObject(deps, existing.objectKey);
+  return { row, start: true };
+}
+
+/** Best effort: an object left behind costs storage, not correctness. */
+async function discardObject(deps: ImportDeps, key: string): Promise<void> {
+  await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: key })).catch((err: unknown) => deps.logger.warn({ err, key }, 'could not delete a staged bundle'));
+}
+
+/** An import of the caller's tenant; another tenant's is not found. */
+export async function findImport(db: Db, tenantId: string, importId: string): Promise<WaveImport> {
+  const row = await db.waveImport.findFirst({ where: { id: importId, tenantId } });
+  if (!row) throw notFound('import');
+  return row;
+}

@@ -1,0 +1,19 @@
+import { createHash, createPublicKey } from 'node:crypto';
+
+// The exporter's Ed25519 public key as a recipient holds it: the base64 DER
+// SubjectPublicKeyInfo that manifest.sig carries, or the PEM that
+// `openssl pkey -pubout` writes. Keys compare by their DER bytes; people compare
+// them by fingerprint.
+
+/** The key's SPKI DER; throws when the text is neither form or not an Ed25519 key. */
+export function publicKeyDer(text: string): Buffer {
+  const trimmed = text.trim();
+  const key = trimmed.includes('-----BEGIN')
+    ? createPublicKey(trimmed)
+    : createPublicKey({ key: Buffer.from(trimmed, 'base64'), format: 'der', type: 'spki' });
+  if (key.asymmetricKeyType !== 'ed25519') throw new TypeError(`an ${key.asymmetricKeyType} key, not Ed25519`);
+  return key.export({ format: 'der', type: 'spki' });
+}
+
+/** The first 16 hex digits of the sha256 of the SPKI DER: `openssl pkey -pubin -outform DER | sha256sum | cut -c1-16`. */
+export const keyFingerprint = (spkiDer: Buffer): string => createHash('sha256').update(spkiDer).digest('hex').slice(0, 16);

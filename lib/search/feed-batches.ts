@@ -1,0 +1,61 @@
+import type { JsMsg } from 'nats';
+
+// How the search feed cuts the consumer's messages into batches. Messages are
+// queued as they arrive and a batch is handed on as soon as it is complete:
+// when the last message queued says the consumer has nothing more pending
+// (JetStream counts it in each delivery), or when the batch is full. So an
+// event on a quiet stream goes on at once, and a backlog goes on in full
+// batches. One batch is handled at a time, in order; whatever arrives
+// meanwhile waits for the next. "Pending" counts the whole consumer, whose
+// messages other workers may be taking, so a batch still short of complete
+// goes anyway after `holdMs`.
+
+export interface FeedBatches {
+  /** Queues one delivered message (the consumer's callback, which cannot wait). */
+  add(m: JsMsg): void;
+  /** Hands on what is still queued, complete or not, and resolves when nothing is being handled. */
+  drain(): Promise<void>;
+}
+
+/** `handle` must settle without throwing: it decides itself what a failed batch becomes (nak, log). */
+export function feedBatches(handle: (batch: JsMsg[]) => Promise<void>, opts: { max: number; holdMs: number }): FeedBatches {
+  const queue: JsMsg[] = [];
+  let handling: Promise<void> | undefined;
+  let hold: NodeJS.Timeout | undefined;
+  /** the hold ran out, or the feed is stopping: the next batch goes complete or not */
+  let overdue = false;
+  let draining = false;
+
+  const complete = () => queue.length >= opts.max || queue[queue.length - 1]!.info.pending === 0;
+
+  function next(): void {
+    if (handling || queue.length === 0) return;
+    if (!complete() && !overdue && !draining) {
+      hold ??= setTimeout(() => {
+        hold = undefined;
+        overdue = true;
+        next();
+      }, opts.holdMs);
+      return;
+    }
+    clearTimeout(hold);
+    hold = undefined;
+    overdue = false;
+    handling = handle(queue.splice(0, opts.max)).finally(() => {
+      handling = undefined;
+      next();
+    });
+  }
+
+  return {
+    add(m) {
+      queue.push(m);
+      next();
+    },
+    async drain() {
+      draining = true;
+      next();
+      while (handling) await handling;
+    },
+  };
+}
