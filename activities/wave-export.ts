@@ -82,7 +82,7 @@ export function waveExportActivities({ db, sql, s3, config }: ActivityDeps) {
       let at = resumed(input.from);
       let messages = 0;
       for (let i = 0; i < CHUNKS_PER_CALL; i++) {
-        const done = await keepBeating(BEAT_MS, () => writeMessageChunk(sql, staging(e), exportRange(e), at.n, at.after));
+        const done = await keepBeating(BEAT_MS, () => writeMessageChunk(sql, staging(e), exportRange(e), at.n, at.after), at);
         messages += done.messages;
         if (!done.last) {
           // A chunk written by an earlier attempt past where the range now ends is not part of the bundle.
@@ -103,7 +103,7 @@ export function waveExportActivities({ db, sql, s3, config }: ActivityDeps) {
       const target = { db, s3, bucket, exportId: e.id, signal: ctx.cancellationSignal };
       let at = resumed(input.from);
       for (let i = 0; i < MEDIA_PAGES_PER_CALL; i++) {
-        const next = await keepBeating(BEAT_MS, () => inventoryMediaPage(target, exportRange(e), at, MEDIA_PAGE));
+        const next = await keepBeating(BEAT_MS, () => inventoryMediaPage(target, exportRange(e), at, MEDIA_PAGE), at);
         if (!next) {
           await db.waveExportFile.deleteMany({ where: { exportId: e.id, section: SECTION.media, idx: { gte: at?.idx ?? 0 } } });
           return { next: null };
