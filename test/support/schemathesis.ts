@@ -85,6 +85,10 @@ export async function schemathesis(specUrl: string, token: string, known: KnownI
     '--request-timeout',
     '30',
     '--no-color',
+    // A tar body: schemathesis has no serializer for application/x-tar ("Serialization not possible").
+    // The import route's refusals (415, 413, 404, 403, tampered bundles) are tested in test/wave-import.test.ts.
+    '--exclude-operation-id',
+    'importRoom',
   ];
   const child = spawn(binary('schemathesis'), args, { cwd: scratch, env: { ...process.env, COLUMNS: '120' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];

@@ -25,7 +25,7 @@ CREATE TABLE `wave_imports` (
     `media_total` INTEGER NOT NULL DEFAULT 0,
     `media_added` INTEGER NOT NULL DEFAULT 0,
     `media_left_out` INTEGER NOT NULL DEFAULT 0,
-    `problems` JSON NULL,
+    `problems` JSON COLLATE utf8mb4_nopad_bin NULL,
     `error` VARCHAR(1024) NULL,
     `created_at` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     `completed_at` DATETIME(3) NULL,
