@@ -7,8 +7,9 @@ import { LanceSearchIndex } from '../lib/search/lance-index.js';
 import { filterOf, tableName } from '../lib/search/lance-table.js';
 import { foldWord, queryTokens } from '../lib/search/highlight.js';
 import { MAX_SEARCH_DEPTH, type SearchDocument, type SearchMode, type SearchQuery } from '../lib/search/search-index.js';
-import { InstantEmbedder } from './lib/instant-embedder.js';
-import { prng, syntheticMessages } from './lib/synthetic-messages.js';
+import { InstantEmbedder } from '../devstack/scaigrid/instant-embedder.js';
+import { prng } from '../devstack/prng.js';
+import { syntheticMessages } from './lib/synthetic-messages.js';
 import { fmt, ms, percentile, table } from './lib/stats.js';
 import { wholeNumberOptions } from './lib/options.js';
 
@@ -19,7 +20,7 @@ import { wholeNumberOptions } from './lib/options.js';
 // reranker beside our fusion — each beside a baseline from the same run.
 //
 // VECTORS COME FROM AN INSTANT, DETERMINISTIC STAND-IN EMBEDDER
-// (bench/lib/instant-embedder.ts): these are index-only figures. Figures with
+// (devstack/scaigrid/instant-embedder.ts, the reference ScaiGrid's instant engine): these are index-only figures. Figures with
 // the real embedding model belong to the embedding bench.
 //
 //   node --import tsx bench/search-index.ts [--messages 100000] [--queries 200] ...   (--help lists all)

@@ -3,7 +3,8 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SqlPool } from '../../lib/infra/db.js';
 import { newId } from '../../lib/infra/ids.js';
 import { mediaObjectKey } from '../../lib/wave/media.js';
-import { prng, syntheticMessages } from './synthetic-messages.js';
+import { prng } from '../../devstack/prng.js';
+import { syntheticMessages } from './synthetic-messages.js';
 
 // A room as big as the export bench asks for, written straight into MariaDB
 // (and S3 for its media): far more than can be posted through the API in a

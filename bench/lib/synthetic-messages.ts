@@ -2,7 +2,9 @@
 // eight languages (accents, Cyrillic and Greek included, so folding is
 // exercised), spread over rooms, authors and time. Each message leans on one of
 // a few topics per language, so messages share words the way a room's talk does
-// and vectors built from words (instant-embedder.ts) cluster.
+// and vectors built from words (devstack/scaigrid/instant-embedder.ts) cluster.
+
+import { prng } from '../../devstack/prng.js';
 
 const LANGUAGES: Record<string, string> = {
   en: 'meeting budget review release deploy server database customer invoice contract deadline design draft report team lunch holiday travel flight hotel weather rain coffee office remote schedule agenda sprint ticket bug feature test build pipeline cluster backup security password login account payment refund order shipping delivery warehouse stock price market sales campaign launch video audio call recording transcript summary question answer idea plan goal',
@@ -19,18 +21,6 @@ const LANGUAGE_CODES = Object.keys(LANGUAGES);
 const VOCABULARY = LANGUAGE_CODES.map((code) => LANGUAGES[code]!.split(' '));
 const TOPICS_PER_LANGUAGE = 6;
 const TOPIC_WORDS = 8;
-
-/** mulberry32: a small, well-mixed 32-bit generator; the same seed gives the same stream on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export interface SyntheticMessage {
   index: number;

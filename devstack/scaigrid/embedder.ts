@@ -19,7 +19,15 @@ export interface Embedding {
   tokens: number;
 }
 
+/** What computes the vectors: the real model, or the instant word-hash stand-in (instant-embedder.ts) for benches of the pipeline around it. */
+export type EngineKind = 'minilm' | 'instant';
+export const ENGINE_KINDS: readonly EngineKind[] = ['minilm', 'instant'];
+
+/** all-MiniLM-L6-v2's vector length; the instant engine answers in it too, so either engine's vectors fit the same index. */
+export const MODEL_DIMENSIONS = 384;
+
 export interface Embedder {
+  engine: EngineKind;
   dimensions: number;
   embed(texts: string[]): Promise<Embedding>;
 }
@@ -88,5 +96,5 @@ export async function loadEmbedder(modelDir = DEFAULT_MODEL_DIR): Promise<Embedd
     return { vectors, tokens };
   };
   const { vectors } = await embed(['warm-up']);
-  return { dimensions: vectors[0]!.length, embed };
+  return { engine: 'minilm', dimensions: vectors[0]!.length, embed };
 }

@@ -1,7 +1,8 @@
 import { createJwtVerifier } from '../../lib/auth/jwt-verifier.js';
 import { createLogger } from '../../lib/infra/logger.js';
 import { entryPoint } from '../entry.js';
-import { DEFAULT_MODEL_DIR, loadEmbedder } from './embedder.js';
+import { DEFAULT_MODEL_DIR, ENGINE_KINDS, loadEmbedder, MODEL_DIMENSIONS, type EngineKind } from './embedder.js';
+import { instantEmbedder } from './instant-embedder.js';
 import { createScaiGrid, DEFAULT_MAX_BATCH } from './server.js';
 
 // Entry point: `npx tsx devstack/scaigrid/main.ts`. Launchers wait for the admin
@@ -17,10 +18,16 @@ const apiKeys = (env.SCAIGRID_API_KEYS || 'sgk_dev_scaigrid_key')
 if (apiKeys.length === 0) fail('SCAIGRID_API_KEYS names no key');
 if (apiKeys.some((k) => !k.startsWith('sgk_'))) fail('SCAIGRID_API_KEYS: ScaiGrid API keys start with sgk_');
 
+const engine = env.SCAIGRID_ENGINE || 'minilm';
+if (!(ENGINE_KINDS as readonly string[]).includes(engine)) fail(`SCAIGRID_ENGINE must be one of ${ENGINE_KINDS.join(', ')}`);
+
 const loadStart = performance.now();
-const embedder = await loadEmbedder(env.SCAIGRID_MODEL_DIR || DEFAULT_MODEL_DIR).catch((err: unknown) =>
-  fail(`cannot load the embedding model: ${err instanceof Error ? err.message : String(err)}`),
-);
+const embedder =
+  (engine as EngineKind) === 'instant'
+    ? instantEmbedder(MODEL_DIMENSIONS)
+    : await loadEmbedder(env.SCAIGRID_MODEL_DIR || DEFAULT_MODEL_DIR).catch((err: unknown) =>
+        fail(`cannot load the embedding model: ${err instanceof Error ? err.message : String(err)}`),
+      );
 const loadMs = Math.round(performance.now() - loadStart);
 // ScaiKey's issuer and the audience its tokens carry for this platform: set, users' own tokens are taken too.
 const scaikey = env.SCAIGRID_SCAIKEY_URL
@@ -37,6 +44,6 @@ const grid = await createScaiGrid({
   verifyJwt: scaikey ? (token) => scaikey.verify(token) : undefined,
   logger: createLogger('scaigrid'),
 }).catch((err: unknown) => fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`));
-process.stdout.write(`scaigrid listening url=${grid.url} admin=${grid.adminUrl} model_load_ms=${loadMs}\n`);
+process.stdout.write(`scaigrid listening url=${grid.url} admin=${grid.adminUrl} engine=${engine} model_load_ms=${loadMs}\n`);
 
 stopOnSignal(() => grid.close());

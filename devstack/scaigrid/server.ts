@@ -12,7 +12,7 @@ import { embeddingsRoute } from './embeddings-route.js';
 import { INJECTABLE_STATUSES, OpenAiError } from './openai-errors.js';
 
 // Reference ScaiGrid: the OpenAI-compatible router (/oai/v1) with embeddings
-// from a real model, `sgk_` API keys as Bearer tokens — or, as ScaiGrid does
+// from a real model (or, for benches of what surrounds it, an instant stand-in), `sgk_` API keys as Bearer tokens — or, as ScaiGrid does
 // (seed 002), a user's ScaiKey JWT checked against ScaiKey's keys, so a call
 // is the user's own — and an admin port whose
 // fault switch makes it answer 429/5xx (with Retry-After), hold requests
@@ -105,7 +105,7 @@ export async function createScaiGrid(opts: ScaiGridOptions): Promise<ScaiGrid> {
     port: opts.adminPort,
     host,
     faults,
-    stats: () => ({ model: opts.model, dimensions: opts.embedder.dimensions, max_batch: opts.maxBatch, ...stats }),
+    stats: () => ({ model: opts.model, engine: opts.embedder.engine, dimensions: opts.embedder.dimensions, max_batch: opts.maxBatch, ...stats }),
     failureStatuses: INJECTABLE_STATUSES,
   });
 }
