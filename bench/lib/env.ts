@@ -7,10 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import mariadb from 'mariadb';
 import { connect } from 'nats';
-import { startApi, type RunningApi } from '../../api/server.js';
+import type { ApiDeps } from '../../api/deps.js';
+import { startApi } from '../../api/server.js';
 import { startIdpProcess } from '../../devstack/idp/process.js';
 import { freePort, waitUntil } from '../../devstack/ports.js';
 import { startProcess, tail, type ManagedProcess } from '../../devstack/process.js';
+import type { EngineKind } from '../../devstack/scaigrid/embedder.js';
 import { startScaiGridProcess } from '../../devstack/scaigrid/process.js';
 import { ensureBucket, s3Client, startSeaweed } from '../../devstack/seaweed.js';
 import { startSttRelayProcess } from '../../devstack/stt-relay/process.js';
@@ -18,6 +20,9 @@ import { ensureSystemServices } from '../../devstack/system-services.js';
 import { startTemporal } from '../../devstack/temporal.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createDb } from '../../lib/infra/db.js';
+import { createLogger } from '../../lib/infra/logger.js';
+import { createServices } from '../../lib/infra/services.js';
+import { createTemporalClient } from '../../lib/temporal/client.js';
 import { applyMigrations } from '../../lib/infra/migrate.js';
 import { provisionTenant, type Provisioned } from '../../lib/tenancy/provisioning.js';
 import { ENGINE_STT } from '../../lib/scaiecho/node-registry.js';
@@ -26,15 +31,17 @@ import { setPolicy } from '../../lib/scaiecho/policy.js';
 // The benchmark's own world, built the way the test global setup builds one:
 // Temporal and SeaweedFS on free ports, the reference IdP, a database, Redis
 // prefix, NATS prefix, bucket, task queue and search index directory of its
-// own; the API in this process and the worker as a process; then the slices a
-// bench asks for: ScaiEcho (STT node and relay as processes, both with the
-// instant engine) and search (the reference ScaiGrid with its real model, so
-// the worker indexes room messages). teardown() undoes all of it, whatever got
-// started.
+// own; the API in this process (or, asked for, as a process of its own, as
+// production runs it) and the worker as a process; then the slices a bench
+// asks for: ScaiEcho (STT node and relay as processes, both with the instant
+// engine) and search (the reference ScaiGrid, with its real model or its
+// instant engine, so the worker indexes room messages). teardown() undoes all
+// of it, whatever got started.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sttNodeEntry = path.join(root, 'devstack/stt-node/main.ts');
 const workerEntry = path.join(root, 'worker/main.ts');
+const apiEntry = path.join(root, 'api/main.ts');
 
 export interface BenchEnvOptions {
   /** Log level of the API and the worker (the STT node always logs at info: its "transcribed" lines carry engine_ms). */
@@ -44,8 +51,15 @@ export interface BenchEnvOptions {
     /** Concurrent Transcribe calls the STT node accepts. */
     nodeCapacity: number;
   };
-  /** The search slice: the reference ScaiGrid (real model) for the API and the worker, whose search feed then indexes messages. */
-  search?: boolean;
+  /** The search slice: the reference ScaiGrid with this engine for the API and the worker, whose search feed then indexes messages. */
+  search?: { engine: EngineKind };
+  /**
+   * The API as a process of its own, as production runs it, instead of in the
+   * bench's process, where its event loop and CPU share with the load the
+   * bench generates; the bench then reads the database and Temporal through
+   * clients of its own.
+   */
+  apiProcess?: boolean;
   /** What SeaweedFS may store, MB (default: its own, enough for the tests). */
   s3CapacityMB?: number;
   /** Roles of the tenant's user (default member). */
@@ -61,6 +75,14 @@ export interface SttNode {
   logFile: string;
 }
 
+/** Where the API answers, and the clients a bench reads the run's database, Temporal and node registry with. */
+export interface BenchApi {
+  url: string;
+  deps: Pick<ApiDeps, 'db' | 'temporal' | 'registry'>;
+  /** the API's process, when it runs as one */
+  process?: ManagedProcess;
+}
+
 export interface BenchEnv {
   runId: string;
   workDir: string;
@@ -68,7 +90,7 @@ export interface BenchEnv {
   config: Config;
   /** SCAIWAVE_* of the run, as the worker process gets them. */
   env: Record<string, string>;
-  api: RunningApi;
+  api: BenchApi;
   tenant: Provisioned;
   /** The worker's HTTP listener (/health, /metrics). */
   workerUrl: string;
@@ -84,7 +106,8 @@ export interface BenchEnv {
 export class Environment {
   private readonly procs: ManagedProcess[] = [];
   private readonly systemProcs: ManagedProcess[] = [];
-  private api: RunningApi | undefined;
+  /** What stops the API, or the bench's own clients when the API is a process. */
+  private closeApi: (() => Promise<void>) | undefined;
   private dataToDrop: { config: Config; dbName: string; redisPrefix: string; natsPrefix: string } | undefined;
   private torn = false;
   private upDone: Promise<BenchEnv> | undefined;
@@ -149,8 +172,8 @@ export class Environment {
     const gridKey = `sgk_${randomBytes(16).toString('hex')}`;
     const scaigrid = !this.opts.search
       ? undefined
-      : await this.step('reference ScaiGrid (all-MiniLM-L6-v2) loaded', async () => {
-          const g = await startScaiGridProcess({ apiKeys: [gridKey], logDir });
+      : await this.step(`reference ScaiGrid (${this.opts.search.engine === 'instant' ? 'instant engine' : 'all-MiniLM-L6-v2'}) loaded`, async () => {
+          const g = await startScaiGridProcess({ apiKeys: [gridKey], logDir, engine: this.opts.search!.engine });
           await this.track(g.process);
           return { url: g.url, adminUrl: g.adminUrl, apiKey: gridKey };
         });
@@ -215,12 +238,14 @@ export class Environment {
       }
     });
 
-    const api = await this.step('API listening (in this process)', async () => {
-      const a = await startApi(config, { port: 0 });
-      this.api = a;
-      if (this.torn) await a.close();
-      return a;
-    });
+    const api = this.opts.apiProcess
+      ? await this.step('API process listening', () => this.startApiProcess(config, env))
+      : await this.step('API listening (in this process)', async () => {
+          const a = await startApi(config, { port: 0 });
+          this.closeApi = () => a.close();
+          if (this.torn) await a.close();
+          return a;
+        });
 
     const scaiecho = this.opts.scaiecho;
     const node = !scaiecho
@@ -295,6 +320,30 @@ export class Environment {
     };
   }
 
+  /** The API as its own process, and the bench's clients of what it writes to. */
+  private async startApiProcess(config: Config, env: Record<string, string>): Promise<BenchApi> {
+    const port = await freePort();
+    const proc = startProcess('api', process.execPath, ['--import', 'tsx', apiEntry], {
+      cwd: root,
+      logDir: this.logDir,
+      env: { ...process.env, ...env, SCAIWAVE_PORT: String(port) },
+    });
+    await this.track(proc);
+    const url = `http://127.0.0.1:${port}`;
+    await Promise.race([
+      waitUntil('API health', async () => (await fetch(`${url}/health`)).ok, 120_000),
+      proc.exited.then((code) => {
+        throw new Error(`API exited with ${code}:\n${tail(proc.logFile)}`);
+      }),
+    ]);
+    const services = createServices(config, createLogger('bench', this.opts.logLevel), 'scaiwave-bench');
+    const temporal = createTemporalClient(config);
+    this.closeApi = async () => {
+      await Promise.allSettled([services.close(), temporal.connection.close()]);
+    };
+    return { url, deps: { db: services.db, temporal: temporal.client, registry: services.registry }, process: proc };
+  }
+
   /** The processes started for the run, by name: each leads a process group of its own (what it forks included). */
   processGroups(): Record<string, number> {
     return Object.fromEntries(this.procs.flatMap((p) => (p.child.pid === undefined ? [] : [[p.name, p.child.pid]])));
@@ -307,7 +356,7 @@ export class Environment {
     // Stopping what runs makes a start in progress fail fast; what it still brings up, track() stops.
     await Promise.allSettled(this.procs.map((p) => p.stop(5000)));
     await this.upDone?.catch(() => undefined);
-    if (this.api) await this.api.close().catch((err: unknown) => this.opts.say(`  API close failed: ${String(err)}`));
+    if (this.closeApi) await this.closeApi().catch((err: unknown) => this.opts.say(`  API close failed: ${String(err)}`));
     await Promise.allSettled(this.procs.reverse().map((p) => p.stop(5000)));
     if (this.dataToDrop) await dropData(this.dataToDrop).catch((err: unknown) => this.opts.say(`  cleanup of run data failed: ${String(err)}`));
     await Promise.allSettled(this.systemProcs.reverse().map((p) => p.stop(10_000)));
