@@ -72,8 +72,10 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   const bell = new EventBell(services.nats, config, logger, woken);
   const feed = new EventFeed(services.db, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS);
   bell.tap((tenantId) => feed.notify(tenantId));
+  // READ COMMITTED for every pass: its locking read takes no gap locks, so posts inserting events never wait for it.
+  const relaySql = createSqlPool(config.db, 1, { initSql: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED' });
   const outbox = new OutboxRelay({
-    db: services.db,
+    sql: relaySql,
     publish: opts.wrapPublish ? opts.wrapPublish(publish) : publish,
     logger,
     intervalMs: e.SCAIWAVE_WAVE_OUTBOX_POLL_MS,
@@ -126,7 +128,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
       await closed;
       clearTimeout(grace);
       await Promise.allSettled([subscription?.close(), lastUsed.close(), outbox.close(), search.close()]);
-      await Promise.allSettled([services.close(), temporalConnection.close(), deps.sql.end()]);
+      await Promise.allSettled([services.close(), temporalConnection.close(), deps.sql.end(), relaySql.end()]);
     },
   };
 }

@@ -38,7 +38,7 @@ export function createDb(db: Config['db']): Db {
  * driver version of its own, so it cannot share this pool. Connections open on
  * demand, at most `connections`.
  */
-export function createSqlPool(db: Config['db'], connections: number): SqlPool {
+export function createSqlPool(db: Config['db'], connections: number, opts: { initSql?: string } = {}): SqlPool {
   return createPool({
     host: db.host,
     port: db.port,
@@ -47,6 +47,7 @@ export function createSqlPool(db: Config['db'], connections: number): SqlPool {
     database: db.database,
     connectionLimit: connections,
     minimumIdle: 0,
+    ...(opts.initSql ? { initSql: opts.initSql } : {}),
     acquireTimeout: POOL_WAIT_MS,
     timezone: 'Z',
   });
