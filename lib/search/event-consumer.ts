@@ -29,6 +29,15 @@ export const SEARCH_CONSUMER = 'search-indexer';
 const BATCH = 256;
 /** How long a batch short of complete waits for the events the consumer said were pending. */
 const HOLD_MS = 100;
+/**
+ * How long after a batch the next one short of full may go. With no gap, at
+ * 100 events/s the feed sent a batch every event or two (3 p50), each an
+ * activity and an index commit: the worker and Temporal took 23 CPU seconds of a
+ * 33 s phase, which the API needed to take the posts. 250 ms gave batches of
+ * 14 and 500 ms of 40, with the worker and Temporal at 13.2 and 6.4 s, and
+ * lag p99 0.41 and 0.61 s (bench/search-indexing.ts --embedder instant).
+ */
+const MIN_GAP_MS = 500;
 /** Unacknowledged this long, an event is delivered again. */
 const ACK_WAIT_MS = 60_000;
 const RECONNECT_MS = 2000;
@@ -67,7 +76,7 @@ export function startSearchFeed(config: Config, starter: Starter, logger: Logger
       max_ack_pending: BATCH * 4,
     });
     const consumer = await conn.jetstream().consumers.get(stream, SEARCH_CONSUMER);
-    const batches = feedBatches(handOn, { max: BATCH, holdMs: HOLD_MS });
+    const batches = feedBatches(handOn, { max: BATCH, holdMs: HOLD_MS, minGapMs: MIN_GAP_MS });
     const messages = await consumer.consume({
       max_messages: BATCH,
       // Without it the client would wait for a deleted consumer to come back; we recreate it.
