@@ -79,8 +79,6 @@ export interface SttNode {
 export interface BenchApi {
   url: string;
   deps: Pick<ApiDeps, 'db' | 'temporal' | 'registry'>;
-  /** the API's process, when it runs as one */
-  process?: ManagedProcess;
 }
 
 export interface BenchEnv {
@@ -341,7 +339,7 @@ export class Environment {
     this.closeApi = async () => {
       await Promise.allSettled([services.close(), temporal.connection.close()]);
     };
-    return { url, deps: { db: services.db, temporal: temporal.client, registry: services.registry }, process: proc };
+    return { url, deps: { db: services.db, temporal: temporal.client, registry: services.registry } };
   }
 
   /** The processes started for the run, by name: each leads a process group of its own (what it forks included). */
