@@ -70,7 +70,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   // Read at each scrape, once the server listens: the bell and the sockets exist by then.
   const woken = waveDeliveryMetrics(registry, () => ({ syncWaiting: bell.waiting, socketsOpen: sockets.open, bellListening: bell.listening }));
   const bell = new EventBell(services.nats, config, logger, woken);
-  const feed = new EventFeed(services.db, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS);
+  const feed = new EventFeed(services.db, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, logger);
   bell.tap((tenantId) => feed.notify(tenantId));
   const outbox = new OutboxRelay({
     db: services.db,

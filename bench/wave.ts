@@ -61,7 +61,10 @@ const profileDir = process.env.BENCH_WAVE_CPU_PROF;
 const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** CPU seconds a process of ours has used so far (user + system, every thread). */
-const cpuSeconds = (proc: ManagedProcess): number => parseStat(fs.readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8')).cpuSeconds;
+function cpuSeconds(proc: ManagedProcess): number {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${proc.name} exited during the run:\n${tail(proc.logFile)}`);
+  return parseStat(fs.readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8')).cpuSeconds;
+}
 
 /** A process of ours pinned to CPU 0, the core "one API process" gets. */
 async function onCore0(name: string, args: string[], port: number, extraEnv: Record<string, string> = {}, nodeFlags: string[] = []): Promise<{ url: string; proc: ManagedProcess }> {

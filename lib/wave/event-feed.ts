@@ -1,5 +1,6 @@
 import type { WaveMessage } from '../generated/prisma/client.js';
 import type { Db } from '../infra/db.js';
+import type { Logger } from '../infra/logger.js';
 import type { LoggedEvent } from './event-log.js';
 import type { WaveEvent } from './events.js';
 
@@ -62,8 +63,9 @@ export class EventFeed {
 
   constructor(
     private readonly db: Db,
-    /** how often every tenant with listeners is read anyway: the bound on a missed ring */
+    /** how often every tenant with listeners is read anyway: the bound on a missed ring, and on a failed read */
     sweepMs: number,
+    private readonly logger: Logger,
   ) {
     this.sweep = setInterval(() => {
       for (const tenantId of this.tenants.keys()) this.notify(tenantId);
@@ -100,7 +102,10 @@ export class EventFeed {
       feed.again = true;
       return;
     }
-    feed.reading = this.read(tenantId, feed).finally(() => {
+    // A read that fails (no connection in time, under overload) leaves the feed's cursor where it
+    // was: the next ring or sweep reads the same events again, so the sockets get them late, not never.
+    const read = this.read(tenantId, feed).catch((err: unknown) => this.logger.warn({ err: (err as Error).message, tenantId }, 'event feed read failed; read again at the next ring or sweep'));
+    feed.reading = read.finally(() => {
       feed.reading = undefined;
       if (feed.again) {
         feed.again = false;
@@ -123,9 +128,10 @@ export class EventFeed {
       });
       if (rows.length === 0) return;
       const events = rows.map((r) => ({ ...(r.payload as unknown as WaveEvent), cursor: r.streamSeq!.toString() }));
-      feed.cursor = rows.at(-1)!.streamSeq!;
       const ids = [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))];
       const messages = ids.length === 0 ? [] : await this.db.waveMessage.findMany({ where: { id: { in: ids }, tenantId } });
+      // Moved only once both reads are done: a failed read must leave these events to be read again.
+      feed.cursor = rows.at(-1)!.streamSeq!;
       for (const listener of feed.listeners) {
         const theirs = eventsFor(listener, events);
         if (theirs.length === 0) continue;
