@@ -122,6 +122,8 @@ async function seed(api: string, users: number): Promise<World> {
 
 interface LoadResult {
   requests: number[];
+  /** the scaiwave phase's requests by what they do: a post, a page of messages, the room */
+  byKind: { post: number[]; page: number[]; room: number[] };
   errors: number;
   deliveries: number[];
   /** message → long-poll sync answer (the bare phase has none) */
@@ -180,6 +182,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
       cursor = batch.cursor;
     }
   };
+  const byKind: LoadResult['byKind'] = { post: [], page: [], room: [] };
   // Caught here: a follower failing early must not end the run before its processes are stopped.
   const followers = world.keys.slice(-opt.pollers).map((key) => follow(key).catch(() => void pollErrors++));
   const { latencies, errors, late } = await openLoop(rps, seconds, async (i) => {
@@ -187,6 +190,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
     const room = world.roomOf[who]!;
     const headers = { authorization: `Bearer ${world.keys[who]}`, 'content-type': 'application/json' };
     const kind = i % 20;
+    const t0 = performance.now();
     let res: Response;
     if (kind < 5) {
       const body = `bench ${runId} ${i}`;
@@ -198,6 +202,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
       res = await fetch(`${api}/v1/wave/rooms/${room}`, { headers });
     }
     await res.arrayBuffer();
+    (kind < 5 ? byKind.post : kind < 17 ? byKind.page : byKind.room).push(performance.now() - t0);
     return res.status < 400;
   });
   // Deliveries still on their way when the load stops are waited for, briefly.
@@ -205,7 +210,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
   polling = false;
   await Promise.all(followers);
   for (const ws of open) ws.terminate();
-  return { requests: latencies, errors: errors + pollErrors, deliveries, polled, late };
+  return { requests: latencies, byKind, errors: errors + pollErrors, deliveries, polled, late };
 }
 
 async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: number, deliveriesPerPost: number): Promise<Omit<LoadResult, 'cpu'>> {
@@ -226,7 +231,7 @@ async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: nu
   });
   await new Promise((r) => setTimeout(r, 2000));
   for (const ws of open) ws.terminate();
-  return { requests: latencies, errors, deliveries, polled: [], late };
+  return { requests: latencies, byKind: { post: [], page: [], room: [] }, errors, deliveries, polled: [], late };
 }
 
 function report(label: string, sockets: number, rps: number, wave: LoadResult, bare: LoadResult & { wsCpu: number }): void {
@@ -241,6 +246,10 @@ function report(label: string, sockets: number, rps: number, wave: LoadResult, b
     table([
       ['figure', 'scaiwave API', 'baseline (same core, same run)'],
       ['request p50 / p99', `${ms(q.p50)} / ${ms(q.p99)}`, `${ms(bq.p50)} / ${ms(bq.p99)} (bare Koa route)`],
+      ...(['post', 'page', 'room'] as const).map((k) => {
+        const s = summarize(wave.byKind[k]);
+        return [`  ${k === 'post' ? 'post a message' : k === 'page' ? 'a page of 20 messages' : 'the room'} p50 / p99`, `${ms(s.p50)} / ${ms(s.p99)}`, ''];
+      }),
       ['message → WebSocket p50 / p99', `${ms(d.p50)} / ${ms(d.p99)}`, `${ms(bd.p50)} / ${ms(bd.p99)} (bare ws echo)`],
       ['message → long-poll sync p50 / p99', `${ms(p.p50)} / ${ms(p.p99)} (${fmt(p.n, 0)})`, '-'],
       ['deliveries', fmt(d.n, 0), fmt(bd.n, 0)],
