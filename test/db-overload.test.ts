@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
+import { waitUntil } from '../devstack/ports.js';
 import type { Config } from '../lib/config.js';
 import { isPoolExhausted } from '../lib/infra/db-overload.js';
 import { createDb, createSqlPool, type Db } from '../lib/infra/db.js';
@@ -94,6 +95,11 @@ describe('an overloaded API: no database connection free in time', () => {
     const refused = await holdingTheConnection(api.deps.db, () => wave('POST', `/rooms/${roomId}/messages`, body));
     expectOverloaded(refused);
     expect(await written()).toEqual({ messages: 0, events: 0 });
+    // The refusal did not wait for its audit row on the exhausted pool: the row is written once the
+    // connection is free again, with the status the client got (waited for, the write failed after
+    // another pool wait and the refusal went unrecorded).
+    const requestId = refused.headers.get('x-request-id')!;
+    await waitUntil('the refusal in the audit log', async () => (await db.auditLog.findFirst({ where: { requestId } }))?.status === 503, 30_000);
 
     const posted = await wave<{ id: string; body: string }>('POST', `/rooms/${roomId}/messages`, body);
     expect(posted.status, JSON.stringify(posted.body)).toBe(201);
@@ -102,18 +108,21 @@ describe('an overloaded API: no database connection free in time', () => {
   }, 60_000);
 
   it('a read that waits in vain for a connection, through Prisma or the plain driver pool, is answered 503 too', async () => {
-    const read = await holdingTheConnection(api.deps.db, () => wave('GET', `/rooms/${roomId}/messages`));
-    expectOverloaded(read);
+    const members = await holdingTheConnection(api.deps.db, () => wave('GET', `/rooms/${roomId}/members`));
+    expectOverloaded(members);
 
-    // The job poll reads through the driver's own pool (api/server.ts): hold its connection instead.
+    // A page of messages and the job poll read through the driver's own pool (api/server.ts): hold its connection instead.
     const job = `/v1/modules/scaiecho/jobs/${randomUUID()}`;
     const conn = await api.deps.sql.getConnection();
+    let page: ApiAnswer;
     let polled: ApiAnswer;
     try {
+      page = await wave('GET', `/rooms/${roomId}/messages`);
       polled = await call(api.url, 'GET', job, { token: t.apiKey.key });
     } finally {
       await conn.release();
     }
+    expectOverloaded(page);
     expectOverloaded(polled);
     expect((await call(api.url, 'GET', job, { token: t.apiKey.key })).status).toBe(404);
   }, 60_000);
