@@ -45,9 +45,10 @@ export function createDb(db: Config['db']): Db {
 }
 
 /**
- * A small pool of the mariadb driver beside Prisma's, for the API's hottest
- * read (the job poll): there one Prisma findFirst costs more CPU than a whole
- * bare HTTP request, the driver about a fifth of it. Prisma's adapter pins a
+ * A pool of the mariadb driver beside Prisma's, for the API's hottest reads
+ * (the job poll; ScaiWave's pages, rooms and event log): there one Prisma
+ * findFirst costs more CPU than a whole bare HTTP request, the driver about a
+ * fifth of it. Prisma's adapter pins a
  * driver version of its own, so it cannot share this pool. Connections open on
  * demand, at most `connections`.
  */
