@@ -5,7 +5,7 @@ import { startApi, type RunningApi } from '../api/server.js';
 import { waitUntil } from '../devstack/ports.js';
 import type { Config } from '../lib/config.js';
 import { isPoolExhausted } from '../lib/infra/db-overload.js';
-import { createDb, createSqlPool, type Db } from '../lib/infra/db.js';
+import { createDb, createSqlPool, type Db, type SqlPool } from '../lib/infra/db.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { streamName } from '../lib/infra/nats.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
@@ -37,6 +37,16 @@ async function holdingTheConnection<T>(db: Db, fn: () => Promise<T>): Promise<T>
   } finally {
     release();
     await held;
+  }
+}
+
+/** Runs `fn` while the driver pool's only connection is taken. */
+async function holdingTheDriverConnection<T>(sql: SqlPool, fn: () => Promise<T>): Promise<T> {
+  const conn = await sql.getConnection();
+  try {
+    return await fn();
+  } finally {
+    await conn.release();
   }
 }
 
@@ -92,7 +102,10 @@ describe('an overloaded API: no database connection free in time', () => {
     expect((await wave('GET', `/rooms/${roomId}/messages`)).status).toBe(200);
     const body = { body: `Posted while the pool is full ${runId}` };
 
-    const refused = await holdingTheConnection(api.deps.db, () => wave('POST', `/rooms/${roomId}/messages`, body));
+    // A post's transaction runs on the driver's pool (lib/wave/change.ts changeSql), its audit row through Prisma's: both held.
+    const refused = await holdingTheConnection(api.deps.db, () =>
+      holdingTheDriverConnection(api.deps.sql, () => wave('POST', `/rooms/${roomId}/messages`, body)),
+    );
     expectOverloaded(refused);
     expect(await written()).toEqual({ messages: 0, events: 0 });
     // The refusal did not wait for its audit row on the exhausted pool: the row is written once the
@@ -113,17 +126,12 @@ describe('an overloaded API: no database connection free in time', () => {
 
     // A page of messages and the job poll read through the driver's own pool (api/server.ts): hold its connection instead.
     const job = `/v1/modules/scaiecho/jobs/${randomUUID()}`;
-    const conn = await api.deps.sql.getConnection();
-    let page: ApiAnswer;
-    let polled: ApiAnswer;
-    try {
-      page = await wave('GET', `/rooms/${roomId}/messages`);
-      polled = await call(api.url, 'GET', job, { token: t.apiKey.key });
-    } finally {
-      await conn.release();
-    }
-    expectOverloaded(page);
-    expectOverloaded(polled);
+    const [page, polled] = await holdingTheDriverConnection(api.deps.sql, async () => [
+      await wave('GET', `/rooms/${roomId}/messages`),
+      await call(api.url, 'GET', job, { token: t.apiKey.key }),
+    ]);
+    expectOverloaded(page!);
+    expectOverloaded(polled!);
     expect((await call(api.url, 'GET', job, { token: t.apiKey.key })).status).toBe(404);
   }, 60_000);
 

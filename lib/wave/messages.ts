@@ -3,9 +3,10 @@ import type { Prisma, WaveMessage, WaveMessageRevision } from '../generated/pris
 import type { SqlPool } from '../infra/db.js';
 import { newId } from '../infra/ids.js';
 import { AppError, notFound } from '../errors.js';
-import { change, type WaveDeps } from './change.js';
+import type { Connection } from 'mariadb';
+import { change, changeSql, type WaveDeps, type WaveSqlDeps } from './change.js';
 import { queryMessages } from './message-rows.js';
-import { appendEvent } from './outbox.js';
+import { appendEvent, appendEventSql } from './outbox.js';
 import { lockedRoom, moderates, readableRoom, readableRoomNow, requireMember, requireOpen, roleOf, type RoomAccess } from './room-access.js';
 
 // Messages: posted by members, edited by their authors only (each earlier text
@@ -34,43 +35,62 @@ const event = (m: WaveMessage, actorId: string) => ({
 });
 
 /** Every mentioned user must be a current member of the room. */
-async function checkMentions(tx: Prisma.TransactionClient, roomId: string, mentions: string[]): Promise<void> {
+async function checkMentions(conn: Connection, roomId: string, mentions: string[]): Promise<void> {
   if (mentions.length === 0) return;
-  const found = await tx.waveRoomMember.findMany({ where: { roomId, userId: { in: mentions }, leftAt: null }, select: { userId: true } });
-  const members = new Set(found.map((m) => m.userId));
+  const found = await conn.query<{ user_id: string }[]>('SELECT user_id FROM wave_room_members WHERE room_id = ? AND user_id IN (?) AND left_at IS NULL', [
+    roomId,
+    mentions,
+  ]);
+  const members = new Set(found.map((m) => m.user_id));
   const outsiders = mentions.filter((u) => !members.has(u));
   if (outsiders.length > 0) throw new AppError('VALIDATION_ERROR', `mentions: not members of this room: ${outsiders.join(', ')}`);
 }
 
 /** A reply goes under a live, top-level message of the same room: threads are one level deep. */
-async function checkThreadParent(tx: Prisma.TransactionClient, roomId: string, parentId: string): Promise<void> {
-  const parent = await tx.waveMessage.findFirst({ where: { id: parentId, roomId } });
-  if (!parent || parent.deletedAt) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: no such message in this room');
-  if (parent.threadParentId) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: reply to the thread\'s first message');
+async function checkThreadParent(conn: Connection, roomId: string, parentId: string): Promise<void> {
+  const [parent] = await conn.query<{ thread_parent_id: string | null; deleted_at: Date | null }[]>(
+    'SELECT thread_parent_id, deleted_at FROM wave_messages WHERE id = ? AND room_id = ?',
+    [parentId, roomId],
+  );
+  if (!parent || parent.deleted_at) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: no such message in this room');
+  if (parent.thread_parent_id) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: reply to the thread\'s first message');
 }
 
-export function postMessage(deps: WaveDeps, caller: Caller, roomId: string, input: NewMessage): Promise<WaveMessage> {
-  return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+/**
+ * Through the driver (changeSql), the change made most often: the room locked
+ * with the caller's membership in one statement, the room's next seq taken
+ * from the locked row, the message and its event inserted, nothing read back.
+ */
+export function postMessage(deps: WaveSqlDeps, caller: Caller, roomId: string, input: NewMessage): Promise<WaveMessage> {
+  return changeSql(deps, async (conn) => {
+    const access = await readableRoomNow(conn, caller, roomId, true);
     requireOpen(access);
     requireMember(access, 'post');
     const mentions = [...new Set(input.mentions)];
-    await checkMentions(tx, roomId, mentions);
-    if (input.threadParentId) await checkThreadParent(tx, roomId, input.threadParentId);
-    const { lastSeq } = await tx.waveRoom.update({ where: { id: roomId }, data: { lastSeq: { increment: 1 } }, select: { lastSeq: true } });
-    const message = await tx.waveMessage.create({
-      data: {
-        id: newId(),
-        tenantId: caller.tenantId,
-        roomId,
-        seq: lastSeq,
-        authorId: caller.userId,
-        threadParentId: input.threadParentId ?? null,
-        body: input.body,
-        mentions,
-      },
-    });
-    await appendEvent(tx, 'message.posted', event(message, caller.userId));
+    await checkMentions(conn, roomId, mentions);
+    if (input.threadParentId) await checkThreadParent(conn, roomId, input.threadParentId);
+    const now = new Date();
+    const message: WaveMessage = {
+      id: newId(),
+      tenantId: caller.tenantId,
+      roomId,
+      seq: access.room.lastSeq + 1n,
+      authorId: caller.userId,
+      threadParentId: input.threadParentId ?? null,
+      body: input.body,
+      mentions,
+      createdAt: now,
+      editedAt: null,
+      deletedAt: null,
+      deletedById: null,
+    };
+    // updated_at as Prisma's @updatedAt keeps it for every other change of the room.
+    await conn.query('UPDATE wave_rooms SET last_seq = ?, updated_at = ? WHERE id = ?', [message.seq, now, roomId]);
+    await conn.query(
+      'INSERT INTO wave_messages (id, tenant_id, room_id, seq, author_id, thread_parent_id, body, mentions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [message.id, message.tenantId, roomId, message.seq, message.authorId, message.threadParentId, message.body, JSON.stringify(mentions), now],
+    );
+    await appendEventSql(conn, 'message.posted', event(message, caller.userId));
     return message;
   });
 }

@@ -1,3 +1,4 @@
+import type { Connection } from 'mariadb';
 import type { Caller } from '../auth/caller.js';
 import type { Prisma, WaveRoom, WaveRoomMember } from '../generated/prisma/client.js';
 import type { Db, SqlPool } from '../infra/db.js';
@@ -61,12 +62,14 @@ const ACCESS_SQL =
   'WHERE r.id = ? AND r.tenant_id = ?';
 
 /**
- * readableRoom for the reads outside a change (a page of messages, the room
- * itself): one query through the driver (lib/wave/message-rows.ts says why),
- * the same rule.
+ * readableRoom through the driver (lib/wave/message-rows.ts says why), one
+ * query: for the reads outside a change (a page of messages, the room itself),
+ * and, `locked`, for a change made through the driver (lib/wave/post.ts),
+ * where it is lockedRoom: the room's row (and the caller's membership row)
+ * locked for the transaction.
  */
-export async function readableRoomNow(sql: SqlPool, caller: Caller, roomId: string): Promise<RoomAccess> {
-  const [r] = await sql.query<AccessRow[]>(ACCESS_SQL, [caller.userId, roomId, caller.tenantId]);
+export async function readableRoomNow(sql: SqlPool | Connection, caller: Caller, roomId: string, locked = false): Promise<RoomAccess> {
+  const [r] = await sql.query<AccessRow[]>(locked ? `${ACCESS_SQL} FOR UPDATE` : ACCESS_SQL, [caller.userId, roomId, caller.tenantId]);
   const room: WaveRoom | null = r
     ? {
         id: r.id,
