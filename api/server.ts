@@ -75,7 +75,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   const feed = new EventFeed(sql, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, logger);
   bell.tap((tenantId) => feed.notify(tenantId));
   const outbox = new OutboxRelay({
-    db: services.db,
+    sql,
     publish: opts.wrapPublish ? opts.wrapPublish(publish) : publish,
     logger,
     intervalMs: e.SCAIWAVE_WAVE_OUTBOX_POLL_MS,

@@ -1,4 +1,5 @@
-import type { Db } from '../infra/db.js';
+import type { Connection } from 'mariadb';
+import type { SqlPool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 
 // The outbox relay: publishes room events (wave_outbox rows, written in the
@@ -34,11 +35,13 @@ interface PendingRow {
   tenant_id: string;
   room_id: string;
   subject: string;
-  payload: string | object;
+  /** JSON as text (autoJsonMap off) */
+  payload: string;
 }
 
 export interface OutboxRelayOptions {
-  db: Db;
+  /** through the driver: a pass runs after every change, so its statements are the cheapest kind */
+  sql: SqlPool;
   publish: PublishEvent;
   logger: Logger;
   /** How often a pass runs with nothing to wake it: the bound on relaying what a dead process left. */
@@ -77,34 +80,45 @@ export class OutboxRelay {
 
   /** One pass: publishes up to a batch of pending events in order; answers how many. */
   async relayOnce(): Promise<number> {
-    const { db, publish } = this.opts;
+    const { sql, publish } = this.opts;
     // Most passes find nothing: a plain indexed read says so without opening a locking transaction.
-    if (!(await db.waveOutbox.findFirst({ where: { publishedAt: null }, select: { id: true } }))) return 0;
-    const rows = await db.$transaction(
-      async (tx) => {
-        const pending = await tx.$queryRaw<PendingRow[]>`
-          SELECT id, msg_id, tenant_id, room_id, subject, payload FROM wave_outbox
-          WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize} FOR UPDATE`;
-        const payloads = pending.map((row) => (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { userId?: string });
-        // All at once: one connection writes them in this order, and JetStream stores them in the order
-        // they arrive, so the stream order is the outbox order without a round trip per event.
-        const acks = await Promise.all(pending.map((row, i) => publish(row.subject, row.msg_id, payloads[i])));
-        if (pending.length > 0) {
-          await tx.$executeRawUnsafe(
-            `UPDATE wave_outbox SET published_at = NOW(3), stream_seq = CASE id ${pending.map(() => 'WHEN ? THEN ?').join(' ')} END
-             WHERE id IN (${pending.map(() => '?').join(', ')})`,
-            ...pending.flatMap((row, i) => [row.id, acks[i]!.seq]),
-            ...pending.map((row) => row.id),
-          );
-        }
-        const relayed: RelayedEvent[] = pending.map((row, i) => ({ tenantId: row.tenant_id, roomId: row.room_id, userId: payloads[i]!.userId }));
-        return relayed;
-      },
-      { isolationLevel: 'ReadCommitted', timeout: 60_000 },
-    );
+    if ((await sql.query<unknown[]>('SELECT id FROM wave_outbox WHERE published_at IS NULL LIMIT 1')).length === 0) return 0;
+    const conn = await sql.getConnection();
+    let relayed: RelayedEvent[];
+    try {
+      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      await conn.beginTransaction();
+      try {
+        relayed = await this.publishPending(conn, publish);
+        await conn.commit();
+      } catch (err) {
+        await conn.rollback().catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await conn.release();
+    }
     // After the commit: readers woken now find the rows with their stream sequence.
-    if (rows.length > 0) this.opts.relayed?.(rows);
-    return rows.length;
+    if (relayed.length > 0) this.opts.relayed?.(relayed);
+    return relayed.length;
+  }
+
+  private async publishPending(conn: Connection, publish: PublishEvent): Promise<RelayedEvent[]> {
+    const pending = await conn.query<PendingRow[]>(
+      { sql: 'SELECT id, msg_id, tenant_id, room_id, subject, payload FROM wave_outbox WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE', autoJsonMap: false },
+      [this.batchSize],
+    );
+    const payloads = pending.map((row) => JSON.parse(row.payload) as { userId?: string });
+    // All at once: one connection writes them in this order, and JetStream stores them in the order
+    // they arrive, so the stream order is the outbox order without a round trip per event.
+    const acks = await Promise.all(pending.map((row, i) => publish(row.subject, row.msg_id, payloads[i])));
+    if (pending.length > 0) {
+      await conn.query(
+        `UPDATE wave_outbox SET published_at = NOW(3), stream_seq = CASE id ${pending.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (?)`,
+        [...pending.flatMap((row, i) => [row.id, acks[i]!.seq]), pending.map((row) => row.id)],
+      );
+    }
+    return pending.map((row, i) => ({ tenantId: row.tenant_id, roomId: row.room_id, userId: payloads[i]!.userId }));
   }
 
   private async run(): Promise<void> {
