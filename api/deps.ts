@@ -23,7 +23,7 @@ export interface ApiDeps extends Services {
   /** every route that revokes or deactivates announces it here (lib/auth/credential-changes.ts) */
   credentialChanges: CredentialChanges;
   lastUsed: LastUsedStamps;
-  /** the driver's pool for the job poll's read, beside Prisma's (lib/infra/db.ts) */
+  /** the driver's pool beside Prisma's, for the hottest reads: the job poll, ScaiWave's pages, rooms and event log (lib/infra/db.ts) */
   sql: SqlPool;
   /** publishes room events; wake() it after a change commits (lib/wave/outbox-relay.ts) */
   outbox: OutboxRelay;

@@ -62,7 +62,7 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
       const { caller, limited } = await opts.admission(address(req), credential);
       if (limited) throw limited;
       if (!caller.permissions.has('wave:use')) throw new AppError('FORBIDDEN', 'the credential lacks wave:use');
-      if (cursor !== null) await assertCursorRetained(deps.db, caller.tenantId, BigInt(cursor));
+      if (cursor !== null) await assertCursorRetained(deps.sql, caller.tenantId, BigInt(cursor));
       return caller;
     };
     admit().then(
@@ -115,18 +115,18 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
     });
     try {
       await setPresence(deps.redis, caller.tenantId, caller.userId, 'online');
-      listener.cursor = BigInt(from ?? (await latestCursor(deps.db, caller.tenantId)));
+      listener.cursor = BigInt(from ?? (await latestCursor(deps.sql, caller.tenantId)));
       // Catch up through the log; the feed's deliveries meanwhile are held, then handed over above the cursor.
-      let batch = await eventsSince(deps.db, caller, listener.cursor, SYNC_BATCH);
+      let batch = await eventsSince(deps.sql, caller, listener.cursor, SYNC_BATCH);
       listener.rooms = new Set(batch.rooms);
       unsubscribe = await deps.feed.subscribe(caller.tenantId, listener);
       if (ws.readyState !== ws.OPEN) return unsubscribe();
       for (;;) {
         send(batch);
         if (batch.events.length < SYNC_BATCH) break;
-        batch = await eventsSince(deps.db, caller, listener.cursor, SYNC_BATCH);
+        batch = await eventsSince(deps.sql, caller, listener.cursor, SYNC_BATCH);
       }
-      batch = await eventsSince(deps.db, caller, listener.cursor, SYNC_BATCH);
+      batch = await eventsSince(deps.sql, caller, listener.cursor, SYNC_BATCH);
       send(batch);
       catching = false;
       for (const b of held.splice(0)) send(b);

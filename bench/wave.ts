@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { freePort, waitUntil } from '../devstack/ports.js';
+import { parseStat } from '../devstack/proc-stat.js';
 import { startProcess, tail, type ManagedProcess } from '../devstack/process.js';
 import { repoRoot } from '../devstack/tools.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
@@ -23,6 +24,8 @@ import { fmt, ms, summarize, table } from './lib/stats.js';
 // under the same request rate, and a bare `ws` echo server delivering the same
 // number of messages. Then the same at `--scale` times the rule.
 // `node --import tsx bench/wave.ts --help`; figures in bench/README.md.
+// BENCH_WAVE_CPU_PROF=<dir> runs the API under `node --cpu-prof` and leaves its
+// profile there (open it in Chrome's DevTools or speedscope).
 
 const opt = wholeNumberOptions('bench/wave.ts', {
   sockets: { default: 200, help: 'WebSockets connected (the rule)' },
@@ -52,10 +55,20 @@ const env: Record<string, string> = {
 const config = loadConfig({ ...process.env, ...env });
 const db = createDb(config.db);
 const procs: ManagedProcess[] = [];
+const profileDir = process.env.BENCH_WAVE_CPU_PROF;
+
+/** The machine's load average: another session's work on the same cores shows here. */
+const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/** CPU seconds a process of ours has used so far (user + system, every thread). */
+function cpuSeconds(proc: ManagedProcess): number {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${proc.name} exited during the run:\n${tail(proc.logFile)}`);
+  return parseStat(fs.readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8')).cpuSeconds;
+}
 
 /** A process of ours pinned to CPU 0, the core "one API process" gets. */
-async function onCore0(name: string, args: string[], port: number, extraEnv: Record<string, string> = {}): Promise<string> {
-  const proc = startProcess(name, 'taskset', ['-c', '0', process.execPath, '--import', 'tsx', ...args], {
+async function onCore0(name: string, args: string[], port: number, extraEnv: Record<string, string> = {}, nodeFlags: string[] = []): Promise<{ url: string; proc: ManagedProcess }> {
+  const proc = startProcess(name, 'taskset', ['-c', '0', process.execPath, ...nodeFlags, '--import', 'tsx', ...args], {
     logDir,
     cwd: repoRoot,
     env: { ...process.env, ...env, ...extraEnv },
@@ -68,7 +81,7 @@ async function onCore0(name: string, args: string[], port: number, extraEnv: Rec
       throw new Error(`${name} exited with ${code}:\n${tail(proc.logFile)}`);
     }),
   ]);
-  return url;
+  return { url, proc };
 }
 
 interface World {
@@ -109,15 +122,26 @@ async function seed(api: string, users: number): Promise<World> {
 
 interface LoadResult {
   requests: number[];
+  /** the scaiwave phase's requests by what they do: a post, a page of messages, the room */
+  byKind: { post: number[]; page: number[]; room: number[] };
   errors: number;
   deliveries: number[];
   /** message → long-poll sync answer (the bare phase has none) */
   polled: number[];
   /** requests the schedule could not start on time (the load generator fell behind) */
   late: number;
+  /** CPU seconds the server process used during the phase */
+  cpu: number;
 }
 
-async function scaiwavePhase(api: string, world: World, sockets: number, rps: number, seconds = opt.seconds): Promise<LoadResult> {
+/** Runs a phase, counting the CPU the server process spends meanwhile. */
+async function counted(server: ManagedProcess, phase: () => Promise<Omit<LoadResult, 'cpu'>>): Promise<LoadResult> {
+  const before = cpuSeconds(server);
+  const result = await phase();
+  return { ...result, cpu: cpuSeconds(server) - before };
+}
+
+async function scaiwavePhase(api: string, world: World, sockets: number, rps: number, seconds = opt.seconds): Promise<Omit<LoadResult, 'cpu'>> {
   const sentAt = new Map<string, number>();
   const deliveries: number[] = [];
   const open: WebSocket[] = [];
@@ -158,6 +182,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
       cursor = batch.cursor;
     }
   };
+  const byKind: LoadResult['byKind'] = { post: [], page: [], room: [] };
   // Caught here: a follower failing early must not end the run before its processes are stopped.
   const followers = world.keys.slice(-opt.pollers).map((key) => follow(key).catch(() => void pollErrors++));
   const { latencies, errors, late } = await openLoop(rps, seconds, async (i) => {
@@ -165,6 +190,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
     const room = world.roomOf[who]!;
     const headers = { authorization: `Bearer ${world.keys[who]}`, 'content-type': 'application/json' };
     const kind = i % 20;
+    const t0 = performance.now();
     let res: Response;
     if (kind < 5) {
       const body = `bench ${runId} ${i}`;
@@ -176,6 +202,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
       res = await fetch(`${api}/v1/wave/rooms/${room}`, { headers });
     }
     await res.arrayBuffer();
+    (kind < 5 ? byKind.post : kind < 17 ? byKind.page : byKind.room).push(performance.now() - t0);
     return res.status < 400;
   });
   // Deliveries still on their way when the load stops are waited for, briefly.
@@ -183,10 +210,10 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
   polling = false;
   await Promise.all(followers);
   for (const ws of open) ws.terminate();
-  return { requests: latencies, errors: errors + pollErrors, deliveries, polled, late };
+  return { requests: latencies, byKind, errors: errors + pollErrors, deliveries, polled, late };
 }
 
-async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: number, deliveriesPerPost: number): Promise<LoadResult> {
+async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: number, deliveriesPerPost: number): Promise<Omit<LoadResult, 'cpu'>> {
   const deliveries: number[] = [];
   const open: WebSocket[] = [];
   for (let i = 0; i < sockets; i++) {
@@ -204,25 +231,35 @@ async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: nu
   });
   await new Promise((r) => setTimeout(r, 2000));
   for (const ws of open) ws.terminate();
-  return { requests: latencies, errors, deliveries, polled: [], late };
+  return { requests: latencies, byKind: { post: [], page: [], room: [] }, errors, deliveries, polled: [], late };
 }
 
-function report(label: string, sockets: number, rps: number, wave: LoadResult, bare: LoadResult): void {
+function report(label: string, sockets: number, rps: number, wave: LoadResult, bare: LoadResult & { wsCpu: number }): void {
   const q = summarize(wave.requests);
   const d = summarize(wave.deliveries);
   const bq = summarize(bare.requests);
   const bd = summarize(bare.deliveries);
   const p = summarize(wave.polled);
-  say(`\n${label}: ${sockets} WebSockets, ${rps} req/s for ${opt.seconds} s (a quarter posts, the rest reads)`);
+  const perRequest = (cpu: number, r: LoadResult) => `${ms((cpu * 1000) / r.requests.length)}`;
+  say(`\n${label}: ${sockets} WebSockets, ${rps} req/s for ${opt.seconds} s (a quarter posts, the rest reads); load average ${load()}`);
   say(
     table([
       ['figure', 'scaiwave API', 'baseline (same core, same run)'],
       ['request p50 / p99', `${ms(q.p50)} / ${ms(q.p99)}`, `${ms(bq.p50)} / ${ms(bq.p99)} (bare Koa route)`],
+      ...(['post', 'page', 'room'] as const).map((k) => {
+        const s = summarize(wave.byKind[k]);
+        return [`  ${k === 'post' ? 'post a message' : k === 'page' ? 'a page of 20 messages' : 'the room'} p50 / p99`, `${ms(s.p50)} / ${ms(s.p99)}`, ''];
+      }),
       ['message → WebSocket p50 / p99', `${ms(d.p50)} / ${ms(d.p99)}`, `${ms(bd.p50)} / ${ms(bd.p99)} (bare ws echo)`],
       ['message → long-poll sync p50 / p99', `${ms(p.p50)} / ${ms(p.p99)} (${fmt(p.n, 0)})`, '-'],
       ['deliveries', fmt(d.n, 0), fmt(bd.n, 0)],
       ['errors (4xx/5xx, refused; sync followers included)', fmt(wave.errors, 0), fmt(bare.errors, 0)],
       ['requests started late (load generator behind)', fmt(wave.late, 0), fmt(bare.late, 0)],
+      [
+        'server CPU per request (deliveries included)',
+        `${perRequest(wave.cpu, wave)} (${fmt(wave.cpu)} s)`,
+        `${perRequest(bare.cpu + bare.wsCpu, bare)} (Koa ${fmt(bare.cpu)} s + ws ${fmt(bare.wsCpu)} s)`,
+      ],
     ]),
   );
   say(`held (request p99 and delivery p99 under 100 ms, no errors): ${q.p99 < 100 && d.p99 < 100 && wave.errors === 0 ? 'yes' : 'no'}`);
@@ -232,9 +269,11 @@ try {
   say(`==> world of its own: database, Redis prefix, NATS prefix (${runId})`);
   await applyMigrations(config.db);
   const [apiPort, koaPort, wsPort] = [await freePort(), await freePort(), await freePort()];
-  const api = await onCore0('api', [path.join(repoRoot, 'api/main.ts')], apiPort, { SCAIWAVE_HOST: '127.0.0.1', SCAIWAVE_PORT: String(apiPort) });
-  const koa = await onCore0('bare-koa', [path.join(repoRoot, 'bench/lib/bare-server.ts'), 'koa', String(koaPort)], koaPort);
-  const echo = await onCore0('bare-ws', [path.join(repoRoot, 'bench/lib/bare-server.ts'), 'ws', String(wsPort)], wsPort);
+  say(`==> load average ${load()}`);
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+  const { url: api, proc: apiProc } = await onCore0('api', [path.join(repoRoot, 'api/main.ts')], apiPort, { SCAIWAVE_HOST: '127.0.0.1', SCAIWAVE_PORT: String(apiPort) }, profile);
+  const { url: koa, proc: koaProc } = await onCore0('bare-koa', [path.join(repoRoot, 'bench/lib/bare-server.ts'), 'koa', String(koaPort)], koaPort);
+  const { url: echo, proc: echoProc } = await onCore0('bare-ws', [path.join(repoRoot, 'bench/lib/bare-server.ts'), 'ws', String(wsPort)], wsPort);
   const users = opt.sockets * opt.scale;
   say(`==> ${users} users over ${opt.rooms} rooms`);
   const world = await seed(api, users);
@@ -247,10 +286,11 @@ try {
     const sockets = opt.sockets * k;
     const rps = opt.rps * k;
     say(`==> ${label}: scaiwave`);
-    const wave = await scaiwavePhase(api, world, sockets, rps);
+    const wave = await counted(apiProc, () => scaiwavePhase(api, world, sockets, rps));
     say(`==> ${label}: baselines`);
-    const bare = await barePhase(koa, echo, sockets, rps, Math.max(1, Math.round(sockets / opt.rooms)));
-    report(label, sockets, rps, wave, bare);
+    const wsBefore = cpuSeconds(echoProc);
+    const bare = await counted(koaProc, () => barePhase(koa, echo, sockets, rps, Math.max(1, Math.round(sockets / opt.rooms))));
+    report(label, sockets, rps, wave, { ...bare, wsCpu: cpuSeconds(echoProc) - wsBefore });
   }
 } finally {
   for (const p of procs.reverse()) await p.stop(5000);

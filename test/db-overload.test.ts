@@ -2,9 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
+import { waitUntil } from '../devstack/ports.js';
 import type { Config } from '../lib/config.js';
 import { isPoolExhausted } from '../lib/infra/db-overload.js';
-import { createDb, createSqlPool, type Db } from '../lib/infra/db.js';
+import { createDb, createSqlPool, type Db, type SqlPool } from '../lib/infra/db.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { streamName } from '../lib/infra/nats.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
@@ -36,6 +37,16 @@ async function holdingTheConnection<T>(db: Db, fn: () => Promise<T>): Promise<T>
   } finally {
     release();
     await held;
+  }
+}
+
+/** Runs `fn` while the driver pool's only connection is taken. */
+async function holdingTheDriverConnection<T>(sql: SqlPool, fn: () => Promise<T>): Promise<T> {
+  const conn = await sql.getConnection();
+  try {
+    return await fn();
+  } finally {
+    await conn.release();
   }
 }
 
@@ -91,9 +102,17 @@ describe('an overloaded API: no database connection free in time', () => {
     expect((await wave('GET', `/rooms/${roomId}/messages`)).status).toBe(200);
     const body = { body: `Posted while the pool is full ${runId}` };
 
-    const refused = await holdingTheConnection(api.deps.db, () => wave('POST', `/rooms/${roomId}/messages`, body));
+    // A post's transaction runs on the driver's pool (lib/wave/change.ts changeSql), its audit row through Prisma's: both held.
+    const refused = await holdingTheConnection(api.deps.db, () =>
+      holdingTheDriverConnection(api.deps.sql, () => wave('POST', `/rooms/${roomId}/messages`, body)),
+    );
     expectOverloaded(refused);
     expect(await written()).toEqual({ messages: 0, events: 0 });
+    // The refusal did not wait for its audit row on the exhausted pool: the row is written once the
+    // connection is free again, with the status the client got (waited for, the write failed after
+    // another pool wait and the refusal went unrecorded).
+    const requestId = refused.headers.get('x-request-id')!;
+    await waitUntil('the refusal in the audit log', async () => (await db.auditLog.findFirst({ where: { requestId } }))?.status === 503, 30_000);
 
     const posted = await wave<{ id: string; body: string }>('POST', `/rooms/${roomId}/messages`, body);
     expect(posted.status, JSON.stringify(posted.body)).toBe(201);
@@ -102,19 +121,17 @@ describe('an overloaded API: no database connection free in time', () => {
   }, 60_000);
 
   it('a read that waits in vain for a connection, through Prisma or the plain driver pool, is answered 503 too', async () => {
-    const read = await holdingTheConnection(api.deps.db, () => wave('GET', `/rooms/${roomId}/messages`));
-    expectOverloaded(read);
+    const members = await holdingTheConnection(api.deps.db, () => wave('GET', `/rooms/${roomId}/members`));
+    expectOverloaded(members);
 
-    // The job poll reads through the driver's own pool (api/server.ts): hold its connection instead.
+    // A page of messages and the job poll read through the driver's own pool (api/server.ts): hold its connection instead.
     const job = `/v1/modules/scaiecho/jobs/${randomUUID()}`;
-    const conn = await api.deps.sql.getConnection();
-    let polled: ApiAnswer;
-    try {
-      polled = await call(api.url, 'GET', job, { token: t.apiKey.key });
-    } finally {
-      await conn.release();
-    }
-    expectOverloaded(polled);
+    const [page, polled] = await holdingTheDriverConnection(api.deps.sql, async () => [
+      await wave('GET', `/rooms/${roomId}/messages`),
+      await call(api.url, 'GET', job, { token: t.apiKey.key }),
+    ]);
+    expectOverloaded(page!);
+    expectOverloaded(polled!);
     expect((await call(api.url, 'GET', job, { token: t.apiKey.key })).status).toBe(404);
   }, 60_000);
 

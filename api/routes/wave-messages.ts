@@ -60,7 +60,7 @@ const page = z.object({
 export function waveMessageRoutes(deps: ApiDeps) {
   const tag = 'wave messages';
   const withReactions = async (callerId: string, messages: WaveMessage[]) => {
-    const reactions = await reactionsOf(deps, callerId, messages.map((m) => m.id));
+    const reactions = await reactionsOf(deps.sql, callerId, messages.map((m) => m.id));
     return messages.map((m) => messageView(m, reactions));
   };
   return [
@@ -101,7 +101,7 @@ export function waveMessageRoutes(deps: ApiDeps) {
             : query.around !== undefined
               ? { around: query.around, limit: query.limit }
               : { latest: true, limit: query.limit };
-      const found = await listMessages(deps, caller, params.roomId, p);
+      const found = await listMessages(deps.sql, caller, params.roomId, p);
       return { status: 200, data: { messages: await withReactions(caller.userId, found.messages), has_older: found.hasOlder, has_newer: found.hasNewer } };
     }),
     operation({

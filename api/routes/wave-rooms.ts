@@ -123,7 +123,7 @@ export function waveRoomRoutes(deps: ApiDeps) {
       params: roomParams,
       responses: { 200: { description: 'the room', data: room } },
       errors: ['NOT_FOUND'],
-    }).handle(async (ctx, { params }) => ({ status: 200, data: roomView(await getRoom(deps, callerOf(ctx.state), params.roomId)) })),
+    }).handle(async (ctx, { params }) => ({ status: 200, data: roomView(await getRoom(deps.sql, callerOf(ctx.state), params.roomId)) })),
     operation({
       method: 'post',
       path: '/v1/wave/rooms/:roomId/archive',

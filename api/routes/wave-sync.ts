@@ -47,15 +47,15 @@ export function waveSyncRoutes(deps: ApiDeps) {
     }).handle(async (ctx, { query }) => {
       const caller = callerOf(ctx.state);
       if (query.since === undefined) {
-        return { status: 200, data: { events: [], messages: [], cursor: await latestCursor(deps.db, caller.tenantId) } };
+        return { status: 200, data: { events: [], messages: [], cursor: await latestCursor(deps.sql, caller.tenantId) } };
       }
-      await assertCursorRetained(deps.db, caller.tenantId, BigInt(query.since));
+      await assertCursorRetained(deps.sql, caller.tenantId, BigInt(query.since));
       const gone = clientGone(ctx);
       const deadline = Date.now() + (query.wait_ms ?? maxWaitMs);
-      let batch = await eventsSince(deps.db, caller, BigInt(query.since), SYNC_BATCH);
+      let batch = await eventsSince(deps.sql, caller, BigInt(query.since), SYNC_BATCH);
       while (batch.events.length === 0 && Date.now() < deadline && !gone.aborted) {
         await deps.bell.wait(caller.tenantId, { userId: caller.userId, rooms: batch.rooms }, deadline, gone);
-        batch = await eventsSince(deps.db, caller, BigInt(query.since), SYNC_BATCH);
+        batch = await eventsSince(deps.sql, caller, BigInt(query.since), SYNC_BATCH);
       }
       return { status: 200, data: eventBatchView(batch) };
     }),

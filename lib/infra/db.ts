@@ -16,25 +16,39 @@ export { PrismaClient };
  */
 export const POOL_WAIT_MS = 2000;
 
+/**
+ * Prisma over the mariadb driver's text protocol: one round trip and one
+ * socket write per statement. Its default, the binary protocol without a
+ * statement cache (the adapter turns the cache off: the driver it pins leaks
+ * evicted statements), prepares, executes and closes every statement, three
+ * commands and three writes, and those writes were the API's largest single
+ * cost (bench/README.md, "wave.ts"). What the binary protocol guards against is
+ * DECIMAL and FLOAT precision in text; this schema has neither (DOUBLE prints
+ * exactly, BIGINT parameters go as integers).
+ */
 export function createDb(db: Config['db']): Db {
-  const adapter = new PrismaMariaDb({
-    host: db.host,
-    port: db.port,
-    user: db.user,
-    password: db.password,
-    database: db.database,
-    connectionLimit: db.poolSize,
-    acquireTimeout: POOL_WAIT_MS,
-    // Stored DATETIMEs are UTC; never let the driver shift them by the host's zone.
-    timezone: 'Z',
-  });
+  const adapter = new PrismaMariaDb(
+    {
+      host: db.host,
+      port: db.port,
+      user: db.user,
+      password: db.password,
+      database: db.database,
+      connectionLimit: db.poolSize,
+      acquireTimeout: POOL_WAIT_MS,
+      // Stored DATETIMEs are UTC; never let the driver shift them by the host's zone.
+      timezone: 'Z',
+    },
+    { useTextProtocol: true },
+  );
   return new PrismaClient({ adapter, transactionOptions: { maxWait: POOL_WAIT_MS } });
 }
 
 /**
- * A small pool of the mariadb driver beside Prisma's, for the API's hottest
- * read (the job poll): there one Prisma findFirst costs more CPU than a whole
- * bare HTTP request, the driver about a fifth of it. Prisma's adapter pins a
+ * A pool of the mariadb driver beside Prisma's, for the API's hottest reads
+ * (the job poll; ScaiWave's pages, rooms and event log): there one Prisma
+ * findFirst costs more CPU than a whole bare HTTP request, the driver about a
+ * fifth of it. Prisma's adapter pins a
  * driver version of its own, so it cannot share this pool. Connections open on
  * demand, at most `connections`.
  */

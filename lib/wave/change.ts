@@ -1,10 +1,16 @@
+import type { Connection } from 'mariadb';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Db } from '../infra/db.js';
+import type { Db, SqlPool } from '../infra/db.js';
 
 /** What a ScaiWave change needs: the database, and the relay to wake once its events are committed. */
 export interface WaveDeps {
   db: Db;
   outbox: { wake(): void };
+}
+
+/** A change made through the driver (changeSql) needs its pool too. */
+export interface WaveSqlDeps extends WaveDeps {
+  sql: SqlPool;
 }
 
 /**
@@ -13,6 +19,31 @@ export interface WaveDeps {
  */
 export async function change<T>(deps: WaveDeps, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
   const result = await deps.db.$transaction(fn);
+  deps.outbox.wake();
+  return result;
+}
+
+/**
+ * change(), through the driver, for the change made most often (a post,
+ * lib/wave/messages.ts): each statement one round trip of its own SQL, where
+ * Prisma reads every row it writes back. A connection not free in time fails
+ * before the transaction begins, as Prisma's does (lib/infra/db-overload.ts).
+ */
+export async function changeSql<T>(deps: WaveSqlDeps, fn: (conn: Connection) => Promise<T>): Promise<T> {
+  const conn = await deps.sql.getConnection();
+  let result: T;
+  try {
+    await conn.beginTransaction();
+    try {
+      result = await fn(conn);
+      await conn.commit();
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    await conn.release();
+  }
   deps.outbox.wake();
   return result;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Config } from '../config.js';
 import type { Logger } from '../infra/logger.js';
@@ -11,13 +12,17 @@ import type { RelayedEvent } from './outbox-relay.js';
 // and the users (of membership changes) concerned; a waiter wakes only for its
 // own rooms or for itself (invited somewhere new), so a busy room does not wake
 // every socket of the tenant. A missed ring costs latency, not events: every
-// waiter also wakes at its own deadline and reads the log again.
+// waiter also wakes at its own deadline and reads the log again. The process
+// that rings wakes its own waiters at once and ignores the echo of its ring:
+// heard twice, every socket feed and long-poll of the process read twice.
 
 const ROOT = 'wavebell';
 
 interface Ring {
   rooms: string[];
   users: string[];
+  /** the process that rang: it woke its own waiters already, and ignores its ring coming back */
+  from?: string;
 }
 
 export interface Listener {
@@ -34,6 +39,7 @@ interface Waiter extends Listener {
 }
 
 export class EventBell {
+  private readonly id = randomUUID();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly taps: ((tenantId: string) => void)[] = [];
   private sub: Subscription | undefined;
@@ -65,7 +71,7 @@ export class EventBell {
     for (const [tenantId, ring] of byTenant) this.wake(tenantId, ring);
     try {
       const nc = this.nats.get();
-      for (const [tenantId, ring] of byTenant) nc.publish(subject(this.config, `${ROOT}.${tenantId}`), JSON.stringify(ring));
+      for (const [tenantId, ring] of byTenant) nc.publish(subject(this.config, `${ROOT}.${tenantId}`), JSON.stringify({ ...ring, from: this.id }));
     } catch (err) {
       this.logger.debug({ err: (err as Error).message }, 'event bell not rung on NATS; other processes read at their deadline');
     }
@@ -145,7 +151,8 @@ export class EventBell {
     this.sub = nc.subscribe(`${prefix}*`, {
       callback: (_err, msg) => {
         try {
-          this.wake(msg.subject.slice(prefix.length), msg.json<Ring>());
+          const ring = msg.json<Ring>();
+          if (ring.from !== this.id) this.wake(msg.subject.slice(prefix.length), ring);
         } catch {
           // not a ring of ours: nothing to wake
         }

@@ -1,7 +1,7 @@
 import type { WaveMessage } from '../generated/prisma/client.js';
-import type { Db } from '../infra/db.js';
-import type { LoggedEvent } from './event-log.js';
-import type { WaveEvent } from './events.js';
+import type { SqlPool } from '../infra/db.js';
+import type { Logger } from '../infra/logger.js';
+import { latestCursor, loggedEvents, namedMessages, type LoggedEvent } from './event-log.js';
 
 // One reader of the event log per tenant per API process, for the WebSockets
 // it holds: when the bell rings for a tenant, the feed reads the tenant's new
@@ -61,9 +61,10 @@ export class EventFeed {
   private readonly sweep: NodeJS.Timeout;
 
   constructor(
-    private readonly db: Db,
-    /** how often every tenant with listeners is read anyway: the bound on a missed ring */
+    private readonly sql: SqlPool,
+    /** how often every tenant with listeners is read anyway: the bound on a missed ring, and on a failed read */
     sweepMs: number,
+    private readonly logger: Logger,
   ) {
     this.sweep = setInterval(() => {
       for (const tenantId of this.tenants.keys()) this.notify(tenantId);
@@ -75,13 +76,9 @@ export class EventFeed {
   async subscribe(tenantId: string, listener: FeedListener): Promise<() => void> {
     let feed = this.tenants.get(tenantId);
     if (!feed) {
-      const last = await this.db.waveOutbox.findFirst({
-        where: { tenantId, streamSeq: { not: null } },
-        orderBy: { streamSeq: 'desc' },
-        select: { streamSeq: true },
-      });
+      const last = BigInt(await latestCursor(this.sql, tenantId));
       // Another subscribe may have made it while this one read.
-      feed = this.tenants.get(tenantId) ?? { cursor: last?.streamSeq ?? 0n, listeners: new Set(), reading: undefined, again: false };
+      feed = this.tenants.get(tenantId) ?? { cursor: last, listeners: new Set(), reading: undefined, again: false };
       this.tenants.set(tenantId, feed);
     }
     feed.listeners.add(listener);
@@ -100,7 +97,10 @@ export class EventFeed {
       feed.again = true;
       return;
     }
-    feed.reading = this.read(tenantId, feed).finally(() => {
+    // A read that fails (no connection in time, under overload) leaves the feed's cursor where it
+    // was: the next ring or sweep reads the same events again, so the sockets get them late, not never.
+    const read = this.read(tenantId, feed).catch((err: unknown) => this.logger.warn({ err: (err as Error).message, tenantId }, 'event feed read failed; read again at the next ring or sweep'));
+    feed.reading = read.finally(() => {
       feed.reading = undefined;
       if (feed.again) {
         feed.again = false;
@@ -116,23 +116,18 @@ export class EventFeed {
 
   private async read(tenantId: string, feed: TenantFeed): Promise<void> {
     for (;;) {
-      const rows = await this.db.waveOutbox.findMany({
-        where: { tenantId, streamSeq: { gt: feed.cursor } },
-        orderBy: { streamSeq: 'asc' },
-        take: BATCH,
-      });
-      if (rows.length === 0) return;
-      const events = rows.map((r) => ({ ...(r.payload as unknown as WaveEvent), cursor: r.streamSeq!.toString() }));
-      feed.cursor = rows.at(-1)!.streamSeq!;
-      const ids = [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))];
-      const messages = ids.length === 0 ? [] : await this.db.waveMessage.findMany({ where: { id: { in: ids }, tenantId } });
+      const events = await loggedEvents(this.sql, tenantId, feed.cursor, BATCH);
+      if (events.length === 0) return;
+      const messages = await namedMessages(this.sql, tenantId, events);
+      // Moved only once both reads are done: a failed read must leave these events to be read again.
+      feed.cursor = BigInt(events.at(-1)!.cursor);
       for (const listener of feed.listeners) {
         const theirs = eventsFor(listener, events);
         if (theirs.length === 0) continue;
         const named = new Set(theirs.flatMap((e) => (e.messageId ? [e.messageId] : [])));
         listener.deliver({ events: theirs, messages: messages.filter((m) => named.has(m.id)), cursor: theirs.at(-1)!.cursor });
       }
-      if (rows.length < BATCH) return;
+      if (events.length < BATCH) return;
     }
   }
 }

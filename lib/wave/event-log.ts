@@ -1,14 +1,17 @@
 import type { Caller } from '../auth/caller.js';
 import type { WaveMessage } from '../generated/prisma/client.js';
-import type { Db } from '../infra/db.js';
+import type { SqlPool } from '../infra/db.js';
 import type { WaveEvent } from './events.js';
-import { memberRooms } from './membership.js';
+import { messagesById } from './message-rows.js';
 
 // What a client syncs from: the relayed outbox rows of the rooms it is in,
 // ordered by the JetStream sequence each event got. The cursor is that
 // sequence: a client resumes after the last one it saw. The relay commits a
 // batch's sequences together and one pass runs at a time, so a row never
 // becomes readable behind a cursor a client already holds.
+//
+// Every long-poll, socket and the event feed read here, so through the driver
+// (lib/wave/message-rows.ts says why).
 
 export interface LoggedEvent extends WaveEvent {
   cursor: string;
@@ -25,23 +28,35 @@ export interface EventBatch {
 }
 
 /** The newest cursor of the caller's tenant: where a client with no cursor starts. */
-export async function latestCursor(db: Db, tenantId: string): Promise<string> {
-  const last = await db.waveOutbox.findFirst({ where: { tenantId, streamSeq: { not: null } }, orderBy: { streamSeq: 'desc' }, select: { streamSeq: true } });
-  return (last?.streamSeq ?? 0n).toString();
+export async function latestCursor(sql: SqlPool, tenantId: string): Promise<string> {
+  const [last] = await sql.query<{ seq: bigint | null }[]>('SELECT MAX(stream_seq) AS seq FROM wave_outbox WHERE tenant_id = ?', [tenantId]);
+  return (last?.seq ?? 0n).toString();
 }
 
-export async function eventsSince(db: Db, caller: Caller, cursor: bigint, limit: number): Promise<EventBatch> {
-  const rooms = await memberRooms(db, caller);
-  const rows =
-    rooms.length === 0
-      ? []
-      : await db.waveOutbox.findMany({
-          where: { tenantId: caller.tenantId, roomId: { in: rooms }, streamSeq: { gt: cursor } },
-          orderBy: { streamSeq: 'asc' },
-          take: limit,
-        });
-  const events = rows.map((r) => ({ ...(r.payload as unknown as WaveEvent), cursor: r.streamSeq!.toString() }));
-  const messageIds = [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))];
-  const messages = messageIds.length === 0 ? [] : await db.waveMessage.findMany({ where: { id: { in: messageIds }, tenantId: caller.tenantId } });
+/** The tenant's relayed events after `cursor`, in order; only those of `rooms` when given. */
+export async function loggedEvents(sql: SqlPool, tenantId: string, cursor: bigint, limit: number, rooms?: string[]): Promise<LoggedEvent[]> {
+  const inRooms = rooms ? ' AND room_id IN (?)' : '';
+  const rows = await sql.query<{ stream_seq: bigint; payload: string }[]>(
+    { sql: `SELECT stream_seq, payload FROM wave_outbox WHERE tenant_id = ?${inRooms} AND stream_seq > ? ORDER BY stream_seq LIMIT ?`, autoJsonMap: false },
+    [tenantId, ...(rooms ? [rooms] : []), cursor, limit],
+  );
+  return rows.map((r) => ({ ...(JSON.parse(r.payload) as WaveEvent), cursor: r.stream_seq.toString() }));
+}
+
+/** The messages the events name, as they are now. */
+export function namedMessages(sql: SqlPool, tenantId: string, events: LoggedEvent[]): Promise<WaveMessage[]> {
+  return messagesById(sql, tenantId, [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))]);
+}
+
+export async function eventsSince(sql: SqlPool, caller: Caller, cursor: bigint, limit: number): Promise<EventBatch> {
+  // The rooms the caller is in now (lib/wave/membership.ts memberRooms, through the driver).
+  const rooms = (
+    await sql.query<{ room_id: string }[]>('SELECT room_id FROM wave_room_members WHERE tenant_id = ? AND user_id = ? AND left_at IS NULL', [
+      caller.tenantId,
+      caller.userId,
+    ])
+  ).map((r) => r.room_id);
+  const events = rooms.length === 0 ? [] : await loggedEvents(sql, caller.tenantId, cursor, limit, rooms);
+  const messages = await namedMessages(sql, caller.tenantId, events);
   return { events, cursor: events.at(-1)?.cursor ?? cursor.toString(), messages, rooms: new Set(rooms) };
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { Db } from '../infra/db.js';
+import type { Db, SqlPool } from '../infra/db.js';
 import { waveRoomsStream } from './events.js';
 
 // The outbox is also the log clients sync from (event-log.ts), so its rows
@@ -42,10 +42,10 @@ export async function pruneEventLog(db: Db, tenantId: string, cutoff: Date, onBa
   }
 }
 
-/** Refuses a cursor older than what the tenant's log still holds. */
-export async function assertCursorRetained(db: Db, tenantId: string, cursor: bigint): Promise<void> {
-  const horizon = await db.waveEventHorizon.findUnique({ where: { tenantId }, select: { prunedThroughSeq: true } });
-  if (horizon && cursor < horizon.prunedThroughSeq) {
+/** Refuses a cursor older than what the tenant's log still holds (every long-poll asks: through the driver). */
+export async function assertCursorRetained(sql: SqlPool, tenantId: string, cursor: bigint): Promise<void> {
+  const [horizon] = await sql.query<{ pruned_through_seq: bigint }[]>('SELECT pruned_through_seq FROM wave_event_horizons WHERE tenant_id = ?', [tenantId]);
+  if (horizon && cursor < horizon.pruned_through_seq) {
     throw new AppError(
       'CURSOR_EXPIRED',
       'events after this cursor are no longer kept; sync again without a cursor and reload the rooms',

@@ -1,10 +1,13 @@
 import type { Caller } from '../auth/caller.js';
 import type { Prisma, WaveMessage, WaveMessageRevision } from '../generated/prisma/client.js';
+import type { SqlPool } from '../infra/db.js';
 import { newId } from '../infra/ids.js';
 import { AppError, notFound } from '../errors.js';
-import { change, type WaveDeps } from './change.js';
-import { appendEvent } from './outbox.js';
-import { lockedRoom, moderates, readableRoom, requireMember, requireOpen, roleOf, type RoomAccess } from './room-access.js';
+import type { Connection } from 'mariadb';
+import { change, changeSql, type WaveDeps, type WaveSqlDeps } from './change.js';
+import { queryMessages } from './message-rows.js';
+import { appendEvent, appendEventSql } from './outbox.js';
+import { lockedRoom, moderates, readableRoom, readableRoomNow, requireMember, requireOpen, roleOf, type RoomAccess } from './room-access.js';
 
 // Messages: posted by members, edited by their authors only (each earlier text
 // kept as a revision), deleted by their authors or the room's owners and
@@ -32,43 +35,62 @@ const event = (m: WaveMessage, actorId: string) => ({
 });
 
 /** Every mentioned user must be a current member of the room. */
-async function checkMentions(tx: Prisma.TransactionClient, roomId: string, mentions: string[]): Promise<void> {
+async function checkMentions(conn: Connection, roomId: string, mentions: string[]): Promise<void> {
   if (mentions.length === 0) return;
-  const found = await tx.waveRoomMember.findMany({ where: { roomId, userId: { in: mentions }, leftAt: null }, select: { userId: true } });
-  const members = new Set(found.map((m) => m.userId));
+  const found = await conn.query<{ user_id: string }[]>('SELECT user_id FROM wave_room_members WHERE room_id = ? AND user_id IN (?) AND left_at IS NULL', [
+    roomId,
+    mentions,
+  ]);
+  const members = new Set(found.map((m) => m.user_id));
   const outsiders = mentions.filter((u) => !members.has(u));
   if (outsiders.length > 0) throw new AppError('VALIDATION_ERROR', `mentions: not members of this room: ${outsiders.join(', ')}`);
 }
 
 /** A reply goes under a live, top-level message of the same room: threads are one level deep. */
-async function checkThreadParent(tx: Prisma.TransactionClient, roomId: string, parentId: string): Promise<void> {
-  const parent = await tx.waveMessage.findFirst({ where: { id: parentId, roomId } });
-  if (!parent || parent.deletedAt) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: no such message in this room');
-  if (parent.threadParentId) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: reply to the thread\'s first message');
+async function checkThreadParent(conn: Connection, roomId: string, parentId: string): Promise<void> {
+  const [parent] = await conn.query<{ thread_parent_id: string | null; deleted_at: Date | null }[]>(
+    'SELECT thread_parent_id, deleted_at FROM wave_messages WHERE id = ? AND room_id = ?',
+    [parentId, roomId],
+  );
+  if (!parent || parent.deleted_at) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: no such message in this room');
+  if (parent.thread_parent_id) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: reply to the thread\'s first message');
 }
 
-export function postMessage(deps: WaveDeps, caller: Caller, roomId: string, input: NewMessage): Promise<WaveMessage> {
-  return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+/**
+ * Through the driver (changeSql), the change made most often: the room locked
+ * with the caller's membership in one statement, the room's next seq taken
+ * from the locked row, the message and its event inserted, nothing read back.
+ */
+export function postMessage(deps: WaveSqlDeps, caller: Caller, roomId: string, input: NewMessage): Promise<WaveMessage> {
+  return changeSql(deps, async (conn) => {
+    const access = await readableRoomNow(conn, caller, roomId, true);
     requireOpen(access);
     requireMember(access, 'post');
     const mentions = [...new Set(input.mentions)];
-    await checkMentions(tx, roomId, mentions);
-    if (input.threadParentId) await checkThreadParent(tx, roomId, input.threadParentId);
-    const { lastSeq } = await tx.waveRoom.update({ where: { id: roomId }, data: { lastSeq: { increment: 1 } }, select: { lastSeq: true } });
-    const message = await tx.waveMessage.create({
-      data: {
-        id: newId(),
-        tenantId: caller.tenantId,
-        roomId,
-        seq: lastSeq,
-        authorId: caller.userId,
-        threadParentId: input.threadParentId ?? null,
-        body: input.body,
-        mentions,
-      },
-    });
-    await appendEvent(tx, 'message.posted', event(message, caller.userId));
+    await checkMentions(conn, roomId, mentions);
+    if (input.threadParentId) await checkThreadParent(conn, roomId, input.threadParentId);
+    const now = new Date();
+    const message: WaveMessage = {
+      id: newId(),
+      tenantId: caller.tenantId,
+      roomId,
+      seq: access.room.lastSeq + 1n,
+      authorId: caller.userId,
+      threadParentId: input.threadParentId ?? null,
+      body: input.body,
+      mentions,
+      createdAt: now,
+      editedAt: null,
+      deletedAt: null,
+      deletedById: null,
+    };
+    // updated_at as Prisma's @updatedAt keeps it for every other change of the room.
+    await conn.query('UPDATE wave_rooms SET last_seq = ?, updated_at = ? WHERE id = ?', [message.seq, now, roomId]);
+    await conn.query(
+      'INSERT INTO wave_messages (id, tenant_id, room_id, seq, author_id, thread_parent_id, body, mentions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [message.id, message.tenantId, roomId, message.seq, message.authorId, message.threadParentId, message.body, JSON.stringify(mentions), now],
+    );
+    await appendEventSql(conn, 'message.posted', event(message, caller.userId));
     return message;
   });
 }
@@ -148,35 +170,44 @@ export interface MessagePage {
 
 /**
  * A page of the room's top-level messages in ascending order: the latest, or
- * those before or after a sequence number, or centred on one message.
+ * those before or after a sequence number, or centred on one message. Read
+ * through the driver (lib/wave/message-rows.ts); each side is read one past
+ * the page, so the extra row says whether more lie that way, and only a side
+ * the page did not read from needs a query of its own. The latest page has
+ * nothing newer.
  */
-export async function listMessages(deps: WaveDeps, caller: Caller, roomId: string, page: Page): Promise<MessagePage> {
-  await readableRoom(deps.db, caller, roomId);
-  const db = deps.db;
-  const top = { roomId, threadParentId: null };
-  const older = (seq: bigint, take: number) =>
-    db.waveMessage.findMany({ where: { ...top, seq: { lt: seq } }, orderBy: { seq: 'desc' }, take }).then((m) => m.reverse());
-  const newer = (seq: bigint, take: number) => db.waveMessage.findMany({ where: { ...top, seq: { gt: seq } }, orderBy: { seq: 'asc' }, take });
+export async function listMessages(sql: SqlPool, caller: Caller, roomId: string, page: Page): Promise<MessagePage> {
+  await readableRoomNow(sql, caller, roomId);
+  const top = 'room_id = ? AND thread_parent_id IS NULL';
+  /** up to `take` messages on one side of `seq`, oldest first, and whether more lie beyond them */
+  const side = async (dir: 'older' | 'newer', seq: bigint, take: number): Promise<{ messages: WaveMessage[]; more: boolean }> => {
+    const found = await queryMessages(sql, `${top} AND seq ${dir === 'older' ? '<' : '>'} ? ORDER BY seq ${dir === 'older' ? 'DESC' : 'ASC'} LIMIT ?`, [
+      roomId,
+      seq,
+      take + 1,
+    ]);
+    const more = found.length > take;
+    const messages = found.slice(0, take);
+    return { messages: dir === 'older' ? messages.reverse() : messages, more };
+  };
+  const exists = async (op: '<' | '>', seq: bigint): Promise<boolean> =>
+    (await sql.query<unknown[]>(`SELECT 1 FROM wave_messages WHERE ${top} AND seq ${op} ? LIMIT 1`, [roomId, seq])).length > 0;
 
-  let messages: WaveMessage[];
   if ('around' in page) {
-    const centre = await db.waveMessage.findFirst({ where: { id: page.around, roomId } });
+    const [centre] = await queryMessages(sql, 'id = ? AND room_id = ?', [page.around, roomId]);
     if (!centre) throw notFound('message');
     const half = Math.floor(page.limit / 2);
-    messages = [...(await older(centre.seq, half)), centre, ...(await newer(centre.seq, page.limit - half - 1))];
-  } else if ('after' in page) {
-    messages = await newer(page.after, page.limit);
-  } else {
-    messages = await older('before' in page ? page.before : BigInt(Number.MAX_SAFE_INTEGER), page.limit);
+    const [older, newer] = [await side('older', centre.seq, half), await side('newer', centre.seq, page.limit - half - 1)];
+    return { messages: [...older.messages, centre, ...newer.messages], hasOlder: older.more, hasNewer: newer.more };
   }
-  const first = messages[0]?.seq;
-  const last = messages.at(-1)?.seq;
-  const exists = (where: Prisma.WaveMessageWhereInput) => db.waveMessage.count({ where: { ...top, ...where }, take: 1 }).then((n) => n > 0);
-  return {
-    messages,
-    hasOlder: first !== undefined && (await exists({ seq: { lt: first } })),
-    hasNewer: last !== undefined && (await exists({ seq: { gt: last } })),
-  };
+  if ('after' in page) {
+    const newer = await side('newer', page.after, page.limit);
+    const first = newer.messages[0]?.seq;
+    return { messages: newer.messages, hasOlder: first !== undefined && (await exists('<', first)), hasNewer: newer.more };
+  }
+  const older = await side('older', 'before' in page ? page.before : BigInt(Number.MAX_SAFE_INTEGER), page.limit);
+  const last = older.messages.at(-1)?.seq;
+  return { messages: older.messages, hasOlder: older.more, hasNewer: 'before' in page && last !== undefined && (await exists('>', last)) };
 }
 
 /** A thread: its first message and the replies, in order. */
@@ -198,20 +229,26 @@ export async function messageRevisions(deps: WaveDeps, caller: Caller, roomId: s
   return deps.db.waveMessageRevision.findMany({ where: { messageId }, orderBy: { id: 'asc' } });
 }
 
-/** Reactions per message, counted by emoji, with whether the caller is among them. */
+/** Reactions per message, counted by emoji (in the order they were first given), with whether the caller is among them. */
 export async function reactionsOf(
-  deps: WaveDeps,
+  sql: SqlPool,
   callerId: string,
   messageIds: string[],
 ): Promise<Map<string, { emoji: string; count: number; mine: boolean }[]>> {
-  const rows = messageIds.length === 0 ? [] : await deps.db.waveReaction.findMany({ where: { messageId: { in: messageIds } }, orderBy: { createdAt: 'asc' } });
+  const rows =
+    messageIds.length === 0
+      ? []
+      : await sql.query<{ message_id: string; user_id: string; emoji: string }[]>(
+          'SELECT message_id, user_id, emoji FROM wave_reactions WHERE message_id IN (?) ORDER BY created_at',
+          [messageIds],
+        );
   const byMessage = new Map<string, Map<string, { emoji: string; count: number; mine: boolean }>>();
   for (const r of rows) {
-    const emojis = byMessage.get(r.messageId) ?? new Map();
-    byMessage.set(r.messageId, emojis);
+    const emojis = byMessage.get(r.message_id) ?? new Map();
+    byMessage.set(r.message_id, emojis);
     const entry = emojis.get(r.emoji) ?? { emoji: r.emoji, count: 0, mine: false };
     entry.count += 1;
-    entry.mine ||= r.userId === callerId;
+    entry.mine ||= r.user_id === callerId;
     emojis.set(r.emoji, entry);
   }
   return new Map([...byMessage].map(([id, emojis]) => [id, [...emojis.values()]]));

@@ -1,11 +1,12 @@
 import type { Caller } from '../auth/caller.js';
 import type { WaveRoom } from '../generated/prisma/client.js';
+import type { SqlPool } from '../infra/db.js';
 import { newId } from '../infra/ids.js';
 import { AppError, notFound } from '../errors.js';
 import { change, type WaveDeps } from './change.js';
 import { admit } from './membership.js';
 import { appendEvent } from './outbox.js';
-import { lockedRoom, readableRoom, requireModerator } from './room-access.js';
+import { lockedRoom, readableRoomNow, requireModerator } from './room-access.js';
 
 // Rooms: channels (public or private), private groups, and direct rooms of two
 // people. The creator owns what it creates; a direct room has two members and
@@ -75,8 +76,8 @@ export async function listRooms(deps: WaveDeps, caller: Caller, workspaceId: str
   });
 }
 
-export async function getRoom(deps: WaveDeps, caller: Caller, roomId: string): Promise<WaveRoom> {
-  return (await readableRoom(deps.db, caller, roomId)).room;
+export async function getRoom(sql: SqlPool, caller: Caller, roomId: string): Promise<WaveRoom> {
+  return (await readableRoomNow(sql, caller, roomId)).room;
 }
 
 /** Owners and admins archive a room: it stays readable, and takes no more posts, joins or invitations. */
