@@ -1,5 +1,5 @@
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
-import { createPool, type Pool } from 'mariadb';
+import { createPool, type Pool, type PoolConnection } from 'mariadb';
 import { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
 
@@ -65,4 +65,22 @@ export function createSqlPool(db: Config['db'], connections: number, opts: { ini
     acquireTimeout: POOL_WAIT_MS,
     timezone: 'Z',
   });
+}
+
+/** Runs `fn` in a transaction on one of the pool's connections: committed if it returns, rolled back if it throws. */
+export async function sqlTransaction<T>(pool: SqlPool, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    try {
+      const result = await fn(conn);
+      await conn.commit();
+      return result;
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    await conn.release();
+  }
 }

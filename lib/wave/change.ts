@@ -1,6 +1,6 @@
 import type { Connection } from 'mariadb';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Db, SqlPool } from '../infra/db.js';
+import { sqlTransaction, type Db, type SqlPool } from '../infra/db.js';
 
 /** What a ScaiWave change needs: the database, and the relay to wake once its events are committed. */
 export interface WaveDeps {
@@ -30,20 +30,7 @@ export async function change<T>(deps: WaveDeps, fn: (tx: Prisma.TransactionClien
  * before the transaction begins, as Prisma's does (lib/infra/db-overload.ts).
  */
 export async function changeSql<T>(deps: WaveSqlDeps, fn: (conn: Connection) => Promise<T>): Promise<T> {
-  const conn = await deps.sql.getConnection();
-  let result: T;
-  try {
-    await conn.beginTransaction();
-    try {
-      result = await fn(conn);
-      await conn.commit();
-    } catch (err) {
-      await conn.rollback().catch(() => undefined);
-      throw err;
-    }
-  } finally {
-    await conn.release();
-  }
+  const result = await sqlTransaction(deps.sql, fn);
   deps.outbox.wake();
   return result;
 }

@@ -1,5 +1,5 @@
 import type { PoolConnection } from 'mariadb';
-import type { SqlPool } from '../infra/db.js';
+import { sqlTransaction, type SqlPool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 
 // The outbox relay: publishes room events (wave_outbox rows, written in the
@@ -88,22 +88,10 @@ export class OutboxRelay {
 
   /** One pass: publishes up to a batch of pending events in order; answers how many. `woken`: a change said there is work. */
   async relayOnce(woken: boolean): Promise<number> {
-    const conn = await this.opts.sql.getConnection();
-    let rows: RelayedEvent[];
-    try {
-      // Most passes of the timer find nothing: a plain indexed read says so without opening a locking transaction.
-      if (!woken && (await conn.query<unknown[]>('SELECT id FROM wave_outbox WHERE published_at IS NULL LIMIT 1')).length === 0) return 0;
-      await conn.beginTransaction();
-      try {
-        rows = await this.publishPending(conn);
-        await conn.commit();
-      } catch (err) {
-        await conn.rollback().catch(() => undefined);
-        throw err;
-      }
-    } finally {
-      await conn.release();
-    }
+    const { sql } = this.opts;
+    // Most passes of the timer find nothing: a plain indexed read says so without opening a locking transaction.
+    if (!woken && (await sql.query<unknown[]>('SELECT id FROM wave_outbox WHERE published_at IS NULL LIMIT 1')).length === 0) return 0;
+    const rows = await sqlTransaction(sql, (conn) => this.publishPending(conn));
     // After the commit: readers woken now find the rows with their stream sequence.
     if (rows.length > 0) this.opts.relayed?.(rows);
     return rows.length;
