@@ -85,7 +85,7 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
       if (events.length === 0) return;
       const named = new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])));
       const cursor = events.at(-1)!.cursor;
-      ws.send(JSON.stringify({ type: 'events', ...eventBatchView({ events, messages: batch.messages.filter((m) => named.has(m.id)), cursor, rooms: listener.rooms }) }));
+      ws.send(JSON.stringify({ type: 'events', ...eventBatchView({ events, messages: batch.messages.filter((m) => named.has(m.id)), cursor }) }));
       listener.cursor = BigInt(cursor);
       lastSent = Date.now();
     };

@@ -134,6 +134,21 @@ describe('ScaiWave sync and WebSocket', () => {
     expect((await as('bob', 'POST', `/rooms/${joined}/join`)).status).toBe(200);
   });
 
+  it('a sync waiting when its caller leaves a room gets nothing of that room after the leaving', async () => {
+    const since = await cursorNow('bob');
+    const waiting = sync('bob', `?since=${since}&wait_ms=30000`);
+    await waitUntil('the sync waiting', async () => /^scaiwave_wave_sync_waiting(\{[^}]*\})? [1-9]/m.test(await fetch(`${api.url}/metrics`).then((r) => r.text())));
+    expect((await as('bob', 'POST', `/rooms/${joined}/leave`)).status).toBe(200);
+    const id = await post(joined, 'after bob left');
+    // Read on once the post is readable (alice sees it): a delivery of it to bob would have happened by then.
+    await waitUntil('the post readable', async () => (await sync('alice', `?since=${since}&wait_ms=0`)).events.some((e) => e.messageId === id));
+    const first = await waiting;
+    const events = [...first.events, ...(await sync('bob', `?since=${first.cursor}&wait_ms=0`)).events];
+    // Bob's own leaving may reach him (a socket gets it too); nothing said in the room after it does.
+    expect(events.filter((e) => e.roomId === joined && !e.type.startsWith('member.'))).toEqual([]);
+    expect((await as('bob', 'POST', `/rooms/${joined}/join`)).status).toBe(200);
+  });
+
   it('bad cursors and waits are refused with the field named', async () => {
     for (const q of ['?since=-1', '?since=abc', '?since=1&wait_ms=999999']) {
       const res = await as('bob', 'GET', `/sync${q}`);

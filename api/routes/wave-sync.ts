@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventsSince, latestCursor } from '../../lib/wave/event-log.js';
+import { latestCursor } from '../../lib/wave/event-log.js';
 import { assertCursorRetained } from '../../lib/wave/event-retention.js';
 import { listMembers } from '../../lib/wave/membership.js';
 import { PRESENCE, presenceOf, setPresence } from '../../lib/wave/presence.js';
@@ -50,13 +50,8 @@ export function waveSyncRoutes(deps: ApiDeps) {
         return { status: 200, data: { events: [], messages: [], cursor: await latestCursor(deps.sql, caller.tenantId) } };
       }
       await assertCursorRetained(deps.sql, caller.tenantId, BigInt(query.since));
-      const gone = clientGone(ctx);
-      const deadline = Date.now() + (query.wait_ms ?? maxWaitMs);
-      let batch = await eventsSince(deps.sql, caller, BigInt(query.since), SYNC_BATCH);
-      while (batch.events.length === 0 && Date.now() < deadline && !gone.aborted) {
-        await deps.bell.wait(caller.tenantId, { userId: caller.userId, rooms: batch.rooms }, deadline, gone);
-        batch = await eventsSince(deps.sql, caller, BigInt(query.since), SYNC_BATCH);
-      }
+      // Read from the log once; a wait is fed by the process's one reader of the tenant's events, as sockets are.
+      const batch = await deps.feed.poll(caller, BigInt(query.since), SYNC_BATCH, Date.now() + (query.wait_ms ?? maxWaitMs), clientGone(ctx));
       return { status: 200, data: eventBatchView(batch) };
     }),
     operation({

@@ -29,7 +29,7 @@ export const eventBatch = z
   })
   .meta({ id: 'WaveEventBatch' });
 
-export const eventBatchView = (b: EventBatch): z.input<typeof eventBatch> => ({
+export const eventBatchView = (b: Omit<EventBatch, 'rooms'>): z.input<typeof eventBatch> => ({
   events: b.events,
   messages: b.messages.map((m) => messageView(m)),
   cursor: b.cursor,

@@ -61,7 +61,7 @@ export function waveDeliveryMetrics(
 ): (reason: string) => void {
   const wakes = new Counter({
     name: 'scaiwave_wave_sync_wakes_total',
-    help: 'sync long-poll waits ended, by why: ring (an event for the waiter, rung here or by another process over NATS), deadline, aborted',
+    help: 'sync long-poll waits ended, by why: ring (the event feed delivered an event for the waiter, read on a ring here or from another process over NATS, or at its sweep), deadline, aborted',
     labelNames: ['reason'],
     registers: [registry],
   });

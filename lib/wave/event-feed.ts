@@ -1,7 +1,8 @@
+import type { Caller } from '../auth/caller.js';
 import type { WaveMessage } from '../generated/prisma/client.js';
 import type { SqlPool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
-import { latestCursor, loggedEvents, namedMessages, type LoggedEvent } from './event-log.js';
+import { eventsSince, latestCursor, loggedEvents, namedMessages, type LoggedEvent } from './event-log.js';
 
 // One reader of the event log per tenant per API process, for the WebSockets
 // it holds: when the bell rings for a tenant, the feed reads the tenant's new
@@ -13,6 +14,13 @@ import { latestCursor, loggedEvents, namedMessages, type LoggedEvent } from './e
 // (eventsSince) and only then takes the feed's deliveries: what the feed
 // brings meanwhile is held and handed over after, above the socket's cursor,
 // so nothing is lost or repeated between the two.
+//
+// A sync long-poll (poll) is fed the same way: it reads the log once, from
+// its cursor, and if nothing is there waits for the feed's first delivery
+// instead of reading the log again at every ring.
+
+/** Why a long-poll's wait ended: a delivery for it, its deadline, or its client (or this process) going away. */
+export type WakeReason = 'ring' | 'deadline' | 'aborted';
 
 export interface FeedBatch {
   events: LoggedEvent[];
@@ -22,8 +30,11 @@ export interface FeedBatch {
 
 export interface FeedListener {
   userId: string;
-  /** the rooms whose events the socket gets; the feed moves them with the user's membership events */
-  rooms: Set<string>;
+  /**
+   * the rooms whose events the socket gets; the feed moves them with the user's membership events.
+   * Undefined while the listener does not know them yet: it gets every room's events, to sort out itself.
+   */
+  rooms: Set<string> | undefined;
   /** the last event the socket has, by stream sequence */
   cursor: bigint;
   deliver(batch: FeedBatch): void;
@@ -47,6 +58,10 @@ function eventsFor(listener: FeedListener, events: LoggedEvent[]): LoggedEvent[]
   const theirs: LoggedEvent[] = [];
   for (const e of events) {
     if (BigInt(e.cursor) <= listener.cursor) continue;
+    if (!listener.rooms) {
+      theirs.push(e);
+      continue;
+    }
     const aboutThem = e.type.startsWith('member.') && e.userId === listener.userId;
     if (aboutThem && (e.type === 'member.joined' || e.type === 'member.invited')) listener.rooms.add(e.roomId);
     if (!listener.rooms.has(e.roomId)) continue;
@@ -59,12 +74,16 @@ function eventsFor(listener: FeedListener, events: LoggedEvent[]): LoggedEvent[]
 export class EventFeed {
   private readonly tenants = new Map<string, TenantFeed>();
   private readonly sweep: NodeJS.Timeout;
+  /** the waiting long-polls, each ended by calling it */
+  private readonly waits = new Set<(why: WakeReason) => void>();
 
   constructor(
     private readonly sql: SqlPool,
     /** how often every tenant with listeners is read anyway: the bound on a missed ring, and on a failed read */
     sweepMs: number,
     private readonly logger: Logger,
+    /** told how each long-poll's wait ended (lib/infra/metrics.ts) */
+    private readonly woken: (reason: WakeReason) => void = () => undefined,
   ) {
     this.sweep = setInterval(() => {
       for (const tenantId of this.tenants.keys()) this.notify(tenantId);
@@ -109,9 +128,72 @@ export class EventFeed {
     });
   }
 
+  /**
+   * A long-poll: the caller's events after `since` (at most `limit`), read from the log; if there are none,
+   * the first the feed delivers before `deadline` (epoch ms) or `signal`, or none. Subscribed before the
+   * read, with its rooms unknown until the read tells them: an event the feed passes meanwhile is held,
+   * then kept if it is of the caller's rooms, so none falls between the read and the feed.
+   */
+  async poll(caller: Caller, since: bigint, limit: number, deadline: number, signal: AbortSignal): Promise<FeedBatch> {
+    // Nothing to wait for: no feed to join (making one for the tenant costs a read of its own).
+    if (Date.now() >= deadline) return eventsSince(this.sql, caller, since, limit);
+    const held: FeedBatch[] = [];
+    let delivered = (): void => undefined;
+    const listener: FeedListener = {
+      userId: caller.userId,
+      rooms: undefined,
+      cursor: since,
+      deliver: (batch) => {
+        held.push(batch);
+        delivered();
+      },
+    };
+    const unsubscribe = await this.subscribe(caller.tenantId, listener);
+    try {
+      const read = await eventsSince(this.sql, caller, since, limit);
+      if (read.events.length > 0 || Date.now() >= deadline || signal.aborted) return read;
+      // Sorted here, once: the feed sorts what it delivers from now on (and moves the rooms as it does).
+      listener.rooms = new Set(read.rooms);
+      const passed = held.splice(0);
+      const caught = eventsFor(listener, passed.flatMap((b) => b.events));
+      if (caught.length > 0) return this.answer(caught, passed, limit);
+      const reason = await new Promise<WakeReason>((resolve) => {
+        const end = (why: WakeReason): void => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', aborted);
+          this.waits.delete(end);
+          resolve(why);
+        };
+        this.waits.add(end);
+        const timer = setTimeout(() => end('deadline'), Math.max(0, deadline - Date.now()));
+        const aborted = () => end('aborted');
+        signal.addEventListener('abort', aborted, { once: true });
+        delivered = () => end('ring');
+      });
+      this.woken(reason);
+      return held.length === 0 ? read : this.answer(held.flatMap((b) => b.events), held, limit);
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /** How many long-polls wait for a delivery now. */
+  get waiting(): number {
+    return this.waits.size;
+  }
+
   close(): void {
     clearInterval(this.sweep);
     this.tenants.clear();
+    for (const end of [...this.waits]) end('aborted');
+  }
+
+  /** A long-poll's answer: the first `limit` of the events, the messages they name; the rest are read from its cursor next time. */
+  private answer(events: LoggedEvent[], batches: FeedBatch[], limit: number): FeedBatch {
+    const kept = events.slice(0, limit);
+    const named = new Set(kept.flatMap((e) => (e.messageId ? [e.messageId] : [])));
+    const messages = new Map(batches.flatMap((b) => b.messages).map((m) => [m.id, m]));
+    return { events: kept, messages: [...messages.values()].filter((m) => named.has(m.id)), cursor: kept.at(-1)!.cursor };
   }
 
   private async read(tenantId: string, feed: TenantFeed): Promise<void> {

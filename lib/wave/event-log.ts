@@ -23,7 +23,7 @@ export interface EventBatch {
   cursor: string;
   /** messages the events name, as they are now (a deleted one as its tombstone) */
   messages: WaveMessage[];
-  /** the rooms read: whose events should wake the reader next (lib/wave/event-bell.ts) */
+  /** the rooms read: whose events the reader takes from the feed next (lib/wave/event-feed.ts) */
   rooms: ReadonlySet<string>;
 }
 
