@@ -25,7 +25,7 @@ export async function appendEvent(tx: Prisma.TransactionClient, type: WaveEventT
   return event;
 }
 
-/** appendEvent, for a change made through the driver (lib/wave/post.ts): the same row, one INSERT. */
+/** appendEvent, for a change made through the driver (postMessage, lib/wave/messages.ts): the same row, one INSERT. */
 export async function appendEventSql(conn: Connection, type: WaveEventType, fields: EventFields): Promise<WaveEvent> {
   const event = newEvent(type, fields);
   await conn.query('INSERT INTO wave_outbox (msg_id, tenant_id, room_id, subject, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)', [

@@ -64,7 +64,7 @@ const ACCESS_SQL =
 /**
  * readableRoom through the driver (lib/wave/message-rows.ts says why), one
  * query: for the reads outside a change (a page of messages, the room itself),
- * and, `locked`, for a change made through the driver (lib/wave/post.ts),
+ * and, `locked`, for a change made through the driver (postMessage, lib/wave/messages.ts),
  * where it is lockedRoom: the room's row (and the caller's membership row)
  * locked for the transaction.
  */
