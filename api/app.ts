@@ -88,7 +88,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   const platform = platformRoutes(auth, deps);
   const v1 = new RouteGroup('caller');
   v1.router.use(routeTemplate(v1.router));
-  v1.router.use(audit(deps.db, logger));
+  v1.router.use(audit(deps.sql, logger));
   const admitted = admission(auth, windows, tenantLimits(deps.db, config));
   v1.router.use(admit(auth, admitted));
   v1.parseJsonBodies(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES).add(

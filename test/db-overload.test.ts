@@ -102,7 +102,8 @@ describe('an overloaded API: no database connection free in time', () => {
     expect((await wave('GET', `/rooms/${roomId}/messages`)).status).toBe(200);
     const body = { body: `Posted while the pool is full ${runId}` };
 
-    // A post's transaction runs on the driver's pool (lib/wave/change.ts changeSql), its audit row through Prisma's: both held.
+    // A post's transaction and its audit row run on the driver's pool (lib/wave/change.ts changeSql,
+    // api/middleware/audit.ts); Prisma's is held too, so no part of the post finds a connection.
     const refused = await holdingTheConnection(api.deps.db, () =>
       holdingTheDriverConnection(api.deps.sql, () => wave('POST', `/rooms/${roomId}/messages`, body)),
     );

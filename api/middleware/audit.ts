@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { isPoolExhausted } from '../../lib/infra/db-overload.js';
-import type { Db } from '../../lib/infra/db.js';
+import type { SqlPool } from '../../lib/infra/db.js';
 import type { Logger } from '../../lib/infra/logger.js';
 import { routeOf } from '../route-template.js';
 import type { ApiState } from '../state.js';
@@ -15,8 +15,15 @@ const mutating = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * (answered 503 by error-envelope.ts): it changed nothing, and its row would
  * wait for a connection of the same exhausted pool, holding the refusal up to
  * another pool wait. Its row is written meanwhile, and a failure is logged.
+ *
+ * Through the driver, one INSERT: through Prisma, compiling and interpreting
+ * the query cost more CPU than the rest of a post (bench/README.md, "wave.ts").
  */
-export function audit(db: Db, logger: Logger): Middleware<ApiState> {
+const INSERT =
+  'INSERT INTO audit_log (request_id, tenant_id, user_id, api_key_id, method, route, path, status, duration_ms, ip, user_agent, created_at) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+export function audit(sql: SqlPool, logger: Logger): Middleware<ApiState> {
   return async (ctx, next) => {
     if (!mutating.has(ctx.method)) return next();
     const started = Date.now();
@@ -31,23 +38,21 @@ export function audit(db: Db, logger: Logger): Middleware<ApiState> {
       throw err;
     } finally {
       const caller = ctx.state.caller;
-      // createMany: one INSERT, where create reads the row back.
-      const written = db.auditLog
-        .createMany({
-          data: {
-            requestId: ctx.state.requestId,
-            tenantId: caller?.tenantId ?? null,
-            userId: caller?.userId ?? null,
-            apiKeyId: caller?.apiKeyId ?? null,
-            method: ctx.method,
-            route: routeOf(ctx),
-            path: ctx.path.slice(0, 1024),
-            status,
-            durationMs: Date.now() - started,
-            ip: ctx.ip || null,
-            userAgent: ctx.get('User-Agent').slice(0, 512) || null,
-          },
-        })
+      const written = sql
+        .query(INSERT, [
+          ctx.state.requestId,
+          caller?.tenantId ?? null,
+          caller?.userId ?? null,
+          caller?.apiKeyId ?? null,
+          ctx.method,
+          routeOf(ctx),
+          ctx.path.slice(0, 1024),
+          status,
+          Date.now() - started,
+          ctx.ip || null,
+          ctx.get('User-Agent').slice(0, 512) || null,
+          new Date(),
+        ])
         .catch((err: unknown) => logger.error({ err, requestId: ctx.state.requestId }, 'audit write failed'));
       if (!overloaded) await written;
     }

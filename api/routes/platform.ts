@@ -14,7 +14,7 @@ import { systemCheckRoutes } from './system-check.js';
 export function platformRoutes(auth: Authentication, deps: ApiDeps): RouteGroup {
   const group = new RouteGroup('platform');
   group.router.use(routeTemplate(group.router));
-  group.router.use(audit(deps.db, deps.logger));
+  group.router.use(audit(deps.sql, deps.logger));
   group.router.use(requirePlatformOperator(auth));
   return group.add(...nodeAdminRoutes(deps.registry), ...systemCheckRoutes(deps.config, deps.temporal));
 }
