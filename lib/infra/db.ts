@@ -67,13 +67,23 @@ export function createSqlPool(db: Config['db'], connections: number, opts: { ini
   });
 }
 
-/** Runs `fn` in a transaction on one of the pool's connections: committed if it returns, rolled back if it throws. */
+/**
+ * Runs `fn` in a transaction on one of the pool's connections: committed if it
+ * returns, rolled back if it throws. START TRANSACTION is not waited for: the
+ * driver pipelines it with fn's first statement (one round trip, not two), and
+ * the server runs a connection's commands in the order sent. It fails only
+ * with its connection, which fails the statements after it too; either way
+ * nothing is committed.
+ */
 export async function sqlTransaction<T>(pool: SqlPool, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
   const conn = await pool.getConnection();
   try {
-    await conn.beginTransaction();
+    const began = conn.beginTransaction();
+    // Observed below, after fn: a rejection meanwhile must not count as unhandled.
+    began.catch(() => undefined);
     try {
       const result = await fn(conn);
+      await began;
       await conn.commit();
       return result;
     } catch (err) {
