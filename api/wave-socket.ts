@@ -75,6 +75,17 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
     );
   });
 
+  // A batch the feed hands every socket of a room is framed once, for all of them.
+  const frames = new WeakMap<FeedBatch, Buffer>();
+  const frameOf = (batch: FeedBatch): Buffer => {
+    let frame = frames.get(batch);
+    if (!frame) {
+      frame = Buffer.from(JSON.stringify({ type: 'events', ...eventBatchView(batch) }));
+      frames.set(batch, frame);
+    }
+    return frame;
+  };
+
   async function serve(ws: WebSocket, caller: Caller, from: string | null): Promise<void> {
     let alive = true;
     let lastSent = Date.now();
@@ -85,7 +96,8 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
       if (events.length === 0) return;
       const named = new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])));
       const cursor = events.at(-1)!.cursor;
-      ws.send(JSON.stringify({ type: 'events', ...eventBatchView({ events, messages: batch.messages.filter((m) => named.has(m.id)), cursor }) }));
+      const whole = events.length === batch.events.length;
+      ws.send(frameOf(whole ? batch : { events, messages: batch.messages.filter((m) => named.has(m.id)), cursor }), { binary: false });
       listener.cursor = BigInt(cursor);
       lastSent = Date.now();
     };

@@ -22,6 +22,7 @@ import { eventsSince, latestCursor, loggedEvents, namedMessages, type LoggedEven
 /** Why a long-poll's wait ended: a delivery for it, its deadline, or its client (or this process) going away. */
 export type WakeReason = 'ring' | 'deadline' | 'aborted';
 
+/** What the feed hands a listener: the same object to every listener taking the same events; read it, never change it. */
 export interface FeedBatch {
   events: LoggedEvent[];
   messages: WaveMessage[];
@@ -203,11 +204,20 @@ export class EventFeed {
       const messages = await namedMessages(this.sql, tenantId, events);
       // Moved only once both reads are done: a failed read must leave these events to be read again.
       feed.cursor = BigInt(events.at(-1)!.cursor);
+      // Listeners taking the same events get the same batch: a room's sockets share one, and each
+      // socket's frame of it is made once (api/wave-socket.ts), not once per socket.
+      const batches = new Map<string, FeedBatch>();
       for (const listener of feed.listeners) {
         const theirs = eventsFor(listener, events);
         if (theirs.length === 0) continue;
-        const named = new Set(theirs.flatMap((e) => (e.messageId ? [e.messageId] : [])));
-        listener.deliver({ events: theirs, messages: messages.filter((m) => named.has(m.id)), cursor: theirs.at(-1)!.cursor });
+        const key = theirs.map((e) => e.cursor).join();
+        let batch = batches.get(key);
+        if (!batch) {
+          const named = new Set(theirs.flatMap((e) => (e.messageId ? [e.messageId] : [])));
+          batch = { events: theirs, messages: messages.filter((m) => named.has(m.id)), cursor: theirs.at(-1)!.cursor };
+          batches.set(key, batch);
+        }
+        listener.deliver(batch);
       }
       if (events.length < BATCH) return;
     }
