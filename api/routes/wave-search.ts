@@ -52,7 +52,7 @@ export function waveSearchRoutes(deps: ApiDeps) {
       errors: ['NOT_FOUND', 'BACKEND_UNAVAILABLE'],
     }).handle(async (ctx, { query }) => {
       const caller = callerOf(ctx.state);
-      const page = await searchMessages(deps.db, deps.search, caller, {
+      const page = await searchMessages(deps.db, deps.sql, deps.search, caller, {
         text: query.q,
         userToken: caller.via === 'jwt' ? bearerToken(ctx.get('Authorization')) : undefined,
         mode: query.mode,

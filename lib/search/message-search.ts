@@ -1,6 +1,6 @@
 import type { Caller } from '../auth/caller.js';
 import { AppError } from '../errors.js';
-import type { Db } from '../infra/db.js';
+import type { Db, SqlPool } from '../infra/db.js';
 import { memberRooms } from '../wave/membership.js';
 import type { SearchServices } from './search-services.js';
 import type { SearchHit, SearchMode } from './search-index.js';
@@ -28,8 +28,8 @@ export interface MessageSearch {
   cursor?: string;
 }
 
-export async function searchMessages(db: Db, search: SearchServices, caller: Caller, q: MessageSearch): Promise<{ hits: SearchHit[]; nextCursor: string | null }> {
-  const member = await memberRooms(db, caller);
+export async function searchMessages(db: Db, sql: SqlPool, search: SearchServices, caller: Caller, q: MessageSearch): Promise<{ hits: SearchHit[]; nextCursor: string | null }> {
+  const member = await memberRooms(sql, caller);
   // A room the caller is not in reads as one that does not exist, as everywhere else.
   if (q.roomId !== undefined && !member.includes(q.roomId)) throw new AppError('NOT_FOUND', 'room not found');
   const roomIds = q.roomId !== undefined ? [q.roomId] : member;

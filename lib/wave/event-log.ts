@@ -2,6 +2,7 @@ import type { Caller } from '../auth/caller.js';
 import type { WaveMessage } from '../generated/prisma/client.js';
 import type { SqlPool } from '../infra/db.js';
 import type { WaveEvent } from './events.js';
+import { memberRooms } from './membership.js';
 import { messagesById } from './message-rows.js';
 
 // What a client syncs from: the relayed outbox rows of the rooms it is in,
@@ -49,13 +50,7 @@ export function namedMessages(sql: SqlPool, tenantId: string, events: LoggedEven
 }
 
 export async function eventsSince(sql: SqlPool, caller: Caller, cursor: bigint, limit: number): Promise<EventBatch> {
-  // The rooms the caller is in now (lib/wave/membership.ts memberRooms, through the driver).
-  const rooms = (
-    await sql.query<{ room_id: string }[]>('SELECT room_id FROM wave_room_members WHERE tenant_id = ? AND user_id = ? AND left_at IS NULL', [
-      caller.tenantId,
-      caller.userId,
-    ])
-  ).map((r) => r.room_id);
+  const rooms = await memberRooms(sql, caller);
   const events = rooms.length === 0 ? [] : await loggedEvents(sql, caller.tenantId, cursor, limit, rooms);
   const messages = await namedMessages(sql, caller.tenantId, events);
   return { events, cursor: events.at(-1)?.cursor ?? cursor.toString(), messages, rooms: new Set(rooms) };

@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/caller.js';
 import type { Prisma, WaveRoom, WaveRoomMember } from '../generated/prisma/client.js';
 import { AppError, notFound } from '../errors.js';
-import type { Db } from '../infra/db.js';
+import type { SqlPool } from '../infra/db.js';
 import { change, type WaveDeps } from './change.js';
 import type { WaveEventType } from './events.js';
 import { appendEvent } from './outbox.js';
@@ -123,8 +123,11 @@ export async function listMembers(deps: WaveDeps, caller: Caller, roomId: string
   return deps.db.waveRoomMember.findMany({ where: { roomId, leftAt: null }, orderBy: { joinedAt: 'asc' } });
 }
 
-/** The rooms the caller is in now: whose events reach it, and what its searches may show. */
-export async function memberRooms(db: Db, caller: Caller): Promise<string[]> {
-  const rows = await db.waveRoomMember.findMany({ where: { tenantId: caller.tenantId, userId: caller.userId, leftAt: null }, select: { roomId: true } });
-  return rows.map((r) => r.roomId);
+/** The rooms the caller is in now: whose events reach it, and what its searches may show. Through the driver: every long-poll asks. */
+export async function memberRooms(sql: SqlPool, caller: Caller): Promise<string[]> {
+  const rows = await sql.query<{ room_id: string }[]>('SELECT room_id FROM wave_room_members WHERE tenant_id = ? AND user_id = ? AND left_at IS NULL', [
+    caller.tenantId,
+    caller.userId,
+  ]);
+  return rows.map((r) => r.room_id);
 }
