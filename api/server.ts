@@ -68,11 +68,11 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   const publish: PublishEvent = (subj, msgId, payload) => publishOnce(services.nats.get(), config, subj, msgId, payload);
   const registry = createMetricsRegistry('scaiwave-api');
   // Read at each scrape, once the server listens: the bell and the sockets exist by then.
-  const woken = waveDeliveryMetrics(registry, () => ({ syncWaiting: feed.waiting, socketsOpen: sockets.open, bellListening: bell.listening }));
+  const feedMetrics = waveDeliveryMetrics(registry, () => ({ syncWaiting: feed.waiting, socketsOpen: sockets.open, bellListening: bell.listening }));
   const bell = new EventBell(services.nats, config, logger);
   // The driver's pool beside Prisma's, as large: most of the API's reads go through it (lib/wave/message-rows.ts).
   const sql = createSqlPool(config.db, config.db.poolSize);
-  const feed = new EventFeed(sql, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, logger, woken);
+  const feed = new EventFeed(sql, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, logger, feedMetrics);
   bell.tap((tenantId) => feed.notify(tenantId));
   // READ COMMITTED for every pass: its locking read takes no gap locks, so posts inserting events never wait for it.
   const relaySql = createSqlPool(config.db, 1, { initSql: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED' });

@@ -149,6 +149,51 @@ describe('ScaiWave sync and WebSocket', () => {
     expect((await as('bob', 'POST', `/rooms/${joined}/join`)).status).toBe(200);
   });
 
+  it("a follower asking again from a cursor this process's feed has just read past is answered from the feed's recent events: what the log answers, nothing of a room it is not in", async () => {
+    // Alice (in both rooms) keeps the tenant's feed reading on this process throughout.
+    const watcher = socket('alice', `?cursor=${await cursorNow('alice')}`);
+    await watcher.opened;
+    /** Reads alice's frames until one has an event that `wanted` picks; answers that frame's cursor: the feed has read that far. */
+    const readPast = async (wanted: (e: WaveEvent) => boolean): Promise<string> => {
+      for (;;) {
+        const batch = await watcher.next();
+        if (batch.events.some(wanted)) return batch.cursor;
+      }
+    };
+    const firstReads = async (source: 'feed' | 'log'): Promise<number> => {
+      const text = await fetch(`${api.url}/metrics`).then((r) => r.text());
+      return Number(new RegExp(`^scaiwave_wave_sync_first_reads_total\\{[^}]*source="${source}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    };
+    try {
+      const warm = await post(joined, 'before');
+      const since = await readPast((e) => e.messageId === warm);
+      const first = await post(joined, 'first');
+      const hidden = await post(notJoined, 'not for bob');
+      const second = await post(joined, 'second');
+      expect((await as('alice', 'PATCH', `/rooms/${joined}/messages/${first}`, { body: 'first, edited' })).status).toBe(200);
+      await readPast((e) => e.type === 'message.edited' && e.messageId === first);
+
+      const fromFeedBefore = await firstReads('feed');
+      const answer = await sync('bob', `?since=${since}&wait_ms=30000`);
+      expect(await firstReads('feed')).toBe(fromFeedBefore + 1);
+      expect(answer.events.map((e) => [e.type, e.messageId])).toEqual([
+        ['message.posted', first],
+        ['message.posted', second],
+        ['message.edited', first],
+      ]);
+      // The messages as they are now: the first one edited.
+      const byId = (b: Pick<Batch, 'messages'>) => [...b.messages].sort((x, y) => x.id.localeCompare(y.id));
+      const expected = byId({ messages: [{ id: first, body: 'first, edited' }, { id: second, body: 'second' }] });
+      expect(byId(answer)).toEqual(expected.map((m) => expect.objectContaining(m)));
+      expect(answer.messages.map((m) => m.id)).not.toContain(hidden);
+      // The log's answer for the same cursor (no wait: no feed joined) is the same.
+      const fromLog = await sync('bob', `?since=${since}&wait_ms=0`);
+      expect({ ...answer, messages: byId(answer) }).toEqual({ ...fromLog, messages: byId(fromLog) });
+    } finally {
+      await watcher.close();
+    }
+  });
+
   it('bad cursors and waits are refused with the field named', async () => {
     for (const q of ['?since=-1', '?since=abc', '?since=1&wait_ms=999999']) {
       const res = await as('bob', 'GET', `/sync${q}`);

@@ -2,7 +2,8 @@ import type { Caller } from '../auth/caller.js';
 import type { WaveMessage } from '../generated/prisma/client.js';
 import type { SqlPool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
-import { eventsSince, latestCursor, loggedEvents, namedMessages, type LoggedEvent } from './event-log.js';
+import { eventsSince, latestCursor, loggedEvents, namedMessages, type EventBatch, type LoggedEvent } from './event-log.js';
+import { memberRooms } from './membership.js';
 
 // One reader of the event log per tenant per API process, for the WebSockets
 // it holds: when the bell rings for a tenant, the feed reads the tenant's new
@@ -18,6 +19,15 @@ import { eventsSince, latestCursor, loggedEvents, namedMessages, type LoggedEven
 // A sync long-poll (poll) is fed the same way: it reads the log once, from
 // its cursor, and if nothing is there waits for the feed's first delivery
 // instead of reading the log again at every ring.
+//
+// A follower asks again the moment it has an answer, from a cursor the feed
+// has just passed. So the feed keeps what it read last (the recent events,
+// RECENT_EVENTS and RECENT_MS at most, every one of the tenant's in that span,
+// and the messages they name as it last read them), and a poll whose cursor
+// lies in that span takes its first answer from there: one query for the
+// caller's rooms instead of the log's three. Older cursors read the log. The
+// span is bounded in time so that message text held for it is seconds old,
+// not days (a quiet tenant's feed reads nothing new to push it out).
 
 /** Why a long-poll's wait ended: a delivery for it, its deadline, or its client (or this process) going away. */
 export type WakeReason = 'ring' | 'deadline' | 'aborted';
@@ -46,9 +56,26 @@ interface TenantFeed {
   listeners: Set<FeedListener>;
   reading: Promise<void> | undefined;
   again: boolean;
+  /** the events the feed read last, oldest first, each with when: every event of the tenant after recentFrom up to cursor */
+  recent: { event: LoggedEvent; readAt: number }[];
+  recentFrom: bigint;
+  /** the messages the recent events name, as the feed last read them */
+  messages: Map<string, WaveMessage>;
+}
+
+/** Where a long-poll's first answer came from: the feed's recent events, or the log. */
+export type FirstRead = 'feed' | 'log';
+
+export interface FeedMetrics {
+  /** how a long-poll's wait ended */
+  woken(reason: WakeReason): void;
+  /** where a long-poll's first answer came from */
+  firstRead(source: FirstRead): void;
 }
 
 const BATCH = 500;
+const RECENT_EVENTS = 256;
+const RECENT_MS = 30_000;
 
 /**
  * The events a listener takes, above its cursor, in order: those of its rooms.
@@ -83,8 +110,8 @@ export class EventFeed {
     /** how often every tenant with listeners is read anyway: the bound on a missed ring, and on a failed read */
     sweepMs: number,
     private readonly logger: Logger,
-    /** told how each long-poll's wait ended (lib/infra/metrics.ts) */
-    private readonly woken: (reason: WakeReason) => void = () => undefined,
+    /** told how each long-poll went (lib/infra/metrics.ts) */
+    private readonly metrics: FeedMetrics = { woken: () => undefined, firstRead: () => undefined },
   ) {
     this.sweep = setInterval(() => {
       for (const tenantId of this.tenants.keys()) this.notify(tenantId);
@@ -94,18 +121,33 @@ export class EventFeed {
 
   /** Starts feeding the listener from the tenant's events newer than the feed's own cursor. */
   async subscribe(tenantId: string, listener: FeedListener): Promise<() => void> {
+    return (await this.join(tenantId, listener)).leave;
+  }
+
+  private async join(tenantId: string, listener: FeedListener): Promise<{ feed: TenantFeed; leave: () => void }> {
     let feed = this.tenants.get(tenantId);
     if (!feed) {
       const last = BigInt(await latestCursor(this.sql, tenantId));
       // Another subscribe may have made it while this one read.
-      feed = this.tenants.get(tenantId) ?? { cursor: last, listeners: new Set(), reading: undefined, again: false };
+      feed = this.tenants.get(tenantId) ?? {
+        cursor: last,
+        listeners: new Set(),
+        reading: undefined,
+        again: false,
+        recent: [],
+        recentFrom: last,
+        messages: new Map(),
+      };
       this.tenants.set(tenantId, feed);
     }
     feed.listeners.add(listener);
     const mine = feed;
-    return () => {
-      mine.listeners.delete(listener);
-      if (mine.listeners.size === 0 && this.tenants.get(tenantId) === mine) this.tenants.delete(tenantId);
+    return {
+      feed,
+      leave: () => {
+        mine.listeners.delete(listener);
+        if (mine.listeners.size === 0 && this.tenants.get(tenantId) === mine) this.tenants.delete(tenantId);
+      },
     };
   }
 
@@ -149,9 +191,12 @@ export class EventFeed {
         delivered();
       },
     };
-    const unsubscribe = await this.subscribe(caller.tenantId, listener);
+    const { feed, leave } = await this.join(caller.tenantId, listener);
     try {
-      const read = await eventsSince(this.sql, caller, since, limit);
+      // Taken before any wait: what the feed reads from here on comes as deliveries (held).
+      const recent = this.recentAfter(feed, since);
+      this.metrics.firstRead(recent ? 'feed' : 'log');
+      const read = recent ? await this.fromRecent(caller, recent, limit) : await eventsSince(this.sql, caller, since, limit);
       if (read.events.length > 0 || Date.now() >= deadline || signal.aborted) return read;
       // Sorted here, once: the feed sorts what it delivers from now on (and moves the rooms as it does).
       listener.rooms = new Set(read.rooms);
@@ -171,10 +216,10 @@ export class EventFeed {
         signal.addEventListener('abort', aborted, { once: true });
         delivered = () => end('ring');
       });
-      this.woken(reason);
+      this.metrics.woken(reason);
       return held.length === 0 ? read : this.answer(held.flatMap((b) => b.events), held, limit);
     } finally {
-      unsubscribe();
+      leave();
     }
   }
 
@@ -187,6 +232,42 @@ export class EventFeed {
     clearInterval(this.sweep);
     this.tenants.clear();
     for (const end of [...this.waits]) end('aborted');
+  }
+
+  /** The feed's recent events after `since`, and the messages they name; undefined when its recent span does not reach back to `since`. */
+  private recentAfter(feed: TenantFeed, since: bigint): FeedBatch | undefined {
+    this.forget(feed, Date.now());
+    if (since < feed.recentFrom || since > feed.cursor) return undefined;
+    const events = feed.recent.map((r) => r.event).filter((e) => BigInt(e.cursor) > since);
+    const messages = [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))].flatMap((id) => feed.messages.get(id) ?? []);
+    return { events, messages, cursor: since.toString() };
+  }
+
+  /** eventsSince, from the feed's recent events: the same rule (the rooms the caller is in now), the log not read. */
+  private async fromRecent(caller: Caller, recent: FeedBatch, limit: number): Promise<EventBatch> {
+    const rooms = new Set(await memberRooms(this.sql, caller));
+    const events = recent.events.filter((e) => rooms.has(e.roomId)).slice(0, limit);
+    const named = new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])));
+    return { events, messages: recent.messages.filter((m) => named.has(m.id)), cursor: events.at(-1)?.cursor ?? recent.cursor, rooms };
+  }
+
+  /** Drops what fell out of the recent span, by count or by age. */
+  private forget(feed: TenantFeed, now: number): void {
+    let drop = 0;
+    while (drop < feed.recent.length && (feed.recent.length - drop > RECENT_EVENTS || now - feed.recent[drop]!.readAt > RECENT_MS)) drop++;
+    if (drop === 0) return;
+    feed.recentFrom = BigInt(feed.recent[drop - 1]!.event.cursor);
+    feed.recent.splice(0, drop);
+    const named = new Set(feed.recent.flatMap((r) => (r.event.messageId ? [r.event.messageId] : [])));
+    for (const id of feed.messages.keys()) if (!named.has(id)) feed.messages.delete(id);
+  }
+
+  /** Keeps what the feed just read among its recent events; a message read again replaces its older reading. */
+  private remember(feed: TenantFeed, events: LoggedEvent[], messages: WaveMessage[]): void {
+    const now = Date.now();
+    for (const event of events) feed.recent.push({ event, readAt: now });
+    for (const m of messages) feed.messages.set(m.id, m);
+    this.forget(feed, now);
   }
 
   /** A long-poll's answer: the first `limit` of the events, the messages they name; the rest are read from its cursor next time. */
@@ -204,6 +285,7 @@ export class EventFeed {
       const messages = await namedMessages(this.sql, tenantId, events);
       // Moved only once both reads are done: a failed read must leave these events to be read again.
       feed.cursor = BigInt(events.at(-1)!.cursor);
+      this.remember(feed, events, messages);
       // Listeners taking the same events get the same batch: a room's sockets share one, and each
       // socket's frame of it is made once (api/wave-socket.ts), not once per socket.
       const batches = new Map<string, FeedBatch>();
