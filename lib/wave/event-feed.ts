@@ -57,10 +57,10 @@ interface TenantFeed {
   reading: Promise<void> | undefined;
   again: boolean;
   /** the events the feed read last, oldest first, each with when: every event of the tenant after recentFrom up to cursor */
-  recent: { event: LoggedEvent; readAt: number }[];
+  recent: { event: LoggedEvent; seq: bigint; readAt: number }[];
   recentFrom: bigint;
-  /** the messages the recent events name, as the feed last read them */
-  messages: Map<string, WaveMessage>;
+  /** the messages the recent events name, as the feed last read them (none when gone), and how many recent events name each */
+  messages: Map<string, { message?: WaveMessage; named: number }>;
 }
 
 /** Where a long-poll's first answer came from: the feed's recent events, or the log. */
@@ -77,15 +77,18 @@ const BATCH = 500;
 const RECENT_EVENTS = 256;
 const RECENT_MS = 30_000;
 
+/** Each event's cursor as a number, parsed once per read rather than once per listener. */
+const seqsOf = (events: LoggedEvent[]): bigint[] => events.map((e) => BigInt(e.cursor));
+
 /**
  * The events a listener takes, above its cursor, in order: those of its rooms.
  * Its own membership changes move its rooms as they pass: a room it joins
  * counts from its join on, a room it leaves up to its leaving.
  */
-function eventsFor(listener: FeedListener, events: LoggedEvent[]): LoggedEvent[] {
+function eventsFor(listener: FeedListener, events: LoggedEvent[], seqs: bigint[]): LoggedEvent[] {
   const theirs: LoggedEvent[] = [];
-  for (const e of events) {
-    if (BigInt(e.cursor) <= listener.cursor) continue;
+  for (const [i, e] of events.entries()) {
+    if (seqs[i]! <= listener.cursor) continue;
     if (!listener.rooms) {
       theirs.push(e);
       continue;
@@ -201,7 +204,8 @@ export class EventFeed {
       // Sorted here, once: the feed sorts what it delivers from now on (and moves the rooms as it does).
       listener.rooms = new Set(read.rooms);
       const passed = held.splice(0);
-      const caught = eventsFor(listener, passed.flatMap((b) => b.events));
+      const passedEvents = passed.flatMap((b) => b.events);
+      const caught = eventsFor(listener, passedEvents, seqsOf(passedEvents));
       if (caught.length > 0) return this.answer(caught, passed, limit);
       const reason = await new Promise<WakeReason>((resolve) => {
         const end = (why: WakeReason): void => {
@@ -238,8 +242,11 @@ export class EventFeed {
   private recentAfter(feed: TenantFeed, since: bigint): FeedBatch | undefined {
     this.forget(feed, Date.now());
     if (since < feed.recentFrom || since > feed.cursor) return undefined;
-    const events = feed.recent.map((r) => r.event).filter((e) => BigInt(e.cursor) > since);
-    const messages = [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))].flatMap((id) => feed.messages.get(id) ?? []);
+    // From the end: a follower's cursor is most often the feed's own, or close behind it.
+    let first = feed.recent.length;
+    while (first > 0 && feed.recent[first - 1]!.seq > since) first--;
+    const events = feed.recent.slice(first).map((r) => r.event);
+    const messages = [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))].flatMap((id) => feed.messages.get(id)?.message ?? []);
     return { events, messages, cursor: since.toString() };
   }
 
@@ -256,17 +263,25 @@ export class EventFeed {
     let drop = 0;
     while (drop < feed.recent.length && (feed.recent.length - drop > RECENT_EVENTS || now - feed.recent[drop]!.readAt > RECENT_MS)) drop++;
     if (drop === 0) return;
-    feed.recentFrom = BigInt(feed.recent[drop - 1]!.event.cursor);
-    feed.recent.splice(0, drop);
-    const named = new Set(feed.recent.flatMap((r) => (r.event.messageId ? [r.event.messageId] : [])));
-    for (const id of feed.messages.keys()) if (!named.has(id)) feed.messages.delete(id);
+    feed.recentFrom = feed.recent[drop - 1]!.seq;
+    for (const { event } of feed.recent.splice(0, drop)) {
+      if (!event.messageId) continue;
+      const kept = feed.messages.get(event.messageId)!;
+      if (--kept.named === 0) feed.messages.delete(event.messageId);
+    }
   }
 
   /** Keeps what the feed just read among its recent events; a message read again replaces its older reading. */
-  private remember(feed: TenantFeed, events: LoggedEvent[], messages: WaveMessage[]): void {
+  private remember(feed: TenantFeed, events: LoggedEvent[], seqs: bigint[], messages: WaveMessage[]): void {
     const now = Date.now();
-    for (const event of events) feed.recent.push({ event, readAt: now });
-    for (const m of messages) feed.messages.set(m.id, m);
+    for (const [i, event] of events.entries()) {
+      feed.recent.push({ event, seq: seqs[i]!, readAt: now });
+      if (!event.messageId) continue;
+      const kept = feed.messages.get(event.messageId) ?? { named: 0 };
+      kept.named++;
+      feed.messages.set(event.messageId, kept);
+    }
+    for (const m of messages) feed.messages.get(m.id)!.message = m;
     this.forget(feed, now);
   }
 
@@ -284,13 +299,14 @@ export class EventFeed {
       if (events.length === 0) return;
       const messages = await namedMessages(this.sql, tenantId, events);
       // Moved only once both reads are done: a failed read must leave these events to be read again.
-      feed.cursor = BigInt(events.at(-1)!.cursor);
-      this.remember(feed, events, messages);
+      const seqs = seqsOf(events);
+      feed.cursor = seqs.at(-1)!;
+      this.remember(feed, events, seqs, messages);
       // Listeners taking the same events get the same batch: a room's sockets share one, and each
       // socket's frame of it is made once (api/wave-socket.ts), not once per socket.
       const batches = new Map<string, FeedBatch>();
       for (const listener of feed.listeners) {
-        const theirs = eventsFor(listener, events);
+        const theirs = eventsFor(listener, events, seqs);
         if (theirs.length === 0) continue;
         const key = theirs.map((e) => e.cursor).join();
         let batch = batches.get(key);
