@@ -9,6 +9,9 @@ export function connectNats(config: Config, name: string): Promise<NatsConnectio
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
+    // Each request (every JetStream publish) otherwise makes an Error up front for the stack trace of a
+    // timeout that rarely comes: a visible cost in the API's profile at the capacity rule (bench/README.md).
+    noAsyncTraces: true,
   });
 }
 
