@@ -3,6 +3,7 @@ import type { WaveMessage } from '../generated/prisma/client.js';
 import type { SqlPool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 import { eventsSince, latestCursor, loggedEvents, namedMessages, type EventBatch, type LoggedEvent } from './event-log.js';
+import { assertCursorRetained } from './event-retention.js';
 import { memberRooms } from './membership.js';
 
 // One reader of the event log per tenant per API process, for the WebSockets
@@ -175,14 +176,14 @@ export class EventFeed {
   }
 
   /**
-   * A long-poll: the caller's events after `since` (at most `limit`), read from the log; if there are none,
-   * the first the feed delivers before `deadline` (epoch ms) or `signal`, or none. Subscribed before the
-   * read, with its rooms unknown until the read tells them: an event the feed passes meanwhile is held,
-   * then kept if it is of the caller's rooms, so none falls between the read and the feed.
+   * A long-poll: the caller's events after `since` (at most `limit`), read from the log or the feed's recent
+   * events; if there are none, the first the feed delivers before `deadline` (epoch ms) or `signal`, or none.
+   * Subscribed before the read, with its rooms unknown until the read tells them: an event the feed passes
+   * meanwhile is held, then kept if it is of the caller's rooms, so none falls between the read and the feed.
    */
   async poll(caller: Caller, since: bigint, limit: number, deadline: number, signal: AbortSignal): Promise<FeedBatch> {
     // Nothing to wait for: no feed to join (making one for the tenant costs a read of its own).
-    if (Date.now() >= deadline) return eventsSince(this.sql, caller, since, limit);
+    if (Date.now() >= deadline) return this.fromLog(caller, since, limit);
     const held: FeedBatch[] = [];
     let delivered = (): void => undefined;
     const listener: FeedListener = {
@@ -199,7 +200,7 @@ export class EventFeed {
       // Taken before any wait: what the feed reads from here on comes as deliveries (held).
       const recent = this.recentAfter(feed, since);
       this.metrics.firstRead(recent ? 'feed' : 'log');
-      const read = recent ? await this.fromRecent(caller, recent, limit) : await eventsSince(this.sql, caller, since, limit);
+      const read = recent ? await this.fromRecent(caller, recent, limit) : await this.fromLog(caller, since, limit);
       if (read.events.length > 0 || Date.now() >= deadline || signal.aborted) return read;
       // Sorted here, once: the feed sorts what it delivers from now on (and moves the rooms as it does).
       listener.rooms = new Set(read.rooms);
@@ -250,7 +251,16 @@ export class EventFeed {
     return { events, messages, cursor: since.toString() };
   }
 
-  /** eventsSince, from the feed's recent events: the same rule (the rooms the caller is in now), the log not read. */
+  /** The caller's events after `since`, from the log; a cursor older than the log keeps is refused (CURSOR_EXPIRED), never answered with a gap. */
+  private async fromLog(caller: Caller, since: bigint, limit: number): Promise<EventBatch> {
+    await assertCursorRetained(this.sql, caller.tenantId, since);
+    return eventsSince(this.sql, caller, since, limit);
+  }
+
+  /**
+   * eventsSince, from the feed's recent events: the same rule (the rooms the caller is in now), the log not
+   * read. Nor the retention horizon: the span holds every event after `since`, so the answer has no gap.
+   */
   private async fromRecent(caller: Caller, recent: FeedBatch, limit: number): Promise<EventBatch> {
     const rooms = new Set(await memberRooms(this.sql, caller));
     const events = recent.events.filter((e) => rooms.has(e.roomId)).slice(0, limit);
