@@ -26,7 +26,8 @@ import { memberRooms } from './membership.js';
 // RECENT_EVENTS and RECENT_MS at most, every one of the tenant's in that span,
 // and the messages they name as it last read them), and a poll whose cursor
 // lies in that span takes its first answer from there: one query for the
-// caller's rooms instead of the log's three. Older cursors read the log. The
+// caller's rooms instead of four (the retention check, and the log's rooms,
+// events and messages). Older cursors read the log. The
 // span is bounded in time so that message text held for it is seconds old,
 // not days (a quiet tenant's feed reads nothing new to push it out).
 

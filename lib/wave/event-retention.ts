@@ -42,7 +42,7 @@ export async function pruneEventLog(db: Db, tenantId: string, cutoff: Date, onBa
   }
 }
 
-/** Refuses a cursor older than what the tenant's log still holds (every long-poll asks: through the driver). */
+/** Refuses a cursor older than what the tenant's log still holds (long-polls that read the log and socket upgrades ask: through the driver). */
 export async function assertCursorRetained(sql: SqlPool, tenantId: string, cursor: bigint): Promise<void> {
   const [horizon] = await sql.query<{ pruned_through_seq: bigint }[]>('SELECT pruned_through_seq FROM wave_event_horizons WHERE tenant_id = ?', [tenantId]);
   if (horizon && cursor < horizon.pruned_through_seq) {
