@@ -27,9 +27,9 @@ import { memberRooms } from './membership.js';
 // and the messages they name as it last read them), and a poll whose cursor
 // lies in that span takes its first answer from there: one query for the
 // caller's rooms instead of four (the retention check, and the log's rooms,
-// events and messages). Older cursors read the log. The
-// span is bounded in time so that message text held for it is seconds old,
-// not days (a quiet tenant's feed reads nothing new to push it out).
+// events and messages). Older cursors read the log. The span is bounded in
+// time so that message text held for it is seconds old, not days (a quiet
+// tenant's feed reads nothing new to push it out).
 
 /** Why a long-poll's wait ended: a delivery for it, its deadline, or its client (or this process) going away. */
 export type WakeReason = 'ring' | 'deadline' | 'aborted';
