@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { freePort, waitUntil } from '../devstack/ports.js';
-import { parseStat } from '../devstack/proc-stat.js';
+import { machineStealSeconds, parseStat } from '../devstack/proc-stat.js';
 import { startProcess, tail, type ManagedProcess } from '../devstack/process.js';
 import { repoRoot } from '../devstack/tools.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
@@ -13,7 +13,7 @@ import { createDb } from '../lib/infra/db.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { provisionTenant } from '../lib/tenancy/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
-import { openLoop } from './lib/load.js';
+import { openLoop, SLOW_MS } from './lib/load.js';
 import { wholeNumberOptions } from './lib/options.js';
 import { fmt, ms, summarize, table } from './lib/stats.js';
 
@@ -22,7 +22,10 @@ import { fmt, ms, summarize, table } from './lib/stats.js';
 // pinned to CPU 0 (taskset); this process, the load, runs beside it. Beside
 // each figure, a baseline on the same core in the same run: a bare Koa route
 // under the same request rate, and a bare `ws` echo server delivering the same
-// number of messages. Then the same at `--scale` times the rule.
+// number of messages. Then the same at `--scale` times the rule. Beside the
+// percentiles, how many seconds held a request over SLOW_MS (a p99 set by a few
+// stalls of everything at once is not one set by a steady tail) and the share of
+// CPU the host took from this virtual machine meanwhile (steal).
 // `node --import tsx bench/wave.ts --help`; figures in bench/README.md.
 // BENCH_WAVE_CPU_PROF=<dir> runs the API under `node --cpu-prof` and leaves its
 // profile there (open it in Chrome's DevTools or speedscope).
@@ -130,18 +133,24 @@ interface LoadResult {
   polled: number[];
   /** requests the schedule could not start on time (the load generator fell behind) */
   late: number;
+  /** seconds of the schedule in which some request took longer than SLOW_MS */
+  slowSeconds: number;
   /** CPU seconds the server process used during the phase */
   cpu: number;
+  /** the share of the machine's CPU time the host took (steal) during the phase */
+  steal: number;
 }
 
-/** Runs a phase, counting the CPU the server process spends meanwhile. */
-async function counted(server: ManagedProcess, phase: () => Promise<Omit<LoadResult, 'cpu'>>): Promise<LoadResult> {
+/** Runs a phase, counting the CPU the server process spends meanwhile, and the host's steal. */
+async function counted(server: ManagedProcess, phase: () => Promise<Omit<LoadResult, 'cpu' | 'steal'>>): Promise<LoadResult> {
   const before = cpuSeconds(server);
+  const machine = machineStealSeconds();
   const result = await phase();
-  return { ...result, cpu: cpuSeconds(server) - before };
+  const after = machineStealSeconds();
+  return { ...result, cpu: cpuSeconds(server) - before, steal: (after.steal - machine.steal) / Math.max(after.total - machine.total, 1e-9) };
 }
 
-async function scaiwavePhase(api: string, world: World, sockets: number, rps: number, seconds = opt.seconds): Promise<Omit<LoadResult, 'cpu'>> {
+async function scaiwavePhase(api: string, world: World, sockets: number, rps: number, seconds = opt.seconds): Promise<Omit<LoadResult, 'cpu' | 'steal'>> {
   const sentAt = new Map<string, number>();
   const deliveries: number[] = [];
   const open: WebSocket[] = [];
@@ -185,7 +194,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
   const byKind: LoadResult['byKind'] = { post: [], page: [], room: [] };
   // Caught here: a follower failing early must not end the run before its processes are stopped.
   const followers = world.keys.slice(-opt.pollers).map((key) => follow(key).catch(() => void pollErrors++));
-  const { latencies, errors, late } = await openLoop(rps, seconds, async (i) => {
+  const { latencies, errors, late, slowSeconds } = await openLoop(rps, seconds, async (i) => {
     const who = i % world.keys.length;
     const room = world.roomOf[who]!;
     const headers = { authorization: `Bearer ${world.keys[who]}`, 'content-type': 'application/json' };
@@ -210,10 +219,10 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
   polling = false;
   await Promise.all(followers);
   for (const ws of open) ws.terminate();
-  return { requests: latencies, byKind, errors: errors + pollErrors, deliveries, polled, late };
+  return { requests: latencies, byKind, errors: errors + pollErrors, deliveries, polled, late, slowSeconds };
 }
 
-async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: number, deliveriesPerPost: number): Promise<Omit<LoadResult, 'cpu'>> {
+async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: number, deliveriesPerPost: number): Promise<Omit<LoadResult, 'cpu' | 'steal'>> {
   const deliveries: number[] = [];
   const open: WebSocket[] = [];
   for (let i = 0; i < sockets; i++) {
@@ -222,7 +231,7 @@ async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: nu
     await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
     open.push(ws);
   }
-  const { latencies, errors, late } = await openLoop(rps, opt.seconds, async (i) => {
+  const { latencies, errors, late, slowSeconds } = await openLoop(rps, opt.seconds, async (i) => {
     // A quarter of the requests are posts: each reaches as many sockets as a post to a room would.
     if (i % 20 < 5) for (let k = 0; k < deliveriesPerPost; k++) open[(i + k) % open.length]!.send(String(performance.now()));
     const res = await fetch(`${koaUrl}/`);
@@ -231,7 +240,7 @@ async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: nu
   });
   await new Promise((r) => setTimeout(r, 2000));
   for (const ws of open) ws.terminate();
-  return { requests: latencies, byKind: { post: [], page: [], room: [] }, errors, deliveries, polled: [], late };
+  return { requests: latencies, byKind: { post: [], page: [], room: [] }, errors, deliveries, polled: [], late, slowSeconds };
 }
 
 function report(label: string, sockets: number, rps: number, wave: LoadResult, bare: LoadResult & { wsCpu: number }): void {
@@ -255,6 +264,8 @@ function report(label: string, sockets: number, rps: number, wave: LoadResult, b
       ['deliveries', fmt(d.n, 0), fmt(bd.n, 0)],
       ['errors (4xx/5xx, refused; sync followers included)', fmt(wave.errors, 0), fmt(bare.errors, 0)],
       ['requests started late (load generator behind)', fmt(wave.late, 0), fmt(bare.late, 0)],
+      [`seconds with a request over ${SLOW_MS} ms (stalls)`, `${wave.slowSeconds} of ${opt.seconds}`, `${bare.slowSeconds} of ${opt.seconds}`],
+      ['CPU the host took from this machine (steal)', `${fmt(100 * wave.steal, 1)} %`, `${fmt(100 * bare.steal, 1)} %`],
       [
         'server CPU per request (deliveries included)',
         `${perRequest(wave.cpu, wave)} (${fmt(wave.cpu)} s)`,

@@ -36,9 +36,22 @@ export function processStats(): ProcStat[] {
   return out;
 }
 
+/** The machine's CPU time so far, every CPU together, ticks: user nice system idle iowait irq softirq steal. */
+function machineTicks(): number[] {
+  const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  return ticks.slice(0, 8);
+}
+
 /** Busy time of every CPU of the machine, seconds (idle and iowait left out). */
 export function machineBusySeconds(): number {
-  const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
-  // user nice system idle iowait irq softirq steal
-  return ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t!), 0) / TICKS;
+  return machineTicks().reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0) / TICKS;
+}
+
+/**
+ * Time the hypervisor ran something else on this virtual machine's CPUs (steal), and all
+ * time, seconds: on a shared host, a share of steal during a run is CPU it did not get.
+ */
+export function machineStealSeconds(): { steal: number; total: number } {
+  const ticks = machineTicks();
+  return { steal: ticks[7]! / TICKS, total: ticks.reduce((sum, t) => sum + t, 0) / TICKS };
 }
