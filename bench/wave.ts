@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { freePort, waitUntil } from '../devstack/ports.js';
 import { machineStealSeconds, parseStat } from '../devstack/proc-stat.js';
@@ -24,8 +25,9 @@ import { fmt, ms, summarize, table } from './lib/stats.js';
 // under the same request rate, and a bare `ws` echo server delivering the same
 // number of messages. Then the same at `--scale` times the rule. Beside the
 // percentiles, how many seconds held a request over SLOW_MS (a p99 set by a few
-// stalls of everything at once is not one set by a steady tail) and the share of
-// CPU the host took from this virtual machine meanwhile (steal).
+// stalls of everything at once is not one set by a steady tail), the share of
+// CPU the host took from this virtual machine meanwhile (steal), and the longest
+// this process's own event loop was held up (its stalls are in every latency).
 // `node --import tsx bench/wave.ts --help`; figures in bench/README.md.
 // BENCH_WAVE_CPU_PROF=<dir> runs the API under `node --cpu-prof` and leaves its
 // profile there (open it in Chrome's DevTools or speedscope).
@@ -139,18 +141,28 @@ interface LoadResult {
   cpu: number;
   /** the share of the machine's CPU time the host took (steal) during the phase */
   steal: number;
+  /** the longest this process's own event loop was held up during the phase, ms: the load generator's stalls show in every latency it measures */
+  generatorDelayMs: number;
 }
 
 /** Runs a phase, counting the CPU the server process spends meanwhile, and the host's steal. */
-async function counted(server: ManagedProcess, phase: () => Promise<Omit<LoadResult, 'cpu' | 'steal'>>): Promise<LoadResult> {
+async function counted(server: ManagedProcess, phase: () => Promise<Omit<LoadResult, 'cpu' | 'steal' | 'generatorDelayMs'>>): Promise<LoadResult> {
   const before = cpuSeconds(server);
   const machine = machineStealSeconds();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
   const result = await phase();
+  delay.disable();
   const after = machineStealSeconds();
-  return { ...result, cpu: cpuSeconds(server) - before, steal: (after.steal - machine.steal) / Math.max(after.total - machine.total, 1e-9) };
+  return {
+    ...result,
+    cpu: cpuSeconds(server) - before,
+    steal: (after.steal - machine.steal) / Math.max(after.total - machine.total, 1e-9),
+    generatorDelayMs: delay.max / 1e6,
+  };
 }
 
-async function scaiwavePhase(api: string, world: World, sockets: number, rps: number, seconds = opt.seconds): Promise<Omit<LoadResult, 'cpu' | 'steal'>> {
+async function scaiwavePhase(api: string, world: World, sockets: number, rps: number, seconds = opt.seconds): Promise<Omit<LoadResult, 'cpu' | 'steal' | 'generatorDelayMs'>> {
   const sentAt = new Map<string, number>();
   const deliveries: number[] = [];
   const open: WebSocket[] = [];
@@ -222,7 +234,7 @@ async function scaiwavePhase(api: string, world: World, sockets: number, rps: nu
   return { requests: latencies, byKind, errors: errors + pollErrors, deliveries, polled, late, slowSeconds };
 }
 
-async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: number, deliveriesPerPost: number): Promise<Omit<LoadResult, 'cpu' | 'steal'>> {
+async function barePhase(koaUrl: string, wsUrl: string, sockets: number, rps: number, deliveriesPerPost: number): Promise<Omit<LoadResult, 'cpu' | 'steal' | 'generatorDelayMs'>> {
   const deliveries: number[] = [];
   const open: WebSocket[] = [];
   for (let i = 0; i < sockets; i++) {
@@ -266,6 +278,7 @@ function report(label: string, sockets: number, rps: number, wave: LoadResult, b
       ['requests started late (load generator behind)', fmt(wave.late, 0), fmt(bare.late, 0)],
       [`seconds with a request over ${SLOW_MS} ms (stalls)`, `${wave.slowSeconds} of ${opt.seconds}`, `${bare.slowSeconds} of ${opt.seconds}`],
       ['CPU the host took from this machine (steal)', `${fmt(100 * wave.steal, 1)} %`, `${fmt(100 * bare.steal, 1)} %`],
+      ["the load generator's longest event-loop delay", ms(wave.generatorDelayMs), ms(bare.generatorDelayMs)],
       [
         'server CPU per request (deliveries included)',
         `${perRequest(wave.cpu, wave)} (${fmt(wave.cpu)} s)`,
