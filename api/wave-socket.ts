@@ -5,7 +5,7 @@ import type { Caller } from '../lib/auth/caller.js';
 import { AppError } from '../lib/errors.js';
 import { eventsSince, latestCursor } from '../lib/wave/event-log.js';
 import { assertCursorRetained } from '../lib/wave/event-retention.js';
-import type { FeedBatch, FeedListener } from '../lib/wave/event-feed.js';
+import { batchOf, type FeedBatch, type FeedListener } from '../lib/wave/event-feed.js';
 import { setPresence } from '../lib/wave/presence.js';
 import type { ApiDeps } from './deps.js';
 import type { Admission } from './middleware/admit.js';
@@ -94,11 +94,9 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
     const send = (batch: FeedBatch): void => {
       const events = batch.events.filter((e) => BigInt(e.cursor) > listener.cursor);
       if (events.length === 0) return;
-      const named = new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])));
-      const cursor = events.at(-1)!.cursor;
       const whole = events.length === batch.events.length;
-      ws.send(frameOf(whole ? batch : { events, messages: batch.messages.filter((m) => named.has(m.id)), cursor }), { binary: false });
-      listener.cursor = BigInt(cursor);
+      ws.send(frameOf(whole ? batch : batchOf(events, batch.messages)), { binary: false });
+      listener.cursor = BigInt(events.at(-1)!.cursor);
       lastSent = Date.now();
     };
     const listener: FeedListener = {

@@ -2,7 +2,7 @@ import type { Caller } from '../auth/caller.js';
 import type { WaveMessage } from '../generated/prisma/client.js';
 import type { SqlPool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
-import { eventsSince, latestCursor, loggedEvents, namedMessages, type EventBatch, type LoggedEvent } from './event-log.js';
+import { eventsSince, latestCursor, loggedEvents, namedIds, namedMessages, type EventBatch, type LoggedEvent } from './event-log.js';
 import { assertCursorRetained } from './event-retention.js';
 import { memberRooms } from './membership.js';
 
@@ -78,6 +78,14 @@ export interface FeedMetrics {
 const BATCH = 500;
 const RECENT_EVENTS = 256;
 const RECENT_MS = 30_000;
+
+/** The events with the messages among `messages` that they name, each once (the last given of it), and where to resume. */
+export function batchOf(events: LoggedEvent[], messages: Iterable<WaveMessage>, cursor = events.at(-1)!.cursor): FeedBatch {
+  const named = namedIds(events);
+  const kept = new Map<string, WaveMessage>();
+  for (const m of messages) if (named.has(m.id)) kept.set(m.id, m);
+  return { events, messages: [...kept.values()], cursor };
+}
 
 /** Each event's cursor as a number, parsed once per read rather than once per listener. */
 const seqsOf = (events: LoggedEvent[]): bigint[] => events.map((e) => BigInt(e.cursor));
@@ -248,7 +256,7 @@ export class EventFeed {
     let first = feed.recent.length;
     while (first > 0 && feed.recent[first - 1]!.seq > since) first--;
     const events = feed.recent.slice(first).map((r) => r.event);
-    const messages = [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))].flatMap((id) => feed.messages.get(id)?.message ?? []);
+    const messages = [...namedIds(events)].flatMap((id) => feed.messages.get(id)?.message ?? []);
     return { events, messages, cursor: since.toString() };
   }
 
@@ -265,8 +273,7 @@ export class EventFeed {
   private async fromRecent(caller: Caller, recent: FeedBatch, limit: number): Promise<EventBatch> {
     const rooms = new Set(await memberRooms(this.sql, caller));
     const events = recent.events.filter((e) => rooms.has(e.roomId)).slice(0, limit);
-    const named = new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])));
-    return { events, messages: recent.messages.filter((m) => named.has(m.id)), cursor: events.at(-1)?.cursor ?? recent.cursor, rooms };
+    return { ...batchOf(events, recent.messages, events.at(-1)?.cursor ?? recent.cursor), rooms };
   }
 
   /** Drops what fell out of the recent span, by count or by age. */
@@ -298,10 +305,7 @@ export class EventFeed {
 
   /** A long-poll's answer: the first `limit` of the events, the messages they name; the rest are read from its cursor next time. */
   private answer(events: LoggedEvent[], batches: FeedBatch[], limit: number): FeedBatch {
-    const kept = events.slice(0, limit);
-    const named = new Set(kept.flatMap((e) => (e.messageId ? [e.messageId] : [])));
-    const messages = new Map(batches.flatMap((b) => b.messages).map((m) => [m.id, m]));
-    return { events: kept, messages: [...messages.values()].filter((m) => named.has(m.id)), cursor: kept.at(-1)!.cursor };
+    return batchOf(events.slice(0, limit), batches.flatMap((b) => b.messages));
   }
 
   private async read(tenantId: string, feed: TenantFeed): Promise<void> {
@@ -322,8 +326,7 @@ export class EventFeed {
         const key = theirs.map((e) => e.cursor).join();
         let batch = batches.get(key);
         if (!batch) {
-          const named = new Set(theirs.flatMap((e) => (e.messageId ? [e.messageId] : [])));
-          batch = { events: theirs, messages: messages.filter((m) => named.has(m.id)), cursor: theirs.at(-1)!.cursor };
+          batch = batchOf(theirs, messages);
           batches.set(key, batch);
         }
         listener.deliver(batch);

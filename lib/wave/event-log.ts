@@ -44,9 +44,12 @@ export async function loggedEvents(sql: SqlPool, tenantId: string, cursor: bigin
   return rows.map((r) => ({ ...(JSON.parse(r.payload) as WaveEvent), cursor: r.stream_seq.toString() }));
 }
 
+/** The ids of the messages the events name. */
+export const namedIds = (events: LoggedEvent[]): Set<string> => new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])));
+
 /** The messages the events name, as they are now. */
 export function namedMessages(sql: SqlPool, tenantId: string, events: LoggedEvent[]): Promise<WaveMessage[]> {
-  return messagesById(sql, tenantId, [...new Set(events.flatMap((e) => (e.messageId ? [e.messageId] : [])))]);
+  return messagesById(sql, tenantId, [...namedIds(events)]);
 }
 
 export async function eventsSince(sql: SqlPool, caller: Caller, cursor: bigint, limit: number): Promise<EventBatch> {
