@@ -4,6 +4,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import { BUNDLE_PATHS, mediaRecord, messageRecord, roomFile, type MessageRecord, type RoomFile } from '../lib/export/format.js';
 import { importedRoomId } from '../lib/export/import-ids.js';
 import { ensureImportUsers, importUserMap, UnmappedUserError, type UserMap } from '../lib/export/import-users.js';
+import { trustedImportKeys } from '../lib/export/import-trust.js';
 import { verifyForImport } from '../lib/export/import-verify.js';
 import type { ImportStatus } from '../lib/export/imports.js';
 import { gunzipped, isMessageChunk, textLines } from '../lib/export/json-lines.js';
@@ -59,6 +60,7 @@ function beatingCounter(ctx: Context): Transform {
 
 export function waveImportActivities({ db, s3, config }: ActivityDeps) {
   const bucket = config.env.SCAIWAVE_S3_BUCKET;
+  const trusted = trustedImportKeys(config.env);
 
   async function importRow(importId: string): Promise<WaveImport> {
     const row = await db.waveImport.findUnique({ where: { id: importId } });
@@ -119,18 +121,20 @@ export function waveImportActivities({ db, s3, config }: ActivityDeps) {
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: row.objectKey }), { abortSignal: ctx.cancellationSignal });
       const body = object.Body as Readable;
       const counted = pipeline(body, beatingCounter(ctx), () => undefined);
-      const verdict = await verifyForImport(counted, { publicKey: config.env.SCAIWAVE_IMPORT_PUBLIC_KEY });
+      const waivers = { unsigned: row.unsignedAllowed, otherTenant: row.otherTenantAllowed };
+      const verdict = await verifyForImport(counted, { tenantId: row.tenantId, trusted, waivers });
       const m = verdict.manifest;
       if (verdict.problems.length > 0 || !m) {
         const problems = verdict.problems.slice(0, PROBLEMS_KEPT);
         const first = problems[0];
         const more = verdict.problems.length > 1 ? ` (and ${verdict.problems.length - 1} more)` : '';
+        const why = verdict.refusal ? `${verdict.refusal.code}: ${verdict.refusal.message}` : first ? `${first.file}: ${first.problem}${more}` : 'unreadable';
         await db.waveImport.update({
           where: { id: importId },
           data: {
             status: 'refused' satisfies ImportStatus,
             problems: problems.map((p) => ({ ...p })),
-            error: `the bundle was refused: ${first ? `${first.file}: ${first.problem}` : 'unreadable'}${more}`.slice(0, 1024),
+            error: `the bundle was refused: ${why}`.slice(0, 1024),
             completedAt: new Date(),
           },
         });

@@ -51,12 +51,16 @@ const appErrorExit: Partial<Record<AppError['code'], number>> = {
   VALIDATION_ERROR: EXIT.usage,
   NOT_FOUND: EXIT.notFound,
   CONFLICT: EXIT.conflict,
+  IMPORT_BUNDLE_INVALID: EXIT.invalid,
+  IMPORT_SIGNATURE_INVALID: EXIT.invalid,
+  IMPORT_UNTRUSTED_SIGNER: EXIT.invalid,
+  IMPORT_TENANT_MISMATCH: EXIT.invalid,
 };
 
 /** One line for stderr and the exit code it goes with. */
 export function describeError(err: unknown): { exitCode: number; message: string } {
   if (err instanceof CliError) return { exitCode: err.exitCode, message: err.message };
-  if (err instanceof AppError) return { exitCode: appErrorExit[err.code] ?? EXIT.failure, message: err.message };
+  if (err instanceof AppError) return { exitCode: appErrorExit[err.code] ?? EXIT.failure, message: err.code.startsWith('IMPORT_') ? `${err.code}: ${err.message}` : err.message };
   return { exitCode: EXIT.failure, message: oneLine(err) };
 }
 

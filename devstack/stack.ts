@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -30,7 +31,19 @@ process.env.SCAIWAVE_SERVICE_TOKEN ||= 'scaiwave-dev-service-token-change-me';
 process.env.SCAIWAVE_PLATFORM_TENANT ||= 'dev';
 // Media is scanned in development as in production: a clamd started below.
 process.env.SCAIWAVE_CLAMAV_URL ||= 'tcp://127.0.0.1:3310';
+// Exports signed as in production, so this machine's own bundles import again (an
+// import takes only bundles signed by a trusted key): a key made once, kept in .devstack/.
+process.env.SCAIWAVE_EXPORT_SIGNING_KEY ||= devSigningKey(path.join(devstackDir, 'export-signing-key.pem'));
 const config = loadConfigOrExit();
+
+function devSigningKey(file: string): string {
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  }
+  return fs.readFileSync(file, 'utf8');
+}
+
 const dataDir = path.join(devstackDir, 'data');
 const logDir = path.join(devstackDir, 'logs');
 const started: ManagedProcess[] = [];

@@ -175,7 +175,7 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
   SCAIWAVE_IMPORT_PUBLIC_KEY: {
     group: 'Compliance export',
     description:
-      "Ed25519 public key (PEM, or its SPKI DER in base64) every imported bundle must be signed with: the exporting deployment's, from `openssl pkey -pubout`. Unset: unsigned bundles are imported too (a signature present must still hold).",
+      "Ed25519 public keys (each PEM, or its SPKI DER in base64; several separated by commas) of the other deployments whose bundles this one imports: theirs from `openssl pkey -pubout`. An import takes only bundles signed by one of these or by this deployment's own SCAIWAVE_EXPORT_SIGNING_KEY; anything else, unsigned bundles included, is refused (422 IMPORT_SIGNATURE_INVALID / IMPORT_UNTRUSTED_SIGNER), unless an operator imports it with `scaiwave room import --allow-unsigned`, which is audited. Unset: only this deployment's own bundles.",
   },
   SCAIWAVE_SEARCH_VECTOR_DIMENSION: {
     group: 'Search',

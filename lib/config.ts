@@ -1,6 +1,6 @@
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
-import { publicKeyDer } from './export/public-key.js';
+import { publicKeyList } from './export/public-key.js';
 import { isEd25519PrivateKey } from './export/signing-key.js';
 
 // Every setting comes from a SCAIWAVE_* variable. Each entry names its default
@@ -29,10 +29,9 @@ const url = (protocols: string[]) =>
     { message: `must be a URL with scheme ${protocols.join(' or ')}` },
   );
 
-const isEd25519PublicKey = (text: string): boolean => {
+const isEd25519PublicKeyList = (text: string): boolean => {
   try {
-    publicKeyDer(text);
-    return true;
+    return publicKeyList(text).length > 0;
   } catch {
     return false;
   }
@@ -90,7 +89,7 @@ const schema = z.object({
   SCAIWAVE_IMPORT_MAX_BYTES: int(1).default(10 * 1024 ** 3),
   SCAIWAVE_IMPORT_PUBLIC_KEY: z
     .string()
-    .refine(isEd25519PublicKey, { message: 'must be an Ed25519 public key: PEM, or its SPKI DER in base64' })
+    .refine(isEd25519PublicKeyList, { message: 'must be Ed25519 public keys, comma-separated: each PEM, or its SPKI DER in base64' })
     .optional(),
   SCAIWAVE_CLAMAV_URL: url(['tcp']).optional(),
   SCAIWAVE_WAVE_OUTBOX_POLL_MS: int(50, 60_000).default(1000),

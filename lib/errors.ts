@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'UNPROCESSABLE_ENTITY'
+  | 'IMPORT_BUNDLE_INVALID'
+  | 'IMPORT_SIGNATURE_INVALID'
+  | 'IMPORT_UNTRUSTED_SIGNER'
+  | 'IMPORT_TENANT_MISMATCH'
   | 'CLIENT_CLOSED_REQUEST'
   | 'RATE_LIMITED'
   | 'BUDGET_EXCEEDED'
@@ -41,6 +45,11 @@ export const statusOf: Readonly<Record<ErrorCode, number>> = {
   AUDIO_TOO_LONG: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNPROCESSABLE_ENTITY: 422,
+  // A room bundle refused before anything of it is stored (lib/export/import-trust.ts).
+  IMPORT_BUNDLE_INVALID: 422,
+  IMPORT_SIGNATURE_INVALID: 422,
+  IMPORT_UNTRUSTED_SIGNER: 422,
+  IMPORT_TENANT_MISMATCH: 422,
   RATE_LIMITED: 429,
   // nginx's convention: nobody reads this answer, but logs and metrics must not count it as our failure.
   CLIENT_CLOSED_REQUEST: 499,

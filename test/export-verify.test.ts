@@ -11,6 +11,7 @@ import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { BundleContentError, readBundle } from '../lib/export/bundle-reader.js';
 import { BUNDLE_PATHS, messageChunkPath, type MessageRecord } from '../lib/export/format.js';
+import { publicKeyDer } from '../lib/export/public-key.js';
 import { verifyBundle } from '../lib/export/verify.js';
 import { buildBundle, changeByte, mediaFixture, messageFixture, repack, saveBundle, type BuiltBundle, type BundleSpec, type MediaItem } from './support/bundle.js';
 import { runScaiwave, type CliRun } from './support/cli.js';
@@ -189,7 +190,10 @@ describe('verifyBundle', () => {
     // The same entries written by tar-stream as plain ustar hold: what is refused is the odd entry, not the writer.
     expect((await verify(await pack([...start, { header: { name: BUNDLE_PATHS.room, size: room.length }, body: room }, ...rest]))).ok).toBe(true);
 
-    expect((await verify(gzipSync(signed.bytes))).problems.map((p) => p.code)).toEqual(['not_a_tar']);
+    const gzipped = (await verify(gzipSync(signed.bytes))).problems;
+    expect(gzipped.map((p) => p.code)).toEqual(['not_a_tar']);
+    // In our words, never the tar library's ("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?").
+    expect(gzipped[0]!.message).toBe('not a tar archive: the block at the start is not a tar header (a room bundle is the .tar itself, not compressed)');
     expect((await verify(Buffer.alloc(0))).problems.map((p) => p.code)).toEqual(['manifest_missing']);
   });
 });
@@ -207,7 +211,7 @@ describe('readBundle, as the import reads', () => {
     let room: unknown;
     let manifestFirst = false;
     const report = await readBundle(streamOf(signed.bytes), {
-      publicKey: signed.publicKey!,
+      trusted: [publicKeyDer(signed.publicKey!)],
       onManifest: (m, signer) => {
         manifestFirst = seen.length === 0 && m.exportId === 'export-1' && signer?.publicKey === signed.publicKey;
       },

@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../lib/config.js';
 import { messageChunkPath, type MessageRecord, type RoomFile } from '../lib/export/format.js';
 import { importedRoomId, renamedMediaId, renamedMessageId } from '../lib/export/import-ids.js';
 import { receiveBundle } from '../lib/export/imports.js';
+import { NO_WAIVERS, trustedImportKeys } from '../lib/export/import-trust.js';
 import { startImport } from '../lib/export/import-workflows.js';
 import { createDb, type Db } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';
@@ -71,9 +72,12 @@ describe('room import: verified bundles restored idempotently, resumable after a
   let temporal: ReturnType<typeof createTemporalClient>;
   let t: Provisioned;
   const key = { admin: '', compliance: '', member: '', stranger: '' };
-  const ws: Record<'main' | 'other' | 'crash' | 'refuse' | 'source' | 'copy', string> = { main: '', other: '', crash: '', refuse: '', source: '', copy: '' };
-  // The deployment signs its exports with this key, and takes only bundles signed with it (SCAIWAVE_IMPORT_PUBLIC_KEY).
+  const ws: Record<'main' | 'other' | 'crash' | 'refuse' | 'source' | 'copy' | 'waived', string> = { main: '', other: '', crash: '', refuse: '', source: '', copy: '', waived: '' };
+  let waivedSlug: string;
+  // The deployment signs its exports with this key and, with SCAIWAVE_IMPORT_PUBLIC_KEY unset (the default), trusts only it.
   const signing = generateKeyPairSync('ed25519');
+  // Another deployment's: trusted only where an operator names it in SCAIWAVE_IMPORT_PUBLIC_KEY.
+  const partner = generateKeyPairSync('ed25519');
   let wsSlug: string;
   const boSubject = uniq('bo');
   const cySubject = uniq('cy');
@@ -92,7 +96,6 @@ describe('room import: verified bundles restored idempotently, resumable after a
       SCAIWAVE_SCAIGRID_API_KEY: grid.platformKey,
       SCAIWAVE_WAVE_OUTBOX_POLL_MS: '200',
       SCAIWAVE_EXPORT_SIGNING_KEY: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      SCAIWAVE_IMPORT_PUBLIC_KEY: signing.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
     };
     config = loadConfig({ ...process.env, ...env });
     await applyMigrations(config.db);
@@ -110,8 +113,10 @@ describe('room import: verified bundles restored idempotently, resumable after a
     key.member = (await createApiKey(db, { tenantId: t.tenant.id, userId: member.id, name: 'member' })).key;
     key.stranger = (await newTenant(db, { roles: ['admin', 'compliance'] })).apiKey.key;
     wsSlug = uniq('ops');
+    waivedSlug = uniq('waived');
     for (const name of Object.keys(ws) as (keyof typeof ws)[]) {
-      ws[name] = (await createWorkspace(db, t.tenant.id, t.user.id, { slug: name === 'main' ? wsSlug : uniq(name), name })).id;
+      const slug = name === 'main' ? wsSlug : name === 'waived' ? waivedSlug : uniq(name);
+      ws[name] = (await createWorkspace(db, t.tenant.id, t.user.id, { slug, name })).id;
     }
     bundle = firstBundle();
   }, 300_000);
@@ -133,9 +138,9 @@ describe('room import: verified bundles restored idempotently, resumable after a
 
   // ---------- the bundles ----------
 
-  /** As the export makes them: signed by the deployment's key; its id a uuid, like every id of the bundle but the source's user ids. */
+  /** As the export makes them: the tenant's, signed by the deployment's key; its id a uuid, like every id of the bundle but the source's user ids. */
   const buildBundle = (spec: Parameters<typeof buildAnyBundle>[0]): BuiltBundle =>
-    buildAnyBundle({ sign: signing.privateKey, ...spec, manifest: { exportId: newId(), ...spec?.manifest } });
+    buildAnyBundle({ sign: signing.privateKey, ...spec, manifest: { exportId: newId(), tenant: { id: t.tenant.id, slug: t.tenant.slug }, ...spec?.manifest } });
 
   /** A room of three people: ana is the tenant's admin here (same subject), bo and cy are unknown here. */
   function roomOf(sourceRoomId: string): RoomFile {
@@ -517,15 +522,84 @@ describe('room import: verified bundles restored idempotently, resumable after a
     expect(await db.waveRoom.count({ where: { workspaceId: ws.refuse } })).toBe(0);
   }, 120_000);
 
-  it('a bundle not signed by the key SCAIWAVE_IMPORT_PUBLIC_KEY names, or not signed at all, is refused naming manifest.sig', async () => {
-    for (const sign of [true, undefined] as const) {
-      const stray = buildAnyBundle({ room: roomOf(newId()), messages: conversation(Array.from({ length: 6 }, () => newId())), manifest: { exportId: newId() }, sign });
-      const view = await imported(ws.refuse, stray.bytes);
-      expect(view.status).toBe('refused');
-      expect(view.problems!.map((p) => p.file)).toEqual(['manifest.sig']);
+  const staged = async () => (await s3.send(new ListObjectsV2Command({ Bucket: config.env.SCAIWAVE_S3_BUCKET, Prefix: `${t.tenant.id}/wave/imports/` }))).KeyCount ?? 0;
+  const smallRoom = (spec: { sign?: typeof signing.privateKey; tenant?: { id: string; slug: string } } = {}) =>
+    buildAnyBundle({
+      room: roomOf(newId()),
+      messages: conversation(Array.from({ length: 6 }, () => newId())),
+      manifest: { exportId: newId(), tenant: spec.tenant ?? { id: t.tenant.id, slug: t.tenant.slug } },
+      sign: spec.sign,
+    });
+  const auditRows = (importId: string) => db.auditLog.findMany({ where: { requestId: importId } });
+
+  it('refuses with 422 and stores nothing: an unsigned bundle, one signed by a key never trusted, one of another tenant, one that is no bundle', async () => {
+    const before = { objects: await staged(), imports: await db.waveImport.count() };
+    const cases: [string, Buffer, string, string][] = [
+      // Files edited and the manifest re-hashed, without a signature: the checksums all hold.
+      ['unsigned', smallRoom().bytes, 'IMPORT_SIGNATURE_INVALID', 'manifest.sig'],
+      ['stray key', smallRoom({ sign: generateKeyPairSync('ed25519').privateKey }).bytes, 'IMPORT_UNTRUSTED_SIGNER', 'manifest.sig'],
+      // Signed by this very deployment, for another of its tenants.
+      ['other tenant', smallRoom({ sign: signing.privateKey, tenant: { id: newId(), slug: 'globex' } }).bytes, 'IMPORT_TENANT_MISMATCH', 'manifest.json'],
+      ['no bundle', randomBytes(4096), 'IMPORT_BUNDLE_INVALID', '(archive)'],
+    ];
+    for (const [what, bytes, code, file] of cases) {
+      const res = await send('compliance', ws.refuse, bytes);
+      expect([what, res.status, res.body.error?.code], JSON.stringify(res.body)).toEqual([what, 422, code]);
+      const details = (res.body.error as { details?: { problems: { file: string; problem: string }[] } }).details!;
+      expect(details.problems.map((p) => p.file)).toEqual([file]);
+      // Our words, never the tar library's ("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?").
+      expect(res.body.error!.message).not.toMatch(/Invalid tar header|gunzipped|Unexpected end of data/);
     }
+    expect({ objects: await staged(), imports: await db.waveImport.count() }).toEqual(before);
     expect(await db.waveRoom.count({ where: { workspaceId: ws.refuse } })).toBe(0);
-  }, 120_000);
+
+    // The CLI refuses the same, exit 6 with the code, and keeps nothing either.
+    const cli = await runScaiwave(['room', 'import', ws.refuse, await saveBundle(cases[0]![1])], env);
+    expect([cli.code, cli.stderr]).toEqual([6, expect.stringContaining('IMPORT_SIGNATURE_INVALID')]);
+    expect({ objects: await staged(), imports: await db.waveImport.count() }).toEqual(before);
+  }, 180_000);
+
+  it('an operator may take an unsigned bundle with --allow-unsigned, and one of another tenant by naming the tenant; both audited', async () => {
+    const unsigned = smallRoom();
+    const cli = await runScaiwave(['room', 'import', ws.waived, await saveBundle(unsigned.bytes), '--allow-unsigned', '--json'], env, 240_000);
+    expect(cli.code, cli.stderr).toBe(0);
+    const taken = JSON.parse(cli.stdout) as { id: string; status: string; signed: boolean };
+    expect(taken).toMatchObject({ status: 'completed', signed: false });
+    const row = await db.waveImport.findUniqueOrThrow({ where: { id: taken.id } });
+    expect(row).toMatchObject({ unsignedAllowed: true, otherTenantAllowed: false, operator: expect.stringContaining('@'), requestedById: null });
+    expect((await auditRows(taken.id)).map((a) => [a.method, a.route, a.tenantId])).toEqual([['CLI', 'scaiwave room import --allow-unsigned', t.tenant.id]]);
+
+    const foreign = smallRoom({ sign: signing.privateKey, tenant: { id: newId(), slug: 'globex' } });
+    const file = await saveBundle(foreign.bytes);
+    // By workspace id alone the operator named no tenant: refused.
+    const unnamed = await runScaiwave(['room', 'import', ws.waived, file], env);
+    expect([unnamed.code, unnamed.stderr]).toEqual([6, expect.stringContaining('IMPORT_TENANT_MISMATCH')]);
+    const named = await runScaiwave(['room', 'import', waivedSlug, file, '--tenant', t.tenant.slug, '--json'], env, 240_000);
+    expect(named.code, named.stderr).toBe(0);
+    const moved = JSON.parse(named.stdout) as { id: string; status: string; signed: boolean };
+    expect(moved).toMatchObject({ status: 'completed', signed: true });
+    expect(await db.waveImport.findUniqueOrThrow({ where: { id: moved.id } })).toMatchObject({ otherTenantAllowed: true, sourceTenantId: foreign.manifest.tenant.id, signerFingerprint: expect.any(String) });
+    expect((await auditRows(moved.id)).map((a) => a.route)).toEqual([`scaiwave room import bundle of tenant ${foreign.manifest.tenant.id}`]);
+  }, 480_000);
+
+  it("another deployment's key is trusted once an operator names it in SCAIWAVE_IMPORT_PUBLIC_KEY", async () => {
+    const fromPartner = await saveBundle(smallRoom({ sign: partner.privateKey }).bytes);
+    const refused = await runScaiwave(['room', 'import', ws.refuse, fromPartner], env);
+    expect([refused.code, refused.stderr]).toEqual([6, expect.stringContaining('IMPORT_UNTRUSTED_SIGNER')]);
+    const partnerKey = partner.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    const trusting = { ...env, SCAIWAVE_IMPORT_PUBLIC_KEY: `${other},${partnerKey}` };
+    // The worker verifies again under its own configuration: the suite's worker trusts only the deployment's key.
+    const queue = uniq('wave-import-partner');
+    const partnerWorker = await startWorkerProcess({ ...trusting, SCAIWAVE_TEMPORAL_TASK_QUEUE: queue });
+    try {
+      const taken = await runScaiwave(['room', 'import', ws.waived, fromPartner, '--json'], { ...trusting, SCAIWAVE_TEMPORAL_TASK_QUEUE: queue }, 240_000);
+      expect(taken.code, taken.stderr).toBe(0);
+      expect(JSON.parse(taken.stdout)).toMatchObject({ status: 'completed', signed: true });
+    } finally {
+      await partnerWorker.proc.stop(5000);
+    }
+  }, 300_000);
 
   it('a worker killed after restoring a chunk of messages: the import resumes and the room holds exactly the bundle’s messages', async () => {
     const crashQueue = uniq('wave-import-crash');
@@ -535,7 +609,8 @@ describe('room import: verified bundles restored idempotently, resumable after a
     const crashBundle = buildBundle({ room: roomOf(newId()), messages, messagesPerChunk: 3 });
     const deps = { db, s3, bucket: config.env.SCAIWAVE_S3_BUCKET, logger: createLogger('wave-import-test', 'warn') };
     const request = { tenantId: t.tenant.id, workspaceId: ws.crash, requestedById: null };
-    const { row } = await receiveBundle(deps, request, Readable.from([crashBundle.bytes]), config.env.SCAIWAVE_IMPORT_MAX_BYTES);
+    const terms = { trusted: trustedImportKeys(config.env), waivers: NO_WAIVERS, operator: null };
+    const { row } = await receiveBundle(deps, request, terms, Readable.from([crashBundle.bytes]), config.env.SCAIWAVE_IMPORT_MAX_BYTES);
 
     const crasher = await startWorkerProcess({ ...crashEnv, CRASH_AT: 'restoreImportMessages:after' }, 'test/support/crash-worker.ts');
     const starter = { temporal: temporal.client, config: { ...config, env: { ...config.env, SCAIWAVE_TEMPORAL_TASK_QUEUE: crashQueue } } };
@@ -559,8 +634,6 @@ describe('room import: verified bundles restored idempotently, resumable after a
 
   it('a bundle over SCAIWAVE_IMPORT_MAX_BYTES is refused with 413, its length declared or not, and nothing is kept', async () => {
     const small = await startApi(loadConfig({ ...process.env, ...env, SCAIWAVE_IMPORT_MAX_BYTES: String(bundle.bytes.length - 1) }), { port: 0 });
-    const staged = async () =>
-      (await s3.send(new ListObjectsV2Command({ Bucket: config.env.SCAIWAVE_S3_BUCKET, Prefix: `${t.tenant.id}/wave/imports/` }))).KeyCount ?? 0;
     const before = { objects: await staged(), imports: await db.waveImport.count() };
     const url = `${small.url}/v1/wave/workspaces/${ws.refuse}/imports`;
     const headers = { Authorization: `Bearer ${key.compliance}`, 'Content-Type': 'application/x-tar' };

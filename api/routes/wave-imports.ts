@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import { findImport, importWorkspace, receiveBundle, BUNDLE_MEDIA_TYPE } from '../../lib/export/imports.js';
+import { NO_WAIVERS, trustedImportKeys } from '../../lib/export/import-trust.js';
 import { startImport } from '../../lib/export/import-workflows.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
@@ -18,6 +19,8 @@ export function waveImportRoutes(deps: ApiDeps) {
   const tag = 'wave compliance';
   const permission: ['compliance:manage', 'admin:access'] = ['compliance:manage', 'admin:access'];
   const maxBytes = deps.config.env.SCAIWAVE_IMPORT_MAX_BYTES;
+  // Nothing is waived through the API: only an operator at the CLI may (lib/export/import-trust.ts).
+  const terms = { trusted: trustedImportKeys(deps.config.env), waivers: NO_WAIVERS, operator: null };
   return [
     operation({
       method: 'post',
@@ -26,20 +29,22 @@ export function waveImportRoutes(deps: ApiDeps) {
       summary: 'Import a room bundle into a workspace',
       description:
         'The body is the bundle (`scaiwave room export`, `POST …/rooms/{id}/exports`) as sent: streamed to storage, never held in memory. ' +
-        'The import verifies every checksum (and the signature) before it writes anything, then restores the room, its members ' +
+        'A bundle is taken only when signed by a key this deployment trusts (its own export key, SCAIWAVE_IMPORT_PUBLIC_KEY) and exported from ' +
+        "the caller's tenant: anything else is refused 422 as it arrives, with nothing stored. " +
+        'The import verifies every checksum before it writes anything, then restores the room, its members ' +
         '(by ScaiKey subject; placeholders for unknown ones), messages and media. Sending the same bundle to the same workspace again answers with the same import.',
       tag,
       permission,
       params: workspaceParams,
       body: { media: BUNDLE_MEDIA_TYPE, description: 'the room bundle (a ustar archive)', maxBytes },
       responses: { 202: { description: 'accepted: follow it at GET /v1/wave/imports/{id}', data: waveImport } },
-      errors: ['NOT_FOUND', 'CONFLICT', 'CLIENT_CLOSED_REQUEST', 'SERVICE_UNAVAILABLE'],
+      errors: ['NOT_FOUND', 'CONFLICT', 'IMPORT_BUNDLE_INVALID', 'IMPORT_SIGNATURE_INVALID', 'IMPORT_UNTRUSTED_SIGNER', 'IMPORT_TENANT_MISMATCH', 'CLIENT_CLOSED_REQUEST', 'SERVICE_UNAVAILABLE'],
     }).handle(async (ctx, { params, body }) => {
       const caller = callerOf(ctx.state);
       await importWorkspace(deps.db, caller.tenantId, params.workspaceId);
       const request = { tenantId: caller.tenantId, workspaceId: params.workspaceId, requestedById: caller.userId };
       const importDeps = { db: deps.db, s3: deps.s3, bucket: deps.config.env.SCAIWAVE_S3_BUCKET, logger: deps.logger };
-      const { row, start } = await receiveBundle(importDeps, request, body, maxBytes);
+      const { row, start } = await receiveBundle(importDeps, request, terms, body, maxBytes);
       if (start) {
         await startImport(deps, caller, row.id).catch((err: unknown) => {
           deps.logger.error({ err, importId: row.id }, 'could not start the import workflow');

@@ -69,12 +69,16 @@ export function registerWaveCommands(program: Command): void {
     .description('import a room bundle (`scaiwave room export`, or the API) into a workspace: verified first, then restored')
     .argument('<workspace>', 'the workspace id, or its slug with --tenant')
     .argument('<file>', 'the bundle (.tar)')
-    .option('--tenant <slug>', "the workspace's tenant", parseSlug)
+    .option('--tenant <slug>', "the workspace's tenant; naming it also lets in a bundle exported from another tenant (audited)", parseSlug)
+    .option('--allow-unsigned', 'take a bundle that is unsigned or signed by a key this deployment does not trust (audited; a signature present must still hold)')
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nThe bundle goes to S3 and a workflow (wave-room-import-{importId}) verifies every checksum and the\n' +
-        'signature before it writes anything, then restores the room, its members (mapped by ScaiKey subject;\n' +
+      '\nA bundle must be signed by a key this deployment trusts (its own SCAIWAVE_EXPORT_SIGNING_KEY, the keys of\n' +
+        'SCAIWAVE_IMPORT_PUBLIC_KEY) and come from the workspace\'s tenant; otherwise it is refused (exit 6) before\n' +
+        'anything is stored, unless --allow-unsigned / --tenant waive it: the import row and the audit log name you.\n' +
+        'The bundle goes to S3 and a workflow (wave-room-import-{importId}) verifies every checksum before it\n' +
+        'writes anything, then restores the room, its members (mapped by ScaiKey subject;\n' +
         'deactivated placeholder users for subjects unknown here), messages with their revisions, deletions and\n' +
         'reactions, and media (scanned here again). Progress goes to stderr. The same bundle sent to the same\n' +
         'workspace is the same import: running the command again changes nothing. A refused bundle exits 6\n' +

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import tar, { type ExtractEvents } from 'tar-stream';
 import { BUNDLE_PATHS, manifestSchema, signatureSchema, type BundleFile, type Manifest } from './format.js';
 import { manifestHashMismatch, signatureHolds } from './manifest.js';
-import { keyFingerprint, publicKeyDer } from './public-key.js';
+import { describeIssues } from './problem-words.js';
+import { keyFingerprint } from './public-key.js';
 
 // Reads a room bundle in one pass over a stream (a local file, an S3 GetObject
 // body), holding only manifest.json, manifest.sig and one chunk of a file in
@@ -33,7 +34,9 @@ export type ProblemCode =
   | 'missing'
   | 'unlisted'
   | 'duplicate'
-  | 'out_of_order';
+  | 'out_of_order'
+  /** the bundle's tenant is not the importer's (lib/export/import-trust.ts) */
+  | 'other_tenant';
 
 export interface BundleProblem {
   code: ProblemCode;
@@ -58,8 +61,10 @@ export interface Signer {
 }
 
 export interface ReadBundleOptions {
-  /** The key the bundle must be signed with (base64 SPKI DER or PEM): unsigned, or signed by another key, is a problem. */
-  publicKey?: string;
+  /** The keys (SPKI DER) one of which must have signed the bundle: unsigned, or signed by another key, is a problem. */
+  trusted?: readonly Buffer[];
+  /** Stop once manifest.json and manifest.sig are judged: the files are neither read nor checked (lib/export/bundle-head.ts). */
+  headOnly?: boolean;
   /** Once manifest.json (and manifest.sig) hold, before any file; not called when they do not. */
   onManifest?: (manifest: Manifest, signer: Signer | null) => Promise<void> | void;
   /**
@@ -104,7 +109,7 @@ class CallerError extends Error {
 }
 
 export async function readBundle(input: Readable, opts: ReadBundleOptions = {}): Promise<BundleReport> {
-  const reading = new BundleReading(opts, opts.publicKey === undefined ? null : publicKeyDer(opts.publicKey));
+  const reading = new BundleReading(opts, opts.trusted ?? null);
   const extract = tar.extract();
   let inputError: unknown = null;
   input.once('error', (err) => {
@@ -149,7 +154,7 @@ class BundleReading {
 
   constructor(
     private readonly opts: ReadBundleOptions,
-    private readonly pinned: Buffer | null,
+    private readonly trusted: readonly Buffer[] | null,
   ) {}
 
   /** Checks one archive entry; false when nothing after it can be checked. */
@@ -172,13 +177,18 @@ class BundleReading {
       case 'signature':
         if (path === BUNDLE_PATHS.signature) return this.takeSignature(entry, size);
         await this.signatureChecked();
+        if (this.stopped()) return false;
         return this.takeFile(entry, path, size);
       default:
         return this.takeFile(entry, path, size);
     }
   }
 
-  /** The archive could not be read further. */
+  /**
+   * The archive could not be read further. The tar library's own message is
+   * only told apart here, never passed on: a caller reads what is wrong with
+   * the bundle in our words, whichever library reads it.
+   */
   broken(err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     if (/unexpected end/i.test(message)) {
@@ -186,7 +196,8 @@ class BundleReading {
       this.problem('truncated', null, `the archive ends early${where}: truncated`);
     } else {
       const where = this.current ? `after ${this.current}` : 'at the start';
-      this.problem('not_a_tar', null, `not a readable tar archive ${where}: ${message}`);
+      const hint = this.current ? '' : ' (a room bundle is the .tar itself, not compressed)';
+      this.problem('not_a_tar', null, `not a tar archive: the block ${where} is not a tar header${hint}`);
     }
   }
 
@@ -195,7 +206,7 @@ class BundleReading {
       this.problem('manifest_missing', BUNDLE_PATHS.manifest, 'the archive is empty: no manifest.json');
     }
     if (this.stage === 'signature') await this.signatureChecked();
-    if (this.manifest && this.stage !== 'stopped') {
+    if (this.manifest && this.stage !== 'stopped' && !this.opts.headOnly) {
       this.manifest.files.forEach((f, i) => {
         if (!this.seen[i]) this.problem('missing', f.path, `${f.path}: listed in the manifest, missing from the archive`);
       });
@@ -214,10 +225,10 @@ class BundleReading {
     let parsed;
     try {
       parsed = manifestSchema.safeParse(JSON.parse(text));
-    } catch (err) {
-      return this.problem('manifest_invalid', path, `manifest.json: not JSON (${(err as Error).message})`);
+    } catch {
+      return this.problem('manifest_invalid', path, 'manifest.json: not valid JSON');
     }
-    if (!parsed.success) return this.problem('manifest_invalid', path, `manifest.json: ${parsed.error.issues.map(describeIssue).join('; ')}`);
+    if (!parsed.success) return this.problem('manifest_invalid', path, `manifest.json: ${describeIssues(parsed.error.issues)}`);
     const manifest = parsed.data;
     for (const [i, f] of manifest.files.entries()) {
       if (f.path === BUNDLE_PATHS.manifest || f.path === BUNDLE_PATHS.signature || this.position.has(f.path)) {
@@ -252,19 +263,30 @@ class BundleReading {
     } else {
       const der = Buffer.from(parsed.data.publicKey, 'base64');
       this.signer = { publicKey: parsed.data.publicKey, fingerprint: keyFingerprint(der) };
-      if (this.pinned && !this.pinned.equals(der)) {
-        this.problem('signature_key', path, `manifest.sig: signed by key ${this.signer.fingerprint}, not the expected key ${keyFingerprint(this.pinned)}`);
+      if (this.trusted && !this.trusted.some((k) => k.equals(der))) {
+        this.problem('signature_key', path, `manifest.sig: signed by key ${this.signer.fingerprint}, not ${this.trustedKeys()}`);
       }
     }
     await this.signatureChecked();
-    return true;
+    return !this.stopped();
+  }
+
+  /** A method, not a comparison in place: the stage moves inside the awaits before it. */
+  private stopped(): boolean {
+    return this.stage === 'stopped';
+  }
+
+  private trustedKeys(): string {
+    const prints = (this.trusted ?? []).map(keyFingerprint);
+    if (prints.length === 0) return 'a trusted key (none is configured)';
+    return prints.length === 1 ? `the expected key ${prints[0]}` : `one of the trusted keys ${prints.join(', ')}`;
   }
 
   /** The manifest and its signature are settled: no file changes what they say. */
   private async signatureChecked(): Promise<void> {
-    this.stage = 'files';
-    if (this.pinned && !this.signer && !this.problems.some((p) => p.path === BUNDLE_PATHS.signature)) {
-      this.problem('signature_missing', BUNDLE_PATHS.signature, `manifest.sig: missing; the bundle must be signed by key ${keyFingerprint(this.pinned)}`);
+    this.stage = this.opts.headOnly ? 'stopped' : 'files';
+    if (this.trusted && !this.signer && !this.problems.some((p) => p.path === BUNDLE_PATHS.signature)) {
+      this.problem('signature_missing', BUNDLE_PATHS.signature, `manifest.sig: missing; the bundle must be signed by ${this.trustedKeys()}`);
     }
     if (this.problems.length === 0 && this.opts.onManifest) {
       await callback(() => this.opts.onManifest!(this.manifest!, this.signer));
@@ -404,5 +426,3 @@ async function callback(fn: () => Promise<void> | void): Promise<void> {
   }
 }
 
-const describeIssue = (issue: { path: PropertyKey[]; message: string }): string =>
-  `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { subjectProblem, MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS } from '../tenancy/user-fields.js';
 import { ROOM_ROLES } from '../wave/room-access.js';
 import { ROOM_KINDS } from '../wave/rooms.js';
+import { describeIssues } from './problem-words.js';
 import { BUNDLE_PATHS, mediaRecord, messageRecord, roomFile, type BundleFile, type Manifest, type MediaRecord, type MessageRecord, type RoomFile } from './format.js';
 
 // What an import needs of a bundle's content beyond its checksums: records
@@ -25,11 +26,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TEXT_BYTES = 65_535;
 const LIMITS = { roomName: 255, topic: 1024, memberAction: 16, emoji: 64, fileName: 255, contentType: 127 } as const;
 
-const zodProblem = (err: z.ZodError): string =>
-  err.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'record'}: ${i.message}`)
-    .join('; ');
 
 /** What the content holds, to compare with the manifest's counts. */
 interface Tally {
@@ -175,5 +171,5 @@ function parseJson<T>(text: string, schema: z.ZodType<T>): { value: T } | { prob
     return { problem: 'not valid JSON' };
   }
   const parsed = schema.safeParse(raw);
-  return parsed.success ? { value: parsed.data } : { problem: zodProblem(parsed.error) };
+  return parsed.success ? { value: parsed.data } : { problem: describeIssues(parsed.error.issues) };
 }

@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
-import { BundleContentError, readBundle } from './bundle-reader.js';
+import { BundleContentError, readBundle, type BundleProblem } from './bundle-reader.js';
 import { BUNDLE_PATHS, warningsFile, type BundleFile, type Manifest } from './format.js';
 import { BundleContentCheck, type Problem } from './import-checks.js';
-import { gunzipped, isMessageChunk, textLines } from './json-lines.js';
+import { keysToCheck, refusalOf, type ImportWaivers, type Refusal } from './import-trust.js';
+import { gunzipped, isMessageChunk, LineTooLongError, textLines } from './json-lines.js';
 
 // An import's first step: one pass over the bundle that checks its integrity
 // (lib/export/bundle-reader.ts: manifest hash, signature, every file's size and
@@ -15,10 +16,35 @@ export interface Verdict {
   /** null when manifest.json could not be read */
   manifest: Manifest | null;
   signed: boolean;
+  /** why the bundle is not taken at all (its head: signature, tenant), in our words; null when it may be */
+  refusal: Pick<Refusal, 'code' | 'message'> | null;
   problems: Problem[];
 }
 
-const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+export interface ImportCheck {
+  /** the tenant imported into */
+  tenantId: string;
+  /** trustedImportKeys() */
+  trusted: readonly Buffer[];
+  waivers: ImportWaivers;
+}
+
+/** The reader's messages open with the file's name; an import's problem names it apart. */
+export const importProblem = (p: BundleProblem): Problem => ({
+  file: p.path ?? '(archive)',
+  problem: p.path && p.message.startsWith(`${p.path}: `) ? p.message.slice(p.path.length + 2) : p.message,
+});
+
+/**
+ * Why a file that hashed right could not be read, in our words: the parser's
+ * or zlib's message is for us (the worker's log), not for the sender.
+ */
+function unreadable(path: string, err: unknown): string {
+  if (err instanceof SyntaxError) return 'unreadable: not valid JSON';
+  if (err instanceof LineTooLongError) return `unreadable: ${err.message}`;
+  if (isMessageChunk(path) && (err as NodeJS.ErrnoException).code?.startsWith('Z_')) return 'unreadable: not gzip data, or damaged gzip data';
+  return 'unreadable: not the text this file holds in a room bundle';
+}
 
 async function readText(content: Readable): Promise<string> {
   const parts: Buffer[] = [];
@@ -42,27 +68,26 @@ async function checkFile(check: BundleContentCheck, file: BundleFile, content: R
   } catch (err) {
     // The bytes were not the manifest's: the reader reports that itself.
     if (err instanceof BundleContentError) throw err;
-    check.report(file.path, `unreadable: ${describe(err)}`);
+    check.report(file.path, unreadable(file.path, err));
   }
 }
 
-/** Reads the whole bundle once; `publicKey` (base64 SPKI DER or PEM), when given, is the key it must be signed with. */
-export async function verifyForImport(input: Readable, opts: { publicKey?: string } = {}): Promise<Verdict> {
+/** Reads the whole bundle once, judging its head as the upload did (lib/export/import-trust.ts) and then every file. */
+export async function verifyForImport(input: Readable, terms: ImportCheck): Promise<Verdict> {
   let check: BundleContentCheck | null = null;
   const report = await readBundle(input, {
-    publicKey: opts.publicKey,
+    trusted: keysToCheck(terms.trusted, terms.waivers),
     onManifest: (manifest) => {
       check = new BundleContentCheck(manifest);
     },
     onFile: (file, content) => checkFile(check!, file, content),
   });
   const signed = report.signer !== null;
-  if (report.problems.length > 0) {
-    // The reader's messages open with the file's name; a problem here names it apart.
-    const problems = report.problems.map((p) => ({ file: p.path ?? '(archive)', problem: p.path && p.message.startsWith(`${p.path}: `) ? p.message.slice(p.path.length + 2) : p.message }));
-    return { manifest: report.manifest, signed, problems };
-  }
+  const refusal = refusalOf(report, terms.tenantId, terms.trusted, terms.waivers);
+  if (refusal) return { manifest: report.manifest, signed, refusal: { code: refusal.code, message: refusal.message }, problems: refusal.problems.map(importProblem) };
+  const verdict = { manifest: report.manifest, signed, refusal: null };
+  if (report.problems.length > 0) return { ...verdict, problems: report.problems.map(importProblem) };
   const checked = check as BundleContentCheck | null;
-  if (!checked) return { manifest: report.manifest, signed, problems: [{ file: BUNDLE_PATHS.manifest, problem: 'the bundle could not be read' }] };
-  return { manifest: report.manifest, signed, problems: checked.finish() };
+  if (!checked) return { ...verdict, problems: [{ file: BUNDLE_PATHS.manifest, problem: 'the bundle could not be read' }] };
+  return { ...verdict, problems: checked.finish() };
 }

@@ -5,11 +5,17 @@ import { newId } from '../infra/ids.js';
 import type { Logger } from '../infra/logger.js';
 import { uploadStream, UploadTooLargeError } from '../infra/s3-upload.js';
 import { AppError, notFound } from '../errors.js';
+import { BundleHeadRefused, judgedAsItStreams } from './bundle-head.js';
+import type { BundleReport } from './bundle-reader.js';
 import { importIdOf } from './import-ids.js';
+import { importProblem } from './import-verify.js';
+import { keysToCheck, refusalOf, type ImportWaivers, type Refusal } from './import-trust.js';
 
 // Imports of room bundles, from the API and the CLI alike: the workspace is
 // checked before a byte of the bundle is read; the bundle is streamed to S3
-// under the tenant's prefix (bounded memory, hashed on the way); its sha256
+// under the tenant's prefix (bounded memory, hashed on the way), judged by its
+// signature and tenant as it streams (lib/export/import-trust.ts), so a
+// refused bundle is answered 422 with nothing stored or recorded; its sha256
 // and the workspace name the import (lib/export/import-ids.ts), so the same
 // bundle sent again finds the import it started rather than a second one. The
 // workflow (workflows/wave-room-import.ts) verifies before it writes anything.
@@ -29,6 +35,14 @@ export interface ImportRequest {
   workspaceId: string;
   /** null: an operator at the CLI */
   requestedById: string | null;
+}
+
+/** What the bundle is judged by: the keys trusted here (trustedImportKeys) and what the importer waived. */
+export interface ImportTerms {
+  trusted: readonly Buffer[];
+  waivers: ImportWaivers;
+  /** who ran the CLI (`user@host`); null through the API, where nothing may be waived */
+  operator: string | null;
 }
 
 export interface ImportDeps {
@@ -53,22 +67,44 @@ const isDuplicate = (err: unknown): boolean => err instanceof Prisma.PrismaClien
  * workflow must be (re)started: always, unless the import has settled (the
  * start is idempotent, and a request that died between the row and the start
  * leaves an import only the next send can set going). A failed import is
- * retried from its verification.
+ * retried from its verification. A bundle its head refuses throws the 422
+ * before anything is kept.
  */
-export async function receiveBundle(deps: ImportDeps, req: ImportRequest, body: AsyncIterable<Buffer>, maxBytes: number): Promise<{ row: WaveImport; start: boolean }> {
+export async function receiveBundle(
+  deps: ImportDeps,
+  req: ImportRequest,
+  terms: ImportTerms,
+  body: AsyncIterable<Buffer>,
+  maxBytes: number,
+): Promise<{ row: WaveImport; start: boolean }> {
   const key = stagedBundleKey(req.tenantId, newId());
+  let head: BundleReport | null = null;
+  const judged = judgedAsItStreams(body, keysToCheck(terms.trusted, terms.waivers), (report): Refusal | null => {
+    head = report;
+    return refusalOf(report, req.tenantId, terms.trusted, terms.waivers);
+  });
   let stored;
   try {
-    stored = await uploadStream(deps.s3, { bucket: deps.bucket, key, contentType: BUNDLE_MEDIA_TYPE }, body, maxBytes);
+    stored = await uploadStream(deps.s3, { bucket: deps.bucket, key, contentType: BUNDLE_MEDIA_TYPE }, judged, maxBytes);
   } catch (err) {
     if (err instanceof UploadTooLargeError) throw new AppError('PAYLOAD_TOO_LARGE', `the bundle is larger than ${maxBytes} bytes (SCAIWAVE_IMPORT_MAX_BYTES)`);
+    if (err instanceof BundleHeadRefused) throw refusedError(err.refusal as Refusal);
     throw err;
   }
+  const { manifest, signer } = head as unknown as BundleReport;
+  const trust = {
+    signerFingerprint: signer?.fingerprint ?? null,
+    sourceTenantId: manifest!.tenant.id,
+    unsignedAllowed: terms.waivers.unsigned,
+    otherTenantAllowed: terms.waivers.otherTenant && manifest!.tenant.id !== req.tenantId,
+    operator: terms.operator?.slice(0, 64) ?? null,
+  };
   const id = importIdOf(req.workspaceId, stored.sha256);
   try {
     const row = await deps.db.waveImport.create({
-      data: { id, ...req, bundleSha256: stored.sha256, bundleBytes: stored.bytes, objectKey: key, status: 'verifying' satisfies ImportStatus },
+      data: { id, ...req, ...trust, bundleSha256: stored.sha256, bundleBytes: stored.bytes, objectKey: key, status: 'verifying' satisfies ImportStatus },
     });
+    await auditWaivers(deps.db, row);
     return { row, start: true };
   } catch (err) {
     if (!isDuplicate(err)) {
@@ -82,9 +118,37 @@ export async function receiveBundle(deps: ImportDeps, req: ImportRequest, body: 
     await discardObject(deps, key);
     return { row: existing, start: !SETTLED.has(existing.status) };
   }
-  const row = await deps.db.waveImport.update({ where: { id }, data: { status: 'verifying' satisfies ImportStatus, objectKey: key, error: null, problems: Prisma.DbNull } });
+  const row = await deps.db.waveImport.update({ where: { id }, data: { ...trust, status: 'verifying' satisfies ImportStatus, objectKey: key, error: null, problems: Prisma.DbNull } });
+  await auditWaivers(deps.db, row);
   await discardObject(deps, existing.objectKey);
   return { row, start: true };
+}
+
+/**
+ * An operator's waiver goes into the audit log beside the API's requests, as
+ * the one place compliance reads who did what: method CLI, the import's id as
+ * the request id, the waivers as the route. The import row says the same.
+ */
+async function auditWaivers(db: Db, row: WaveImport): Promise<void> {
+  const waived = [row.unsignedAllowed ? '--allow-unsigned' : null, row.otherTenantAllowed ? `bundle of tenant ${row.sourceTenantId}` : null].filter((w) => w !== null);
+  if (waived.length === 0) return;
+  await db.auditLog.create({
+    data: {
+      requestId: row.id,
+      tenantId: row.tenantId,
+      method: 'CLI',
+      route: `scaiwave room import ${waived.join(', ')}`.slice(0, 255),
+      path: `/v1/wave/workspaces/${row.workspaceId}/imports`,
+      status: 202,
+      durationMs: 0,
+      userAgent: `operator ${row.operator ?? 'unknown'}`,
+    },
+  });
+}
+
+/** The 422 for a refused head: our words, and the problems by file as an import's problems are listed. */
+function refusedError(refusal: Refusal): AppError {
+  return new AppError(refusal.code, refusal.message, { problems: refusal.problems.map(importProblem) });
 }
 
 /** Best effort: an object left behind costs storage, not correctness. */

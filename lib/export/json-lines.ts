@@ -10,6 +10,14 @@ import { createGunzip } from 'node:zlib';
 /** Far above any record (a message's text is at most 64 KiB), far below a memory problem. */
 const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
+/** A line past MAX_LINE_CHARS: no record is that long, so the file is not one of a bundle's. */
+export class LineTooLongError extends Error {
+  constructor() {
+    super(`a line longer than ${MAX_LINE_CHARS} characters`);
+    this.name = 'LineTooLongError';
+  }
+}
+
 /** The lines of UTF-8 text, without their '\n'; a final line without one counts too. An error of the source is thrown here. */
 export async function* textLines(source: AsyncIterable<Buffer>): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
@@ -22,7 +30,7 @@ export async function* textLines(source: AsyncIterable<Buffer>): AsyncGenerator<
       start = at + 1;
     }
     pending = pending.slice(start);
-    if (pending.length > MAX_LINE_CHARS) throw new Error(`a line longer than ${MAX_LINE_CHARS} characters`);
+    if (pending.length > MAX_LINE_CHARS) throw new LineTooLongError();
   }
   pending += decoder.end();
   if (pending.length > 0) yield pending;

@@ -17,3 +17,10 @@ export function publicKeyDer(text: string): Buffer {
 
 /** The first 16 hex digits of the sha256 of the SPKI DER: `openssl pkey -pubin -outform DER | sha256sum | cut -c1-16`. */
 export const keyFingerprint = (spkiDer: Buffer): string => createHash('sha256').update(spkiDer).digest('hex').slice(0, 16);
+
+/** Keys separated by commas (neither PEM nor base64 holds one), each as publicKeyDer reads it; throws on any that is not one. */
+export const publicKeyList = (text: string): Buffer[] =>
+  text
+    .split(',')
+    .filter((part) => part.trim() !== '')
+    .map(publicKeyDer);

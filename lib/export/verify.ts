@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { readBundle, type BundleProblem, type CheckedFile, type Signer } from './bundle-reader.js';
 import type { Manifest } from './format.js';
+import { publicKeyDer } from './public-key.js';
 
 // `scaiwave export verify` and the export's own check after download: every
 // checksum and the signature, offline, in one pass. No database, no Temporal:
@@ -29,7 +30,7 @@ export interface VerifyOptions {
 export async function verifyBundle(input: Readable, opts: VerifyOptions = {}): Promise<Verification> {
   const files: CheckedFile[] = [];
   const report = await readBundle(input, {
-    publicKey: opts.publicKey,
+    trusted: opts.publicKey === undefined ? undefined : [publicKeyDer(opts.publicKey)],
     onChecked: (file) => {
       files.push(file);
       opts.onChecked?.(file);
