@@ -105,7 +105,14 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
 
   const server = http.createServer(app.koa.callback());
   server.keepAliveTimeout = 65_000;
-  const sockets = attachWaveSocket(server, deps, { heartbeatMs: e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, admission: app.admission, drain: app.drain });
+  const sockets = attachWaveSocket(server, deps, {
+    heartbeatMs: e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS,
+    admission: app.admission,
+    drain: app.drain,
+    origins: e.SCAIWAVE_CORS_ORIGINS,
+    maxSockets: e.SCAIWAVE_WAVE_WS_MAX_SOCKETS,
+    maxPerUser: e.SCAIWAVE_WAVE_WS_MAX_PER_USER,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? config.env.SCAIWAVE_PORT, config.env.SCAIWAVE_HOST, resolve);

@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../lib/auth/caller.js';
@@ -11,6 +11,9 @@ import type { ApiDeps } from './deps.js';
 import type { Admission } from './middleware/admit.js';
 import { addressOf } from './middleware/client-address.js';
 import type { DrainFlag } from './middleware/drain.js';
+import { envelopeOf } from './middleware/error-envelope.js';
+import { requestIdOf } from './middleware/request-id.js';
+import { hardeningHeaders } from './middleware/security-headers.js';
 import { SYNC_BATCH } from './routes/wave-sync.js';
 import { eventBatchView } from './schemas/wave-events.js';
 
@@ -27,15 +30,29 @@ import { eventBatchView } from './schemas/wave-events.js';
 // from its cursor, a socket is fed by the process's one reader per tenant
 // (lib/wave/event-feed.ts), not by reads of its own. An upgrade is admitted as
 // a /v1 request is (authentication, the address's failures, the tenant's and
-// the credential's rate limits), before the socket exists.
+// the credential's rate limits), before the socket exists; so are a browser
+// origin outside SCAIWAVE_CORS_ORIGINS and sockets past the process's and the
+// user's limits. Refusals are HTTP answers in the envelope (`refuse`).
 
 export const WAVE_SOCKET_PATH = '/v1/wave/ws';
 const CURSOR = /^(0|[1-9]\d{0,17})$/;
 
-function refuse(socket: Duplex, err: AppError): void {
-  const body = JSON.stringify({ success: false, error: { code: err.code, message: err.message } });
-  const headers = Object.entries({ ...err.headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' });
-  socket.end(`HTTP/1.1 ${err.status} ${err.code}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+/**
+ * An upgrade refused before the socket exists is an HTTP answer written to the
+ * raw socket: the same envelope, request id and hardening headers as any /v1
+ * answer (api/middleware/error-envelope.ts, security-headers.ts).
+ */
+function refuse(socket: Duplex, err: AppError, requestId: string): void {
+  const body = JSON.stringify(envelopeOf(err, requestId));
+  const headers = Object.entries({
+    ...hardeningHeaders,
+    ...err.headers,
+    'X-Request-Id': requestId,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  });
+  socket.end(`HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? err.code}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
 }
 
 export interface WaveSocketOptions {
@@ -45,18 +62,36 @@ export interface WaveSocketOptions {
   admission: Admission;
   /** set on SIGTERM: no new sockets */
   drain: DrainFlag;
+  /** browser origins that may open a socket (SCAIWAVE_CORS_ORIGINS); `*` for any */
+  origins: readonly string[];
+  /** the most sockets this process holds, and one user of them */
+  maxSockets: number;
+  maxPerUser: number;
 }
 
-export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveSocketOptions): { readonly open: number; close(): void } {
+export function attachWaveSocket(server: Server, deps: ApiDeps, opts: WaveSocketOptions): { readonly open: number; close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const address = addressOf(deps.config.env.SCAIWAVE_TRUSTED_PROXIES);
+  const origins = new Set(opts.origins);
+  // A browser always names the page's origin; a page elsewhere must not ride a user's token (cross-site WebSocket hijacking).
+  const originAllowed = (origin: string | undefined) => origin === undefined || origins.has('*') || origins.has(origin);
+  const perUser = new Map<string, number>();
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  wss.on('headers', (headers, req) => headers.push(`X-Request-Id: ${requestIds.get(req)}`));
 
   server.on('upgrade', (req, socket, head) => {
+    const given = req.headers['x-request-id'];
+    const requestId = requestIdOf(typeof given === 'string' ? given : undefined);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== WAVE_SOCKET_PATH) return refuse(socket, new AppError('NOT_FOUND', 'no WebSocket here'));
-    if (opts.drain.isDraining) return refuse(socket, new AppError('SERVICE_DRAINING', 'this instance is shutting down; retry', undefined, { 'Retry-After': '1' }));
+    const refused = (err: AppError) => refuse(socket, err, requestId);
+    if (url.pathname !== WAVE_SOCKET_PATH) return refused(new AppError('NOT_FOUND', 'no WebSocket here'));
+    if (opts.drain.isDraining) return refused(new AppError('SERVICE_DRAINING', 'this instance is shutting down; retry', undefined, { 'Retry-After': '1' }));
+    if (!originAllowed(req.headers.origin)) return refused(new AppError('FORBIDDEN', 'this origin may not open a WebSocket here'));
+    if (wss.clients.size >= opts.maxSockets) {
+      return refused(new AppError('SERVICE_UNAVAILABLE', 'this instance holds all the WebSockets it may; retry', undefined, { 'Retry-After': '1' }));
+    }
     const cursor = url.searchParams.get('cursor');
-    if (cursor !== null && !CURSOR.test(cursor)) return refuse(socket, new AppError('VALIDATION_ERROR', 'cursor: a cursor as sync answered it'));
+    if (cursor !== null && !CURSOR.test(cursor)) return refused(new AppError('VALIDATION_ERROR', 'cursor: a cursor as sync answered it'));
     const admit = async (): Promise<Caller> => {
       const credential = () => deps.callers.resolve(req.headers.authorization, url.searchParams.get('access_token') ?? undefined);
       const { caller, limited } = await opts.admission(address(req), credential);
@@ -66,11 +101,26 @@ export function attachWaveSocket(server: http.Server, deps: ApiDeps, opts: WaveS
       return caller;
     };
     admit().then(
-      (caller) => wss.handleUpgrade(req, socket, head, (ws) => void serve(ws, caller, cursor)),
+      (caller) => {
+        // Counted and upgraded in one turn of the loop (handleUpgrade answers synchronously), so concurrent upgrades cannot overshoot.
+        const user = `${caller.tenantId}/${caller.userId}`;
+        const open = perUser.get(user) ?? 0;
+        if (open >= opts.maxPerUser) return refused(new AppError('RATE_LIMITED', `at most ${opts.maxPerUser} WebSockets per user at once; close one`));
+        requestIds.set(req, requestId);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          perUser.set(user, open + 1);
+          ws.once('close', () => {
+            const left = (perUser.get(user) ?? 1) - 1;
+            if (left > 0) perUser.set(user, left);
+            else perUser.delete(user);
+          });
+          void serve(ws, caller, cursor);
+        });
+      },
       (err: unknown) => {
-        if (err instanceof AppError) return refuse(socket, err);
-        deps.logger.error({ err }, 'WebSocket authentication failed');
-        refuse(socket, new AppError('SERVICE_UNAVAILABLE', 'try again'));
+        if (err instanceof AppError) return refused(err);
+        deps.logger.error({ err, requestId }, 'WebSocket authentication failed');
+        refused(new AppError('SERVICE_UNAVAILABLE', 'try again'));
       },
     );
   });

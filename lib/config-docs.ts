@@ -134,6 +134,16 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'Storage',
     description: 'How often an idle WebSocket gets a heartbeat frame and a ping; a client that misses a ping is dropped.',
   },
+  SCAIWAVE_WAVE_WS_MAX_SOCKETS: {
+    group: 'Storage',
+    description:
+      'The most WebSockets one API process holds; an upgrade past it is refused with 503 SERVICE_UNAVAILABLE and Retry-After, so a load balancer tries another process.',
+  },
+  SCAIWAVE_WAVE_WS_MAX_PER_USER: {
+    group: 'Storage',
+    description:
+      "The most WebSockets one user holds open on one API process (tabs, devices); one more is refused with 429 RATE_LIMITED, so one credential cannot take the process's sockets.",
+  },
   SCAIWAVE_WAVE_OUTBOX_POLL_MS: {
     group: 'Storage',
     description:
@@ -298,7 +308,7 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
   SCAIWAVE_CORS_ORIGINS: {
     group: 'API limits',
     description:
-      'Comma-separated browser origins allowed by CORS (e.g. https://app.example.com), or * for any. Empty allows none.',
+      'Comma-separated browser origins allowed by CORS and to open the WebSocket (e.g. https://app.example.com), or * for any. Empty allows none; clients that send no Origin (not browsers) are not affected.',
   },
   SCAIWAVE_TRUSTED_PROXIES: {
     group: 'API limits',

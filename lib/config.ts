@@ -96,6 +96,8 @@ const schema = z.object({
   SCAIWAVE_WAVE_MEDIA_MAX_BYTES: int(1).default(100 * 1024 * 1024),
   SCAIWAVE_WAVE_SYNC_TIMEOUT_MS: int(0, 120_000).default(30_000),
   SCAIWAVE_WAVE_WS_HEARTBEAT_MS: int(1000, 300_000).default(25_000),
+  SCAIWAVE_WAVE_WS_MAX_SOCKETS: int(1).default(10_000),
+  SCAIWAVE_WAVE_WS_MAX_PER_USER: int(1).default(20),
   SCAIWAVE_LIVEKIT_URL: url(['ws', 'wss']).optional(),
   SCAIWAVE_LIVEKIT_API_KEY: z.string().optional(),
   SCAIWAVE_LIVEKIT_API_SECRET: z.string().optional(),

@@ -43,6 +43,15 @@ function overloaded(): AppError {
   });
 }
 
+/** The body of every refusal, HTTP answer and WebSocket upgrade alike. */
+export function envelopeOf(e: AppError, requestId: string) {
+  return {
+    success: false,
+    error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
+    request_id: requestId,
+  } as const;
+}
+
 export function errorEnvelope(logger: Logger): Middleware<ApiState> {
   return async (ctx, next) => {
     try {
@@ -58,11 +67,7 @@ export function errorEnvelope(logger: Logger): Middleware<ApiState> {
       const e = appErr ?? new AppError('INTERNAL_ERROR', 'internal error');
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers ?? {})) ctx.set(k, v);
-      ctx.body = {
-        success: false,
-        error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
-        request_id: ctx.state.requestId,
-      };
+      ctx.body = envelopeOf(e, ctx.state.requestId);
     }
   };
 }
