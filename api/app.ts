@@ -69,7 +69,10 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   const windows = new Windows(deps.redis);
   const auth: Authentication = {
     resolver: deps.callers,
-    failures: new AuthFailureLimiter(windows, config.env.SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE),
+    failures: new AuthFailureLimiter(windows, {
+      address: config.env.SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+      credential: config.env.SCAIWAVE_RATE_LIMIT_CREDENTIAL_FAILURES_PER_MINUTE,
+    }),
     serviceToken: config.env.SCAIWAVE_SERVICE_TOKEN,
   };
 
@@ -90,7 +93,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   v1.router.use(routeTemplate(v1.router));
   v1.router.use(audit(deps.sql, logger));
   const admitted = admission(auth, windows, tenantLimits(deps.db, config));
-  v1.router.use(admit(auth, admitted));
+  v1.router.use(admit(admitted));
   v1.parseJsonBodies(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES).add(
     ...meRoutes(),
     ...apiKeyRoutes(deps.db, deps.credentialChanges),

@@ -29,10 +29,11 @@ import { eventBatchView } from './schemas/wave-events.js';
 // socket is open its user is online (lib/wave/presence.ts). After catching up
 // from its cursor, a socket is fed by the process's one reader per tenant
 // (lib/wave/event-feed.ts), not by reads of its own. An upgrade is admitted as
-// a /v1 request is (authentication, the address's failures, the tenant's and
-// the credential's rate limits), before the socket exists; so are a browser
-// origin outside SCAIWAVE_CORS_ORIGINS and sockets past the process's and the
-// user's limits. Refusals are HTTP answers in the envelope (`refuse`).
+// a /v1 request is (authentication, the failures of its address and of its
+// credential, the tenant's and the credential's rate limits), before the
+// socket exists; so are a browser origin outside SCAIWAVE_CORS_ORIGINS and
+// sockets past the process's and the user's limits. Refusals are HTTP answers
+// in the envelope (`refuse`).
 
 export const WAVE_SOCKET_PATH = '/v1/wave/ws';
 const CURSOR = /^(0|[1-9]\d{0,17})$/;
@@ -93,8 +94,8 @@ export function attachWaveSocket(server: Server, deps: ApiDeps, opts: WaveSocket
     const cursor = url.searchParams.get('cursor');
     if (cursor !== null && !CURSOR.test(cursor)) return refused(new AppError('VALIDATION_ERROR', 'cursor: a cursor as sync answered it'));
     const admit = async (): Promise<Caller> => {
-      const credential = () => deps.callers.resolve(req.headers.authorization, url.searchParams.get('access_token') ?? undefined);
-      const { caller, limited } = await opts.admission(address(req), credential);
+      const credentials = { authorization: req.headers.authorization, queryToken: url.searchParams.get('access_token') ?? undefined };
+      const { caller, limited } = await opts.admission(address(req), credentials);
       if (limited) throw limited;
       if (!caller.permissions.has('wave:use')) throw new AppError('FORBIDDEN', 'the credential lacks wave:use');
       if (cursor !== null) await assertCursorRetained(deps.sql, caller.tenantId, BigInt(cursor));

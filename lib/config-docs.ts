@@ -303,7 +303,12 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
   SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: {
     group: 'API limits',
     description:
-      'Failed authentications per minute from one client address before further attempts get 429 with Retry-After, whatever credential they carry.',
+      'Failed authentications per minute from one client address before its further attempts get 429 with Retry-After, unless they present a credential that has not failed this minute: those are still checked, and admitted if valid (one office behind a NAT is not shut out by one script).',
+  },
+  SCAIWAVE_RATE_LIMIT_CREDENTIAL_FAILURES_PER_MINUTE: {
+    group: 'API limits',
+    description:
+      'Failed authentications per minute naming one credential (an API key by its prefix, a ScaiKey token by its claimed subject), from any address, before further attempts with it get 429 with Retry-After from every address it has failed from. Its owner, presenting it from an address it has not failed from, is still checked and admitted if valid.',
   },
   SCAIWAVE_CORS_ORIGINS: {
     group: 'API limits',

@@ -58,9 +58,11 @@ export default async function setup(): Promise<() => Promise<void>> {
     // No ScaiGrid for the run as a whole (so no worker runs the search feed); the suites that search bring their own.
     SCAIWAVE_SEARCH_DIR: path.join(work, 'search'),
     SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
-    // Every suite calls from 127.0.0.1 and many refuse credentials on purpose; the
-    // failed-authentication limit is tested with limits and addresses of its own.
+    // Every suite calls from 127.0.0.1 and many refuse credentials on purpose, some
+    // the same one again and again; the failed-authentication limits are tested with
+    // limits and addresses of their own.
     SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '1000000',
+    SCAIWAVE_RATE_LIMIT_CREDENTIAL_FAILURES_PER_MINUTE: '1000000',
     SCAIWAVE_LOG_LEVEL: process.env.SCAIWAVE_LOG_LEVEL ?? 'warn',
     SCAIWAVE_ACCESS_LOG_LEVEL: process.env.SCAIWAVE_ACCESS_LOG_LEVEL ?? 'warn',
     SCAIWAVE_TEST_LOG_DIR: logDir,

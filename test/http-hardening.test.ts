@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { startApi, type RunningApi } from '../api/server.js';
 import type { Provisioned } from '../lib/tenancy/provisioning.js';
 import { provisionTenant } from '../lib/tenancy/provisioning.js';
 import { expectHardened } from './support/hardening.js';
-import { call, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
+import { call, idpToken, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
 
 // Issue 8, defects 4, 5, 6 and 8: what an outside probe found at the HTTP edge.
 
@@ -165,12 +166,12 @@ describe('the HTTP edge', () => {
   });
 });
 
-describe('failed authentication, limited per client address', () => {
+describe('failed authentication, limited per client address and per credential', () => {
   const db = testDb();
   const apis: RunningApi[] = [];
   let member: Provisioned;
 
-  /** An API of its own: its own Redis prefix (under the run's, so teardown clears it) and failure limit. */
+  /** An API of its own: its own Redis prefix (under the run's, so teardown clears it) and failure limits. */
   async function apiWith(overrides: Record<string, string>): Promise<RunningApi> {
     const prefix = `${testConfig().env.SCAIWAVE_REDIS_PREFIX}${uniq('authfail')}:`;
     const api = await startApi(testConfig({ SCAIWAVE_REDIS_PREFIX: prefix, ...overrides }), { port: 0 });
@@ -178,9 +179,23 @@ describe('failed authentication, limited per client address', () => {
     return api;
   }
 
-  const me = (api: RunningApi, key: string, from?: string): Promise<ApiAnswer> =>
+  const me = (api: RunningApi, key: string | undefined, from?: string): Promise<ApiAnswer> =>
     call(api.url, 'GET', '/v1/me', { token: key, headers: from ? { 'X-Forwarded-For': from } : {} });
-  const badKey = () => `sgk_${uniq('guess').replace(/-/g, '')}${'x'.repeat(24)}`;
+  /** Random key-shaped characters: a guess is looked up in MariaDB like a real key. */
+  const keyChars = (n: number) => randomBytes(n).toString('base64').replace(/[^0-9A-Za-z]/g, '0').slice(0, n);
+  const badKey = () => `sgk_${keyChars(40)}`;
+  /** A guess at `key`: its prefix (what a listing shows of it), the rest wrong. */
+  const guessAt = (key: string) => `${key.slice(0, 12)}${keyChars(32)}`;
+  /** The names of the API's failure windows in Redis, which must not hold any of what was presented. */
+  const failureWindowNames = (api: RunningApi) => api.deps.redis.keys(`${api.deps.config.env.SCAIWAVE_REDIS_PREFIX}rl:*fail:*`);
+  const expectRefused = (answer: ApiAnswer, about: RegExp) => {
+    expect(answer.status).toBe(429);
+    expect(answer.body.error?.code).toBe('RATE_LIMITED');
+    expect(answer.body.error?.message).toMatch(about);
+    const retryAfter = Number(answer.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+  };
 
   beforeAll(async () => {
     member = await newTenant(db);
@@ -190,21 +205,21 @@ describe('failed authentication, limited per client address', () => {
     await db.$disconnect();
   });
 
-  it('refuses an address with 429 and Retry-After after its failures, whatever it presents next; other addresses go on', async () => {
+  it('refuses an address with 429 and Retry-After after its failures, but still admits a valid key from it; other addresses go on', async () => {
     const api = await apiWith({ SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5', SCAIWAVE_TRUSTED_PROXIES: '127.0.0.1' });
     const attacker = '203.0.113.7';
     for (let i = 0; i < 5; i++) expect((await me(api, badKey(), attacker)).status).toBe(401);
-    const refused = await me(api, badKey(), attacker);
-    expect(refused.status).toBe(429);
-    expect(refused.body.error?.code).toBe('RATE_LIMITED');
-    const retryAfter = Number(refused.headers.get('retry-after'));
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-    // Even a good key from that address waits: the address is what is limited.
-    expect((await me(api, member.apiKey.key, attacker)).status).toBe(429);
+    expectRefused(await me(api, badKey(), attacker), /from this address/);
+    // Presenting nothing, or a key that already failed, is refused without a lookup.
+    expectRefused(await me(api, undefined, attacker), /from this address/);
+    const failed = badKey();
+    expectRefused(await me(api, failed, attacker), /from this address/);
+    expectRefused(await me(api, failed, attacker), /from this address/);
+    // A key that has not failed is still looked up: someone else behind the same NAT gets in, every time.
+    for (let i = 0; i < 3; i++) expect((await me(api, member.apiKey.key, attacker)).status).toBe(200);
     // A proxy appending its own hop does not hide the client behind it.
-    expect((await me(api, badKey(), `${attacker}, 127.0.0.1`)).status).toBe(429);
-    // Someone else behind the same proxy is unaffected; successes never count.
+    expectRefused(await me(api, badKey(), `${attacker}, 127.0.0.1`), /from this address/);
+    // Someone at another address is unaffected; successes never count.
     for (let i = 0; i < 8; i++) expect((await me(api, member.apiKey.key, '198.51.100.20')).status).toBe(200);
     expect((await me(api, badKey(), '198.51.100.20')).status).toBe(401);
   });
@@ -228,7 +243,7 @@ describe('failed authentication, limited per client address', () => {
     expect((await heartbeat()).status).toBe(429);
   });
 
-  it('shares the failure count between API pods, and a refused address uses none of its key\'s or tenant\'s allowance', async () => {
+  it('shares the failure counts between API pods; a valid key from a refused address is admitted and counted like any request', async () => {
     const first = await apiWith({ SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '3', SCAIWAVE_TRUSTED_PROXIES: '127.0.0.1' });
     const second = await startApi(first.deps.config, { port: 0 });
     apis.push(second);
@@ -237,12 +252,69 @@ describe('failed authentication, limited per client address', () => {
     expect((await me(first, badKey(), attacker)).status).toBe(401);
     expect((await me(second, badKey(), attacker)).status).toBe(401);
     expect((await me(first, badKey(), attacker)).status).toBe(401);
-    // The other pod never saw this address refused: it learns it from Redis, a good key or not.
-    for (let i = 0; i < 4; i++) expect((await me(second, t.apiKey.key, attacker)).status).toBe(429);
-    expect((await me(first, t.apiKey.key, attacker)).status).toBe(429);
-    // None of those five consumed a request: the key's first success elsewhere still has 9 left.
-    const ok = await me(first, t.apiKey.key, '198.51.100.50');
+    // The other pod never saw this address fill up: it learns it from Redis.
+    expectRefused(await me(second, badKey(), attacker), /from this address/);
+    expectRefused(await me(second, undefined, attacker), /from this address/);
+    // Refusals consumed none of the tenant's allowance; the admitted key's requests count on both pods.
+    const ok = await me(second, t.apiKey.key, attacker);
     expect(ok.status).toBe(200);
     expect(ok.headers.get('x-ratelimit-remaining')).toBe('9');
+    expect((await me(first, t.apiKey.key, attacker)).headers.get('x-ratelimit-remaining')).toBe('8');
+  });
+
+  it('locks a key guessed at from many addresses against the guessers, while its owner still gets in', async () => {
+    const api = await apiWith({
+      SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5',
+      SCAIWAVE_RATE_LIMIT_CREDENTIAL_FAILURES_PER_MINUTE: '3',
+      SCAIWAVE_TRUSTED_PROXIES: '127.0.0.1',
+    });
+    const victim = await newTenant(db);
+    const key = victim.apiKey.key;
+    // Each address stays far below its own limit: only the key's count can stop them.
+    for (let i = 1; i <= 3; i++) expect((await me(api, guessAt(key), `203.0.113.${i}`)).status).toBe(401);
+    // A fresh address is refused on its first guess, and after it without a lookup.
+    expectRefused(await me(api, guessAt(key), '203.0.113.4'), /with this credential/);
+    expectRefused(await me(api, guessAt(key), '203.0.113.4'), /with this credential/);
+    // An address that guessed at the key waits even with the right one: that is what makes guessing from many addresses pointless.
+    expectRefused(await me(api, key, '203.0.113.1'), /with this credential/);
+    // The owner, where it never failed, gets in; a second pod, which saw none of it, agrees.
+    const second = await startApi(api.deps.config, { port: 0 });
+    apis.push(second);
+    for (const pod of [api, second]) {
+      const own = await me(pod, key, '198.51.100.7');
+      expect(own.status).toBe(200);
+      expect(own.body.data).toMatchObject({ tenant_id: victim.tenant.id });
+    }
+    expectRefused(await me(second, guessAt(key), '203.0.113.5'), /with this credential/);
+    // The guessing addresses are not locked out of anything else.
+    expect((await me(api, member.apiKey.key, '203.0.113.1')).status).toBe(200);
+    const names = await failureWindowNames(api);
+    expect(names.some((n) => n.includes('rl:credfail:key:'))).toBe(true);
+    expect(names.filter((n) => n.includes(key.slice(4, 12)))).toEqual([]);
+  });
+
+  it('locks a ScaiKey subject forged from many addresses against the forgers, while its user still gets in', async () => {
+    const api = await apiWith({
+      SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5',
+      SCAIWAVE_RATE_LIMIT_CREDENTIAL_FAILURES_PER_MINUTE: '3',
+      SCAIWAVE_TRUSTED_PROXIES: '127.0.0.1',
+    });
+    const victim = await newTenant(db);
+    const claims = { sub: victim.user.scaikeySubject, tenant: victim.tenant.slug };
+    const genuine = await idpToken(claims);
+    // A token's claims with a signature the IdP never made.
+    const forge = (token: string) => `${token.split('.').slice(0, 2).join('.')}.${randomBytes(256).toString('base64url')}`;
+    for (let i = 1; i <= 3; i++) expect((await me(api, forge(genuine), `203.0.113.${i}`)).status).toBe(401);
+    expectRefused(await me(api, forge(genuine), '203.0.113.4'), /with this credential/);
+    expectRefused(await me(api, forge(genuine), '203.0.113.4'), /with this credential/);
+    // Forgeries for another user, from the same addresses, are that user's count.
+    const other = await idpToken({ sub: uniq('other'), tenant: victim.tenant.slug });
+    expect((await me(api, forge(other), '203.0.113.1')).status).toBe(401);
+    // The user's token, signed by the IdP, gets in from where it never failed.
+    expect((await me(api, genuine, '198.51.100.8')).status).toBe(200);
+    expect((await me(api, await idpToken(claims), '198.51.100.9')).status).toBe(200);
+    const names = await failureWindowNames(api);
+    expect(names.some((n) => n.includes('rl:credfail:sub:'))).toBe(true);
+    expect(names.filter((n) => n.includes(claims.sub))).toEqual([]);
   });
 });

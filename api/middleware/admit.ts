@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import type { Caller } from '../../lib/auth/caller.js';
 import { AppError } from '../../lib/errors.js';
 import type { RateLimits } from '../../lib/tenancy/tenant-limits.js';
-import type { Authentication } from './auth.js';
+import { resolveCaller, type Authentication, type Credentials } from './auth.js';
 import type { ApiState } from '../state.js';
 import { retryAfterSeconds, type Refused, type Windows } from './windows.js';
 
@@ -18,26 +18,18 @@ export interface Admitted {
 /**
  * Authentication and rate limits in one Redis round trip (windows.ts): the
  * credential is resolved (from the process's cache, mostly), then one script
- * checks the address's failed authentications and consumes the tenant's and the
- * credential's one-minute windows. A refused credential instead counts as a
- * failure of its address (one round trip too). Limits differ per tenant and come
- * from `limitsFor`. The /v1 routes and the WebSocket upgrade both go through it.
+ * consumes the tenant's and the credential's one-minute windows. Failed
+ * authentications are limited per address and per credential before that
+ * (auth-failures.ts): a refused credential counts as a failure of both (one
+ * round trip too), and a presentation the failure rule refuses is not resolved
+ * at all. Limits differ per tenant and come from `limitsFor`. The /v1 routes and
+ * the WebSocket upgrade both go through it.
  */
 export function admission(auth: Authentication, windows: Windows, limitsFor: (tenantId: string) => Promise<RateLimits>) {
-  return async (address: string, resolve: () => Promise<Caller>): Promise<Admitted> => {
-    auth.failures.refuseIfRemembered(address);
-    let caller: Caller;
-    try {
-      caller = await resolve();
-    } catch (err) {
-      throw await auth.failures.failed(address, err);
-    }
+  return async (address: string, credentials: Credentials): Promise<Admitted> => {
+    const caller = await resolveCaller(auth, address, credentials);
     const limits = await limitsFor(caller.tenantId);
-    const verdict = await windows.admit(address, caller.tenantId, caller.apiKeyId ?? `user:${caller.userId}`, {
-      failuresPerMinute: auth.failures.perMinute,
-      ...limits,
-    });
-    if (verdict.refused === 'address') throw auth.failures.refusal(address, verdict.ms);
+    const verdict = await windows.admit(caller.tenantId, caller.apiKeyId ?? `user:${caller.userId}`, limits);
     return {
       caller,
       keyPerMinute: limits.keyPerMinute,
@@ -50,9 +42,9 @@ export function admission(auth: Authentication, windows: Windows, limitsFor: (te
 export type Admission = ReturnType<typeof admission>;
 
 /** The /v1 routes' admission, as middleware. */
-export function admit(auth: Authentication, admitted: Admission): Middleware<ApiState> {
+export function admit(admitted: Admission): Middleware<ApiState> {
   return async (ctx, next) => {
-    const { caller, keyPerMinute, remaining, limited } = await admitted(ctx.ip, () => auth.resolver.resolve(ctx.get('Authorization') || undefined));
+    const { caller, keyPerMinute, remaining, limited } = await admitted(ctx.ip, { authorization: ctx.get('Authorization') || undefined });
     ctx.state.caller = caller;
     if (limited) throw limited;
     ctx.set('X-RateLimit-Limit', String(keyPerMinute));
@@ -61,7 +53,7 @@ export function admit(auth: Authentication, admitted: Admission): Middleware<Api
   };
 }
 
-function limited(scope: Exclude<Refused, 'address'>, points: number, ms: number): AppError {
+function limited(scope: Refused, points: number, ms: number): AppError {
   const seconds = retryAfterSeconds(ms);
   return new AppError('RATE_LIMITED', `rate limit of ${points} requests per minute per ${scope} reached`, undefined, {
     'Retry-After': String(seconds),

@@ -13,9 +13,21 @@ export interface Authentication {
   serviceToken: string | undefined;
 }
 
+/** What a request presents to authenticate: its Authorization header, or (WebSocket upgrades only) a query-string token. */
+export interface Credentials {
+  authorization: string | undefined;
+  queryToken?: string;
+}
+
+/** The caller presenting `credentials` from `address`; a failure counts against both (auth-failures.ts). */
+export function resolveCaller(auth: Authentication, address: string, { authorization, queryToken }: Credentials): Promise<Caller> {
+  const credential = auth.resolver.credentialNameOf(authorization, queryToken);
+  return auth.failures.attempt({ address, credential }, () => auth.resolver.resolve(authorization, queryToken));
+}
+
 export function authenticate(auth: Authentication): Middleware<ApiState> {
   return async (ctx, next) => {
-    ctx.state.caller = await auth.failures.attempt(ctx.ip, () => auth.resolver.resolve(ctx.get('Authorization') || undefined));
+    ctx.state.caller = await resolveCaller(auth, ctx.ip, { authorization: ctx.get('Authorization') || undefined });
     await next();
   };
 }
@@ -51,7 +63,8 @@ export function isServiceToken(authorizationHeader: string, expected: string | u
 /** Internal components (ScaiInfer nodes) present the service token, not a user credential. */
 export function requireServiceToken(auth: Authentication): Middleware<ApiState> {
   return async (ctx, next) => {
-    await auth.failures.attempt(ctx.ip, async () => {
+    // The one service token names no credential of its own: its failures count per address only.
+    await auth.failures.attempt({ address: ctx.ip, credential: null }, async () => {
       if (!isServiceToken(ctx.get('Authorization'), auth.serviceToken)) {
         throw new AppError('UNAUTHORIZED', 'a valid service token is required');
       }

@@ -4,22 +4,27 @@ import type { Redis } from '../../lib/infra/redis.js';
 // counter key, `rl:<scope>:<id>` under the deployment's prefix, that lives a
 // minute from its first count: the keys and the counting (SET NX EX, INCR) are
 // rate-limiter-flexible's, which kept them before, so pods old and new share
-// their counts during a rolling deploy. Three windows decide whether a request
+// their counts during a rolling deploy. Two windows decide whether a request
 // goes on:
 //
-//   authfail   failed authentications per client address; at the limit the
-//              address is refused whatever it presents
 //   tenant     requests per tenant, every key and user of it together
 //   key        requests per credential: the API key, or `user:<id>` for a JWT
 //
-// A request costs one round trip: `admit` checks the address's failures and
-// consumes the tenant's and the credential's windows in one script, in that
-// order, stopping at the first refusal (a refused address consumes nothing; a
-// refused tenant leaves the credential's window alone). The admissions asked
-// for in one event-loop turn share that round trip: one script call decides
-// them one after the other, as if each had been its own call. A refused request
-// still counts in the window that refused it, so hammering never resets it.
-// The keys are not hash-tagged: this assumes one Redis, not Redis Cluster.
+// and three count failed authentications, read and counted by `failures` (the
+// rule they serve is auth-failures.ts's):
+//
+//   authfail   per client address
+//   credfail   per credential named (lib/auth/credential-names.ts), from any address
+//   pairfail   per credential named and client address together
+//
+// An admitted request costs one round trip: `admit` consumes the tenant's and
+// the credential's windows in one script, in that order, stopping at the first
+// refusal (a refused tenant leaves the credential's window alone). The
+// admissions asked for in one event-loop turn share that round trip: one script
+// call decides them one after the other, as if each had been its own call. A
+// refused request still counts in the window that refused it, so hammering
+// never resets it. The keys are not hash-tagged: this assumes one Redis, not
+// Redis Cluster.
 
 const WINDOW_SECONDS = 60;
 
@@ -40,22 +45,19 @@ local function failures(key)
 end
 `;
 
-// KEYS: authfail, tenant, key of each request. ARGV: window seconds, then failure limit, tenant limit, key limit of each.
-// Answers {verdict, ms, consumed} per request: 0 admitted, 1 address refused, 2 tenant refused, 3 key refused.
+// KEYS: tenant, key of each request. ARGV: window seconds, then tenant limit, key limit of each.
+// Answers {verdict, ms, consumed} per request: 0 admitted, 1 tenant refused, 2 key refused.
 const ADMIT = `${COUNT}
-local function admit(a, t, k, failLimit, tenantLimit, keyLimit, seconds)
-  local failed, failedTtl = failures(a)
-  if failed >= failLimit then return 1, failedTtl, failed end
+local function admit(t, k, tenantLimit, keyLimit, seconds)
   local n, ttl = count(t, seconds)
-  if n > tenantLimit then return 2, ttl, n end
+  if n > tenantLimit then return 1, ttl, n end
   n, ttl = count(k, seconds)
-  if n > keyLimit then return 3, ttl, n end
+  if n > keyLimit then return 2, ttl, n end
   return 0, ttl, n
 end
 local out = {}
-for i = 0, #KEYS / 3 - 1 do
-  local v, ms, n = admit(KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3],
-    tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3]), tonumber(ARGV[3 * i + 4]), ARGV[1])
+for i = 0, #KEYS / 2 - 1 do
+  local v, ms, n = admit(KEYS[2 * i + 1], KEYS[2 * i + 2], tonumber(ARGV[2 * i + 2]), tonumber(ARGV[2 * i + 3]), ARGV[1])
   out[3 * i + 1] = v
   out[3 * i + 2] = ms
   out[3 * i + 3] = n
@@ -66,16 +68,25 @@ return out
 /** Most admissions decided by one script call: keeps Redis free for other clients between calls. */
 const MAX_BATCH = 64;
 
-// KEYS: authfail. ARGV: failure limit, window seconds, 1 to count a failure.
-// Answers {refused, ms}: an address already at the limit is refused and not counted again.
-const FAIL = `${COUNT}
-local failed, failedTtl = failures(KEYS[1])
-if failed >= tonumber(ARGV[1]) then return {1, failedTtl} end
-if ARGV[3] == '1' then count(KEYS[1], ARGV[2]) end
-return {0, 0}
+// KEYS: failure windows. ARGV: window seconds, 1 to count a failure, then each window's limit.
+// Answers {failures, ms} per window: its count before this call, and what is left of it after
+// (0 or less: no window running). A window at its limit is not counted again, so a refused
+// guesser never makes it last longer.
+const FAILURES = `${COUNT}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local n, ms = failures(key)
+  if ARGV[2] == '1' and n < tonumber(ARGV[2 + i]) then
+    local _
+    _, ms = count(key, ARGV[1])
+  end
+  out[2 * i - 1] = n
+  out[2 * i] = ms
+end
+return out
 `;
 
-export type Refused = 'address' | 'tenant' | 'key';
+export type Refused = 'tenant' | 'key';
 
 /** Whole seconds until a window lets the caller in again, as Retry-After says it: never 0. */
 export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
@@ -89,20 +100,39 @@ export interface Verdict {
 }
 
 export interface Limits {
-  failuresPerMinute: number;
   tenantPerMinute: number;
   keyPerMinute: number;
 }
 
+/** Failed authentications per minute: per client address, and per credential named. */
+export interface FailureLimits {
+  address: number;
+  credential: number;
+}
+
+export interface FailureWindow {
+  /** failures counted before this call */
+  failures: number;
+  /** until the window ends; 0 or less when none runs */
+  ms: number;
+}
+
+/** What the failure windows of one presentation hold. */
+export interface Failures {
+  address: FailureWindow;
+  /** null when the presentation names no credential */
+  credential: { anywhere: FailureWindow; fromAddress: FailureWindow } | null;
+}
+
 type Scripted = Redis & {
   scaiwaveAdmit(numberOfKeys: number, ...keysThenArgv: (string | number)[]): Promise<number[]>;
-  scaiwaveAuthFail(a: string, ...argv: (string | number)[]): Promise<[number, number]>;
+  scaiwaveFailures(numberOfKeys: number, ...keysThenArgv: (string | number)[]): Promise<number[]>;
 };
 
-const VERDICTS: (Refused | null)[] = [null, 'address', 'tenant', 'key'];
+const VERDICTS: (Refused | null)[] = [null, 'tenant', 'key'];
 
 interface Asked {
-  keys: [string, string, string];
+  keys: [string, string];
   limits: Limits;
   resolve(verdict: Verdict): void;
   reject(err: unknown): void;
@@ -115,16 +145,16 @@ export class Windows {
   constructor(redis: Redis) {
     // defineCommand sends EVALSHA, falling back to EVAL once per connection; keys get the client's prefix.
     redis.defineCommand('scaiwaveAdmit', { lua: ADMIT });
-    redis.defineCommand('scaiwaveAuthFail', { numberOfKeys: 1, lua: FAIL });
+    redis.defineCommand('scaiwaveFailures', { lua: FAILURES });
     this.redis = redis as Scripted;
   }
 
-  /** The address's failures checked, then the tenant's and the credential's windows consumed: one round trip. */
-  admit(address: string, tenantId: string, credential: string, limits: Limits): Promise<Verdict> {
+  /** The tenant's and the credential's windows consumed: one round trip. */
+  admit(tenantId: string, credential: string, limits: Limits): Promise<Verdict> {
     return new Promise((resolve, reject) => {
       // Every socket read of this turn comes first, so requests that arrived together leave in one write.
       if (this.queued.length === 0) setImmediate(() => this.sendQueued());
-      this.queued.push({ keys: [`rl:authfail:${address}`, `rl:tenant:${tenantId}`, `rl:key:${credential}`], limits, resolve, reject });
+      this.queued.push({ keys: [`rl:tenant:${tenantId}`, `rl:key:${credential}`], limits, resolve, reject });
     });
   }
 
@@ -136,7 +166,7 @@ export class Windows {
 
   private async send(batch: Asked[]): Promise<void> {
     const keys = batch.flatMap((a) => a.keys);
-    const argv = batch.flatMap(({ limits: l }) => [l.failuresPerMinute, l.tenantPerMinute, l.keyPerMinute]);
+    const argv = batch.flatMap(({ limits: l }) => [l.tenantPerMinute, l.keyPerMinute]);
     try {
       const answers = await this.redis.scaiwaveAdmit(keys.length, ...keys, WINDOW_SECONDS, ...argv);
       batch.forEach((a, i) => {
@@ -148,14 +178,20 @@ export class Windows {
     }
   }
 
-  /** After a refused credential: is the address already at its limit (then ms until it is not), else counts it when `count`. */
-  async failed(address: string, failuresPerMinute: number, count: boolean): Promise<number | null> {
-    const [refused, ms] = await this.redis.scaiwaveAuthFail(`rl:authfail:${address}`, failuresPerMinute, WINDOW_SECONDS, count ? 1 : 0);
-    return refused === 1 ? ms : null;
-  }
-
-  /** Whether the address is at its failure limit (ms until it is not), without counting anything. */
-  failing(address: string, failuresPerMinute: number): Promise<number | null> {
-    return this.failed(address, failuresPerMinute, false);
+  /**
+   * The failure windows of a presentation from `address` naming `credential`
+   * (null: it names none), as they stood; `count` adds this one to each not
+   * yet at its limit. One round trip.
+   */
+  async failures(address: string, credential: string | null, limits: FailureLimits, count: boolean): Promise<Failures> {
+    const keys = [`rl:authfail:${address}`];
+    const argv = [limits.address];
+    if (credential !== null) {
+      keys.push(`rl:credfail:${credential}`, `rl:pairfail:${credential}:${address}`);
+      argv.push(limits.credential, limits.credential);
+    }
+    const answers = await this.redis.scaiwaveFailures(keys.length, ...keys, WINDOW_SECONDS, count ? 1 : 0, ...argv);
+    const window = (i: number): FailureWindow => ({ failures: answers[2 * i]!, ms: answers[2 * i + 1]! });
+    return { address: window(0), credential: credential === null ? null : { anywhere: window(1), fromAddress: window(2) } };
   }
 }

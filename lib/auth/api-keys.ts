@@ -26,6 +26,9 @@ export const hashApiKey = (key: string): string => createHash('sha256').update(k
 
 export const looksLikeApiKey = (token: string): boolean => token.startsWith(API_KEY_PREFIX);
 
+/** The key's start as listings show it (the `prefix` column); it names the key without revealing enough to use it. */
+export const apiKeyPrefix = (key: string): string => key.slice(0, DISPLAY_PREFIX_CHARS);
+
 function generateKey(): string {
   let body = '';
   while (body.length < BODY_CHARS) {
@@ -67,7 +70,7 @@ export async function createApiKey(db: Db, input: NewApiKey): Promise<{ id: stri
   if (!owner) throw notFound('user');
 
   const key = generateKey();
-  const prefix = key.slice(0, DISPLAY_PREFIX_CHARS);
+  const prefix = apiKeyPrefix(key);
   const { id } = await db.apiKey.create({
     data: {
       id: newId(),

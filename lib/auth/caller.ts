@@ -5,6 +5,7 @@ import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, type UserSourc
 import { createUser, userRoles, userSource, type User } from '../tenancy/users.js';
 import { hashApiKey, looksLikeApiKey, resolveApiKey } from './api-keys.js';
 import type { CachedCredential, CredentialCache } from './credential-cache.js';
+import { credentialName } from './credential-names.js';
 import type { CredentialChanges } from './credential-changes.js';
 import type { JwtVerifier, VerifiedClaims } from './jwt-verifier.js';
 import type { LastUsedStamps } from './last-used.js';
@@ -27,6 +28,8 @@ export interface Caller {
 export interface CallerResolver {
   /** `queryToken` is for WebSocket upgrades only, where browsers cannot set headers. */
   resolve(authorizationHeader: string | undefined, queryToken?: string): Promise<Caller>;
+  /** What the presented token claims to be, unverified, for counting its failures (credential-names.ts); null when it names nothing. */
+  credentialNameOf(authorizationHeader: string | undefined, queryToken?: string): string | null;
 }
 
 export interface CallerResolverOptions {
@@ -46,6 +49,14 @@ export interface CallerResolverOptions {
 const unauthorized = (reason: string) => new AppError('UNAUTHORIZED', reason);
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
+const isBlank = (header: string | undefined): boolean => header === undefined || header.trim() === '';
+
+/** The token a request presents: the Authorization header's, else (no header) the query string's; null when there is none. */
+function presentedToken(header: string | undefined, queryToken: string | undefined): string | null {
+  if (isBlank(header)) return queryToken || null;
+  return BEARER.exec(header ?? '')?.[1] ?? null;
+}
+
 // As sets: roles are stored without repeats, so a token repeating one must not look like a change on every request.
 const roleSet = (roles: readonly string[]) => [...new Set(roles)].sort().join('\n');
 const sameRoles = (a: readonly string[], b: readonly string[]) => roleSet(a) === roleSet(b);
@@ -61,13 +72,10 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
       : "'Authorization: Bearer <ScaiKey access token or sgk_ API key>'";
 
   function tokenFrom(header: string | undefined, queryToken: string | undefined): string {
-    if (header === undefined || header.trim() === '') {
-      if (queryToken) return queryToken;
-      throw unauthorized(`authentication required: send ${expected}`);
-    }
-    const match = BEARER.exec(header);
-    if (!match) throw unauthorized(`malformed Authorization header: expected ${expected}`);
-    return match[1]!;
+    const token = presentedToken(header, queryToken);
+    if (token !== null) return token;
+    if (isBlank(header)) throw unauthorized(`authentication required: send ${expected}`);
+    throw unauthorized(`malformed Authorization header: expected ${expected}`);
   }
 
   async function viaApiKey(key: string): Promise<Caller> {
@@ -210,6 +218,10 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
     async resolve(authorizationHeader, queryToken) {
       const token = tokenFrom(authorizationHeader, queryToken);
       return looksLikeApiKey(token) ? viaApiKey(token) : viaJwt(token);
+    },
+    credentialNameOf(authorizationHeader, queryToken) {
+      const token = presentedToken(authorizationHeader, queryToken);
+      return token === null ? null : credentialName(token);
     },
   };
 }
