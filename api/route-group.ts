@@ -7,7 +7,7 @@ import { jsonBody } from './middleware/body.js';
 import type { Body, Ctx, Multipart, Operation, Reply, Responses, Streamed } from './operation.js';
 import type { ApiState } from './state.js';
 import { receiveMultipart } from './upload.js';
-import { parse } from './validate.js';
+import { parse, pathParams } from './validate.js';
 
 /**
  * Who may call a group's routes, as its router's own middleware checks it:
@@ -63,7 +63,7 @@ export const isStreamed = (body: Body | undefined): body is Streamed => !!body &
 /** Every check the declaration names runs before the handler; a refused request never reaches it. */
 function run(op: Operation): Middleware<ApiState> {
   return async (ctx) => {
-    const params = op.params && parse(op.params, ctx.params);
+    const params = op.params && parse(op.params, pathParams(op.path, (ctx as Ctx & { captures?: string[] }).captures ?? []));
     const query = op.query && parse(op.query, ctx.query);
     if (isStreamed(op.body)) {
       await runStreamed(ctx, op, op.body, params, query);

@@ -7,6 +7,7 @@ import { Transform, type Readable } from 'node:stream';
 import type { Context } from 'koa';
 import busboy from 'busboy';
 import { AppError } from '../lib/errors.js';
+import { fileNameProblem } from './schemas/text.js';
 
 export interface UploadedFile {
   path: string;
@@ -78,6 +79,11 @@ export async function receiveMultipart(ctx: Context, opts: { maxFileBytes: numbe
           stream.resume();
           const accepted = opts.fileFields.join(', ');
           return fail(refused(received.has(name) ? `${name}: only one file may be sent` : `${name}: unexpected file (accepted: ${accepted})`));
+        }
+        const badName = fileNameProblem(info.filename ?? name);
+        if (badName) {
+          stream.resume();
+          return fail(refused(`${name}: ${badName}`));
         }
         received.add(name);
         open.push(stream);

@@ -21,6 +21,29 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
   );
 }
 
+/**
+ * Path parameters decoded strictly. The router decodes a segment it cannot
+ * (`%ff`, a lone surrogate's bytes) into its raw text, which a schema would
+ * then read as the characters `%ff`; a segment that is not UTF-8 is refused
+ * here, named. `captures` are the route's raw segments, in the order its
+ * `:name`s appear in `path`.
+ */
+export function pathParams(path: string, captures: readonly string[]): Record<string, string> {
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  [...path.matchAll(/:(\w+)/g)].forEach(([, name], i) => {
+    const raw = captures[i];
+    if (name === undefined || raw === undefined) return;
+    try {
+      params[name] = decodeURIComponent(raw);
+    } catch {
+      throw new AppError('VALIDATION_ERROR', `${name}: must be valid UTF-8 text, percent-encoded`, {
+        fields: [{ field: name, problem: 'not valid UTF-8' }],
+      });
+    }
+  });
+  return params;
+}
+
 const DECIMAL = /^-?(\d+(\.\d*)?|\.\d+)$/;
 
 /**

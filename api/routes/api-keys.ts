@@ -5,9 +5,10 @@ import type { Db } from '../../lib/infra/db.js';
 import { notFound } from '../../lib/errors.js';
 import { callerOf } from '../middleware/auth.js';
 import { operation } from '../operation.js';
+import { line } from '../schemas/text.js';
 
 const createBody = z.strictObject({
-  name: z.string().trim().min(1).max(255),
+  name: line().trim().min(1).max(255),
   expires_at: z.iso.datetime().optional().meta({ description: 'UTC, e.g. 2027-01-31T00:00:00Z; absent, the key does not expire' }),
 });
 

@@ -33,10 +33,11 @@ import { operation } from '../operation.js';
 import { erasure as erasureSchema, speaker as speakerSchema, warmth } from '../schemas/speaker.js';
 import type { UploadedFile } from '../upload.js';
 import { decimalText } from '../validate.js';
+import { line } from '../schemas/text.js';
 
 const enrollFields = z.strictObject({
-  display_name: z.string().trim().min(1).max(VARCHAR.SpeakerProfile.displayName),
-  consent_text_version: z.string().trim().min(1).max(VARCHAR.SpeakerConsent.textVersion),
+  display_name: line().trim().min(1).max(VARCHAR.SpeakerProfile.displayName),
+  consent_text_version: line().trim().min(1).max(VARCHAR.SpeakerConsent.textVersion),
 });
 
 const listQuery = z.object({

@@ -8,6 +8,7 @@ import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
 import { operation } from '../operation.js';
 import { member, memberView, room, roomView, workspace, workspaceView, roomParams, waveId } from '../schemas/wave.js';
+import { line } from '../schemas/text.js';
 
 // Workspaces, rooms and who is in them (lib/wave/). Every lookup is scoped to
 // the caller's tenant: another tenant's workspace, room or user is 404.
@@ -20,12 +21,12 @@ const archivedQuery = z.object({
 
 const newWorkspace = z.strictObject({
   slug: z.string().regex(WORKSPACE_SLUG, { message: 'lower-case letters, digits and inner hyphens, at most 64' }),
-  name: z.string().trim().min(1).max(255),
+  name: line().trim().min(1).max(255),
 });
 const newRoom = z.strictObject({
   kind: z.enum(['channel', 'group', 'direct']),
-  name: z.string().trim().min(1).max(255).optional().meta({ description: 'required for channels and groups' }),
-  topic: z.string().max(1024).optional(),
+  name: line().trim().min(1).max(255).optional().meta({ description: 'required for channels and groups' }),
+  topic: line().max(1024).optional(),
   visibility: z.enum(['public', 'private']).optional().meta({ description: 'channels only (default public); groups and direct rooms are private' }),
   with_user_id: waveId('direct rooms: the other person').optional(),
 });

@@ -5,6 +5,7 @@ import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
 import { operation } from '../operation.js';
 import { waveId } from '../schemas/wave.js';
+import { line } from '../schemas/text.js';
 
 const instant = (what: string) =>
   z.iso
@@ -14,7 +15,7 @@ const instant = (what: string) =>
     .meta({ description: what });
 
 const searchQuery = z.object({
-  q: z.string().min(1).max(500).refine((s) => s.trim().length > 0, { message: 'must not be blank' }).meta({ description: 'the words to look for' }),
+  q: line().min(1).max(500).refine((s) => s.trim().length > 0, { message: 'must not be blank' }).meta({ description: 'the words to look for' }),
   mode: z.enum(SEARCH_MODES).default('hybrid').meta({ description: 'hybrid: words and meaning; keyword: the words; semantic: the meaning' }),
   room: waveId('only this room (one the caller is in)').optional(),
   author: waveId('only messages of this user').optional(),
