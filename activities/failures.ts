@@ -1,9 +1,13 @@
 import { log } from '@temporalio/activity';
 import { BatchNotApplied, MalformedUsageBatch } from '../lib/accounting/flush.js';
 import { AppError } from '../lib/errors.js';
+import { UnmappedUserError } from '../lib/export/import-users.js';
+import { SeqTakenError } from '../lib/export/restore-messages.js';
+import { BundleLayoutError } from '../lib/export/stored-bundle.js';
 import { IdpError } from '../lib/identity/scim.js';
 import { BackendError } from '../lib/scaiecho/dispatch/errors.js';
 import { failure } from '../lib/temporal/failures.js';
+import { ClamdUnavailableError } from '../lib/wave/clamd.js';
 
 /**
  * The one mapping from a domain error to the failure Temporal sees: its type
@@ -21,6 +25,11 @@ export function toFailure(err: unknown): unknown {
   if (err instanceof MalformedUsageBatch) return failure('USAGE_BATCH_MALFORMED', err.message);
   if (err instanceof BatchNotApplied) return failure('USAGE_BATCH_NOT_APPLIED', err.message);
   if (err instanceof AppError && (err.code === 'BUDGET_EXCEEDED' || err.code === 'BACKEND_UNAVAILABLE')) return failure(err.code, err.message);
+  if (err instanceof ClamdUnavailableError) return failure('CLAMD_UNAVAILABLE', err.message);
+  // A verified bundle that still does not restore: the detail may name a file of it, so the message is ours.
+  if (err instanceof BundleLayoutError) return failure('IMPORT_BUNDLE_LAYOUT', 'the bundle is not laid out as ScaiWave writes bundles');
+  if (err instanceof SeqTakenError) return failure('IMPORT_SEQ_TAKEN', 'a message of the bundle takes a sequence number a message posted here already has');
+  if (err instanceof UnmappedUserError) return failure('IMPORT_USER_UNMAPPED', 'the bundle names a user its room.json does not list');
   return err;
 }
 

@@ -3,13 +3,13 @@ import { Context } from '@temporalio/activity';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { BUNDLE_PATHS, mediaRecord, messageRecord, roomFile, type MessageRecord, type RoomFile } from '../lib/export/format.js';
 import { importedRoomId } from '../lib/export/import-ids.js';
-import { ensureImportUsers, importUserMap, UnmappedUserError, type UserMap } from '../lib/export/import-users.js';
+import { ensureImportUsers, importUserMap, type UserMap } from '../lib/export/import-users.js';
 import { trustedImportKeys } from '../lib/export/import-trust.js';
 import { verifyForImport } from '../lib/export/import-verify.js';
 import type { ImportStatus } from '../lib/export/imports.js';
 import { gunzipped, isMessageChunk, textLines } from '../lib/export/json-lines.js';
 import { restoreMediaItem } from '../lib/export/restore-media.js';
-import { restoreMessageBatch, SeqTakenError, type BatchOutcome } from '../lib/export/restore-messages.js';
+import { restoreMessageBatch, type BatchOutcome } from '../lib/export/restore-messages.js';
 import { restoreRoom } from '../lib/export/restore-room.js';
 import { BundleLayoutError, entryHead, entryStream, readBundleIndex, spanOf, type BundleIndex, type StoredBundle } from '../lib/export/stored-bundle.js';
 import type { WaveImport } from '../lib/generated/prisma/client.js';
@@ -17,6 +17,7 @@ import { failure } from '../lib/temporal/failures.js';
 import { keepBeating } from '../lib/temporal/keep-beating.js';
 import { SNIFF_BYTES } from '../lib/wave/media.js';
 import type { ActivityDeps } from './deps.js';
+import { toFailure } from './failures.js';
 
 // The steps of a room import (workflows/wave-room-import.ts). Each reads the
 // bundle from S3 and writes MariaDB in the same activity: the bundle's content
@@ -70,17 +71,13 @@ export function waveImportActivities({ db, s3, config }: ActivityDeps) {
 
   const bundleOf = (row: WaveImport): StoredBundle => ({ bucket, key: row.objectKey });
 
-  /** What a failure of the bundle's shape or content (verified, so it should not happen) becomes: final, and said on the row. */
-  async function asFailure<T>(importId: string, work: () => Promise<T>): Promise<T> {
+  /** A final failure of a step (the bundle's shape or content: verified, so it should not happen) is said on the row too. */
+  async function failingOnRow<T>(importId: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (err) {
-      const final =
-        err instanceof BundleLayoutError ? failure('IMPORT_BUNDLE_LAYOUT', 'the bundle is not laid out as ScaiWave writes bundles')
-        : err instanceof SeqTakenError ? failure('IMPORT_SEQ_TAKEN', 'a message of the bundle takes a sequence number a message posted here already has')
-        : err instanceof UnmappedUserError ? failure('IMPORT_USER_UNMAPPED', 'the bundle names a user its room.json does not list')
-        : null;
-      if (!final) throw err;
+      const final = toFailure(err);
+      if (final === err) throw err;
       // The detail may name a file of the bundle: it goes to the row, not to the workflow's history.
       await db.waveImport.update({ where: { id: importId }, data: { error: (err as Error).message.slice(0, 1024) } });
       throw final;
@@ -160,7 +157,7 @@ export function waveImportActivities({ db, s3, config }: ActivityDeps) {
     /** The room, its members and their history; placeholders for the users not known here. */
     async restoreImportRoom(importId: string): Promise<void> {
       const row = await importRow(importId);
-      await asFailure(importId, async () => {
+      await failingOnRow(importId, async () => {
         const bundle = bundleOf(row);
         const room = await readRoomFile(bundle, await readBundleIndex(s3, bundle));
         const users = await ensureImportUsers(db, row.tenantId, importId, room.users);
@@ -170,7 +167,7 @@ export function waveImportActivities({ db, s3, config }: ActivityDeps) {
 
     /** One message chunk, in batches; a retry skips the lines its last attempt heartbeat as done. */
     async restoreImportMessages(input: { importId: string; chunk: number }): Promise<BatchOutcome> {
-      return asFailure(input.importId, async () => {
+      return failingOnRow(input.importId, async () => {
         const ctx = Context.current();
         const { bundle, index, users, target } = await restoreContext(input.importId);
         const path = messageChunks(index)[input.chunk];
@@ -203,7 +200,7 @@ export function waveImportActivities({ db, s3, config }: ActivityDeps) {
      * how many lines it took, and which media wait for their scan.
      */
     async restoreImportMedia(input: { importId: string; from: number }): Promise<{ next: number | null; lines: number; scan: string[] }> {
-      return asFailure(input.importId, async () => {
+      return failingOnRow(input.importId, async () => {
         const ctx = Context.current();
         const { bundle, index, users, target } = await restoreContext(input.importId);
         const mediaTarget = { ...target, bucket, scanning: Boolean(config.env.SCAIWAVE_CLAMAV_URL) };

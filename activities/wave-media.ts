@@ -2,10 +2,11 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCom
 import { Context } from '@temporalio/activity';
 import type { Readable } from 'node:stream';
 import { failure } from '../lib/temporal/failures.js';
-import { ClamdStreamTooLongError, ClamdUnavailableError, scanStream } from '../lib/wave/clamd.js';
+import { ClamdStreamTooLongError, scanStream } from '../lib/wave/clamd.js';
 import { quarantineKey, type MediaStatus } from '../lib/wave/media.js';
 import { appendEvent } from '../lib/wave/outbox.js';
 import type { ActivityDeps } from './deps.js';
+import { toFailure } from './failures.js';
 
 /** What the scan found; a signature name is clamd's, never the file's content. */
 export type MediaVerdict = { status: 'clean' } | { status: 'infected'; signature: string } | { status: 'unscannable'; reason: string };
@@ -34,8 +35,7 @@ export function waveMediaActivities({ db, s3, config }: ActivityDeps) {
         return await scanStream(url, body, { signal: ctx.cancellationSignal, onProgress: (sent) => ctx.heartbeat(sent) });
       } catch (err) {
         if (err instanceof ClamdStreamTooLongError) return { status: 'unscannable', reason: 'larger than clamd accepts (StreamMaxLength)' };
-        if (err instanceof ClamdUnavailableError) throw failure('CLAMD_UNAVAILABLE', err.message);
-        throw err;
+        throw toFailure(err);
       } finally {
         body.destroy();
       }
