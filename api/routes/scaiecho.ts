@@ -1,13 +1,12 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { VARCHAR } from '../../lib/infra/columns.js';
-import { AppError, notFound } from '../../lib/errors.js';
+import { notFound } from '../../lib/errors.js';
+import { cancelJob } from '../../lib/scaiecho/cancel-job.js';
 import { FinishedJobs } from '../../lib/scaiecho/finished-jobs.js';
-import { findCallerJob, JOB_STATUSES, jobView, listCallerJobs, TERMINAL } from '../../lib/scaiecho/jobs.js';
+import { findCallerJob, JOB_STATUSES, jobView, listCallerJobs } from '../../lib/scaiecho/jobs.js';
 import { BACKEND_PREFERENCES } from '../../lib/scaiecho/policy.js';
 import { speakerSelection } from '../../lib/scaiecho/speaker-selection.js';
 import { transcriptions } from '../../lib/scaiecho/transcribe.js';
-import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import { clientGone } from '../client-gone.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
@@ -126,23 +125,8 @@ export function scaiechoRoutes(deps: ApiDeps) {
       },
       errors: ['NOT_FOUND', 'CONFLICT'],
     }).handle(async (ctx, { params }) => {
-      const caller = callerOf(ctx.state);
-      const found = await findCallerJob(sql, caller, params.id);
-      if (!found) throw notFound('job');
-      if (TERMINAL.has(found.status)) throw new AppError('CONFLICT', `the job is already ${found.status}`);
-      const handle = deps.temporal.workflow.getHandle(workflowIds.transcribe(found.id));
-      try {
-        await handle.cancel();
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-      // A running backend call learns of the cancellation at its next heartbeat; wait a little for the outcome.
-      await Promise.race([handle.result().catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
-      const after = (await findCallerJob(sql, caller, found.id)) ?? found;
-      if (after.status === 'completed' || after.status === 'failed') {
-        throw new AppError('CONFLICT', `the job finished (${after.status}) before it could be cancelled`);
-      }
-      return after.status === 'cancelled' ? { status: 200, data: jobView(after) } : { status: 202, data: jobView(after) };
+      const { settled, job } = await cancelJob(deps, callerOf(ctx.state), params.id);
+      return settled ? { status: 200, data: jobView(job) } : { status: 202, data: jobView(job) };
     }),
   ];
 }

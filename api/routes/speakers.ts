@@ -1,32 +1,25 @@
-import fs from 'node:fs';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { audioContentType } from '../../lib/audio/format.js';
-import { probeAudio, type AudioProbe } from '../../lib/audio/probe.js';
-import { assessSpeechQuality, type QualityReport } from '../../lib/audio/quality.js';
+import { probeAudio } from '../../lib/audio/probe.js';
+import { assessSpeechQuality } from '../../lib/audio/quality.js';
 import type { Caller } from '../../lib/auth/caller.js';
 import { VARCHAR } from '../../lib/infra/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/infra/ids.js';
-import { withDiarizeNode } from '../../lib/scaiecho/diarize/client.js';
+import { enrollSpeaker, type Recording } from '../../lib/scaiecho/enroll-speaker.js';
 import { erasureView, findTenantErasure, requestErasure, type ErasureReason } from '../../lib/scaiecho/erasures.js';
-import { ENGINE_DIARIZE } from '../../lib/scaiecho/node-registry.js';
-import { startEnrollment, startErasure, startRewarm } from '../../lib/scaiecho/speaker-workflows.js';
+import { startErasure, startRewarm } from '../../lib/scaiecho/speaker-workflows.js';
 import {
   ACTIVE,
-  consentObjectKey,
-  ENROLLING_REASON,
   findTenantSpeaker,
   listTenantSpeakers,
-  referenceObjectKey,
   SPEAKER_STATUSES,
   speakerView,
   type SpeakerStatus,
   type SpeakerWithRecords,
 } from '../../lib/scaiecho/speakers.js';
+import { speakerWarmth } from '../../lib/scaiecho/speaker-warmth.js';
 import { WarmRegistry } from '../../lib/scaiecho/warm-registry.js';
 import { tenantLimits } from '../../lib/tenancy/tenant-limits.js';
-import { speakerAbandonedSignal, speakerStoredSignal } from '../../workflows/speakers.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
 import { operation } from '../operation.js';
@@ -47,11 +40,6 @@ const listQuery = z.object({
 });
 
 const speakerId = z.object({ id: z.string().meta({ description: 'the speaker id' }) });
-
-interface Recording {
-  file: UploadedFile;
-  probe: AudioProbe;
-}
 
 /** Speaker enrollment, the warm registry, and Art. 17 erasure. */
 export function speakerRoutes(deps: ApiDeps) {
@@ -78,91 +66,6 @@ export function speakerRoutes(deps: ApiDeps) {
       if (err instanceof AppError) throw new AppError(err.code, `${field}: ${err.message}`, err.details);
       throw err;
     }
-  }
-
-  const put = (r: Recording, key: string) =>
-    deps.s3.send(
-      new PutObjectCommand({
-        Bucket: e.SCAIWAVE_S3_BUCKET,
-        Key: key,
-        Body: fs.createReadStream(r.file.path),
-        ContentLength: r.file.bytes,
-        ContentType: audioContentType[r.probe.format],
-      }),
-    );
-
-  /**
-   * The workflow starts first: from then on, whatever happens to this request,
-   * it either fans the speaker out or removes what was stored. The two rows
-   * go in one transaction, after both objects.
-   */
-  async function enroll(caller: Caller, f: z.output<typeof enrollFields>, reference: Recording, consent: Recording, quality: QualityReport) {
-    const speakerId = newId();
-    const workflow = await startEnrollment(deps, caller, speakerId).catch((err: unknown) => {
-      logger.error({ err, speakerId }, 'could not start the enrollment workflow');
-      throw new AppError('SERVICE_UNAVAILABLE', 'the enrollment could not be started; nothing was stored, try again');
-    });
-    const referenceKey = referenceObjectKey(speakerId, reference.probe.format);
-    const consentKey = consentObjectKey(speakerId, consent.probe.format);
-    try {
-      // Both settle before anything is judged: a put still in flight would land after the clean-up.
-      const puts = await Promise.allSettled([put(reference, referenceKey), put(consent, consentKey)]);
-      for (const p of puts) if (p.status === 'rejected') throw p.reason;
-      await db.$transaction([
-        db.speakerProfile.create({
-          data: {
-            id: speakerId,
-            tenantId: caller.tenantId,
-            createdByUserId: caller.userId,
-            displayName: f.display_name,
-            statusReason: ENROLLING_REASON,
-            referenceObjectKey: referenceKey,
-            referenceFormat: reference.probe.format,
-            quality: { ...quality },
-          },
-        }),
-        db.speakerConsent.create({
-          data: {
-            speakerId,
-            tenantId: caller.tenantId,
-            capturedByUserId: caller.userId,
-            textVersion: f.consent_text_version,
-            recordingObjectKey: consentKey,
-          },
-        }),
-      ]);
-    } catch (err) {
-      logger.error({ err, speakerId }, 'could not store the enrollment');
-      // Should this signal be lost as well, the workflow cleans up when its wait runs out.
-      await workflow.signal(speakerAbandonedSignal).catch(() => undefined);
-      throw new AppError('SERVICE_UNAVAILABLE', 'the speaker could not be stored; nothing was kept, try again');
-    }
-    // A lost signal only delays the fan-out: the workflow then looks for the rows itself.
-    await workflow.signal(speakerStoredSignal).catch((err: unknown) => logger.warn({ err, speakerId }, 'stored signal not delivered'));
-    return (await findTenantSpeaker(db, caller.tenantId, speakerId))!;
-  }
-
-  /** The registry's word, checked with the nodes themselves: a node that restarted has forgotten. */
-  async function warmView(speakerId: string) {
-    const [held, online] = await Promise.all([warm.holders(speakerId), deps.registry.online(ENGINE_DIARIZE)]);
-    const confirmed = await Promise.all(
-      online
-        .filter((n) => held.includes(n.nodeId))
-        .map(async (n) => {
-          // A node that does not answer cannot confirm it holds the speaker.
-          const holds = await withDiarizeNode(n.address, e.SCAIWAVE_SCAIECHO_DIARIZE_TIMEOUT_MS, (c) => c.listSpeakers([speakerId])).catch(
-            (): string[] => [],
-          );
-          return holds.includes(speakerId) ? [n.nodeId] : [];
-        }),
-    );
-    const warmIds = confirmed.flat().sort();
-    return {
-      speaker_id: speakerId,
-      warm_node_ids: warmIds,
-      candidate_node_ids: online.map((n) => n.nodeId).filter((id) => !warmIds.includes(id)).sort(),
-      stale_node_ids: held.filter((id) => !warmIds.includes(id)),
-    };
   }
 
   /** Asking again (or withdrawing consent after a deletion) answers with the erasure already under way. */
@@ -210,7 +113,13 @@ export function speakerRoutes(deps: ApiDeps) {
           ...(report ? { quality: report } : {}),
         });
       }
-      const speaker = await enroll(caller, f, reference, consent, report);
+      const speaker = await enrollSpeaker(deps, caller, {
+        displayName: f.display_name,
+        consentTextVersion: f.consent_text_version,
+        reference,
+        consent,
+        quality: report,
+      });
       return { status: 202, data: { ...speakerView(speaker), poll_url: `${P}/speakers/${speaker.id}` } };
     }),
     operation({
@@ -247,7 +156,7 @@ export function speakerRoutes(deps: ApiDeps) {
       params: speakerId,
       responses: { 200: { description: 'warm, candidate and stale nodes', data: warmth } },
       errors: ['NOT_FOUND'],
-    }).handle(async (ctx, { params }) => ({ status: 200, data: await warmView((await speakerOf(callerOf(ctx.state), params.id)).id) })),
+    }).handle(async (ctx, { params }) => ({ status: 200, data: await speakerWarmth({ warm, registry: deps.registry, config }, (await speakerOf(callerOf(ctx.state), params.id)).id) })),
     operation({
       method: 'post',
       path: `${P}/speakers/:id/warm`,
