@@ -93,11 +93,8 @@ export function apiKeyRoutes(db: Db, changes: CredentialChanges) {
     }).handle(async (ctx, { params }) => {
       const caller = callerOf(ctx.state);
       const admin = caller.permissions.has('admin:access');
-      const key = await db.apiKey.findFirst({
-        where: { id: params.id, tenantId: caller.tenantId, ...(admin ? {} : { userId: caller.userId }) },
-        select: { id: true },
-      });
-      if (!key || !(await revokeApiKey(db, { tenantId: caller.tenantId, id: key.id }))) throw notFound('API key');
+      const key = { tenantId: caller.tenantId, id: params.id, ...(admin ? {} : { userId: caller.userId }) };
+      if (!(await revokeApiKey(db, key))) throw notFound('API key');
       await changes.announce({ kind: 'api_key', tenantId: caller.tenantId, apiKeyId: key.id });
       return { status: 200, data: { id: key.id, revoked: true as const } };
     }),

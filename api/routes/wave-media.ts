@@ -1,6 +1,5 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { findMedia, servableMedia, storeMedia } from '../../lib/wave/media.js';
+import { findMedia, mediaContent, servableMedia, storeMedia } from '../../lib/wave/media.js';
 import { startMediaScan } from '../../lib/wave/media-workflows.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../middleware/auth.js';
@@ -67,11 +66,11 @@ export function waveMediaRoutes(deps: ApiDeps) {
       errors: ['NOT_FOUND', 'FORBIDDEN', 'CONFLICT'],
     }).handle(async (ctx, { params }) => {
       const m = await servableMedia(deps, callerOf(ctx.state), params.mediaId);
-      const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.config.env.SCAIWAVE_S3_BUCKET, Key: m.objectKey }));
+      const content = await mediaContent(deps, m);
       // Served as a download, never rendered by the browser in our origin, whatever it holds.
       ctx.set('Content-Disposition', attachment(m.fileName));
       ctx.length = Number(m.bytes);
-      return { status: 200, body: object.Body };
+      return { status: 200, body: content };
     }),
   ];
 }

@@ -172,8 +172,7 @@ export function waveMessageRoutes(deps: ApiDeps) {
         errors: ['NOT_FOUND', 'FORBIDDEN', 'CONFLICT'],
       }).handle(async (ctx, { params }) => {
         const caller = callerOf(ctx.state);
-        await react(deps, caller, params.roomId, params.messageId, params.emoji, on);
-        const current = await deps.db.waveMessage.findUniqueOrThrow({ where: { id: params.messageId } });
+        const current = await react(deps, caller, params.roomId, params.messageId, params.emoji, on);
         return { status: 200, data: (await withReactions(caller.userId, [current]))[0]! };
       }),
     ),

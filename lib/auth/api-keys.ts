@@ -87,17 +87,15 @@ export async function createApiKey(db: Db, input: NewApiKey): Promise<{ id: stri
 }
 
 /**
- * True when the tenant has this key (now revoked); another tenant's key is simply
- * not found. The caller then announces the change to the API processes' caches
+ * True when the tenant has this key (now revoked); another tenant's key, or
+ * with `userId` another user's, is simply not found. The caller then announces the change to the API processes' caches
  * (lib/auth/credential-changes.ts).
  */
-export async function revokeApiKey(db: Db, ref: { tenantId: string; id: string }): Promise<boolean> {
-  const { count } = await db.apiKey.updateMany({
-    where: { id: ref.id, tenantId: ref.tenantId, revokedAt: null },
-    data: { revokedAt: new Date() },
-  });
+export async function revokeApiKey(db: Db, ref: { tenantId: string; id: string; userId?: string }): Promise<boolean> {
+  const which = { id: ref.id, tenantId: ref.tenantId, ...(ref.userId === undefined ? {} : { userId: ref.userId }) };
+  const { count } = await db.apiKey.updateMany({ where: { ...which, revokedAt: null }, data: { revokedAt: new Date() } });
   if (count > 0) return true;
-  return (await db.apiKey.count({ where: { id: ref.id, tenantId: ref.tenantId } })) > 0;
+  return (await db.apiKey.count({ where: which })) > 0;
 }
 
 export function listApiKeys(db: Db, tenantId: string, userId?: string): Promise<ApiKeyInfo[]> {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
 import type { Caller } from '../auth/caller.js';
 import type { Config } from '../config.js';
@@ -107,4 +108,10 @@ export async function servableMedia(deps: WaveDeps, caller: Caller, mediaId: str
   if (SERVABLE.has(media.scanStatus)) return media;
   if (media.scanStatus === 'pending_scan') throw new AppError('CONFLICT', 'the file is being scanned for viruses; try again shortly');
   throw new AppError('FORBIDDEN', 'the file failed the virus scan and is quarantined');
+}
+
+/** The bytes of a file servableMedia allowed, streamed from S3. */
+export async function mediaContent(deps: { s3: S3Client; config: Config }, media: WaveMedia): Promise<Readable> {
+  const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.config.env.SCAIWAVE_S3_BUCKET, Key: media.objectKey }));
+  return object.Body as Readable;
 }

@@ -144,7 +144,8 @@ export function deleteMessage(deps: WaveDeps, caller: Caller, roomId: string, me
   });
 }
 
-export function react(deps: WaveDeps, caller: Caller, roomId: string, messageId: string, emoji: string, on: boolean): Promise<void> {
+/** Adds or takes back a reaction; answers the message it is on, as the transaction read it. */
+export function react(deps: WaveDeps, caller: Caller, roomId: string, messageId: string, emoji: string, on: boolean): Promise<WaveMessage> {
   return change(deps, async (tx) => {
     const access = await lockedRoom(tx, caller, roomId);
     requireOpen(access);
@@ -153,10 +154,11 @@ export function react(deps: WaveDeps, caller: Caller, roomId: string, messageId:
     if (message.deletedAt) throw new AppError('CONFLICT', 'the message was deleted');
     const key = { messageId_userId_emoji: { messageId, userId: caller.userId, emoji } };
     const existing = await tx.waveReaction.findUnique({ where: key });
-    if (Boolean(existing) === on) return;
+    if (Boolean(existing) === on) return message;
     if (on) await tx.waveReaction.create({ data: { messageId, userId: caller.userId, emoji, tenantId: caller.tenantId } });
     else await tx.waveReaction.delete({ where: key });
     await appendEvent(tx, on ? 'reaction.added' : 'reaction.removed', { ...event(message, caller.userId), emoji });
+    return message;
   });
 }
 
