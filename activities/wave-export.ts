@@ -19,7 +19,7 @@ import { exportRange, stageIndexFiles } from '../lib/export/index-files.js';
 import { inventoryMediaPage, type MediaCursor } from '../lib/export/media-inventory.js';
 import { writeMessageChunk } from '../lib/export/message-chunks.js';
 import type { MessageCursor } from '../lib/export/message-records.js';
-import { parseSigningKey } from '../lib/export/signing-key.js';
+import { parseSigningKey } from '../lib/infra/ed25519-keys.js';
 import { failure } from '../lib/temporal/failures.js';
 import { keepBeating } from '../lib/temporal/keep-beating.js';
 import type { ActivityDeps } from './deps.js';

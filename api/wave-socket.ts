@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../lib/auth/caller.js';
 import { AppError } from '../lib/errors.js';
-import { eventsSince, latestCursor } from '../lib/wave/event-log.js';
+import { eventsSince, latestCursor, SYNC_BATCH } from '../lib/wave/event-log.js';
 import { assertCursorRetained } from '../lib/wave/event-retention.js';
 import { batchOf, type FeedBatch, type FeedListener } from '../lib/wave/event-feed.js';
 import { setPresence } from '../lib/wave/presence.js';
@@ -14,7 +14,6 @@ import type { DrainFlag } from './middleware/drain.js';
 import { envelopeOf } from './middleware/error-envelope.js';
 import { requestIdOf } from './middleware/request-id.js';
 import { hardeningHeaders } from './middleware/security-headers.js';
-import { SYNC_BATCH } from './routes/wave-sync.js';
 import { eventBatchView } from './schemas/wave-events.js';
 
 // GET /v1/wave/ws: the events of /v1/wave/sync, pushed. The token comes in the

@@ -11,7 +11,7 @@ import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { BundleContentError, readBundle } from '../lib/export/bundle-reader.js';
 import { BUNDLE_PATHS, messageChunkPath, type MessageRecord } from '../lib/export/format.js';
-import { publicKeyDer } from '../lib/export/public-key.js';
+import { publicKeyDer } from '../lib/infra/ed25519-keys.js';
 import { verifyBundle } from '../lib/export/verify.js';
 import { buildBundle, changeByte, mediaFixture, messageFixture, repack, saveBundle, type BuiltBundle, type BundleSpec, type MediaItem } from './support/bundle.js';
 import { runScaiwave, type CliRun } from './support/cli.js';

@@ -15,7 +15,7 @@ import { loadConfig } from '../lib/config.js';
 import { exportStagingPrefix } from '../lib/export/export-keys.js';
 import { BUNDLE_PATHS, manifestSchema, type Manifest, type MessageRecord, type WarningRecord } from '../lib/export/format.js';
 import { manifestHashMismatch } from '../lib/export/manifest.js';
-import { keyFingerprint } from '../lib/export/public-key.js';
+import { keyFingerprint } from '../lib/infra/ed25519-keys.js';
 import { verifyBundle } from '../lib/export/verify.js';
 import type { Db } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';

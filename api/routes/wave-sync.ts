@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { latestCursor } from '../../lib/wave/event-log.js';
+import { latestCursor, SYNC_BATCH } from '../../lib/wave/event-log.js';
 import { listMembers } from '../../lib/wave/membership.js';
 import { PRESENCE, presenceOf, setPresence } from '../../lib/wave/presence.js';
 import { clientGone } from '../client-gone.js';
@@ -10,9 +10,6 @@ import { eventBatch, eventBatchView } from '../schemas/wave-events.js';
 import { roomParams } from '../schemas/wave.js';
 
 const cursor = z.string().regex(/^(0|[1-9]\d{0,17})$/, { message: 'a cursor as sync answered it' });
-
-/** How many events one answer carries at most; a client with more to read asks again at once. */
-export const SYNC_BATCH = 200;
 
 export function waveSyncRoutes(deps: ApiDeps) {
   const tag = 'wave sync';

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { CheckedFile } from '../../lib/export/bundle-reader.js';
-import { publicKeyDer } from '../../lib/export/public-key.js';
+import { publicKeyDer } from '../../lib/infra/ed25519-keys.js';
 import { verifyBundleFile, type Verification } from '../../lib/export/verify.js';
 import { CliError, EXIT, notFound, print, printJson, usage } from '../support.js';
 

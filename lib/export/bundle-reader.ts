@@ -4,7 +4,7 @@ import tar, { type ExtractEvents } from 'tar-stream';
 import { BUNDLE_PATHS, manifestSchema, signatureSchema, type BundleFile, type Manifest } from './format.js';
 import { manifestHashMismatch, signatureHolds } from './manifest.js';
 import { describeIssues } from './problem-words.js';
-import { keyFingerprint } from './public-key.js';
+import { keyFingerprint } from '../infra/ed25519-keys.js';
 
 // Reads a room bundle in one pass over a stream (a local file, an S3 GetObject
 // body), holding only manifest.json, manifest.sig and one chunk of a file in

@@ -2,8 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { BundleProblem, BundleReport } from './bundle-reader.js';
 import { BUNDLE_PATHS } from './format.js';
-import { keyFingerprint, publicKeyList } from './public-key.js';
-import { parseSigningKey } from './signing-key.js';
+import { keyFingerprint, parseSigningKey, publicKeyList } from '../infra/ed25519-keys.js';
 
 // Which bundles an import takes. A bundle's checksums prove only that its files
 // are the ones its manifest lists; anyone can write a manifest, re-hash it and

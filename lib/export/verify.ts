@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { readBundle, type BundleProblem, type CheckedFile, type Signer } from './bundle-reader.js';
 import type { Manifest } from './format.js';
-import { publicKeyDer } from './public-key.js';
+import { publicKeyDer } from '../infra/ed25519-keys.js';
 
 // `scaiwave export verify` and the export's own check after download: every
 // checksum and the signature, offline, in one pass. No database, no Temporal:

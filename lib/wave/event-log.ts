@@ -14,6 +14,9 @@ import { messagesById } from './message-rows.js';
 // Every long-poll, socket and the event feed read here, so through the driver
 // (lib/wave/message-rows.ts says why).
 
+/** How many events one sync answer or socket frame carries at most; a client with more to read asks again at once. */
+export const SYNC_BATCH = 200;
+
 export interface LoggedEvent extends WaveEvent {
   cursor: string;
 }
