@@ -262,12 +262,15 @@ describe('failed authentication, limited per client address and per credential',
     expect((await me(first, t.apiKey.key, attacker)).headers.get('x-ratelimit-remaining')).toBe('8');
   });
 
+  /** Addresses far from their own limit, so only a credential's count can stop them; addresses come through the test's proxy. */
+  const credentialLockout = {
+    SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5',
+    SCAIWAVE_RATE_LIMIT_CREDENTIAL_FAILURES_PER_MINUTE: '3',
+    SCAIWAVE_TRUSTED_PROXIES: '127.0.0.1',
+  };
+
   it('locks a key guessed at from many addresses against the guessers, while its owner still gets in', async () => {
-    const api = await apiWith({
-      SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5',
-      SCAIWAVE_RATE_LIMIT_CREDENTIAL_FAILURES_PER_MINUTE: '3',
-      SCAIWAVE_TRUSTED_PROXIES: '127.0.0.1',
-    });
+    const api = await apiWith(credentialLockout);
     const victim = await newTenant(db);
     const key = victim.apiKey.key;
     // Each address stays far below its own limit: only the key's count can stop them.
@@ -294,11 +297,7 @@ describe('failed authentication, limited per client address and per credential',
   });
 
   it('locks a ScaiKey subject forged from many addresses against the forgers, while its user still gets in', async () => {
-    const api = await apiWith({
-      SCAIWAVE_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5',
-      SCAIWAVE_RATE_LIMIT_CREDENTIAL_FAILURES_PER_MINUTE: '3',
-      SCAIWAVE_TRUSTED_PROXIES: '127.0.0.1',
-    });
+    const api = await apiWith(credentialLockout);
     const victim = await newTenant(db);
     const claims = { sub: victim.user.scaikeySubject, tenant: victim.tenant.slug };
     const genuine = await idpToken(claims);
