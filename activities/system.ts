@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { ActivityDeps } from './deps.js';
 
-export interface WorkerProbe {
+interface WorkerProbe {
   workerIdentity: string;
   host: string;
   dbOk: boolean;

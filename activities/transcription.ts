@@ -10,7 +10,7 @@ import type { ActivityDeps } from './deps.js';
 import { asFailure, toFailure } from './failures.js';
 
 /** What later steps need to know about a finished job: ids and figures, no content. */
-export interface JobFacts {
+interface JobFacts {
   jobId: string;
   tenantId: string;
   userId: string;

@@ -7,7 +7,7 @@ import type { ActivityDeps } from './deps.js';
 // The warm registry checked against the nodes themselves, one page of speakers
 // at a time. Ids only go in and out; every step may run again and lands the same.
 
-export interface WarmReconcilePageInput {
+interface WarmReconcilePageInput {
   /** only this tenant's speakers; every tenant's when absent */
   tenantId?: string;
   /** the last speaker id of the previous page */
@@ -21,7 +21,7 @@ export interface RewarmCandidate {
   tenantSlug: string;
 }
 
-export interface WarmReconcilePage {
+interface WarmReconcilePage {
   speakers: number;
   /** holders dropped from the registry: the node is gone, or answered without the speaker */
   stale: number;

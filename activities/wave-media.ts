@@ -9,7 +9,7 @@ import type { ActivityDeps } from './deps.js';
 import { toFailure } from './failures.js';
 
 /** What the scan found; a signature name is clamd's, never the file's content. */
-export type MediaVerdict = { status: 'clean' } | { status: 'infected'; signature: string } | { status: 'unscannable'; reason: string };
+type MediaVerdict = { status: 'clean' } | { status: 'infected'; signature: string } | { status: 'unscannable'; reason: string };
 
 const missing = (err: unknown): boolean => err instanceof NoSuchKey || err instanceof NotFound;
 

@@ -6,7 +6,7 @@ import type { ActivityDeps } from './deps.js';
 const BEAT_MS = 5000;
 
 /** Messages per reindex page. */
-export const REINDEX_PAGE = 200;
+const REINDEX_PAGE = 200;
 
 type Scope = { tenantId: string; roomId?: string };
 const scopeWhere = ({ tenantId, roomId }: Scope) => ({ tenantId, ...(roomId ? { roomId } : {}) });

@@ -58,7 +58,7 @@ type Parsed<T> = T extends Multipart<infer F>
       ? z.output<T>
       : undefined;
 
-export interface Input<P, Q, B> {
+interface Input<P, Q, B> {
   params: Parsed<P>;
   query: Parsed<Q>;
   body: Parsed<B>;
@@ -66,7 +66,7 @@ export interface Input<P, Q, B> {
 
 export type Ctx = ParameterizedContext<ApiState>;
 
-export interface Declaration<P, Q, B, R extends Responses> {
+interface Declaration<P, Q, B, R extends Responses> {
   method: Method;
   /** Koa's form, `/v1/api-keys/:id`; every `:name` must be a key of `params` */
   path: string;
@@ -85,7 +85,7 @@ export interface Declaration<P, Q, B, R extends Responses> {
   errors?: ErrorCode[];
 }
 
-export type Handler<P, Q, B, R extends Responses> = (ctx: Ctx, input: Input<P, Q, B>) => Promise<Reply<R>> | Reply<R>;
+type Handler<P, Q, B, R extends Responses> = (ctx: Ctx, input: Input<P, Q, B>) => Promise<Reply<R>> | Reply<R>;
 
 /** A declared route with its handler, as route groups and the document keep it. */
 export interface Operation extends Declaration<z.ZodType | undefined, z.ZodType | undefined, Body | undefined, Responses> {

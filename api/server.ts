@@ -29,7 +29,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export interface StartApiOptions {
+interface StartApiOptions {
   port?: number;
   logger?: Logger;
   /** Wraps the outbox relay's publish: the crash tests kill the process around it (test/support/crash-api.ts). */

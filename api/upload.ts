@@ -24,7 +24,7 @@ export interface Upload {
 }
 
 /** Text fields a form may carry; more is a client bug or an attempt to make us parse without end. */
-export const MAX_FORM_FIELDS = 20;
+const MAX_FORM_FIELDS = 20;
 const MAX_FIELD_BYTES = 64 * 1024;
 
 /**

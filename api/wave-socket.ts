@@ -34,7 +34,7 @@ import { eventBatchView } from './schemas/wave-events.js';
 // sockets past the process's and the user's limits. Refusals are HTTP answers
 // in the envelope (`refuse`).
 
-export const WAVE_SOCKET_PATH = '/v1/wave/ws';
+const WAVE_SOCKET_PATH = '/v1/wave/ws';
 const CURSOR = /^(0|[1-9]\d{0,17})$/;
 
 /**
@@ -55,7 +55,7 @@ function refuse(socket: Duplex, err: AppError, requestId: string): void {
   socket.end(`HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? err.code}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
 }
 
-export interface WaveSocketOptions {
+interface WaveSocketOptions {
   /** How often an idle socket gets a heartbeat frame and a ping. */
   heartbeatMs: number;
   /** the /v1 routes' authentication and rate limits: an upgrade counts as a request */

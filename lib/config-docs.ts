@@ -26,9 +26,9 @@ export const configGroups = [
   'Compliance export',
 ] as const;
 
-export type ConfigGroup = (typeof configGroups)[number];
+type ConfigGroup = (typeof configGroups)[number];
 
-export interface ConfigDoc {
+interface ConfigDoc {
   group: ConfigGroup;
   /** One or two plain sentences; rendered on one line, so no line breaks. */
   description: string;

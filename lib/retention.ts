@@ -11,7 +11,7 @@ import { TERMINAL } from './scaiecho/jobs.js';
 // misses an object nor records one twice. S3 goes first: a crash after it
 // leaves a row that the next attempt finds and finishes.
 
-export interface RetentionDays {
+interface RetentionDays {
   stagedAudioDays: number;
   jobDays: number;
 }

@@ -7,7 +7,7 @@ import type { ApiState } from '../state.js';
 import { retryAfterSeconds, type Refused, type Windows } from './windows.js';
 
 /** A known caller, and what is left of its credential's window (the X-RateLimit-* headers). */
-export interface Admitted {
+interface Admitted {
   caller: Caller;
   keyPerMinute: number;
   remaining: number;

@@ -44,7 +44,7 @@ import { retryAfterSeconds, type FailureLimits, type Failures, type Windows } fr
 const MAX_REMEMBERED = 10_000;
 
 /** Who is trying to authenticate: the client address and the credential named, null when it names none. */
-export interface Presented {
+interface Presented {
   address: string;
   credential: string | null;
 }

@@ -53,7 +53,7 @@ export function requirePermission(...anyOf: [Permission, ...Permission[]]): Midd
 }
 
 /** The platform's service token, compared in constant time; never matches when none is configured. */
-export function isServiceToken(authorizationHeader: string, expected: string | undefined): boolean {
+function isServiceToken(authorizationHeader: string, expected: string | undefined): boolean {
   if (!expected) return false;
   const want = Buffer.from(`Bearer ${expected}`);
   const got = Buffer.from(authorizationHeader);

@@ -110,7 +110,7 @@ export interface FailureLimits {
   credential: number;
 }
 
-export interface FailureWindow {
+interface FailureWindow {
   /** failures counted before this call */
   failures: number;
   /** until the window ends; 0 or less when none runs */

@@ -36,7 +36,7 @@ const security: Record<Security, oas31.SecurityRequirementObject[]> = {
 };
 
 /** Koa's `/jobs/:id` is OpenAPI's `/jobs/{id}`. */
-export const openApiPath = (koaPath: string): string => koaPath.replace(/:(\w+)/g, '{$1}');
+const openApiPath = (koaPath: string): string => koaPath.replace(/:(\w+)/g, '{$1}');
 
 const binary = z.string().meta({ format: 'binary' });
 

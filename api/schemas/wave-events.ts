@@ -3,7 +3,7 @@ import type { EventBatch } from '../../lib/wave/event-log.js';
 import { WAVE_EVENT_TYPES } from '../../lib/wave/events.js';
 import { message, messageView } from './wave.js';
 
-export const waveEvent = z
+const waveEvent = z
   .object({
     id: z.string(),
     cursor: z.string().meta({ description: 'resume after this event with since=cursor' }),

@@ -23,7 +23,7 @@ const MiB = 1024 * 1024;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 
 /** `[#########.....]  30%  messages 1,200/4,000  upload 0.0/12.5 MiB` */
-export function exportProgressLine(p: ExportProgress): string {
+function exportProgressLine(p: ExportProgress): string {
   const filled = Math.round((p.percent / 100) * BAR);
   const upload = p.bundleBytes === null ? '' : `  upload ${mib(p.uploadedBytes)}/${mib(p.bundleBytes)}`;
   return `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${String(p.percent).padStart(3)}%  ${p.phase}  messages ${p.messagesDone.toLocaleString('en-US')}/${p.messagesTotal.toLocaleString('en-US')}${upload}`;

@@ -14,7 +14,7 @@ const BAR = 30;
 const n = (v: number): string => v.toLocaleString('en-US');
 
 /** `[#########.....]  1,200/4,000 messages  30%  850/s`: one line, redrawn in place on a terminal. */
-export function progressLine(p: ReindexProgress, now: number): string {
+function progressLine(p: ReindexProgress, now: number): string {
   const total = Math.max(p.total, p.done);
   const share = total === 0 ? 1 : p.done / total;
   const filled = Math.round(share * BAR);

@@ -14,7 +14,7 @@ import { CliError, conflict, EXIT, notFound, print, printJson } from '../support
 
 const PROGRESS_EVERY_MS = 1000;
 
-export interface SyncOptions {
+interface SyncOptions {
   tenant?: string;
   timeout: number;
   json?: boolean;

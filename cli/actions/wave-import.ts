@@ -29,7 +29,7 @@ interface Options {
 }
 
 /** `verifying…`, `messages 3/10 chunks, 2,400 added`, `media 5 files`: one line, redrawn in place on a terminal. */
-export function importProgressLine(p: ImportProgress): string {
+function importProgressLine(p: ImportProgress): string {
   switch (p.phase) {
     case 'messages':
       return `messages: ${n(p.chunksDone)}/${n(p.chunks)} chunks, ${n(p.messagesAdded)} added, ${n(p.messagesUpdated)} updated`;

@@ -10,7 +10,7 @@ const actions = () => import('../actions/compliance.js');
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** `86400`, `90m`, `12h`, `1d`: at least a minute. */
-export function parsePeriod(value: string): number {
+function parsePeriod(value: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(value);
   const seconds = m ? Number(m[1]) * UNITS[m[2] || 's']! : NaN;
   if (!Number.isSafeInteger(seconds) || seconds < 60) throw new InvalidArgumentError('must be a period of at least a minute: seconds, or a number with s, m, h or d (e.g. 1d).');

@@ -25,7 +25,7 @@ const unitOf: Record<Metric, (n: number) => string> = {
   audio_ms: (n) => `${Number((n / 1000).toFixed(1))} s of audio`,
 };
 
-export interface BudgetCaller {
+interface BudgetCaller {
   tenantId: string;
   userId: string;
 }
@@ -67,7 +67,7 @@ export async function checkBudget(
   }
 }
 
-export interface BudgetLimits {
+interface BudgetLimits {
   maxRequests?: number | null;
   maxTokens?: number | null;
   maxAudioMs?: number | null;

@@ -8,7 +8,7 @@ import type { UsageKind } from './usage.js';
 export const USAGE_GROUPS = ['day', 'user', 'kind'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
-export interface UsageQuery {
+interface UsageQuery {
   tenantId: string;
   /** first and last UTC day, both included, as YYYY-MM-DD */
   from: string;
@@ -17,7 +17,7 @@ export interface UsageQuery {
   groupBy: UsageGroup[];
 }
 
-export interface UsageFigures {
+interface UsageFigures {
   requests: number;
   tokens: number;
   audio_ms: number;

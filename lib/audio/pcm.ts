@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 
 export const PCM_RATE = 16_000;
 
-export class PcmDecodeError extends Error {
+class PcmDecodeError extends Error {
   override readonly name = 'PcmDecodeError';
 }
 

@@ -6,7 +6,7 @@ import type { StreamFigures } from './validate.js';
 // recording, and a person at a microphone can fix every one of these problems
 // in seconds, so each comes back as a sentence telling them how.
 
-export interface QualityLimits {
+interface QualityLimits {
   minDurationMs: number;
   maxDurationMs: number;
 }
@@ -22,7 +22,7 @@ export interface QualityReport {
   speech_level_dbfs: number;
 }
 
-export interface QualityProblem {
+interface QualityProblem {
   code: 'too_short' | 'too_long' | 'low_sample_rate' | 'mostly_silence' | 'clipped' | 'too_quiet' | 'too_loud';
   message: string;
 }

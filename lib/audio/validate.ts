@@ -8,8 +8,8 @@ import type { WavInfo } from './wav.js';
 // before anything is stored or dispatched.
 
 /** The rates recorders and codecs produce; anything else is a broken or hostile header. */
-export const SUPPORTED_SAMPLE_RATES: readonly number[] = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000];
-export const MAX_CHANNELS = 2;
+const SUPPORTED_SAMPLE_RATES: readonly number[] = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000];
+const MAX_CHANNELS = 2;
 
 /** The figures every container yields, from its own header or from sox. */
 export interface StreamFigures {
@@ -70,7 +70,7 @@ function checkWavHeader(w: WavInfo): void {
   }
 }
 
-export function describeDuration(ms: number): string {
+function describeDuration(ms: number): string {
   const s = ms / 1000;
   if (s < 120) return `${Number(s.toFixed(1))} s`;
   if (s < 7200) return `${Number((s / 60).toFixed(1))} min`;

@@ -8,15 +8,15 @@ import type { ApiKey, Tenant, User } from '../generated/prisma/client.js';
 // cannot be replayed. Lookup is by that hash through its unique index, which
 // leaves no secret-dependent string comparison in our code.
 
-export const API_KEY_PREFIX = 'sgk_';
+const API_KEY_PREFIX = 'sgk_';
 const BODY_CHARS = 40;
 const DISPLAY_PREFIX_CHARS = 12;
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${BODY_CHARS}}$`);
 
-export type ApiKeyInfo = Omit<ApiKey, 'keyHash'>;
+type ApiKeyInfo = Omit<ApiKey, 'keyHash'>;
 
-export interface ResolvedApiKey {
+interface ResolvedApiKey {
   apiKey: ApiKeyInfo;
   user: User;
   tenant: Tenant;
@@ -52,7 +52,7 @@ const infoSelect = {
   revokedAt: true,
 } as const;
 
-export interface NewApiKey {
+interface NewApiKey {
   tenantId: string;
   userId: string;
   name: string;

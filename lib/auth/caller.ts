@@ -32,7 +32,7 @@ export interface CallerResolver {
   credentialNameOf(authorizationHeader: string | undefined, queryToken?: string): string | null;
 }
 
-export interface CallerResolverOptions {
+interface CallerResolverOptions {
   db: Db;
   verifier: JwtVerifier;
   authMode: 'scaikey' | 'api_key';

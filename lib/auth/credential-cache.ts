@@ -18,7 +18,7 @@ interface Entry extends CachedCredential {
   storedAt: number;
 }
 
-export interface CredentialCacheOptions {
+interface CredentialCacheOptions {
   ttlMs: number;
   maxEntries: number;
   now?: () => number;

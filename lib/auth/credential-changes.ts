@@ -37,7 +37,7 @@ import type { CredentialCache, CredentialChange } from './credential-cache.js';
 // closing and opening, which is exactly what the cache is switched on; and the
 // deployment's Redis prefix already keeps deployments and test runs apart.
 
-export const credentialChannel = (redisPrefix: string): string => `${redisPrefix}auth:credential-changes`;
+const credentialChannel = (redisPrefix: string): string => `${redisPrefix}auth:credential-changes`;
 
 const KINDS = new Set(['api_key', 'user', 'tenant']);
 
@@ -102,7 +102,7 @@ export async function announceOnce(config: Config, change: CredentialChange): Pr
   }
 }
 
-export interface CredentialSubscription {
+interface CredentialSubscription {
   close(): Promise<void>;
 }
 

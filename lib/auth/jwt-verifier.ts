@@ -7,7 +7,7 @@ import { VerifiedTokens } from './verified-tokens.js';
 // asymmetric algorithms are accepted, so a token "signed" with the public key as
 // an HMAC secret, or with alg "none", never reaches signature checking.
 
-export const ACCEPTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+const ACCEPTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
 export interface VerifiedClaims {
   iss: string;

@@ -2,7 +2,7 @@ import type { Db } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 
 /** A key's last_used_at says "used within this minute", no finer. */
-export const LAST_USED_RESOLUTION_MS = 60_000;
+const LAST_USED_RESOLUTION_MS = 60_000;
 // Keys remembered as stamped; beyond it the memory starts over (a few more writes, never wrong ones).
 const MAX_REMEMBERED = 10_000;
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { VerifiedClaims } from './jwt-verifier.js';
 
 /** What a token was verified against: a hit counts only while both are still the verifier's current ones. */
-export interface VerifiedUnder {
+interface VerifiedUnder {
   issuer: string;
   keySet: object;
 }

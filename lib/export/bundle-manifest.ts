@@ -15,7 +15,7 @@ export interface FileSource {
   etag: string | null;
 }
 
-export interface ExportContents {
+interface ExportContents {
   manifest: Manifest;
   signature: BundleSignature | null;
   files: (BundleFile & { source: FileSource })[];

@@ -19,7 +19,7 @@ import { keyFingerprint } from '../infra/ed25519-keys.js';
 // directories, and pax or GNU headers (they can rename or resize the entry that
 // follows, so a tool that ignores them would see another archive than we check).
 
-export type ProblemCode =
+type ProblemCode =
   | 'not_a_tar'
   | 'truncated'
   | 'not_regular'
@@ -60,7 +60,7 @@ export interface Signer {
   fingerprint: string;
 }
 
-export interface ReadBundleOptions {
+interface ReadBundleOptions {
   /** The keys (SPKI DER) one of which must have signed the bundle: unsigned, or signed by another key, is a problem. */
   trusted?: readonly Buffer[];
   /** Stop once manifest.json and manifest.sig are judged: the files are neither read nor checked (lib/export/bundle-head.ts). */

@@ -33,7 +33,7 @@ export interface UploadTarget {
   signal?: AbortSignal;
 }
 
-export function partSize(totalBytes: number): number {
+function partSize(totalBytes: number): number {
   return Math.max(MIN_PART, Math.ceil(totalBytes / MAX_PARTS / MiB) * MiB);
 }
 
@@ -83,7 +83,7 @@ export async function makePart(t: UploadTarget, layout: BundleLayout, n: number)
   return part;
 }
 
-export interface UploadedPart {
+interface UploadedPart {
   PartNumber: number;
   ETag: string;
   Size: number;

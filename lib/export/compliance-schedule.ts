@@ -66,7 +66,7 @@ export async function removeComplianceSchedule(client: Client, tenantId: string)
   }
 }
 
-export interface ComplianceScheduleState {
+interface ComplianceScheduleState {
   everySeconds: number;
   paused: boolean;
   nextRunAt: Date | null;

@@ -5,7 +5,7 @@ import type { Db } from '../infra/db.js';
 // bundle is laid out (lib/export/bundle-manifest.ts).
 
 export const SECTION = { room: 1, messages: 2, mediaIndex: 3, media: 4, warnings: 5 } as const;
-export type Section = (typeof SECTION)[keyof typeof SECTION];
+type Section = (typeof SECTION)[keyof typeof SECTION];
 
 export interface ExportFileRow {
   section: Section;

@@ -16,13 +16,13 @@ import { complianceBundleKey, exportBundleKey } from './export-keys.js';
 // here, when the export is asked for: `until` defaults to now, so messages
 // posted while the export runs are the next export's.
 
-export interface ExportRequest {
+interface ExportRequest {
   since?: Date;
   until?: Date;
 }
 
 /** Who asks: a user through the API, an operator at the CLI (no user), or the tenant's schedule. */
-export type Requester = { tenantId: string } & ({ kind: 'on_demand'; userId: string | null } | { kind: 'scheduled' });
+type Requester = { tenantId: string } & ({ kind: 'on_demand'; userId: string | null } | { kind: 'scheduled' });
 
 export async function requestExport(db: Db, by: Requester, roomId: string, range: ExportRequest, now = new Date()): Promise<WaveExport> {
   const until = range.until ?? now;

@@ -46,7 +46,7 @@ export const bundlePath = z
     'a relative path of at most 255 bytes, without empty, "." or ".." segments, backslashes or NUL',
   );
 
-export const bundleFile = z.strictObject({ path: bundlePath, bytes: z.number().int().nonnegative(), sha256: sha256Hex });
+const bundleFile = z.strictObject({ path: bundlePath, bytes: z.number().int().nonnegative(), sha256: sha256Hex });
 export type BundleFile = z.infer<typeof bundleFile>;
 
 export const manifestSchema = z.strictObject({
@@ -87,7 +87,7 @@ export const signatureSchema = z.strictObject({
 });
 export type BundleSignature = z.infer<typeof signatureSchema>;
 
-export const userRecord = z.strictObject({
+const userRecord = z.strictObject({
   id: z.string(),
   /** the ScaiKey `sub`: how an import finds the same person in another deployment */
   subject: z.string(),
@@ -150,8 +150,8 @@ export const mediaRecord = z.strictObject({
 });
 export type MediaRecord = z.infer<typeof mediaRecord>;
 
-export const WARNING_CODES = ['media_missing', 'media_infected', 'media_changed'] as const;
-export const warningRecord = z.strictObject({
+const WARNING_CODES = ['media_missing', 'media_infected', 'media_changed'] as const;
+const warningRecord = z.strictObject({
   code: z.enum(WARNING_CODES),
   mediaId: z.string(),
   detail: z.string(),

@@ -42,7 +42,7 @@ export function trustedImportKeys(env: Pick<Config['env'], 'SCAIWAVE_EXPORT_SIGN
 /** The keys an import must check the signature against: none to check when the operator waived it. */
 export const keysToCheck = (trusted: readonly Buffer[], waivers: ImportWaivers): readonly Buffer[] | undefined => (waivers.unsigned ? undefined : trusted);
 
-export type RefusalCode = 'IMPORT_BUNDLE_INVALID' | 'IMPORT_SIGNATURE_INVALID' | 'IMPORT_UNTRUSTED_SIGNER' | 'IMPORT_TENANT_MISMATCH';
+type RefusalCode = 'IMPORT_BUNDLE_INVALID' | 'IMPORT_SIGNATURE_INVALID' | 'IMPORT_UNTRUSTED_SIGNER' | 'IMPORT_TENANT_MISMATCH';
 
 export interface Refusal {
   code: RefusalCode;

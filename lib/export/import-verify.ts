@@ -21,7 +21,7 @@ export interface Verdict {
   problems: Problem[];
 }
 
-export interface ImportCheck {
+interface ImportCheck {
   /** the tenant imported into */
   tenantId: string;
   /** trustedImportKeys() */

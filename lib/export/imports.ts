@@ -28,9 +28,9 @@ const SETTLED: ReadonlySet<string> = new Set<ImportStatus>(['completed', 'refuse
 export const BUNDLE_MEDIA_TYPE = 'application/x-tar';
 
 /** Where an uploaded bundle waits for its import, under the tenant's prefix; deleted once the import settles. */
-export const stagedBundleKey = (tenantId: string, uploadId: string): string => `${tenantId}/wave/imports/${uploadId}.tar`;
+const stagedBundleKey = (tenantId: string, uploadId: string): string => `${tenantId}/wave/imports/${uploadId}.tar`;
 
-export interface ImportRequest {
+interface ImportRequest {
   tenantId: string;
   workspaceId: string;
   /** null: an operator at the CLI */
@@ -38,14 +38,14 @@ export interface ImportRequest {
 }
 
 /** What the bundle is judged by: the keys trusted here (trustedImportKeys) and what the importer waived. */
-export interface ImportTerms {
+interface ImportTerms {
   trusted: readonly Buffer[];
   waivers: ImportWaivers;
   /** who ran the CLI (`user@host`); null through the API, where nothing may be waived */
   operator: string | null;
 }
 
-export interface ImportDeps {
+interface ImportDeps {
   db: Db;
   s3: S3Client;
   bucket: string;

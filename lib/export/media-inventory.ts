@@ -19,7 +19,7 @@ export interface MediaCursor {
   idx: number;
 }
 
-export interface InventoryTarget {
+interface InventoryTarget {
   db: Db;
   s3: S3Client;
   bucket: string;

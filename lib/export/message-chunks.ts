@@ -11,10 +11,10 @@ import { stageFile, type StagingTarget } from './staging.js';
 // key, so the staged result holds each message exactly once. Memory is one
 // chunk, whatever the room's size.
 
-export const CHUNK_MESSAGES = 10_000;
+const CHUNK_MESSAGES = 10_000;
 const PAGE = 1000;
 
-export interface ChunkOutcome {
+interface ChunkOutcome {
   /** where the next chunk starts; null: the range is done */
   last: MessageCursor | null;
   messages: number;

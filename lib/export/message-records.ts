@@ -29,7 +29,7 @@ export interface ExportRange {
   until: Date;
 }
 
-export interface RecordPage {
+interface RecordPage {
   records: MessageRecord[];
   /** null when the page was empty: the range is done */
   last: MessageCursor | null;

@@ -1,7 +1,7 @@
 // How far an export is, as one number: the workflow's progress query and the
 // API's view (from the rows) both count it this way. Pure: workflows import it.
 
-export interface ExportFractions {
+interface ExportFractions {
   messagesDone: number;
   messagesTotal: number;
   /** 0..1 of the media hashed */

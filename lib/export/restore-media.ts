@@ -14,7 +14,7 @@ import { localUser, type UserMap } from './import-users.js';
 // Storing the object again after a crash writes the same bytes to the same
 // key; the row goes in with INSERT IGNORE and is counted in that transaction.
 
-export interface MediaTarget {
+interface MediaTarget {
   importId: string;
   tenantId: string;
   roomId: string;
@@ -23,7 +23,7 @@ export interface MediaTarget {
   scanning: boolean;
 }
 
-export interface MediaSource {
+interface MediaSource {
   /** the file's first bytes, for sniffing */
   head(): Promise<Buffer>;
   /** the whole file */

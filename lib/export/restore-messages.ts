@@ -15,7 +15,7 @@ import { localUser, type UserMap } from './import-users.js';
 // The counts on the import row are raised by what the transaction did, so a
 // batch repeated after a crash counts nothing twice.
 
-export interface MessageTarget {
+interface MessageTarget {
   importId: string;
   tenantId: string;
   roomId: string;

@@ -13,7 +13,7 @@ import { localUser, type UserMap } from './import-users.js';
 // room as they would of any room they were invited to; history lines already
 // present are not added twice.
 
-export interface ImportedRoom {
+interface ImportedRoom {
   importId: string;
   tenantId: string;
   workspaceId: string;

@@ -20,7 +20,7 @@ export interface StoredBundle {
   key: string;
 }
 
-export interface EntrySpan {
+interface EntrySpan {
   path: string;
   headerOffset: number;
   dataOffset: number;

@@ -9,7 +9,7 @@
 
 const BLOCK = 512;
 /** ustar's size field: 11 octal digits */
-export const MAX_ENTRY_BYTES = 8 ** 11 - 1;
+const MAX_ENTRY_BYTES = 8 ** 11 - 1;
 
 export interface TarEntry {
   /** at most 255 bytes, split at a '/' into ustar's prefix (155) and name (100) */
@@ -19,7 +19,7 @@ export interface TarEntry {
   mtime: number;
 }
 
-export interface PlacedEntry<E extends TarEntry> {
+interface PlacedEntry<E extends TarEntry> {
   entry: E;
   headerOffset: number;
   dataOffset: number;
@@ -62,7 +62,7 @@ function octal(buf: Buffer, value: number, at: number, width: number): void {
 }
 
 /** The 512-byte header of one regular file, owner root, mode 0644. */
-export function tarHeader(entry: TarEntry): Buffer {
+function tarHeader(entry: TarEntry): Buffer {
   const h = Buffer.alloc(BLOCK);
   const { prefix, name } = splitPath(entry.path);
   h.write(name, 0, 100, 'utf8');
@@ -84,7 +84,7 @@ export function tarHeader(entry: TarEntry): Buffer {
 }
 
 /** A piece of the archive: literal bytes (headers, padding) or a range of one entry's data. */
-export type Segment<E extends TarEntry> =
+type Segment<E extends TarEntry> =
   | { kind: 'bytes'; bytes: Buffer }
   | { kind: 'data'; entry: E; start: number; end: number };
 

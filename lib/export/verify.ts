@@ -20,7 +20,7 @@ export interface Verification {
   problems: BundleProblem[];
 }
 
-export interface VerifyOptions {
+interface VerifyOptions {
   /** the exporter's public key (base64 SPKI DER or PEM) the bundle must be signed with */
   publicKey?: string;
   /** each file as soon as it has been hashed: progress for a large bundle */

@@ -27,7 +27,7 @@ export interface PlannedUpdate {
   data: Prisma.UserUpdateManyMutationInput;
 }
 
-export interface SyncPlan {
+interface SyncPlan {
   /** active directory users not known here */
   add: Wanted[];
   /** known scaikey users whose profile, roles or status differ from the directory's, and import placeholders it adopts */

@@ -58,7 +58,7 @@ export async function finishRun(db: Db, runId: string, end: RunEnd): Promise<Run
   };
 }
 
-export interface RunProgress {
+interface RunProgress {
   /** users read from ScaiKey so far, and how many it reports in all */
   usersRead?: number;
   idpUsers?: number;

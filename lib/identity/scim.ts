@@ -13,7 +13,7 @@ export interface ScimUser {
   active?: boolean;
 }
 
-export interface ScimGroup {
+interface ScimGroup {
   id: string;
   displayName?: string;
   members?: { value?: string }[];
@@ -24,7 +24,7 @@ export interface Directory {
   groups: ScimGroup[];
 }
 
-export type DirectoryRead = { complete: true; directory: Directory } | { complete: false; problem: string };
+type DirectoryRead = { complete: true; directory: Directory } | { complete: false; problem: string };
 
 /** The IdP could not be read. `permanent` when asking again will not help (bad credentials, unknown endpoint). */
 export class IdpError extends Error {

@@ -150,7 +150,7 @@ async function applyDirectory(db: Db, opts: ApplyOptions): Promise<SyncResult> {
   return { ...result, status: 'completed', reason: null };
 }
 
-export interface SyncTenantOptions {
+interface SyncTenantOptions {
   runId: string;
   tenantId: string;
   tenantSlug: string;

@@ -10,7 +10,7 @@ import { projectFile } from './project-files.js';
 // same `_prisma_migrations` bookkeeping, so either tool can take over from the other.
 
 /** Resolved from the code's place, not the cwd, so the CLI works from any directory. */
-export const migrationsDir = projectFile('prisma', 'migrations');
+const migrationsDir = projectFile('prisma', 'migrations');
 
 // Prisma's own lock name: our migrator and `prisma migrate deploy` exclude each other.
 // GET_LOCK is server-wide, so migrations of different databases on one server queue
@@ -40,7 +40,7 @@ export class MigrationError extends Error {
   }
 }
 
-export interface Migration {
+interface Migration {
   name: string;
   sql: string;
   /** sha256 hex of migration.sql's bytes, as Prisma records it */

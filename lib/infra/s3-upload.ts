@@ -25,7 +25,7 @@ export class UploadTooLargeError extends Error {
   override name = 'UploadTooLargeError';
 }
 
-export interface StreamedObject {
+interface StreamedObject {
   bytes: number;
   sha256: string;
 }

@@ -5,7 +5,7 @@ import { publishJobEvent } from './job-events.js';
 import { loadJob, TERMINAL, transition, type TranscriptionJob } from './jobs.js';
 import { backendsToTry, getOrProvisionPolicy, type Backend, type BackendPreference } from './policy.js';
 
-export interface BeginDeps extends FinishDeps {
+interface BeginDeps extends FinishDeps {
   backends: SttBackends;
 }
 

@@ -7,7 +7,7 @@ import { findCallerJob, TERMINAL, type ViewedJob } from './jobs.js';
 /** How long a cancel waits for the workflow's outcome before answering that it is on its way. */
 const OUTCOME_WAIT_MS = 15_000;
 
-export interface CancelOutcome {
+interface CancelOutcome {
   /** false: asked, but the workflow had not settled within the wait */
   settled: boolean;
   job: ViewedJob;

@@ -27,7 +27,7 @@ export interface Enrollment {
   quality: QualityReport;
 }
 
-export interface EnrollDeps extends Starter {
+interface EnrollDeps extends Starter {
   db: Db;
   s3: S3Client;
   logger: Logger;

@@ -8,11 +8,11 @@ import { ACTIVE } from './speakers.js';
 export const ERASURE_REASONS = ['deletion', 'consent_withdrawn'] as const;
 export type ErasureReason = (typeof ERASURE_REASONS)[number];
 export const ERASURE_STATUSES = ['running', 'completed'] as const;
-export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
+type ErasureStatus = (typeof ERASURE_STATUSES)[number];
 /** What a node's receipt says: it dropped the speaker, never held it, or was removed from the cluster by an operator. */
 export const EVICTION_OUTCOMES = ['evicted', 'not_held', 'node_removed'] as const;
 export type EvictionOutcome = (typeof EVICTION_OUTCOMES)[number];
-export type ErasureWithReceipt = SpeakerErasure & { audit: ErasureAudit | null; receipts: ErasureReceipt[]; tombstonedAt: Date | null };
+type ErasureWithReceipt = SpeakerErasure & { audit: ErasureAudit | null; receipts: ErasureReceipt[]; tombstonedAt: Date | null };
 
 /**
  * The speaker's erasure: the one already requested, or a new one. The

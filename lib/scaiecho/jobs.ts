@@ -40,7 +40,7 @@ export type ViewedJob = Pick<
 >;
 
 /** A transcript segment as stored: a job that labels speakers adds who was heard, and a backend may add more. */
-export type JobSegment = TranscriptionSegment & { speaker_id?: string | null; speaker_label?: string | null } & Record<string, unknown>;
+type JobSegment = TranscriptionSegment & { speaker_id?: string | null; speaker_label?: string | null } & Record<string, unknown>;
 
 /**
  * The job as callers see it: snake_case, times in ISO-8601 UTC, sizes in bytes, durations in ms.

@@ -6,7 +6,7 @@ import type { Redis } from '../infra/redis.js';
 export const ENGINE_STT = 'stt';
 export const ENGINE_DIARIZE = 'audio.analyze.pyannote';
 
-export interface NodeHeartbeat {
+interface NodeHeartbeat {
   nodeId: string;
   address: string;
   engineKinds: string[];

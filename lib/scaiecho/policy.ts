@@ -15,13 +15,13 @@ export interface TenantPolicy {
 }
 
 /** Tier defaults a tenant gets the first time it transcribes anything. */
-export const tierDefaults: Record<string, TenantPolicy> = {
+const tierDefaults: Record<string, TenantPolicy> = {
   free: { allowedBackends: 'B', defaultBackend: 'B' },
   pro: { allowedBackends: 'AB', defaultBackend: 'A' },
   enterprise: { allowedBackends: 'AB', defaultBackend: 'A' },
 };
 
-export function validatePolicy(p: TenantPolicy): void {
+function validatePolicy(p: TenantPolicy): void {
   if (!p.allowedBackends.includes(p.defaultBackend)) {
     throw new AppError('VALIDATION_ERROR', `default_backend ${p.defaultBackend} is not in allowed_backends ${p.allowedBackends}`);
   }

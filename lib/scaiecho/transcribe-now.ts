@@ -6,7 +6,7 @@ import type { DispatchInput, TranscriptionResult } from './dispatch/types.js';
 import { nextBackendMayHelp } from './failover.js';
 import { backendsToTry, type Backend, type BackendPreference, type TenantPolicy } from './policy.js';
 
-export interface SyncBounds {
+interface SyncBounds {
   /** For every backend tried together; past it the call in flight is cancelled and the caller gets 504. */
   timeoutMs: number;
   /** Aborted when the caller is gone: the call in flight is cancelled, nobody waits for its answer. */

@@ -14,14 +14,14 @@ import { queueJob, type QueueDeps, type ReceivedAudio } from './queue-job.js';
 import { attributionColumns, requireSpeakers, type SpeakerSelection } from './speaker-selection.js';
 import { transcribeNow } from './transcribe-now.js';
 
-export interface TranscriptionDeps extends QueueDeps {
+interface TranscriptionDeps extends QueueDeps {
   redis: Redis;
   nats: NatsHandle;
   backends: SttBackends;
 }
 
 /** What the caller asked for, validated. */
-export interface TranscriptionRequest {
+interface TranscriptionRequest {
   language?: string;
   backendPreference: BackendPreference;
   forceAsync: boolean;

@@ -27,7 +27,7 @@ export interface EmbeddingClientOptions {
   logger?: Logger;
 }
 
-export interface EmbedOptions {
+interface EmbedOptions {
   /** The user's own ScaiGrid credential (an exchanged token or `sgk_` key); wins over the platform key. */
   credential?: string;
   signal?: AbortSignal;

@@ -22,7 +22,7 @@ function searchKey(q: SearchQuery): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
 }
 
-export function encodeCursor(q: SearchQuery, offset: number): string {
+function encodeCursor(q: SearchQuery, offset: number): string {
   const body: CursorBody = { v: 1, o: offset, s: searchKey(q) };
   return Buffer.from(JSON.stringify(body)).toString('base64url');
 }

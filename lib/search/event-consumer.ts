@@ -54,7 +54,7 @@ function eventOf(m: JsMsg): WaveEvent | undefined {
   }
 }
 
-export interface SearchFeed {
+interface SearchFeed {
   close(): Promise<void>;
 }
 

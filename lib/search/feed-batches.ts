@@ -15,14 +15,14 @@ import type { JsMsg } from 'nats';
 // LanceDB version, a fragment every reader opens), so under a steady stream
 // the feed sends a few batches a second rather than one per event or two.
 
-export interface FeedBatches {
+interface FeedBatches {
   /** Queues one delivered message (the consumer's callback, which cannot wait). */
   add(m: JsMsg): void;
   /** Hands on what is still queued, complete or not, and resolves when nothing is being handled. */
   drain(): Promise<void>;
 }
 
-export interface FeedBatchOptions {
+interface FeedBatchOptions {
   max: number;
   holdMs: number;
   minGapMs: number;

@@ -79,7 +79,7 @@ async function createIndexOnce(table: Table, column: string, name: string, confi
   });
 }
 
-export interface LanceIndexOptions {
+interface LanceIndexOptions {
   /** Directory of the tables; created when missing. */
   dir: string;
   dimension: number;

@@ -91,7 +91,7 @@ export const MIN_PROBES = 20;
 export const roomIndex = () => lancedb.Index.bitmap();
 
 /** A SQL string literal. Ids are already narrowed to [A-Za-z0-9_-]; quoting is the second guard. */
-export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 export const sqlList = (ids: readonly string[]): string => ids.map(sqlString).join(', ');
 
 /** The query's filters as one SQL predicate, applied inside the engine's search (before the top-k cut). */

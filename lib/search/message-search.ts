@@ -11,7 +11,7 @@ import type { SearchHit, SearchMode } from './search-index.js';
 // answered — a message deleted (or a room left) since it was indexed is not
 // shown, even while the index has yet to hear of it.
 
-export interface MessageSearch {
+interface MessageSearch {
   text: string;
   /**
    * The caller's own ScaiKey token, when it came with one: ScaiGrid takes it

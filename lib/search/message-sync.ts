@@ -11,7 +11,7 @@ import type { SearchServices } from './search-services.js';
 // Text goes from MariaDB to ScaiGrid to the index inside one call: it never
 // passes through a workflow's history.
 
-export interface SyncOutcome {
+interface SyncOutcome {
   indexed: number;
   removed: number;
 }

@@ -6,10 +6,10 @@ import { LanceSearchIndex } from './lance-index.js';
 import { WeaviateSearchIndex } from './weaviate-index.js';
 
 /** The one Weaviate collection holding every tenant's messages (each tenant a Weaviate tenant of it). */
-export const WEAVIATE_COLLECTION = 'WaveMessage';
+const WEAVIATE_COLLECTION = 'WaveMessage';
 
 /** The embedded index's directory (SCAIWAVE_SEARCH_DIR, from the project root when relative). */
-export const searchDirOf = (env: Env): string => path.resolve(projectRoot, env.SCAIWAVE_SEARCH_DIR);
+const searchDirOf = (env: Env): string => path.resolve(projectRoot, env.SCAIWAVE_SEARCH_DIR);
 
 /** The message index the configuration names: Weaviate when SCAIWAVE_WEAVIATE_URL is set, else the embedded one. */
 export function openSearchIndex(env: Env): Promise<SearchIndex> {

@@ -31,7 +31,7 @@ export function stableOrder<T extends Ranked>(rows: readonly T[], fetched: numbe
 }
 
 /** The usual constant of reciprocal rank fusion (Cormack et al. 2009); Weaviate's rankedFusion uses it too. */
-export const RRF_K = 60;
+const RRF_K = 60;
 
 /**
  * Reciprocal rank fusion: each list adds 1/(RRF_K + rank) to a document's score,

@@ -17,7 +17,7 @@ export function checkId(what: string, id: string): string {
   return id;
 }
 
-export function checkVector(what: string, vector: Float32Array, dimension: number): Float32Array {
+function checkVector(what: string, vector: Float32Array, dimension: number): Float32Array {
   if (!(vector instanceof Float32Array) || vector.length !== dimension) {
     throw invalid(`${what}: must be a Float32Array of ${dimension} numbers`);
   }

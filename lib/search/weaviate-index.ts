@@ -22,7 +22,7 @@ import { cursorOffset, pageOfHits } from './cursor.js';
 // A type, not an interface: the client's generics need an index signature.
 type MessageProps = Omit<SearchDocument, 'tenantId' | 'vector'> & { words: string };
 
-export interface WeaviateIndexOptions {
+interface WeaviateIndexOptions {
   url: string;
   grpcPort: number;
   apiKey?: string;

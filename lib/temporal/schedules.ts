@@ -22,7 +22,7 @@ import { workflowIds } from './workflow-ids.js';
 // the server's schedules match this catalogue; running it again changes only
 // what differs and never duplicates a schedule.
 
-export interface ScheduleDef {
+interface ScheduleDef {
   /** also the schedule id, so the UI, the CLI and the code use one name */
   name: ScheduleName;
   /** the workflow function's name, which is its type: a renamed function fails to compile here, not at run time */
@@ -145,7 +145,7 @@ function differs(d: ScheduleDescription, o: ReturnType<typeof optionsOf>): strin
   return changes.filter(([, have, wanted]) => have !== wanted).map(([what]) => what);
 }
 
-export interface ApplyResult {
+interface ApplyResult {
   name: ScheduleName;
   action: 'created' | 'updated' | 'unchanged';
   /** what `updated` changed */

@@ -14,7 +14,7 @@ export const customSearchAttributes = {
 export const TenantIdKey = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
 export const JobKindKey = defineSearchAttributeKey('JobKind', SearchAttributeType.KEYWORD);
 export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttributeType.KEYWORD);
-export const SubjectIdKey = defineSearchAttributeKey('SubjectId', SearchAttributeType.KEYWORD);
+const SubjectIdKey = defineSearchAttributeKey('SubjectId', SearchAttributeType.KEYWORD);
 
 /** `JobKind` values: what a run is, one per workflow family, named once. */
 export const JobKind = {

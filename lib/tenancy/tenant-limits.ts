@@ -7,7 +7,7 @@ export interface RateLimits {
   keyPerMinute: number;
 }
 
-export interface TenantLimits extends RateLimits {
+interface TenantLimits extends RateLimits {
   /** Longest audio ScaiEcho accepts for transcription, in ms of playing time. */
   scaiechoMaxAudioMs: number;
 }

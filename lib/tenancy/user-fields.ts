@@ -19,7 +19,7 @@ export type UserSource = (typeof USER_SOURCES)[number];
 export const ASSIGNABLE_USER_SOURCES = ['scaikey', 'local'] as const satisfies readonly UserSource[];
 export type AssignableUserSource = (typeof ASSIGNABLE_USER_SOURCES)[number];
 
-export const MAX_SUBJECT_CHARS = 255;
+const MAX_SUBJECT_CHARS = 255;
 export const MAX_EMAIL_CHARS = 320;
 export const MAX_DISPLAY_NAME_CHARS = 255;
 

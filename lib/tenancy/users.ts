@@ -9,7 +9,7 @@ export type { User };
 /** The column holds one of USER_SOURCES; anything else is treated as `scaikey`, the column's default. */
 export const userSource = (user: Pick<User, 'source'>): UserSource => (user.source === 'local' || user.source === 'import' ? user.source : 'scaikey');
 
-export interface NewUser {
+interface NewUser {
   tenantId: string;
   /** `sub` of the user's ScaiKey identity */
   subject: string;

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 // backpressure, so a large object read from S3 faster than clamd scans it
 // would sit whole in memory.
 
-export type ScanVerdict = { status: 'clean' } | { status: 'infected'; signature: string };
+type ScanVerdict = { status: 'clean' } | { status: 'infected'; signature: string };
 
 /** clamd did not answer, or answered something other than a verdict: scanning again later may work. */
 export class ClamdUnavailableError extends Error {
@@ -23,7 +23,7 @@ export class ClamdStreamTooLongError extends Error {
 }
 
 /** Where clamd listens, from SCAIWAVE_CLAMAV_URL (tcp://host:port). */
-export function clamdAddress(url: string): { host: string; port: number } {
+function clamdAddress(url: string): { host: string; port: number } {
   const u = new URL(url);
   return { host: u.hostname, port: Number(u.port || 3310) };
 }
@@ -47,7 +47,7 @@ function instreamFraming(onProgress?: (bytes: number) => void): Transform {
 }
 
 /** The verdict in clamd's answer: `stream: OK`, `stream: <signature> FOUND`, or `<reason> ERROR`. */
-export function readVerdict(answer: string): ScanVerdict {
+function readVerdict(answer: string): ScanVerdict {
   const line = answer.replace(/\0+$/, '').trim();
   if (line === 'stream: OK') return { status: 'clean' };
   const found = /^stream: (.+) FOUND$/.exec(line);
@@ -56,7 +56,7 @@ export function readVerdict(answer: string): ScanVerdict {
   throw new ClamdUnavailableError(`clamd answered: ${line || '(nothing)'}`);
 }
 
-export interface ScanOptions {
+interface ScanOptions {
   /** aborts the scan (the activity was cancelled or timed out) */
   signal?: AbortSignal;
   /** told the bytes sent so far, as they go */

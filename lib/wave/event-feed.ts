@@ -32,7 +32,7 @@ import { memberRooms } from './membership.js';
 // tenant's feed reads nothing new to push it out).
 
 /** Why a long-poll's wait ended: a delivery for it, its deadline, or its client (or this process) going away. */
-export type WakeReason = 'ring' | 'deadline' | 'aborted';
+type WakeReason = 'ring' | 'deadline' | 'aborted';
 
 /** What the feed hands a listener: the same object to every listener taking the same events; read it, never change it. */
 export interface FeedBatch {
@@ -66,7 +66,7 @@ interface TenantFeed {
 }
 
 /** Where a long-poll's first answer came from: the feed's recent events, or the log. */
-export type FirstRead = 'feed' | 'log';
+type FirstRead = 'feed' | 'log';
 
 export interface FeedMetrics {
   /** how a long-poll's wait ended */

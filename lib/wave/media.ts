@@ -19,20 +19,20 @@ import { readableRoom, requireMember, requireOpen } from './room-access.js';
 export const MEDIA_STATUSES = ['pending_scan', 'clean', 'infected', 'unscannable', 'unscanned'] as const;
 export type MediaStatus = (typeof MEDIA_STATUSES)[number];
 /** Who may download what: only what clamd called clean, or what was stored with scanning off. */
-export const SERVABLE: ReadonlySet<string> = new Set<MediaStatus>(['clean', 'unscanned']);
+const SERVABLE: ReadonlySet<string> = new Set<MediaStatus>(['clean', 'unscanned']);
 
 export const mediaObjectKey = (tenantId: string, mediaId: string): string => `${tenantId}/wave/media/${mediaId}`;
 export const quarantineKey = (objectKey: string): string => `quarantine/${objectKey}`;
 
 /** The file as the upload left it on disk: streamed there, counted and hashed (api/upload.ts). */
-export interface ReceivedFile {
+interface ReceivedFile {
   path: string;
   bytes: number;
   sha256: string;
   filename: string;
 }
 
-export interface MediaDeps extends WaveDeps {
+interface MediaDeps extends WaveDeps {
   s3: S3Client;
   config: Config;
   logger: Logger;

@@ -8,7 +8,7 @@ import type { SqlPool } from '../infra/db.js';
 // as Prisma's WaveMessage, so the views and the rules around them are the same.
 
 /** Every column of wave_messages, in the order of MessageRow. */
-export const MESSAGE_COLUMNS =
+const MESSAGE_COLUMNS =
   'id, tenant_id, room_id, seq, author_id, thread_parent_id, body, mentions, created_at, edited_at, deleted_at, deleted_by_id';
 
 export interface MessageRow {
@@ -27,7 +27,7 @@ export interface MessageRow {
   deleted_by_id: string | null;
 }
 
-export function messageOf(r: MessageRow): WaveMessage {
+function messageOf(r: MessageRow): WaveMessage {
   return {
     id: r.id,
     tenantId: r.tenant_id,

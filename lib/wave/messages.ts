@@ -20,7 +20,7 @@ export const MESSAGE_MAX_CHARS = 16_000;
 export const MENTIONS_MAX = 50;
 export const EMOJI_MAX_CHARS = 64;
 
-export interface NewMessage {
+interface NewMessage {
   body: string;
   mentions: string[];
   threadParentId?: string;
@@ -168,7 +168,7 @@ export type Page =
   | { around: string; limit: number }
   | { latest: true; limit: number };
 
-export interface MessagePage {
+interface MessagePage {
   messages: WaveMessage[];
   /** true when older messages exist before the first one */
   hasOlder: boolean;

@@ -47,7 +47,7 @@ interface PendingRow {
   payload: string | object;
 }
 
-export interface OutboxRelayOptions {
+interface OutboxRelayOptions {
   /** The relay's own connection (createSqlPool(…, 1)), which no request waits for. */
   sql: SqlPool;
   publish: PublishEvent;

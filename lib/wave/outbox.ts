@@ -3,7 +3,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { newId } from '../infra/ids.js';
 import { roomSubject, type WaveEvent, type WaveEventType } from './events.js';
 
-export type EventFields = Omit<WaveEvent, 'id' | 'at' | 'type'>;
+type EventFields = Omit<WaveEvent, 'id' | 'at' | 'type'>;
 
 const newEvent = (type: WaveEventType, fields: EventFields): WaveEvent => ({ id: newId(), type, at: new Date().toISOString(), ...fields });
 

@@ -6,7 +6,7 @@ import type { Redis } from '../infra/redis.js';
 
 export const PRESENCE = ['online', 'away'] as const;
 export type Presence = (typeof PRESENCE)[number];
-export const PRESENCE_TTL_SECONDS = 60;
+const PRESENCE_TTL_SECONDS = 60;
 
 const key = (tenantId: string, userId: string): string => `wave:presence:${tenantId}:${userId}`;
 

@@ -13,9 +13,9 @@ import { lockedRoom, readableRoomNow, requireModerator } from './room-access.js'
 // no owner to add a third.
 
 export const ROOM_KINDS = ['channel', 'group', 'direct'] as const;
-export type RoomKind = (typeof ROOM_KINDS)[number];
+type RoomKind = (typeof ROOM_KINDS)[number];
 
-export interface NewRoom {
+interface NewRoom {
   kind: RoomKind;
   name?: string;
   topic?: string;

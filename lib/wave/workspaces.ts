@@ -6,7 +6,7 @@ import { AppError, notFound } from '../errors.js';
 // Workspaces group a tenant's rooms. Tenant admins create and archive them;
 // every user of the tenant sees them (what is inside is guarded per room).
 
-export interface NewWorkspace {
+interface NewWorkspace {
   slug: string;
   name: string;
 }
@@ -32,7 +32,7 @@ export function listWorkspaces(db: Db, tenantId: string, opts: { includeArchived
   });
 }
 
-export async function findWorkspace(db: Db, tenantId: string, id: string): Promise<WaveWorkspace> {
+async function findWorkspace(db: Db, tenantId: string, id: string): Promise<WaveWorkspace> {
   const ws = await db.waveWorkspace.findFirst({ where: { id, tenantId } });
   if (!ws) throw notFound('workspace');
   return ws;

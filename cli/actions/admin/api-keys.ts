@@ -5,7 +5,7 @@ import { printKey, requireTenant } from './shared.js';
 
 // What `scaiwave admin create-api-key` and `revoke-api-key` do (arguments and help: commands/admin/api-keys.ts).
 
-export interface CreateApiKeyOptions {
+interface CreateApiKeyOptions {
   tenant: string;
   subject: string;
   name: string;

@@ -27,7 +27,7 @@ export function describeBudget(b: BudgetView): string {
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
-export interface SetBudgetOptions {
+interface SetBudgetOptions {
   tenant: string;
   subject?: string;
   requests?: number;

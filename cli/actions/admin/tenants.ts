@@ -11,7 +11,7 @@ import { printKey } from './shared.js';
 
 // What `scaiwave admin create-tenant` and `list-tenants` do (arguments and help: commands/admin/tenants.ts).
 
-export interface CreateTenantOptions {
+interface CreateTenantOptions {
   name: string;
   tier: TenantTier;
   adminSubject: string;

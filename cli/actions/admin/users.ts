@@ -7,7 +7,7 @@ import { requireTenant } from './shared.js';
 
 // What `scaiwave admin create-user` and `set-user-source` do (arguments and help: commands/admin/users.ts).
 
-export interface CreateUserOptions {
+interface CreateUserOptions {
   tenant: string;
   subject: string;
   roles: Role[];

@@ -28,7 +28,7 @@ export interface DiarizeNodeClient {
 
 type Method = 'ComputeEmbedding' | 'AcceptSpeaker' | 'EvictSpeaker' | 'ListSpeakers' | 'AttributeSegments';
 
-export function diarizeNodeClient(address: string, opts: { deadlineMs: number }): DiarizeNodeClient {
+function diarizeNodeClient(address: string, opts: { deadlineMs: number }): DiarizeNodeClient {
   const SpeakerDiarization = loadSpeakerDiarization();
   const client: Client = new SpeakerDiarization(address, credentials.createInsecure());
   const method = (name: Method) => SpeakerDiarization.service[name]!;

@@ -6,7 +6,7 @@ import { projectFile } from '../../infra/project-files.js';
 // and diarization nodes, with the message shapes proto-loader produces
 // (camelCase fields, zero values filled in, `payload` naming the oneof member set).
 
-export const DIARIZE_PROTO_PATH = projectFile('proto', 'scaiinfer', 'diarize', 'v1', 'diarize.proto');
+const DIARIZE_PROTO_PATH = projectFile('proto', 'scaiinfer', 'diarize', 'v1', 'diarize.proto');
 
 export interface AudioConfig {
   requestId: string;

@@ -6,7 +6,7 @@ import type { DispatchInput, SttDispatcher, TranscriptionResult } from './types.
 // Backend B: one REST call per recording to the managed STT relay, the audio
 // streamed as the request body, so a long recording never sits in memory whole.
 
-export interface RelayDispatcherOptions {
+interface RelayDispatcherOptions {
   /** Base URL of the relay; http and https alike. */
   url: string;
   apiKey: string;

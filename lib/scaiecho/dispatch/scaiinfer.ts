@@ -8,7 +8,7 @@ import type { DispatchInput, SttDispatcher, TranscriptionResult } from './types.
 // audio goes out as it arrives, at the pace the connection takes it, so a long
 // recording never sits in memory whole.
 
-export interface ScaiInferDispatcherOptions {
+interface ScaiInferDispatcherOptions {
   /** host:port of the node's gRPC listener, as the registry lists it. */
   address: string;
   /** Whole call, upload included. */

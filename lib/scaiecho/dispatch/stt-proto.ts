@@ -6,7 +6,7 @@ import { projectFile } from '../../infra/project-files.js';
 // and the ScaiInfer node, with the message shapes proto-loader produces
 // (camelCase fields, zero values filled in, `payload` naming the oneof member set).
 
-export const STT_PROTO_PATH = projectFile('proto', 'scaiinfer', 'stt', 'v1', 'stt.proto');
+const STT_PROTO_PATH = projectFile('proto', 'scaiinfer', 'stt', 'v1', 'stt.proto');
 
 export interface TranscribeConfig {
   jobId: string;
@@ -17,7 +17,7 @@ export interface TranscribeConfig {
 
 export type TranscribeRequest = { payload?: 'config'; config: TranscribeConfig } | { payload?: 'audio'; audio: Uint8Array };
 
-export interface TranscriptDelta {
+interface TranscriptDelta {
   text: string;
   startMs: number;
   endMs: number;

@@ -17,7 +17,7 @@ export interface TranscriptionResult {
   engineMs: number | null;
 }
 
-export interface DispatchProgress {
+interface DispatchProgress {
   chunksSent: number;
   deltas: number;
 }
