@@ -1,4 +1,4 @@
-import type { Caller } from '../lib/auth/caller.js';
+import type { Caller } from '../lib/auth/caller-identity.js';
 
 /** What middleware leaves on ctx.state for later middleware and handlers. */
 export interface ApiState {

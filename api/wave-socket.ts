@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Caller } from '../lib/auth/caller.js';
+import type { Caller } from '../lib/auth/caller-identity.js';
 import { AppError } from '../lib/errors.js';
 import { eventsSince, latestCursor, SYNC_BATCH } from '../lib/wave/event-log.js';
 import { assertCursorRetained } from '../lib/wave/event-retention.js';

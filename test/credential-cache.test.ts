@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../api/server.js';
-import type { Caller } from '../lib/auth/caller.js';
+import type { Caller } from '../lib/auth/caller-identity.js';
 import { CredentialCache, type CredentialChange } from '../lib/auth/credential-cache.js';
 import { parseCredentialChange, publishCredentialChange } from '../lib/auth/credential-changes.js';
 import { call, idpToken, newTenant, testConfig, testDb, type ApiAnswer } from './support/stack.js';

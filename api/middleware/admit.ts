@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import type { Caller } from '../../lib/auth/caller.js';
+import type { Caller } from '../../lib/auth/caller-identity.js';
 import { AppError } from '../../lib/errors.js';
 import type { RateLimits } from '../../lib/tenancy/tenant-limits.js';
 import { resolveCaller, type Authentication, type Credentials } from './auth.js';

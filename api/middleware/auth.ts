@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
-import type { Caller, CallerResolver } from '../../lib/auth/caller.js';
+import type { Caller } from '../../lib/auth/caller-identity.js';
+import type { CallerResolver } from '../../lib/auth/caller.js';
 import type { Permission } from '../../lib/auth/permissions.js';
 import { AppError } from '../../lib/errors.js';
 import type { ApiState } from '../state.js';

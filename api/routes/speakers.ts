@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { probeAudio } from '../../lib/audio/probe.js';
 import { assessSpeechQuality } from '../../lib/audio/quality.js';
-import type { Caller } from '../../lib/auth/caller.js';
+import type { Caller } from '../../lib/auth/caller-identity.js';
 import { VARCHAR } from '../../lib/infra/columns.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/infra/ids.js';

@@ -1,29 +1,17 @@
 import { AppError } from '../errors.js';
 import type { Db } from '../infra/db.js';
 import { findTenantBySlug } from '../tenancy/tenants.js';
-import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem, type UserSource } from '../tenancy/user-fields.js';
+import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem } from '../tenancy/user-fields.js';
 import { createUser, userRoles, userSource, type User } from '../tenancy/users.js';
 import { hashApiKey, looksLikeApiKey, resolveApiKey } from './api-keys.js';
+import type { Caller } from './caller-identity.js';
 import type { CachedCredential, CredentialCache } from './credential-cache.js';
 import { credentialName } from './credential-names.js';
 import type { CredentialChanges } from './credential-changes.js';
-import type { JwtVerifier, VerifiedClaims } from './jwt-verifier.js';
+import type { VerifiedClaims } from './verified-claims.js';
+import type { JwtVerifier } from './jwt-verifier.js';
 import type { LastUsedStamps } from './last-used.js';
-import { permissionsFor, type Permission } from './permissions.js';
-
-export interface Caller {
-  tenantId: string;
-  tenantSlug: string;
-  userId: string;
-  subject: string;
-  /** who manages the user: the ScaiKey directory, or this deployment (lib/tenancy/users.ts) */
-  source: UserSource;
-  apiKeyId: string | null;
-  via: 'jwt' | 'api_key';
-  /** read-only: one Caller may serve many requests from the credential cache */
-  readonly roles: readonly string[];
-  readonly permissions: ReadonlySet<Permission>;
-}
+import { permissionsFor } from './permissions.js';
 
 export interface CallerResolver {
   /** `queryToken` is for WebSocket upgrades only, where browsers cannot set headers. */

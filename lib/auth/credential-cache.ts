@@ -1,4 +1,4 @@
-import type { Caller } from './caller.js';
+import type { Caller } from './caller-identity.js';
 
 /** What changed, as every writer announces it and every cache drops it (lib/auth/credential-changes.ts). */
 export type CredentialChange =

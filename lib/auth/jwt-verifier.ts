@@ -2,6 +2,7 @@ import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVeri
 import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../infra/logger.js';
 import { VerifiedTokens } from './verified-tokens.js';
+import type { VerifiedClaims } from './verified-claims.js';
 
 // Verifies ScaiKey access tokens against the keys the IdP publishes. Only
 // asymmetric algorithms are accepted, so a token "signed" with the public key as
@@ -9,18 +10,6 @@ import { VerifiedTokens } from './verified-tokens.js';
 
 const ACCEPTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
-export interface VerifiedClaims {
-  iss: string;
-  sub: string;
-  aud: string[];
-  exp: number;
-  iat: number | null;
-  /** slug of the tenant the token is for */
-  tenant: string | null;
-  roles: string[];
-  email: string | null;
-  name: string | null;
-}
 
 export interface JwtVerifier {
   verify(token: string): Promise<VerifiedClaims>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { VerifiedClaims } from './jwt-verifier.js';
+import type { VerifiedClaims } from './verified-claims.js';
 
 /** What a token was verified against: a hit counts only while both are still the verifier's current ones. */
 interface VerifiedUnder {

@@ -1,6 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller-identity.js';
 import type { Config } from '../config.js';
 import { AppError, notFound } from '../errors.js';
 import type { WaveExport } from '../generated/prisma/client.js';

@@ -4,7 +4,7 @@ import type { Logger } from '../infra/logger.js';
 import { audioContentType } from '../audio/format.js';
 import type { AudioProbe } from '../audio/probe.js';
 import type { QualityReport } from '../audio/quality.js';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller-identity.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../infra/db.js';
 import { newId } from '../infra/ids.js';

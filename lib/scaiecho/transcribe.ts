@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { checkBudget } from '../accounting/budgets.js';
 import { probeAudio } from '../audio/probe.js';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller-identity.js';
 import { newId } from '../infra/ids.js';
 import type { Redis } from '../infra/redis.js';
 import type { NatsHandle } from '../infra/nats-handle.js';

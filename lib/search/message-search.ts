@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller-identity.js';
 import { AppError } from '../errors.js';
 import type { Db, SqlPool } from '../infra/db.js';
 import { memberRooms } from '../wave/membership.js';

@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller-identity.js';
 import type { WaveMessage } from '../generated/prisma/client.js';
 import type { SqlPool } from '../infra/db.js';
 import type { WaveEvent } from './events.js';

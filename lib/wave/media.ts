@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller-identity.js';
 import type { Config } from '../config.js';
 import type { WaveMedia } from '../generated/prisma/client.js';
 import type { Logger } from '../infra/logger.js';

@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller-identity.js';
 import type { Prisma, WaveRoom, WaveRoomMember } from '../generated/prisma/client.js';
 import { AppError, notFound } from '../errors.js';
 import type { SqlPool } from '../infra/db.js';

@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller-identity.js';
 import type { Prisma, WaveMessage, WaveMessageRevision } from '../generated/prisma/client.js';
 import type { SqlPool } from '../infra/db.js';
 import { newId } from '../infra/ids.js';

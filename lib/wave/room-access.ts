@@ -1,5 +1,5 @@
 import type { Connection } from 'mariadb';
-import type { Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller-identity.js';
 import type { Prisma, WaveRoom, WaveRoomMember } from '../generated/prisma/client.js';
 import type { Db, SqlPool } from '../infra/db.js';
 import { AppError, notFound } from '../errors.js';

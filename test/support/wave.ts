@@ -1,4 +1,4 @@
-import type { Caller } from '../../lib/auth/caller.js';
+import type { Caller } from '../../lib/auth/caller-identity.js';
 import { createCallerResolver } from '../../lib/auth/caller.js';
 import { createJwtVerifier } from '../../lib/auth/jwt-verifier.js';
 import type { Db } from '../../lib/infra/db.js';
