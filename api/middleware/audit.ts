@@ -17,7 +17,7 @@ const mutating = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * another pool wait. Its row is written meanwhile, and a failure is logged.
  *
  * Through the driver, one INSERT: through Prisma, compiling and interpreting
- * the query cost more CPU than the rest of a post (bench/README.md, "wave.ts").
+ * the query cost more CPU than the rest of a post (docs/performance-notes.md, "wave.ts").
  */
 const INSERT =
   'INSERT INTO audit_log (request_id, tenant_id, user_id, api_key_id, method, route, path, status, duration_ms, ip, user_agent, created_at) ' +

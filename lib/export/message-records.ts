@@ -13,8 +13,8 @@ import type { MessageRecord } from './format.js';
 //
 // Read through the mariadb driver, not Prisma: the export reads every row of
 // the room, and Prisma's per-row cost (its include queries and result mapping)
-// was more than half of the time spent staging messages (bench/README.md,
-// "Room export"). The records are the same as Prisma's were, byte for byte.
+// was more than half of the time spent staging messages (docs/performance-notes.md,
+// "export.ts"). The records are the same as Prisma's were, byte for byte.
 
 export interface MessageCursor {
   /** epoch ms of the last message done */

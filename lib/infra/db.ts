@@ -22,7 +22,7 @@ export const POOL_WAIT_MS = 2000;
  * statement cache (the adapter turns the cache off: the driver it pins leaks
  * evicted statements), prepares, executes and closes every statement, three
  * commands and three writes, and those writes were the API's largest single
- * cost (bench/README.md, "wave.ts"). What the binary protocol guards against is
+ * cost (docs/performance-notes.md, "wave.ts"). What the binary protocol guards against is
  * DECIMAL and FLOAT precision in text; this schema has neither (DOUBLE prints
  * exactly, BIGINT parameters go as integers).
  */

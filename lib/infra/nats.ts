@@ -10,7 +10,7 @@ export function connectNats(config: Config, name: string): Promise<NatsConnectio
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
     // Each request (every JetStream publish) otherwise makes an Error up front for the stack trace of a
-    // timeout that rarely comes: a visible cost in the API's profile at the capacity rule (bench/README.md).
+    // timeout that rarely comes: a visible cost in the API's profile at the capacity rule (docs/performance-notes.md, "wave.ts").
     noAsyncTraces: true,
   });
 }

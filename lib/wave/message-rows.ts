@@ -2,7 +2,7 @@ import type { WaveMessage } from '../generated/prisma/client.js';
 import type { SqlPool } from '../infra/db.js';
 
 // Messages read through the mariadb driver rather than Prisma, for the reads
-// every page, socket and long-poll makes (bench/README.md, "wave.ts"): one
+// every page, socket and long-poll makes (docs/performance-notes.md, "wave.ts"): one
 // text-protocol round trip a query, where Prisma's adapter prepares, executes
 // and closes a statement each time and maps every row twice. The rows come out
 // as Prisma's WaveMessage, so the views and the rules around them are the same.
