@@ -1,21 +1,21 @@
-import { accountingActivities } from './accounting.js';
-import type { ActivityDeps } from './deps.js';
-import { identitySyncActivities } from './identity-sync.js';
-import { retentionActivities } from './retention.js';
-import { speakerErasureActivities } from './speaker-erasure.js';
-import { speakerActivities } from './speakers.js';
-import { systemActivities } from './system.js';
-import { transcriptionActivities } from './transcription.js';
-import { warmReconcileActivities } from './warm-reconcile.js';
-import { waveImportActivities } from './wave-import.js';
-import { waveComplianceActivities } from './wave-compliance.js';
-import { waveExportActivities } from './wave-export.js';
-import { waveMediaActivities } from './wave-media.js';
-import { waveSearchActivities } from './wave-search.js';
+import { accountingActivities } from '../domains/accounting/activities.js';
+import { identitySyncActivities } from '../domains/identity/activities.js';
+import { retentionActivities } from '../domains/retention/activities.js';
+import { speakerErasureActivities } from '../domains/speakers/activities/erasure.js';
+import { speakerActivities } from '../domains/speakers/activities/enrollment.js';
+import { systemActivities } from '../domains/system/activities.js';
+import { transcriptionActivities, type TranscriptionDeps } from '../domains/scaiecho/activities.js';
+import { warmReconcileActivities } from '../domains/speakers/activities/warm-reconcile.js';
+import { waveImportActivities } from '../domains/export/activities/import.js';
+import { waveComplianceActivities } from '../domains/export/activities/compliance.js';
+import { waveExportActivities } from '../domains/export/activities/export.js';
+import { waveMediaActivities } from '../domains/wave/activities.js';
+import { waveSearchActivities, type SearchActivityDeps } from '../domains/search/activities.js';
 
-export type { ActivityDeps };
+/** What the worker hands its activities: every domain's needs in one set (worker/create.ts builds it). */
+export type WorkerActivityDeps = TranscriptionDeps & SearchActivityDeps;
 
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: WorkerActivityDeps) {
   return {
     ...systemActivities(deps),
     ...transcriptionActivities(deps),

@@ -8,14 +8,17 @@ import { createJwtVerifier } from '../lib/auth/jwt-verifier.js';
 import type { Config } from '../lib/config.js';
 import { createSqlPool } from '../lib/infra/db.js';
 import { createLogger, type Logger } from '../lib/infra/logger.js';
-import { createMetricsRegistry, credentialCacheGauges, waveDeliveryMetrics } from '../lib/infra/metrics.js';
-import { createServices } from '../lib/infra/services.js';
+import { createMetricsRegistry, credentialCacheGauges } from '../lib/infra/metrics.js';
+import { waveDeliveryMetrics } from '../domains/wave/delivery-metrics.js';
+import { createServices } from '../lib/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
-import { publishOnce } from '../lib/events/jetstream.js';
-import { EventBell } from '../lib/wave/event-bell.js';
-import { createSearchServices } from '../lib/search/search-services.js';
-import { EventFeed } from '../lib/wave/event-feed.js';
-import { OutboxRelay, type PublishEvent } from '../lib/wave/outbox-relay.js';
+import { publishOnce, scaiechoJobsStream } from '../lib/events/jetstream.js';
+import { SttBackends } from '../domains/scaiecho/backends.js';
+import { waveRoomsStream } from '../domains/wave/events.js';
+import { EventBell } from '../domains/wave/event-bell.js';
+import { createSearchServices } from '../lib/search-index/search-services.js';
+import { EventFeed } from '../domains/wave/event-feed.js';
+import { OutboxRelay, type PublishEvent } from '../domains/wave/outbox-relay.js';
 import { attachWaveSocket } from './wave-socket.js';
 import { createApp, type App } from './app.js';
 import type { ApiDeps } from './deps.js';
@@ -38,7 +41,8 @@ interface StartApiOptions {
 
 export async function startApi(config: Config, opts: StartApiOptions = {}): Promise<RunningApi> {
   const logger = opts.logger ?? createLogger('scaiwave-api', config.env.SCAIWAVE_LOG_LEVEL);
-  const services = createServices(config, logger, 'scaiwave-api');
+  const services = createServices(config, logger, 'scaiwave-api', [scaiechoJobsStream, waveRoomsStream]);
+  const backends = new SttBackends(config, services.registry);
   const { client: temporal, connection: temporalConnection } = createTemporalClient(config);
   const verifier = createJwtVerifier({
     issuerUrl: config.env.SCAIWAVE_SCAIKEY_URL,
@@ -70,7 +74,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   // Read at each scrape, once the server listens: the bell and the sockets exist by then.
   const feedMetrics = waveDeliveryMetrics(registry, () => ({ syncWaiting: feed.waiting, socketsOpen: sockets.open, bellListening: bell.listening }));
   const bell = new EventBell(services.nats, config, logger);
-  // The driver's pool beside Prisma's, as large: most of the API's reads go through it (lib/wave/message-rows.ts).
+  // The driver's pool beside Prisma's, as large: most of the API's reads go through it (domains/wave/message-rows.ts).
   const sql = createSqlPool(config.db, config.db.poolSize);
   const feed = new EventFeed(sql, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, logger, feedMetrics);
   bell.tap((tenantId) => feed.notify(tenantId));
@@ -86,6 +90,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   const search = createSearchServices(e, logger);
   const deps: ApiDeps = {
     ...services,
+    backends,
     config,
     logger,
     temporal,
@@ -138,6 +143,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
       clearTimeout(grace);
       await Promise.allSettled([subscription?.close(), lastUsed.close(), outbox.close(), search.close()]);
       await Promise.allSettled([services.close(), temporalConnection.close(), deps.sql.end(), relaySql.end()]);
+      backends.close();
     },
   };
 }

@@ -3,18 +3,18 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../lib/auth/caller-identity.js';
 import { AppError } from '../lib/errors.js';
-import { eventsSince, latestCursor, SYNC_BATCH } from '../lib/wave/event-log.js';
-import { assertCursorRetained } from '../lib/wave/event-retention.js';
-import { batchOf, type FeedBatch, type FeedListener } from '../lib/wave/event-feed.js';
-import { setPresence } from '../lib/wave/presence.js';
-import type { ApiDeps } from './deps.js';
+import { eventsSince, latestCursor, SYNC_BATCH } from '../domains/wave/event-log.js';
+import { assertCursorRetained } from '../domains/wave/event-retention.js';
+import { batchOf, type FeedBatch, type FeedListener } from '../domains/wave/event-feed.js';
+import { setPresence } from '../domains/wave/presence.js';
+import type { WaveRouteDeps } from '../domains/wave/routes/deps.js';
 import type { Admission } from './middleware/admit.js';
 import { addressOf } from './middleware/client-address.js';
 import type { DrainFlag } from './middleware/drain.js';
 import { envelopeOf } from './middleware/error-envelope.js';
 import { requestIdOf } from './middleware/request-id.js';
 import { hardeningHeaders } from './middleware/security-headers.js';
-import { eventBatchView } from './schemas/wave-events.js';
+import { eventBatchView } from '../domains/wave/event-schemas.js';
 
 // GET /v1/wave/ws: the events of /v1/wave/sync, pushed. The token comes in the
 // Authorization header or, for browsers that cannot set one on a WebSocket,
@@ -25,9 +25,9 @@ import { eventBatchView } from './schemas/wave-events.js';
 // Frames from the server: {"type":"events", events, messages, cursor} and,
 // when nothing happened for a while, {"type":"heartbeat", cursor}. The
 // server also pings; a client that stops answering is dropped. While the
-// socket is open its user is online (lib/wave/presence.ts). After catching up
+// socket is open its user is online (domains/wave/presence.ts). After catching up
 // from its cursor, a socket is fed by the process's one reader per tenant
-// (lib/wave/event-feed.ts), not by reads of its own. An upgrade is admitted as
+// (domains/wave/event-feed.ts), not by reads of its own. An upgrade is admitted as
 // a /v1 request is (authentication, the failures of its address and of its
 // credential, the tenant's and the credential's rate limits), before the
 // socket exists; so are a browser origin outside SCAIWAVE_CORS_ORIGINS and
@@ -69,7 +69,7 @@ interface WaveSocketOptions {
   maxPerUser: number;
 }
 
-export function attachWaveSocket(server: Server, deps: ApiDeps, opts: WaveSocketOptions): { readonly open: number; close(): void } {
+export function attachWaveSocket(server: Server, deps: WaveRouteDeps, opts: WaveSocketOptions): { readonly open: number; close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const address = addressOf(deps.config.env.SCAIWAVE_TRUSTED_PROXIES);
   const origins = new Set(opts.origins);

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import mariadb from 'mariadb';
 import { ensureSystemServices } from '../devstack/system-services.js';
 import type { ManagedProcess } from '../devstack/process.js';
-import { recordUsage, USAGE_KINDS, type UsageEvent } from '../lib/accounting/usage.js';
+import { recordUsage, USAGE_KINDS, type UsageEvent } from '../domains/accounting/usage.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { createDb, type Db } from '../lib/infra/db.js';
 import { Prisma } from '../lib/generated/prisma/client.js';

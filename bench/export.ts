@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SECTION } from '../lib/export/export-files.js';
+import { SECTION } from '../domains/export/export-files.js';
 import { createSqlPool, type SqlPool } from '../lib/infra/db.js';
 import { createS3 } from '../lib/infra/s3.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
@@ -21,7 +21,7 @@ import { WavePoster } from './lib/wave-poster.js';
 // Compliance export of a big room (issue 13), end to end: the room's messages
 // (with edits, deletions, reactions, threads) and media seeded straight into
 // MariaDB and S3, the export asked for through the API, run by the worker as
-// its own process (workflows/wave-room-export.ts), awaited to the end. Figures:
+// its own process (domains/export/workflows/room-export.ts), awaited to the end. Figures:
 //   - messages/s and MB/s, over the whole export and per phase (from the
 //     workflow's history: messages staged, media hashed, index files, upload);
 //   - the worker process's resident memory: before the export, and its peak

@@ -3,17 +3,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
-import { LanceSearchIndex } from '../lib/search/lance-index.js';
-import { filterOf, tableName } from '../lib/search/lance-table.js';
-import { foldWord, queryTokens } from '../lib/search/highlight.js';
-import { MAX_SEARCH_DEPTH, type SearchDocument, type SearchMode, type SearchQuery } from '../lib/search/search-index.js';
+import { LanceSearchIndex } from '../lib/search-index/lance-index.js';
+import { filterOf, tableName } from '../lib/search-index/lance-table.js';
+import { foldWord, queryTokens } from '../lib/search-index/highlight.js';
+import { MAX_SEARCH_DEPTH, type SearchDocument, type SearchMode, type SearchQuery } from '../lib/search-index/search-index.js';
 import { InstantEmbedder } from '../devstack/scaigrid/instant-embedder.js';
 import { prng } from '../devstack/prng.js';
 import { syntheticMessages } from './lib/synthetic-messages.js';
 import { fmt, ms, percentile, table } from './lib/stats.js';
 import { wholeNumberOptions } from './lib/options.js';
 
-// The embedded message index (lib/search/lance-index.ts) at scale: upsert
+// The embedded message index (lib/search-index/lance-index.ts) at scale: upsert
 // throughput, query latency per mode, recall@10 of semantic mode against exact
 // brute-force cosine on the same vectors, keyword mode against a plain
 // substring scan, the cost of a physical removal, and LanceDB's own RRF

@@ -12,7 +12,7 @@ import { createApiKey } from '../lib/auth/api-keys.js';
 import { loadConfig } from '../lib/config.js';
 import { createDb } from '../lib/infra/db.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
-import { provisionTenant } from '../lib/tenancy/provisioning.js';
+import { provisionTenant } from '../domains/identity/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { openLoop, SLOW_MS } from './lib/load.js';
 import { wholeNumberOptions } from './lib/options.js';

@@ -1,6 +1,6 @@
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
-import { isEd25519PrivateKey, publicKeyList } from './infra/ed25519-keys.js';
+import { isEd25519PrivateKey, publicKeyList } from './ed25519-keys.js';
 
 // Every setting comes from a SCAIWAVE_* variable. Each entry names its default
 // (or none when it is required) so `.env.example` and the README stay honest.

@@ -1,5 +1,3 @@
-import type { ScaiGridErrorCode } from './scaigrid/errors.js';
-import type { BackendErrorCode } from './scaiecho/dispatch/errors.js';
 
 // Every code a caller or an operator may see, named once, in UPPER_SNAKE.
 // A code with a `status` is an HTTP answer (lib/errors.ts: ErrorCode, and the
@@ -11,7 +9,7 @@ import type { BackendErrorCode } from './scaiecho/dispatch/errors.js';
 export const FAILURE_CODES = {
   VALIDATION_ERROR: { status: 400 },
   INVALID_JSON: { status: 400 },
-  // A backend's own verdict (lib/scaiecho/dispatch/errors.ts), and the sync call's answer to it.
+  // A backend's own verdict (lib/scaiinfer/stt/errors.ts), and the sync call's answer to it.
   AUDIO_UNDECODABLE: { status: 400, retryable: false },
   UNAUTHORIZED: { status: 401 },
   BUDGET_EXCEEDED: { status: 402, retryable: false },
@@ -24,7 +22,7 @@ export const FAILURE_CODES = {
   AUDIO_TOO_LONG: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   UNPROCESSABLE_ENTITY: { status: 422 },
-  // A room bundle refused before anything of it is stored (lib/export/import-trust.ts).
+  // A room bundle refused before anything of it is stored (domains/export/import-trust.ts).
   IMPORT_BUNDLE_INVALID: { status: 422 },
   IMPORT_SIGNATURE_INVALID: { status: 422 },
   IMPORT_UNTRUSTED_SIGNER: { status: 422 },
@@ -48,7 +46,7 @@ export const FAILURE_CODES = {
   USAGE_BATCH_MALFORMED: { retryable: false },
   USAGE_BATCH_NOT_APPLIED: { retryable: false },
   MEDIA_NOT_FOUND: { retryable: false },
-  // A room import (activities/wave-import.ts): the bundle or the room will not change by asking again.
+  // A room import (domains/export/activities/import.ts): the bundle or the room will not change by asking again.
   IMPORT_NOT_FOUND: { retryable: false },
   IMPORT_BUNDLE_LAYOUT: { retryable: false },
   IMPORT_SEQ_TAKEN: { retryable: false },
@@ -87,3 +85,36 @@ type CodesWith<F extends string> = { [K in keyof Codes]: Codes[K] extends Record
 
 export type HttpCode = CodesWith<'status'>;
 export type WorkflowFailureCode = CodesWith<'retryable'>;
+
+/** A speech backend's verdict on a call (lib/scaiinfer/stt/errors.ts classifies what a backend answers). */
+export type BackendErrorCode =
+  /** The backend cannot read the audio. */
+  | 'AUDIO_UNDECODABLE'
+  /** The audio is over the backend's size limit. */
+  | 'AUDIO_TOO_LARGE'
+  /** Not reachable, overloaded, or failing for now. */
+  | 'BACKEND_UNAVAILABLE'
+  /** No answer within the deadline. */
+  | 'BACKEND_TIMEOUT'
+  /** The backend refuses us: credentials or configuration are wrong. */
+  | 'BACKEND_REJECTED'
+  /** The backend failed in a way it does not explain, or broke the protocol. */
+  | 'BACKEND_ERROR';
+
+/** ScaiGrid's verdict on an embeddings call (lib/scaigrid/errors.ts classifies what it answers). */
+export type ScaiGridErrorCode =
+  /** The credential is missing, unknown, revoked or not allowed this model. */
+  | 'SCAIGRID_UNAUTHORIZED'
+  /** ScaiGrid serves no model by that name (SCAIWAVE_AI_EMBEDDING_MODEL is wrong). */
+  | 'SCAIGRID_MODEL_NOT_FOUND'
+  /** Too many inputs in one request, or an input longer than the model takes. */
+  | 'SCAIGRID_TOO_LARGE'
+  /** Any other refusal of the request itself: it stays wrong however often it is sent. */
+  | 'SCAIGRID_REJECTED'
+  /** Unreachable, overloaded (429) or failing (5xx), still after the client's retries. */
+  | 'SCAIGRID_UNAVAILABLE'
+  /** No answer within the per-request timeout, still after the client's retries. */
+  | 'SCAIGRID_TIMEOUT'
+  /** A 2xx answer that breaks the protocol (missing vectors, wrong indexes, mixed widths). */
+  | 'SCAIGRID_BAD_ANSWER';
+

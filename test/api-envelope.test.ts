@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
 import { startApi, type RunningApi } from '../api/server.js';
 import { call, newTenant, testConfig, testDb } from './support/stack.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 
 describe('envelope, request id, bodies, metrics', () => {
   const db = testDb();

@@ -7,7 +7,7 @@ import { startApi, type RunningApi } from '../api/server.js';
 import { startIdpProcess } from '../devstack/idp/process.js';
 import { freePort } from '../devstack/ports.js';
 import type { ManagedProcess } from '../devstack/process.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { call, idpToken, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
 import { b64url, idpIssuer, idpJwks, jwtHeader, rotateIdpKeys, sha256Hex, tokenFrom } from './support/jwt.js';
 

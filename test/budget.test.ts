@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setBudget } from '../lib/accounting/budgets.js';
+import { setBudget } from '../domains/accounting/budgets.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';

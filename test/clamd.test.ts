@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EICAR_SIGNATURE, eicarTestFile, startClamd } from '../devstack/clamd.js';
 import { freePort } from '../devstack/ports.js';
 import type { ManagedProcess } from '../devstack/process.js';
-import { ClamdStreamTooLongError, ClamdUnavailableError, scanStream } from '../lib/wave/clamd.js';
+import { ClamdStreamTooLongError, ClamdUnavailableError, scanStream } from '../lib/infra/clamd.js';
 
 // The INSTREAM client against Debian's clamd with the project's signature
 // database: a clamd of this suite's own, so it can be stopped and started.

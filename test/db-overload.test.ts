@@ -8,8 +8,8 @@ import { isPoolExhausted } from '../lib/infra/db-overload.js';
 import { createDb, createSqlPool, type Db, type SqlPool } from '../lib/infra/db.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { streamName } from '../lib/infra/nats.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
-import { waveRoomsStream } from '../lib/wave/events.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
+import { waveRoomsStream } from '../domains/wave/events.js';
 import { call, newTenant, testConfig, uniq, type ApiAnswer } from './support/stack.js';
 
 // An API process whose database pool has no connection free in time is
@@ -102,7 +102,7 @@ describe('an overloaded API: no database connection free in time', () => {
     expect((await wave('GET', `/rooms/${roomId}/messages`)).status).toBe(200);
     const body = { body: `Posted while the pool is full ${runId}` };
 
-    // A post's transaction and its audit row run on the driver's pool (lib/wave/change.ts changeSql,
+    // A post's transaction and its audit row run on the driver's pool (domains/wave/change.ts changeSql,
     // api/middleware/audit.ts); Prisma's is held too, so no part of the post finds a connection.
     const refused = await holdingTheConnection(api.deps.db, () =>
       holdingTheDriverConnection(api.deps.sql, () => wave('POST', `/rooms/${roomId}/messages`, body)),

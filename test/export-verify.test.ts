@@ -9,14 +9,14 @@ import { promisify } from 'node:util';
 import { createGunzip, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { BundleContentError, readBundle } from '../lib/export/bundle-reader.js';
-import { BUNDLE_PATHS, messageChunkPath, type MessageRecord } from '../lib/export/format.js';
-import { publicKeyDer } from '../lib/infra/ed25519-keys.js';
-import { verifyBundle } from '../lib/export/verify.js';
+import { BundleContentError, readBundle } from '../domains/export/bundle-reader.js';
+import { BUNDLE_PATHS, messageChunkPath, type MessageRecord } from '../domains/export/format.js';
+import { publicKeyDer } from '../lib/ed25519-keys.js';
+import { verifyBundle } from '../domains/export/verify.js';
 import { buildBundle, changeByte, mediaFixture, messageFixture, repack, saveBundle, type BuiltBundle, type BundleSpec, type MediaItem } from './support/bundle.js';
 import { runScaiwave, type CliRun } from './support/cli.js';
 
-// `scaiwave export verify` and the reader under it (lib/export/bundle-reader.ts),
+// `scaiwave export verify` and the reader under it (domains/export/bundle-reader.ts),
 // on bundles built in memory by test/support/bundle.ts: good ones hold, and each
 // kind of damage fails naming the file. No services: the command must work offline.
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FinishedJobs } from '../lib/scaiecho/finished-jobs.js';
-import type { ViewedJob } from '../lib/scaiecho/jobs.js';
+import { FinishedJobs } from '../domains/scaiecho/finished-jobs.js';
+import type { ViewedJob } from '../domains/scaiecho/jobs.js';
 
-// The poll's memory of finished jobs (lib/scaiecho/finished-jobs.ts), on a clock of its own.
+// The poll's memory of finished jobs (domains/scaiecho/finished-jobs.ts), on a clock of its own.
 
 const owner = { tenantId: '0190a000-0000-7000-8000-000000000001', userId: '0190a000-0000-7000-8000-000000000002' };
 const job = (id: string, status: string): ViewedJob => ({

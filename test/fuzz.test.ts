@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { enrollSpeaker, startScaiEchoStack, transcribe, type ScaiEchoStack } from './support/scaiecho.js';
 import { deepFuzz, schemathesis, type KnownIds } from './support/schemathesis.js';
 import { startTestScaiGrid, type TestScaiGrid } from './support/scaigrid.js';

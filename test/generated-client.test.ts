@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { createClient } from '@hey-api/openapi-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { startScaiEchoStack, type ScaiEchoStack } from './support/scaiecho.js';
 import { speak } from './support/speech.js';
 import { newTenant, testDb } from './support/stack.js';

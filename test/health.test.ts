@@ -3,7 +3,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { freePort } from '../devstack/ports.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { call, newTenant, testConfig, testDb } from './support/stack.js';
 
 const DEPENDENCIES = ['mariadb', 'redis', 'nats', 'temporal'] as const;

@@ -3,8 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
-import { provisionTenant } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
+import { provisionTenant } from '../domains/identity/provisioning.js';
 import { expectHardened } from './support/hardening.js';
 import { call, idpToken, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
 

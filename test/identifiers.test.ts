@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/infra/ids.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { runScaiwave } from './support/cli.js';
 import { call, idpToken, newTenant, testConfig, testDb } from './support/stack.js';

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
-import { placeholderUser } from '../lib/export/import-users.js';
+import { placeholderUser } from '../domains/export/import-users.js';
 import { createUser } from '../lib/tenancy/users.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
-import { identitySyncAllWorkflow } from '../workflows/identity-sync.js';
+import { identitySyncAllWorkflow } from '../domains/identity/workflows.js';
 import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';

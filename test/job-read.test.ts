@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { newId } from '../lib/infra/ids.js';
 import type { Prisma } from '../lib/generated/prisma/client.js';
-import { jobView } from '../lib/scaiecho/jobs.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import { jobView } from '../domains/scaiecho/jobs.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
-import { purgeExpiredJobs } from '../lib/retention.js';
+import { purgeExpiredJobs } from '../domains/retention/purge.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
 
-// The poll reads its job through the mariadb driver, not Prisma (lib/scaiecho/jobs.ts,
+// The poll reads its job through the mariadb driver, not Prisma (domains/scaiecho/jobs.ts,
 // findCallerJob), and answers a finished job it read less than a second ago from memory
-// (lib/scaiecho/finished-jobs.ts): either way exactly what the Prisma row would give,
+// (domains/scaiecho/finished-jobs.ts): either way exactly what the Prisma row would give,
 // and only to its owner.
 
 describe('GET /jobs/{id} read through the driver', () => {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../lib/infra/redis.js';
-import { ENGINE_DIARIZE, ENGINE_STT, NodeRegistry } from '../lib/scaiecho/node-registry.js';
+import { ENGINE_DIARIZE, ENGINE_STT, NodeRegistry } from '../lib/scaiinfer/node-registry.js';
 import { testConfig, uniq } from './support/stack.js';
 
 describe('node registry', () => {

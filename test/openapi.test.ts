@@ -3,7 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { speak } from './support/speech.js';
 import fs from 'node:fs';
 import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';

@@ -9,7 +9,7 @@ import {
   type AllowedBackends,
   type Backend,
   type BackendPreference,
-} from '../lib/scaiecho/policy.js';
+} from '../domains/scaiecho/policy.js';
 import { newTenant, testDb } from './support/stack.js';
 
 const both = { A: true, B: true };

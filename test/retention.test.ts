@@ -1,12 +1,12 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../lib/infra/ids.js';
-import { EVENT_LOG_RETENTION_MS } from '../lib/wave/event-retention.js';
-import type { JobStatus } from '../lib/scaiecho/jobs.js';
-import { audioObjectKey } from '../lib/scaiecho/jobs.js';
+import { EVENT_LOG_RETENTION_MS } from '../domains/wave/event-retention.js';
+import type { JobStatus } from '../domains/scaiecho/jobs.js';
+import { audioObjectKey } from '../domains/scaiecho/jobs.js';
 import { createS3 } from '../lib/infra/s3.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
-import { retentionPurgeWorkflow, type RetentionSummary } from '../workflows/retention.js';
+import { retentionPurgeWorkflow, type RetentionSummary } from '../domains/retention/workflows.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 import { newTenant, testConfig, testDb, uniq } from './support/stack.js';

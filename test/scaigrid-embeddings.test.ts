@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbeddingClient, embeddingClientFromConfig, type EmbeddingClient, type EmbeddingClientOptions } from '../lib/scaigrid/embeddings.js';
-import { ScaiGridError, type ScaiGridErrorCode } from '../lib/scaigrid/errors.js';
+import type { ScaiGridErrorCode } from '../lib/failure-codes.js';
+import { ScaiGridError } from '../lib/scaigrid/errors.js';
 import { startTestScaiGrid, type ScaiGridStats, type TestScaiGrid } from './support/scaigrid.js';
 import { testConfig } from './support/stack.js';
 

@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import weaviate from 'weaviate-client';
 import { loadConfig } from '../lib/config.js';
-import { LanceSearchIndex } from '../lib/search/lance-index.js';
-import { openSearchIndex } from '../lib/search/open-index.js';
-import { WeaviateSearchIndex } from '../lib/search/weaviate-index.js';
-import type { SearchDocument } from '../lib/search/search-index.js';
+import { LanceSearchIndex } from '../lib/search-index/lance-index.js';
+import { openSearchIndex } from '../lib/search-index/open-index.js';
+import { WeaviateSearchIndex } from '../lib/search-index/weaviate-index.js';
+import type { SearchDocument } from '../lib/search-index/search-index.js';
 import { CONTRACT_DIMENSION, searchIndexContract } from './support/search-index-contract.js';
 
 // The contract runs against the embedded index always, and against a Weaviate

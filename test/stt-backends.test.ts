@@ -10,10 +10,11 @@ import { INSTANT_TEXT } from '../devstack/stt/engine.js';
 import type { FaultMode } from '../devstack/stt/faults.js';
 import { startSttNodeProcess } from '../devstack/stt-node/process.js';
 import { startSttRelayProcess } from '../devstack/stt-relay/process.js';
-import { BackendError, type BackendErrorCode, type BackendErrorKind } from '../lib/scaiecho/dispatch/errors.js';
-import { createRelayDispatcher } from '../lib/scaiecho/dispatch/relay.js';
-import { createScaiInferDispatcher, type ScaiInferDispatcher } from '../lib/scaiecho/dispatch/scaiinfer.js';
-import type { DispatchInput, SttDispatcher, TranscriptionResult } from '../lib/scaiecho/dispatch/types.js';
+import type { BackendErrorCode } from '../lib/failure-codes.js';
+import { BackendError, type BackendErrorKind } from '../lib/scaiinfer/stt/errors.js';
+import { createRelayDispatcher } from '../lib/scaiinfer/stt/relay.js';
+import { createScaiInferDispatcher, type ScaiInferDispatcher } from '../lib/scaiinfer/stt/scaiinfer.js';
+import type { DispatchInput, SttDispatcher, TranscriptionResult } from '../lib/scaiinfer/stt/types.js';
 import { convert, durationMs, speak, type Voice } from './support/speech.js';
 
 // Both STT backends end to end: the reference node and relay as separate

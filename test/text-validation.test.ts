@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { call, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';
 
 // Issue 19, part 3: every text input is text. Invalid UTF-8 (raw bytes, or

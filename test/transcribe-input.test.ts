@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { transcribe } from './support/scaiecho.js';
 import { padTo, speak } from './support/speech.js';

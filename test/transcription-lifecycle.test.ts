@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readUsage } from '../lib/accounting/usage.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
-import { setPolicy } from '../lib/scaiecho/policy.js';
+import { readUsage } from '../domains/accounting/usage.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
+import { setPolicy } from '../domains/scaiecho/policy.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { jobEvents } from './support/events.js';
 import { captureHistory } from './support/histories.js';

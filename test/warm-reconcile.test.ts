@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
-import { withDiarizeNode } from '../lib/scaiecho/diarize/client.js';
-import { ENGINE_DIARIZE } from '../lib/scaiecho/node-registry.js';
-import { WarmRegistry } from '../lib/scaiecho/warm-registry.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
+import { withDiarizeNode } from '../lib/scaiinfer/diarize/client.js';
+import { ENGINE_DIARIZE } from '../lib/scaiinfer/node-registry.js';
+import { WarmRegistry } from '../domains/speakers/warm-registry.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
-import { warmReconcileWorkflow, type WarmReconcileInput } from '../workflows/warm-reconcile.js';
+import { warmReconcileWorkflow, type WarmReconcileInput } from '../domains/speakers/workflows/warm-reconcile.js';
 import { captureHistory } from './support/histories.js';
 import { startScaiEchoStack, type RefNode, type ScaiEchoStack } from './support/scaiecho.js';
 import { speak } from './support/speech.js';

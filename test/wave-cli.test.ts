@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/server.js';
 import { EXIT } from '../cli/support.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { runScaiwave } from './support/cli.js';
 import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
 

@@ -3,17 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApi } from '../api/server.js';
 import { waitUntil } from '../devstack/ports.js';
 import { loadConfig, type Config } from '../lib/config.js';
-import { periodEnd } from '../lib/export/compliance.js';
-import { complianceScheduleId } from '../lib/export/compliance-schedule.js';
+import { periodEnd } from '../domains/export/compliance.js';
+import { complianceScheduleId } from '../domains/export/compliance-schedule.js';
 import type { Db } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';
 import { createS3 } from '../lib/infra/s3.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
 import { startIsolatedStack, type IsolatedStack } from './support/isolated-stack.js';
 import { call, newTenant, uniq } from './support/stack.js';
-import { waveComplianceExportWorkflow, type ComplianceRunSummary } from '../workflows/wave-compliance-export.js';
+import { waveComplianceExportWorkflow, type ComplianceRunSummary } from '../domains/export/workflows/compliance-export.js';
 
 // Scheduled compliance exports: each run bundles every room's new messages
 // since its cursor up to the end of the last whole period, under the

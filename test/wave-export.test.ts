@@ -12,24 +12,24 @@ import { eicarTestFile } from '../devstack/clamd.js';
 import { waitUntil } from '../devstack/ports.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
 import { loadConfig } from '../lib/config.js';
-import { exportStagingPrefix } from '../lib/export/export-keys.js';
-import { BUNDLE_PATHS, manifestSchema, type Manifest, type MessageRecord, type WarningRecord } from '../lib/export/format.js';
-import { manifestHashMismatch } from '../lib/export/manifest.js';
-import { keyFingerprint } from '../lib/infra/ed25519-keys.js';
-import { verifyBundle } from '../lib/export/verify.js';
+import { exportStagingPrefix } from '../domains/export/export-keys.js';
+import { BUNDLE_PATHS, manifestSchema, type Manifest, type MessageRecord, type WarningRecord } from '../domains/export/format.js';
+import { manifestHashMismatch } from '../domains/export/manifest.js';
+import { keyFingerprint } from '../lib/ed25519-keys.js';
+import { verifyBundle } from '../domains/export/verify.js';
 import type { Db } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';
 import { createS3 } from '../lib/infra/s3.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
-import { mediaObjectKey } from '../lib/wave/media.js';
+import { mediaObjectKey } from '../domains/wave/media.js';
 import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
 import { startIsolatedStack, type IsolatedStack } from './support/isolated-stack.js';
 import { startWorkerProcess } from './support/processes.js';
 import { call, newTenant, uniq } from './support/stack.js';
-import { exportProgressQuery, type ExportProgress } from '../workflows/wave-room-export.js';
+import { exportProgressQuery, type ExportProgress } from '../domains/export/workflows/room-export.js';
 
 // Compliance exports end to end: asked for through the API by a compliance
 // officer, run by a worker process, read back from the download URL as a tar

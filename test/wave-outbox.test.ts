@@ -9,8 +9,8 @@ import { createDb, type Db } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { streamName, subject } from '../lib/infra/nats.js';
-import { roomSubject, waveRoomsStream, type WaveEvent } from '../lib/wave/events.js';
-import { appendEvent } from '../lib/wave/outbox.js';
+import { roomSubject, waveRoomsStream, type WaveEvent } from '../domains/wave/events.js';
+import { appendEvent } from '../domains/wave/outbox.js';
 import { startApiProcess } from './support/processes.js';
 
 // Room events survive an API process killed on either side of the publish:

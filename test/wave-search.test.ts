@@ -12,20 +12,20 @@ import { createDb, type Db } from '../lib/infra/db.js';
 import { createLogger } from '../lib/infra/logger.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
 import { streamName, subject } from '../lib/infra/nats.js';
-import { SEARCH_CONSUMER, startSearchFeed } from '../lib/search/event-consumer.js';
-import { startReindex } from '../lib/search/index-workflows.js';
-import { openSearchIndex } from '../lib/search/open-index.js';
+import { SEARCH_CONSUMER, startSearchFeed } from '../domains/search/event-consumer.js';
+import { startReindex } from '../domains/search/client.js';
+import { openSearchIndex } from '../lib/search-index/open-index.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
-import type { Provisioned } from '../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
 import { createUser } from '../lib/tenancy/users.js';
-import { waveRoomsStream } from '../lib/wave/events.js';
+import { waveRoomsStream } from '../domains/wave/events.js';
 import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 import { startTestScaiGrid, type TestScaiGrid } from './support/scaigrid.js';
 import { call, idpToken, newTenant, uniq } from './support/stack.js';
-import { indexProgressQuery, type IndexProgress } from '../workflows/wave-search-index.js';
+import { indexProgressQuery, type IndexProgress } from '../domains/search/workflows/index.js';
 
 // Search over room messages, end to end: posts go through the API, their
 // events through the outbox to JetStream, the search feed signals the

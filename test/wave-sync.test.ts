@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { startApi, type RunningApi } from '../api/server.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
 import { createUser } from '../lib/tenancy/users.js';
-import { eventLogCutoff, EVENT_LOG_RETENTION_MS, pruneEventLog } from '../lib/wave/event-retention.js';
+import { eventLogCutoff, EVENT_LOG_RETENTION_MS, pruneEventLog } from '../domains/wave/event-retention.js';
 import { waitUntil } from '../devstack/ports.js';
 import { startApiProcess } from './support/processes.js';
 import { call, newTenant, testConfig, testDb, uniq, type ApiAnswer } from './support/stack.js';

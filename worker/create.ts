@@ -4,9 +4,12 @@ import { createActivities } from '../activities/index.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/infra/logger.js';
 import { createSqlPool } from '../lib/infra/db.js';
-import { createServices } from '../lib/infra/services.js';
+import { createServices } from '../lib/services.js';
+import { scaiechoJobsStream } from '../lib/events/jetstream.js';
+import { SttBackends } from '../domains/scaiecho/backends.js';
+import { waveRoomsStream } from '../domains/wave/events.js';
 import { searchIndexLag } from '../lib/infra/metrics.js';
-import { createSearchServices } from '../lib/search/search-services.js';
+import { createSearchServices } from '../lib/search-index/search-services.js';
 import type { Registry } from 'prom-client';
 import { workflowInterceptorModules, workflowsPath } from './bundle.js';
 
@@ -28,7 +31,8 @@ export async function createWorker(
 ): Promise<ScaiwaveWorker> {
   const identity = `scaiwave-worker@${os.hostname()}:${process.pid}`;
   const connection = await NativeConnection.connect({ address: config.env.SCAIWAVE_TEMPORAL_ADDRESS });
-  const services = createServices(config, logger, 'scaiwave-worker');
+  const services = createServices(config, logger, 'scaiwave-worker', [scaiechoJobsStream, waveRoomsStream]);
+  const backends = new SttBackends(config, services.registry);
   // Few connections: its readers page through big tables one query at a time.
   const sql = createSqlPool(config.db, Math.min(4, config.db.poolSize));
   const search = createSearchServices(config.env, logger, opts.registry ? searchIndexLag(opts.registry) : undefined);
@@ -39,7 +43,7 @@ export async function createWorker(
     taskQueue: opts.taskQueue ?? config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
     identity,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
-    activities: createActivities({ ...services, sql, config, logger, identity, search }),
+    activities: createActivities({ ...services, backends, sql, config, logger, identity, search }),
     shutdownGraceTime: config.env.SCAIWAVE_SHUTDOWN_GRACE_MS,
     // Heartbeats reach Temporal at most this often (otherwise 0.8 × the heartbeat timeout, 16 s for
     // a dispatch), and a running activity hears of its cancellation only in a heartbeat's reply:
@@ -55,6 +59,7 @@ export async function createWorker(
     async dispose() {
       await search.close();
       await services.close();
+      backends.close();
       await sql.end();
       await connection.close();
     },

@@ -3,7 +3,7 @@ import { SdkComponent } from '@temporalio/common';
 import { loadConfigOrExit } from '../lib/config.js';
 import { createLogger } from '../lib/infra/logger.js';
 import { createMetricsRegistry } from '../lib/infra/metrics.js';
-import { startSearchFeed } from '../lib/search/event-consumer.js';
+import { startSearchFeed } from '../domains/search/event-consumer.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { createWorker } from './create.js';
 import { startWorkerHttp } from './http.js';

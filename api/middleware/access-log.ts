@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from '../../lib/infra/logger.js';
-import { routeOf } from '../route-template.js';
-import type { ApiState } from '../state.js';
+import { routeOf } from '../../lib/http/route-template.js';
+import type { ApiState } from '../../lib/http/state.js';
 
 /**
  * One structured line per request, once it is answered: method, route

@@ -2,9 +2,9 @@ import type { Middleware } from 'koa';
 import type { Caller } from '../../lib/auth/caller-identity.js';
 import { AppError } from '../../lib/errors.js';
 import type { RateLimits } from '../../lib/tenancy/tenant-limits.js';
-import { resolveCaller, type Authentication, type Credentials } from './auth.js';
-import type { ApiState } from '../state.js';
-import { retryAfterSeconds, type Refused, type Windows } from './windows.js';
+import { resolveCaller, type Authentication, type Credentials } from '../../lib/http/auth.js';
+import type { ApiState } from '../../lib/http/state.js';
+import { retryAfterSeconds, type Refused, type Windows } from '../../lib/http/windows.js';
 
 /** A known caller, and what is left of its credential's window (the X-RateLimit-* headers). */
 interface Admitted {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import proxyAddr from 'proxy-addr';
-import type { ApiState } from '../state.js';
+import type { ApiState } from '../../lib/http/state.js';
 
 /**
  * The client's address, as rate limits and the audit log see it. X-Forwarded-For

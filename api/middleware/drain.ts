@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { AppError } from '../../lib/errors.js';
-import type { ApiState } from '../state.js';
+import type { ApiState } from '../../lib/http/state.js';
 
 /** Set on SIGTERM: new requests are refused so the load balancer moves on while in-flight ones finish. */
 export class DrainFlag {

@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import { isPoolExhausted } from '../../lib/infra/db-overload.js';
 import { AppError, type ErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/infra/logger.js';
-import type { ApiState } from '../state.js';
+import type { ApiState } from '../../lib/http/state.js';
 
 // Errors thrown by Koa's own helpers and body parsers carry an HTTP status; map
 // them onto our codes so every failure a client sees has the same shape.

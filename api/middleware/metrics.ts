@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import type { HttpMetrics } from '../../lib/infra/metrics.js';
-import { routeOf } from '../route-template.js';
-import type { ApiState } from '../state.js';
+import { routeOf } from '../../lib/http/route-template.js';
+import type { ApiState } from '../../lib/http/state.js';
 
 /** Labels by route template, never by raw path, so ids in URLs cannot explode cardinality. */
 export function requestMetrics(m: HttpMetrics): Middleware<ApiState> {

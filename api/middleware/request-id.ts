@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
-import type { ApiState } from '../state.js';
+import type { ApiState } from '../../lib/http/state.js';
 
 const acceptable = /^[A-Za-z0-9._:-]{8,64}$/;
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import helmet from 'helmet';
-import type { ApiState } from '../state.js';
+import type { ApiState } from '../../lib/http/state.js';
 
 /**
  * Hardening headers on every answer, errors included. The API serves JSON, so

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createDocument, type oas31, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiRequestBodyObject } from 'zod-openapi';
-import type { Operation, Success } from '../operation.js';
-import { isMultipart, isStreamed, type RouteGroup, type Security } from '../route-group.js';
+import type { Operation, Success } from '../../lib/http/operation.js';
+import { isMultipart, isStreamed, type RouteGroup, type Security } from '../../lib/http/route-group.js';
 import { errorCodes, errorResponses } from './errors.js';
 
 const securitySchemes = {

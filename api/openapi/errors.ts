@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ZodOpenApiResponseObject } from 'zod-openapi';
 import { statusOf, type ErrorCode } from '../../lib/errors.js';
-import type { Operation } from '../operation.js';
-import { isMultipart, isStreamed, type RouteGroup } from '../route-group.js';
+import type { Operation } from '../../lib/http/operation.js';
+import { isMultipart, isStreamed, type RouteGroup } from '../../lib/http/route-group.js';
 
 const CODES = Object.keys(statusOf) as ErrorCode[];
 

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
 import type { OpenApiDocument } from '../openapi/document.js';
-import { operation } from '../operation.js';
+import { operation } from '../../lib/http/operation.js';
 
 // The contract for machines (/openapi.json) and for people (/docs: Swagger UI,
 // served from the swagger-ui-dist package by this API, so it works with no

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import { runChecks, type Check } from '../../lib/infra/health.js';
 import type { Logger } from '../../lib/infra/logger.js';
-import { operation } from '../operation.js';
+import { operation } from '../../lib/http/operation.js';
 
 const checkStatuses = z.record(z.string(), z.object({ ok: z.boolean() })).meta({ description: 'by dependency: mariadb, redis, nats, temporal' });
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client, Connection } from '@temporalio/client';
-import { createScaiInferDispatcher, type ScaiInferDispatcher } from '../../lib/scaiecho/dispatch/scaiinfer.js';
+import { createScaiInferDispatcher, type ScaiInferDispatcher } from '../../lib/scaiinfer/stt/scaiinfer.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import { lanes } from './load.js';
 

@@ -21,12 +21,12 @@ import { startTemporal } from '../../devstack/temporal.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createDb } from '../../lib/infra/db.js';
 import { createLogger } from '../../lib/infra/logger.js';
-import { createServices } from '../../lib/infra/services.js';
+import { createServices } from '../../lib/services.js';
 import { createTemporalClient } from '../../lib/temporal/client.js';
 import { applyMigrations } from '../../lib/infra/migrate.js';
-import { provisionTenant, type Provisioned } from '../../lib/tenancy/provisioning.js';
-import { ENGINE_STT } from '../../lib/scaiecho/node-registry.js';
-import { setPolicy } from '../../lib/scaiecho/policy.js';
+import { provisionTenant, type Provisioned } from '../../domains/identity/provisioning.js';
+import { ENGINE_STT } from '../../lib/scaiinfer/node-registry.js';
+import { setPolicy } from '../../domains/scaiecho/policy.js';
 
 // The benchmark's own world, built the way the test global setup builds one:
 // Temporal and SeaweedFS on free ports, the reference IdP, a database, Redis
@@ -334,7 +334,7 @@ export class Environment {
         throw new Error(`API exited with ${code}:\n${tail(proc.logFile)}`);
       }),
     ]);
-    const services = createServices(config, createLogger('bench', this.opts.logLevel), 'scaiwave-bench');
+    const services = createServices(config, createLogger('bench', this.opts.logLevel), 'scaiwave-bench', []);
     const temporal = createTemporalClient(config);
     this.closeApi = async () => {
       await Promise.allSettled([services.close(), temporal.connection.close()]);

@@ -4,7 +4,7 @@ import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 
 // How long each phase of a room export took, read after the fact from the
 // workflow's history: a phase runs from the first of its activities being
-// scheduled to the last of them completing (workflows/wave-room-export.ts runs
+// scheduled to the last of them completing (domains/export/workflows/room-export.ts runs
 // them one after the other). Nothing is added to the product to measure it.
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SqlPool } from '../../lib/infra/db.js';
 import { newId } from '../../lib/infra/ids.js';
-import { mediaObjectKey } from '../../lib/wave/media.js';
+import { mediaObjectKey } from '../../domains/wave/media.js';
 import { prng } from '../../devstack/prng.js';
 import { syntheticMessages } from './synthetic-messages.js';
 

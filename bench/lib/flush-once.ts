@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { applyBatch, claimBatch, clearBatch } from '../../lib/accounting/flush.js';
+import { applyBatch, claimBatch, clearBatch } from '../../domains/accounting/flush.js';
 import type { Db } from '../../lib/infra/db.js';
 import type { Redis } from '../../lib/infra/redis.js';
 

@@ -3,7 +3,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { Db } from '../../lib/infra/db.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
-import type { MessagesChanged } from '../../workflows/wave-search-index.js';
+import type { MessagesChanged } from '../../domains/search/workflows/index.js';
 
 // Where a message's index lag went, read after the fact from what the pipeline
 // records anyway: the outbox row's published_at (the API's relay put the event

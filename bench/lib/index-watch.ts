@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as lancedb from '@lancedb/lancedb';
 import type { Table } from '@lancedb/lancedb';
-import { tableName } from '../../lib/search/lance-table.js';
+import { tableName } from '../../lib/search-index/lance-table.js';
 
 // When does a message become searchable? The embedded index answers searches
 // from whatever version of the tenant's table is committed last, so a message

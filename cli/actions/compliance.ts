@@ -1,4 +1,4 @@
-import { describeComplianceSchedule, removeComplianceSchedule, setComplianceSchedule, triggerComplianceSchedule } from '../../lib/export/compliance-schedule.js';
+import { describeComplianceSchedule, removeComplianceSchedule, setComplianceSchedule, triggerComplianceSchedule } from '../../domains/export/compliance-schedule.js';
 import { findTenantBySlug } from '../../lib/tenancy/tenants.js';
 import { withDb, withTemporal } from '../connections.js';
 import { formatTable, notFound, print, printJson } from '../support.js';

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import type { CheckedFile } from '../../lib/export/bundle-reader.js';
-import { publicKeyDer } from '../../lib/infra/ed25519-keys.js';
-import { verifyBundleFile, type Verification } from '../../lib/export/verify.js';
+import type { CheckedFile } from '../../domains/export/bundle-reader.js';
+import { publicKeyDer } from '../../lib/ed25519-keys.js';
+import { verifyBundleFile, type Verification } from '../../domains/export/verify.js';
 import { CliError, EXIT, notFound, print, printJson, usage } from '../support.js';
 
 // What `scaiwave export verify` does (arguments and help: commands/export.ts):

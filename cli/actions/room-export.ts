@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { startRoomExport } from '../../lib/export/export-workflows.js';
-import { requestExport } from '../../lib/export/exports.js';
-import { verifyBundleFile } from '../../lib/export/verify.js';
+import { startRoomExport } from '../../domains/export/client.js';
+import { requestExport } from '../../domains/export/exports.js';
+import { verifyBundleFile } from '../../domains/export/verify.js';
 import { createS3 } from '../../lib/infra/s3.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
-import { exportProgressQuery, type ExportProgress } from '../../workflows/wave-room-export.js';
+import { exportProgressQuery, type ExportProgress } from '../../domains/export/workflows/room-export.js';
 import { withDb, withTemporal } from '../connections.js';
 import { CliError, EXIT, notFound, print, printJson } from '../support.js';
 

@@ -1,12 +1,12 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
 import type { ScheduleName } from '../../lib/temporal/schedule-names.js';
-import { applySchedules, scheduleCatalogue, scheduleDef } from '../../lib/temporal/schedules.js';
+import { applySchedules, scheduleCatalogue, scheduleDef } from '../../domains/schedules.js';
 import { withTemporal } from '../connections.js';
 import { formatTable, notFound, print, printJson } from '../support.js';
 
 // What `scaiwave schedules …` does (arguments and help: commands/schedules.ts):
 // the Temporal Schedules that replace the seeds' cron singleton. `apply` makes
-// the server match lib/temporal/schedules.ts.
+// the server match domains/schedules.ts.
 
 const duration = (ms: number): string => {
   if (ms === 0) return '0';

@@ -1,6 +1,6 @@
-import { startReindex } from '../../lib/search/index-workflows.js';
+import { startReindex } from '../../domains/search/client.js';
 import { findTenantBySlug } from '../../lib/tenancy/tenants.js';
-import { reindexProgressQuery, type ReindexProgress } from '../../workflows/wave-search-reindex.js';
+import { reindexProgressQuery, type ReindexProgress } from '../../domains/search/workflows/reindex.js';
 import { withDb, withTemporal } from '../connections.js';
 import { notFound, print, printJson } from '../support.js';
 

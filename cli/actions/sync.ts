@@ -1,7 +1,7 @@
 import type { Db } from '../../lib/infra/db.js';
-import { startIdentitySync } from '../../lib/identity/workflows.js';
+import { startIdentitySync } from '../../domains/identity/client.js';
 import { findTenantBySlug } from '../../lib/tenancy/tenants.js';
-import type { IdentitySyncOutcome } from '../../workflows/identity-sync.js';
+import type { IdentitySyncOutcome } from '../../domains/identity/workflows.js';
 import { withDb, withTemporal } from '../connections.js';
 import { CliError, conflict, EXIT, notFound, print, printJson } from '../support.js';
 

@@ -1,20 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Problem } from '../../lib/export/import-checks.js';
-import { findImport, importWorkspace, receiveBundle } from '../../lib/export/imports.js';
-import { trustedImportKeys } from '../../lib/export/import-trust.js';
-import { startImport } from '../../lib/export/import-workflows.js';
+import type { Problem } from '../../domains/export/import-checks.js';
+import { findImport, importWorkspace, receiveBundle } from '../../domains/export/imports.js';
+import { trustedImportKeys } from '../../domains/export/import-trust.js';
+import { startImport } from '../../domains/export/client.js';
 import type { WaveImport } from '../../lib/generated/prisma/client.js';
 import type { Db } from '../../lib/infra/db.js';
 import { createLogger } from '../../lib/infra/logger.js';
 import { createS3 } from '../../lib/infra/s3.js';
-import { importProgressQuery, type ImportProgress } from '../../workflows/wave-room-import.js';
+import { importProgressQuery, type ImportProgress } from '../../domains/export/workflows/room-import.js';
 import { withDb, withTemporal } from '../connections.js';
 import { CliError, EXIT, notFound, print, printJson } from '../support.js';
 
 // What `scaiwave room import` does (arguments and help: commands/wave.ts): sends
-// the bundle to S3 as the API would (lib/export/imports.ts), starts or finds its
+// the bundle to S3 as the API would (domains/export/imports.ts), starts or finds its
 // import, draws its progress on stderr while it runs, and prints the outcome.
 // A refused bundle exits 6 naming its files, as `scaiwave export verify` does.
 

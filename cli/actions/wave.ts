@@ -1,6 +1,6 @@
 import type { Db } from '../../lib/infra/db.js';
 import { findTenantBySlug } from '../../lib/tenancy/tenants.js';
-import { createWorkspace, listWorkspaces } from '../../lib/wave/workspaces.js';
+import { createWorkspace, listWorkspaces } from '../../domains/wave/workspaces.js';
 import { withDb } from '../connections.js';
 import { formatTable, notFound, print, printJson } from '../support.js';
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { WORKSPACE_SLUG } from '../../lib/wave/workspace-fields.js';
+import { WORKSPACE_SLUG } from '../../domains/wave/workspace-fields.js';
 import { EXIT_CODES_HELP, lazyAction } from '../support.js';
 import { jsonOption, parseName, parseSlug } from './admin/arguments.js';
 

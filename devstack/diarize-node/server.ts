@@ -17,8 +17,8 @@ import {
   type Attribution,
   type AudioConfig,
   type Embedding,
-} from '../../lib/scaiecho/diarize/proto.js';
-import { ENGINE_DIARIZE } from '../../lib/scaiecho/node-registry.js';
+} from '../../lib/scaiinfer/diarize/proto.js';
+import { ENGINE_DIARIZE } from '../../lib/scaiinfer/node-registry.js';
 import { serveGrpcNode, type GrpcNode } from '../grpc-node.js';
 import { FaultSwitch } from '../stt/faults.js';
 import { EMBEDDING_DIMS, EMBEDDING_MODEL, MATCH_THRESHOLD, similarity, speakerEmbedding, TooLittleSpeechError } from './embedding.js';

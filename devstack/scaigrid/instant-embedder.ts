@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { queryTokens } from '../../lib/search/highlight.js';
+import { queryTokens } from '../../lib/search-index/highlight.js';
 import { prng } from '../prng.js';
 import type { Embedder } from './embedder.js';
 

@@ -5,8 +5,8 @@ import {
   type TranscribeConfig,
   type TranscribeRequest,
   type TranscribeResponse,
-} from '../../lib/scaiecho/dispatch/stt-proto.js';
-import { ENGINE_STT } from '../../lib/scaiecho/node-registry.js';
+} from '../../lib/scaiinfer/stt/stt-proto.js';
+import { ENGINE_STT } from '../../lib/scaiinfer/node-registry.js';
 import { serveGrpcNode, type GrpcNode } from '../grpc-node.js';
 import { createEngine, engineStats, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
 import { FaultSwitch } from '../stt/faults.js';

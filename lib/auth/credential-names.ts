@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import { apiKeyPrefix, looksLikeApiKey } from './api-keys.js';
 
 // Failed authentications are counted per credential as well as per client
-// address (api/middleware/auth-failures.ts), before anything is verified: the
+// address (lib/http/auth-failures.ts), before anything is verified: the
 // name is what the presentation claims to be, an API key's prefix or a token's
 // `sub` read without checking its signature. Guessing one credential means
 // presenting its name again and again, so the name is what its failures are

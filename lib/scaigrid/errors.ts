@@ -1,26 +1,11 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type { ScaiGridErrorCode } from '../failure-codes.js';
 
 // Every way a ScaiGrid call can fail, sorted by the one question a caller has:
 // can asking again help (transient), or will the same request fail the same way
 // (permanent)? The client has already retried the transient ones before it
 // throws them; a Temporal activity may still retry later, and must not retry
 // the permanent ones (lib/temporal/failures.ts lists the same codes).
-
-export type ScaiGridErrorCode =
-  /** The credential is missing, unknown, revoked or not allowed this model. */
-  | 'SCAIGRID_UNAUTHORIZED'
-  /** ScaiGrid serves no model by that name (SCAIWAVE_AI_EMBEDDING_MODEL is wrong). */
-  | 'SCAIGRID_MODEL_NOT_FOUND'
-  /** Too many inputs in one request, or an input longer than the model takes. */
-  | 'SCAIGRID_TOO_LARGE'
-  /** Any other refusal of the request itself: it stays wrong however often it is sent. */
-  | 'SCAIGRID_REJECTED'
-  /** Unreachable, overloaded (429) or failing (5xx), still after the client's retries. */
-  | 'SCAIGRID_UNAVAILABLE'
-  /** No answer within the per-request timeout, still after the client's retries. */
-  | 'SCAIGRID_TIMEOUT'
-  /** A 2xx answer that breaks the protocol (missing vectors, wrong indexes, mixed widths). */
-  | 'SCAIGRID_BAD_ANSWER';
 
 export class ScaiGridError extends Error {
   override readonly name = 'ScaiGridError';

@@ -14,6 +14,22 @@ export function failure(type: FailureType, message: string, retryable: boolean =
   return retryable ? ApplicationFailure.retryable(message, type) : ApplicationFailure.nonRetryable(message, type);
 }
 
+/**
+ * A domain error that names the failure Temporal sees when an activity throws
+ * it (lib/temporal/activity-failures.ts applies it): a type of lib/failure-codes.ts
+ * and the message status reasons show, which may say less than the detail the
+ * error carries for the worker's log.
+ */
+export class NamedFailure extends Error {
+  constructor(
+    readonly failureType: FailureType,
+    message: string,
+    readonly publicMessage: string = message,
+  ) {
+    super(message);
+  }
+}
+
 /** What made an activity or child fail, under the wrappers Temporal puts round it. */
 function rootCause(err: unknown): unknown {
   let cause = err;

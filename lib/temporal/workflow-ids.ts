@@ -17,7 +17,7 @@ export const workflowIds = {
   /** one per tenant, running as long as the tenant has rooms: its index follows the room events */
   waveSearchIndex: (tenantId: string): string => `wave-search-index-${tenantId}`,
   waveSearchReindex: (tenantId: string, roomId?: string): string => `wave-search-reindex-${tenantId}${roomId ? `-${roomId}` : ''}`,
-  /** one per (target workspace, bundle): the import id is derived from both (lib/export/import-ids.ts) */
+  /** one per (target workspace, bundle): the import id is derived from both (domains/export/import-ids.ts) */
   waveRoomImport: (importId: string): string => `wave-room-import-${importId}`,
   /** one room's compliance export (on demand or scheduled): the export id is made when it is asked for */
   waveRoomExport: (exportId: string): string => `wave-room-export-${exportId}`,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { extract } from 'tar-stream';
-import { planBundle, type BundleEntry } from '../../lib/export/bundle-plan.js';
+import { planBundle, type BundleEntry } from '../../domains/export/bundle-plan.js';
 import {
   BUNDLE_PATHS,
   FORMAT,
@@ -18,9 +18,9 @@ import {
   type MessageRecord,
   type RoomFile,
   type WarningRecord,
-} from '../../lib/export/format.js';
-import { sealManifest, signManifest, type UnsealedManifest } from '../../lib/export/manifest.js';
-import { layOut, segments, type TarLayout } from '../../lib/export/tar.js';
+} from '../../domains/export/format.js';
+import { sealManifest, signManifest, type UnsealedManifest } from '../../domains/export/manifest.js';
+import { layOut, segments, type TarLayout } from '../../domains/export/tar.js';
 
 // Room bundles made in memory from records, through the same sealing, signing
 // and tar layout as the export, for tests that need good and tampered bundles

@@ -7,7 +7,7 @@ import { startSttNodeProcess } from '../../devstack/stt-node/process.js';
 import { startSttRelayProcess } from '../../devstack/stt-relay/process.js';
 import type { EngineKind } from '../../devstack/stt/engine.js';
 import { waitUntil } from '../../devstack/ports.js';
-import { ENGINE_DIARIZE, ENGINE_STT } from '../../lib/scaiecho/node-registry.js';
+import { ENGINE_DIARIZE, ENGINE_STT } from '../../lib/scaiinfer/node-registry.js';
 import type { ManagedProcess } from '../../devstack/process.js';
 import { call, testConfig, uniq, type ApiAnswer } from './stack.js';
 import { startWorkerProcess, type WorkerProcess } from './processes.js';

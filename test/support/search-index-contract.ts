@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors.js';
-import type { SearchDocument, SearchHit, SearchIndex, SearchMode, SearchQuery } from '../../lib/search/search-index.js';
+import type { SearchDocument, SearchHit, SearchIndex, SearchMode, SearchQuery } from '../../lib/search-index/search-index.js';
 
 // What every SearchIndex backend must do, written once and run against each
 // (test/search-index.test.ts). Vectors are hand-made in 8 dimensions with known

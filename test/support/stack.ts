@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { requestDevToken, type DevTokenClaims } from '../../devstack/idp/client.js';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createDb, type Db } from '../../lib/infra/db.js';
-import { provisionTenant, type Provisioned } from '../../lib/tenancy/provisioning.js';
+import { provisionTenant, type Provisioned } from '../../domains/identity/provisioning.js';
 import type { TenantFeatures } from '../../lib/tenancy/tenants.js';
 import type { AssignableUserSource } from '../../lib/tenancy/user-fields.js';
 

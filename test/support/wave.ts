@@ -2,7 +2,7 @@ import type { Caller } from '../../lib/auth/caller-identity.js';
 import { createCallerResolver } from '../../lib/auth/caller.js';
 import { createJwtVerifier } from '../../lib/auth/jwt-verifier.js';
 import type { Db } from '../../lib/infra/db.js';
-import type { Provisioned } from '../../lib/tenancy/provisioning.js';
+import type { Provisioned } from '../../domains/identity/provisioning.js';
 import { testConfig } from './stack.js';
 
 /** The caller a tenant's API key resolves to, through the same resolver the API uses. */

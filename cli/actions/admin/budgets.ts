@@ -1,4 +1,4 @@
-import { setBudget, TENANT_WIDE, type UsageBudget } from '../../../lib/accounting/budgets.js';
+import { setBudget, TENANT_WIDE, type UsageBudget } from '../../../domains/accounting/budgets.js';
 import { withDb } from '../../connections.js';
 import { notFound, print, printJson } from '../../support.js';
 import { requireTenant } from './shared.js';

@@ -1,5 +1,5 @@
-import { TENANT_WIDE } from '../../../lib/accounting/budgets.js';
-import { provisionTenant } from '../../../lib/tenancy/provisioning.js';
+import { TENANT_WIDE } from '../../../domains/accounting/budgets.js';
+import { provisionTenant } from '../../../domains/identity/provisioning.js';
 import { tenantLimits } from '../../../lib/tenancy/tenant-limits.js';
 import type { TenantTier } from '../../../lib/tenancy/tenant-fields.js';
 import { findTenantBySlug } from '../../../lib/tenancy/tenants.js';
