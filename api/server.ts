@@ -18,6 +18,7 @@ import { waveRoomsStream } from '../domains/wave/events.js';
 import { EventBell } from '../domains/wave/event-bell.js';
 import { createSearchServices } from '../lib/search-index/search-services.js';
 import { EventFeed } from '../domains/wave/event-feed.js';
+import { LongPolls } from '../domains/wave/long-poll.js';
 import { OutboxRelay, type PublishEvent } from '../domains/wave/outbox-relay.js';
 import { attachWaveSocket } from './wave-socket.js';
 import { createApp, type App } from './app.js';
@@ -72,11 +73,12 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   const publish: PublishEvent = (subj, msgId, payload) => publishOnce(services.nats.get(), config, subj, msgId, payload);
   const registry = createMetricsRegistry('scaiwave-api');
   // Read at each scrape, once the server listens: the bell and the sockets exist by then.
-  const feedMetrics = waveDeliveryMetrics(registry, () => ({ syncWaiting: feed.waiting, socketsOpen: sockets.open, bellListening: bell.listening }));
+  const feedMetrics = waveDeliveryMetrics(registry, () => ({ syncWaiting: polls.waiting, socketsOpen: sockets.open, bellListening: bell.listening }));
   const bell = new EventBell(services.nats, config, logger);
   // The driver's pool beside Prisma's, as large: most of the API's reads go through it (domains/wave/message-rows.ts).
   const sql = createSqlPool(config.db, config.db.poolSize);
-  const feed = new EventFeed(sql, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, logger, feedMetrics);
+  const feed = new EventFeed(sql, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, logger);
+  const polls = new LongPolls(feed, sql, feedMetrics);
   bell.tap((tenantId) => feed.notify(tenantId));
   // READ COMMITTED for every pass: its locking read takes no gap locks, so posts inserting events never wait for it.
   const relaySql = createSqlPool(config.db, 1, { initSql: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED' });
@@ -103,6 +105,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     outbox,
     bell,
     feed,
+    polls,
     search,
   };
   credentialCacheGauges(registry, () => ({ listening: credentialCache?.isListening ?? false, entries: credentialCache?.size ?? 0 }));
@@ -135,6 +138,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
       app.drain.start();
       sockets.close();
       bell.close();
+      polls.close();
       feed.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -5,7 +5,7 @@ import type { Caller } from '../lib/auth/caller-identity.js';
 import { AppError } from '../lib/errors.js';
 import { eventsSince, latestCursor, SYNC_BATCH } from '../domains/wave/event-log.js';
 import { assertCursorRetained } from '../domains/wave/event-retention.js';
-import { batchOf, type FeedBatch, type FeedListener } from '../domains/wave/event-feed.js';
+import { batchOf, type FeedBatch, type FeedListener } from '../domains/wave/feed-batch.js';
 import { setPresence } from '../domains/wave/presence.js';
 import type { WaveRouteDeps } from '../domains/wave/routes/deps.js';
 import type { Admission } from './middleware/admit.js';

@@ -1,10 +1,10 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { FeedMetrics } from './event-feed.js';
+import type { FeedMetrics } from './long-poll.js';
 
 /**
  * How many clients wait for room events on this API process (long-polls and open
  * WebSockets), how the long-polls' waits end and where their first answers come from;
- * answers what the event feed counts with (event-feed.ts).
+ * answers what the long-polls count with (long-poll.ts).
  */
 export function waveDeliveryMetrics(
   registry: Registry,

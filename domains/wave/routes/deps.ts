@@ -1,6 +1,7 @@
 import type { RouteDeps } from '../../../lib/http/route-deps.js';
 import type { EventBell } from '../event-bell.js';
 import type { EventFeed } from '../event-feed.js';
+import type { LongPolls } from '../long-poll.js';
 import type { OutboxRelay } from '../outbox-relay.js';
 
 /** ScaiWave's routes reach the room events of this process beside what every route has. */
@@ -11,4 +12,6 @@ export interface WaveRouteDeps extends RouteDeps {
   bell: EventBell;
   /** one reader of the event log per tenant, feeding this process's WebSockets */
   feed: EventFeed;
+  /** sync long-polls, fed by the feed */
+  polls: LongPolls;
 }

@@ -47,7 +47,7 @@ export function waveSyncRoutes(deps: WaveRouteDeps) {
       }
       // Read from the log once (an expired cursor refused there); a wait is fed by the process's one reader of the
       // tenant's events, as sockets are.
-      const batch = await deps.feed.poll(caller, BigInt(query.since), SYNC_BATCH, Date.now() + (query.wait_ms ?? maxWaitMs), clientGone(ctx));
+      const batch = await deps.polls.poll(caller, BigInt(query.since), SYNC_BATCH, Date.now() + (query.wait_ms ?? maxWaitMs), clientGone(ctx));
       return { status: 200, data: eventBatchView(batch) };
     }),
     operation({
