@@ -1,22 +1,13 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
-import { backendsFor, beginJob, type Begun } from './begin-job.js';
-import { endJob, settleJob, type Outcome } from './finish-job.js';
-import { publishJobEvent } from './job-events.js';
-import { loadJob, recordJobUsage, storeResult, TERMINAL, transition } from './jobs.js';
+import { beginJob, type Begun } from './begin-job.js';
+import { settleJob, type Outcome } from './finish-job.js';
+import { loadJob, storeResult } from './jobs.js';
 import type { Backend } from './policy.js';
 import type { SttBackends } from './backends.js';
 import { failure } from '../../lib/temporal/failures.js';
 import type { ActivityDeps } from '../../lib/temporal/activity-deps.js';
 import { asFailure, toFailure } from '../../lib/temporal/activity-failures.js';
-
-/** What later steps need to know about a finished job: ids and figures, no content. */
-interface JobFacts {
-  jobId: string;
-  tenantId: string;
-  userId: string;
-  status: string;
-}
 
 // A cancelled job learns of it only from a heartbeat's reply, so the engine on the
 // node stops at most about a beat plus the worker's heartbeat throttle after the cancel.
@@ -74,40 +65,6 @@ export function transcriptionActivities(deps: TranscriptionDeps) {
       } finally {
         clearInterval(beat);
       }
-    },
-
-    // Runs begun before beginTranscriptionJob and settleTranscriptionJob
-    // existed still call the five below one by one.
-
-    async startTranscriptionJob(
-      jobId: string,
-    ): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; facts: JobFacts }> {
-      await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
-      const j = await loadJob(db, jobId);
-      return {
-        terminal: TERMINAL.has(j.status),
-        status: j.status,
-        attributeSpeakers: j.attributeSpeakers,
-        facts: { jobId, tenantId: j.tenantId, userId: j.userId, status: j.status },
-      };
-    },
-
-    async chooseTranscriptionBackend(jobId: string): Promise<Backend> {
-      const [first] = await asFailure(async () => backendsFor(deps, await loadJob(db, jobId)));
-      return first;
-    },
-
-    async finishTranscriptionJob(jobId: string, outcome: Outcome): Promise<JobFacts> {
-      const j = await endJob(db, jobId, outcome);
-      return { jobId, tenantId: j.tenantId, userId: j.userId, status: j.status };
-    },
-
-    async recordTranscriptionUsage(facts: JobFacts): Promise<void> {
-      await recordJobUsage(deps.redis, await loadJob(db, facts.jobId));
-    },
-
-    async publishTranscriptionEvent(facts: JobFacts): Promise<void> {
-      await publishJobEvent(deps.nats.get(), deps.config, await loadJob(db, facts.jobId));
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { TranscriptionActivities } from './activities.js';
+import type { LegacyTranscriptionActivities } from './legacy-activities.js';
 import type { SpeakerActivities } from '../speakers/activities/enrollment.js';
 import { bookkeeping } from '../../lib/temporal/activity-options.js';
 import type { Begun } from './begin-job.js';
@@ -26,7 +27,8 @@ export interface TranscriptionProgress {
 
 export const transcriptionProgressQuery = defineQuery<TranscriptionProgress>('progress');
 
-const books = proxyActivities<TranscriptionActivities>(bookkeeping());
+// The older runs' bookkeeping, one activity a step (legacy-activities.ts).
+const books = proxyActivities<LegacyTranscriptionActivities>(bookkeeping());
 
 // Beginning and settling a job are quick calls to our own stores (MariaDB,
 // Redis, NATS): local activities, run inside the workflow task instead of a
@@ -40,7 +42,7 @@ const begin = proxyLocalActivities<TranscriptionActivities>({
 const settle = proxyLocalActivities<TranscriptionActivities>(bookkeeping());
 
 // Picking a backend may find none online: retry a while (a node may come back), then give up.
-const choose = proxyActivities<TranscriptionActivities>({
+const choose = proxyActivities<LegacyTranscriptionActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
 });
