@@ -5,7 +5,7 @@ import type { SqlPool } from '../../lib/infra/db.js';
 import { change, type WaveDeps } from './change.js';
 import type { WaveEventType } from './events.js';
 import { appendEvent } from './outbox.js';
-import { lockedRoom, moderates, readableRoom, requireMember, requireModerator, requireOpen, type RoomRole } from './room-access.js';
+import { moderates, readableRoom, requireMember, requireModerator, requireOpen, type RoomRole } from './room-access.js';
 
 // Joining, leaving, inviting and changing roles. Each change keeps the current
 // row in wave_room_members (left_at set on leaving, cleared on rejoining), adds
@@ -46,7 +46,7 @@ async function record(tx: Prisma.TransactionClient, actor: Caller, room: WaveRoo
 /** Joins a public room; a member already there stays as it is. */
 export function joinRoom(deps: WaveDeps, caller: Caller, roomId: string): Promise<WaveRoomMember> {
   return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+    const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     if (access.member) return access.member;
     if (access.room.visibility !== 'public') throw notFound('room');
@@ -57,7 +57,7 @@ export function joinRoom(deps: WaveDeps, caller: Caller, roomId: string): Promis
 /** Leaves a room; the last owner must hand the room on first, so a room is never left without one. */
 export function leaveRoom(deps: WaveDeps, caller: Caller, roomId: string): Promise<void> {
   return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+    const access = await readableRoom(tx, caller, roomId, { lock: true });
     const role = requireMember(access, 'leave it');
     if (role === 'owner' && (await tx.waveRoomMember.count({ where: { roomId, role: 'owner', leftAt: null } })) === 1) {
       throw new AppError('CONFLICT', 'the last owner cannot leave: make another member owner first');
@@ -80,7 +80,7 @@ async function tenantUser(tx: Prisma.TransactionClient, tenantId: string, userId
  */
 export function inviteMember(deps: WaveDeps, caller: Caller, roomId: string, userId: string, role: RoomRole): Promise<WaveRoomMember> {
   return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+    const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     const mine = requireMember(access, 'invite');
     if (mine === 'guest') throw new AppError('FORBIDDEN', 'guests cannot invite');
@@ -98,7 +98,7 @@ export function inviteMember(deps: WaveDeps, caller: Caller, roomId: string, use
 /** Changes a member's role: owners change anyone's; admins those of members and guests, up to admin. */
 export function changeRole(deps: WaveDeps, caller: Caller, roomId: string, userId: string, role: RoomRole): Promise<WaveRoomMember> {
   return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+    const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     const mine = requireModerator(access, 'change roles');
     const target = await tx.waveRoomMember.findFirst({ where: { roomId, userId, leftAt: null } });

@@ -6,14 +6,14 @@ import { AppError, notFound } from '../../lib/errors.js';
 import type { Connection } from 'mariadb';
 import { change, changeSql, type WaveDeps, type WaveSqlDeps } from './change.js';
 import { queryMessages } from './message-rows.js';
-import { appendEvent, appendEventSql } from './outbox.js';
-import { lockedRoom, moderates, readableRoom, readableRoomNow, requireMember, requireOpen, roleOf, type RoomAccess } from './room-access.js';
+import { appendEvent } from './outbox.js';
+import { moderates, readableRoom, requireMember, requireOpen, roleOf, type RoomAccess } from './room-access.js';
 
 // Messages: posted by members, edited by their authors only (each earlier text
 // kept as a revision), deleted by their authors or the room's owners and
 // admins (a tombstone keeps who and when; the text goes, revisions included).
 // Each room numbers its messages 1, 2, 3… in the order they committed
-// (lockedRoom), which is also the pagination cursor.
+// (readableRoom with its lock), which is also the pagination cursor.
 
 /** Characters, as clients count them; the TEXT column holds 65,535 bytes, so 16,000 of 4 bytes each fit. */
 export const MESSAGE_MAX_CHARS = 16_000;
@@ -65,7 +65,7 @@ async function checkThreadParent(conn: Connection, roomId: string, parentId: str
  */
 export function postMessage(deps: WaveSqlDeps, caller: Caller, roomId: string, input: NewMessage): Promise<WaveMessage> {
   return changeSql(deps, async (conn) => {
-    const access = await readableRoomNow(conn, caller, roomId, true);
+    const access = await readableRoom(conn, caller, roomId, { lock: true });
     requireOpen(access);
     requireMember(access, 'post');
     const mentions = [...new Set(input.mentions)];
@@ -94,7 +94,7 @@ export function postMessage(deps: WaveSqlDeps, caller: Caller, roomId: string, i
         'INSERT INTO wave_messages (id, tenant_id, room_id, seq, author_id, thread_parent_id, body, mentions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [message.id, message.tenantId, roomId, message.seq, message.authorId, message.threadParentId, message.body, JSON.stringify(mentions), now],
       ),
-      appendEventSql(conn, 'message.posted', event(message, caller.userId)),
+      appendEvent(conn, 'message.posted', event(message, caller.userId)),
     ]);
     return message;
   });
@@ -109,7 +109,7 @@ async function messageIn(db: Prisma.TransactionClient | WaveDeps['db'], access: 
 
 export function editMessage(deps: WaveDeps, caller: Caller, roomId: string, messageId: string, body: string): Promise<WaveMessage> {
   return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+    const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     const message = await messageIn(tx, access, messageId);
     if (message.authorId !== caller.userId) throw new AppError('FORBIDDEN', 'only the author edits a message');
@@ -128,7 +128,7 @@ export function editMessage(deps: WaveDeps, caller: Caller, roomId: string, mess
 /** Deleting leaves a tombstone; deleting a tombstone again changes nothing. */
 export function deleteMessage(deps: WaveDeps, caller: Caller, roomId: string, messageId: string): Promise<WaveMessage> {
   return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+    const access = await readableRoom(tx, caller, roomId, { lock: true });
     const message = await messageIn(tx, access, messageId);
     if (message.authorId !== caller.userId && !moderates(roleOf(access))) {
       throw new AppError('FORBIDDEN', "only the author or the room's owners and admins delete a message");
@@ -147,7 +147,7 @@ export function deleteMessage(deps: WaveDeps, caller: Caller, roomId: string, me
 /** Adds or takes back a reaction; answers the message it is on, as the transaction read it. */
 export function react(deps: WaveDeps, caller: Caller, roomId: string, messageId: string, emoji: string, on: boolean): Promise<WaveMessage> {
   return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+    const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     requireMember(access, 'react');
     const message = await messageIn(tx, access, messageId);
@@ -184,7 +184,7 @@ interface MessagePage {
  * nothing newer.
  */
 export async function listMessages(sql: SqlPool, caller: Caller, roomId: string, page: Page): Promise<MessagePage> {
-  await readableRoomNow(sql, caller, roomId);
+  await readableRoom(sql, caller, roomId);
   const top = 'room_id = ? AND thread_parent_id IS NULL';
   /** up to `take` messages on one side of `seq`, oldest first, and whether more lie beyond them */
   const side = async (dir: 'older' | 'newer', seq: bigint, take: number): Promise<{ messages: WaveMessage[]; more: boolean }> => {

@@ -20,20 +20,13 @@ export interface RoomAccess {
 export const roleOf = (access: RoomAccess): RoomRole | null => (access.member ? (access.member.role as RoomRole) : null);
 export const moderates = (role: RoomRole | null): boolean => role === 'owner' || role === 'admin';
 
-type Reader = Db | Prisma.TransactionClient;
+/** Where a room's access is read: Prisma (a change's transaction), or the driver (reads, and the changes made through it). */
+type Reader = Db | Prisma.TransactionClient | SqlPool | Connection;
 
 /** Who may read a room: a member reads any room; anyone of the tenant reads a public one. */
 function readable(room: WaveRoom | null, member: WaveRoomMember | null): RoomAccess {
   if (!room || (!member && room.visibility !== 'public')) throw notFound('room');
   return { room, member };
-}
-
-/** The room, if the caller may read it (inside a change's transaction: lockedRoom). */
-export async function readableRoom(db: Reader, caller: Caller, roomId: string): Promise<RoomAccess> {
-  const room = await db.waveRoom.findFirst({ where: { id: roomId, tenantId: caller.tenantId } });
-  if (!room) throw notFound('room');
-  const member = await db.waveRoomMember.findFirst({ where: { roomId, userId: caller.userId, leftAt: null } });
-  return readable(room, member);
 }
 
 interface AccessRow {
@@ -61,15 +54,19 @@ const ACCESS_SQL =
   'FROM wave_rooms r LEFT JOIN wave_room_members m ON m.room_id = r.id AND m.user_id = ? AND m.left_at IS NULL ' +
   'WHERE r.id = ? AND r.tenant_id = ?';
 
+const accessRows = (reader: Reader, sql: string, params: string[]): Promise<AccessRow[]> =>
+  '$queryRawUnsafe' in reader ? reader.$queryRawUnsafe<AccessRow[]>(sql, ...params) : reader.query<AccessRow[]>(sql, params);
+
 /**
- * readableRoom through the driver (domains/wave/message-rows.ts says why), one
- * query: for the reads outside a change (a page of messages, the room itself),
- * and, `locked`, for a change made through the driver (postMessage, domains/wave/messages.ts),
- * where it is lockedRoom: the room's row (and the caller's membership row)
- * locked for the transaction.
+ * The room, if the caller may read it: one query, whichever way the caller
+ * reaches the database. `lock` is for a change: the room's row (and the
+ * caller's membership row) locked for the transaction. Every change to a room
+ * takes this lock first, so changes to one room commit one after another:
+ * message sequence numbers have no gaps a reader could see filled later, and
+ * the room's events reach the outbox in the order of commits.
  */
-export async function readableRoomNow(sql: SqlPool | Connection, caller: Caller, roomId: string, locked = false): Promise<RoomAccess> {
-  const [r] = await sql.query<AccessRow[]>(locked ? `${ACCESS_SQL} FOR UPDATE` : ACCESS_SQL, [caller.userId, roomId, caller.tenantId]);
+export async function readableRoom(reader: Reader, caller: Caller, roomId: string, opts: { lock?: boolean } = {}): Promise<RoomAccess> {
+  const [r] = await accessRows(reader, opts.lock ? `${ACCESS_SQL} FOR UPDATE` : ACCESS_SQL, [caller.userId, roomId, caller.tenantId]);
   const room: WaveRoom | null = r
     ? {
         id: r.id,
@@ -80,7 +77,7 @@ export async function readableRoomNow(sql: SqlPool | Connection, caller: Caller,
         name: r.name,
         topic: r.topic,
         createdById: r.created_by_id,
-        lastSeq: r.last_seq,
+        lastSeq: BigInt(r.last_seq),
         archivedAt: r.archived_at,
         createdAt: r.created_at,
         updatedAt: r.updated_at,
@@ -91,17 +88,6 @@ export async function readableRoomNow(sql: SqlPool | Connection, caller: Caller,
       ? { roomId: r.id, userId: caller.userId, tenantId: r.member_tenant_id!, role: r.member_role, joinedAt: r.member_joined_at!, leftAt: null }
       : null;
   return readable(room, member);
-}
-
-/**
- * readableRoom, with the room's row locked for the transaction. Every change
- * to a room takes this lock first, so changes to one room commit one after
- * another: message sequence numbers have no gaps a reader could see filled
- * later, and the room's events reach the outbox in the order of commits.
- */
-export async function lockedRoom(tx: Prisma.TransactionClient, caller: Caller, roomId: string): Promise<RoomAccess> {
-  await tx.$queryRaw`SELECT id FROM wave_rooms WHERE id = ${roomId} AND tenant_id = ${caller.tenantId} FOR UPDATE`;
-  return readableRoom(tx, caller, roomId);
 }
 
 /** The caller's role in the room; refused when not a member (reading a public room does not make one). */

@@ -6,7 +6,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import { change, type WaveDeps } from './change.js';
 import { admit } from './membership.js';
 import { appendEvent } from './outbox.js';
-import { lockedRoom, readableRoomNow, requireModerator } from './room-access.js';
+import { readableRoom, requireModerator } from './room-access.js';
 
 // Rooms: channels (public or private), private groups, and direct rooms of two
 // people. The creator owns what it creates; a direct room has two members and
@@ -77,13 +77,13 @@ export async function listRooms(deps: WaveDeps, caller: Caller, workspaceId: str
 }
 
 export async function getRoom(sql: SqlPool, caller: Caller, roomId: string): Promise<WaveRoom> {
-  return (await readableRoomNow(sql, caller, roomId)).room;
+  return (await readableRoom(sql, caller, roomId)).room;
 }
 
 /** Owners and admins archive a room: it stays readable, and takes no more posts, joins or invitations. */
 export function archiveRoom(deps: WaveDeps, caller: Caller, roomId: string): Promise<WaveRoom> {
   return change(deps, async (tx) => {
-    const access = await lockedRoom(tx, caller, roomId);
+    const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireModerator(access, 'archive the room');
     if (access.room.archivedAt) return access.room;
     const room = await tx.waveRoom.update({ where: { id: roomId }, data: { archivedAt: new Date() } });
