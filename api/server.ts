@@ -75,7 +75,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   // Read at each scrape, once the server listens: the bell and the sockets exist by then.
   const feedMetrics = waveDeliveryMetrics(registry, () => ({ syncWaiting: polls.waiting, socketsOpen: sockets.open, bellListening: bell.listening }));
   const bell = new EventBell(services.nats, config, logger);
-  // The driver's pool beside Prisma's, as large: most of the API's reads go through it (domains/wave/message-rows.ts).
+  // The driver's pool beside Prisma's, as large: most of the API's reads go through it (domains/wave/sql.ts).
   const sql = createSqlPool(config.db, config.db.poolSize);
   const feed = new EventFeed(sql, e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS, logger);
   const polls = new LongPolls(feed, sql, feedMetrics);

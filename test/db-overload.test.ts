@@ -102,8 +102,8 @@ describe('an overloaded API: no database connection free in time', () => {
     expect((await wave('GET', `/rooms/${roomId}/messages`)).status).toBe(200);
     const body = { body: `Posted while the pool is full ${runId}` };
 
-    // A post's transaction and its audit row run on the driver's pool (domains/wave/change.ts changeSql,
-    // api/middleware/audit.ts); Prisma's is held too, so no part of the post finds a connection.
+    // A post's transaction and its audit row run on the driver's pool (domains/wave/messages.ts postMessage,
+    // lib/http/audit.ts); Prisma's is held too, so no part of the post finds a connection.
     const refused = await holdingTheConnection(api.deps.db, () =>
       holdingTheDriverConnection(api.deps.sql, () => wave('POST', `/rooms/${roomId}/messages`, body)),
     );

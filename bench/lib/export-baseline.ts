@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { recordsOf, type MessageRow, type ReactionRow, type RevisionRow } from '../../domains/export/message-records.js';
+import { recordsOf } from '../../domains/export/message-records.js';
+import type { MessageRow, ReactionRow, RevisionRow } from '../../domains/export/sql.js';
 import type { SqlPool } from '../../lib/infra/db.js';
 
 // The export bench's baseline: the same rows the export reads (every message of

@@ -35,7 +35,7 @@ export function transcriptionActivities(deps: TranscriptionDeps) {
     /** Streams the staged audio from S3 to the backend and writes the transcript to the job row. */
     async transcribeJobAudio(jobId: string, backend: Backend): Promise<Backend> {
       const ctx = Context.current();
-      const j = await loadJob(db, jobId);
+      const j = await loadJob(deps.sql, jobId);
       if (j.status !== 'running') return backend;
       if (!j.audioObjectKey) throw failure('AUDIO_MISSING', `job ${jobId} has no staged audio`);
       let progress = { chunksSent: 0, deltas: 0 };

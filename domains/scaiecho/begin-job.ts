@@ -1,4 +1,5 @@
 import { checkBudget } from '../accounting/budgets.js';
+import type { SqlPool } from '../../lib/infra/db.js';
 import type { SttBackends } from './backends.js';
 import type { FinishDeps } from './finish-job.js';
 import { publishJobEvent } from './job-events.js';
@@ -6,6 +7,7 @@ import { loadJob, TERMINAL, transition, type TranscriptionJob } from './jobs.js'
 import { backendsToTry, getOrProvisionPolicy, type Backend, type BackendPreference } from './policy.js';
 
 interface BeginDeps extends FinishDeps {
+  sql: SqlPool;
   backends: SttBackends;
 }
 
@@ -38,7 +40,7 @@ export async function backendsFor(deps: BeginDeps, j: TranscriptionJob): Promise
  */
 export async function beginJob(deps: BeginDeps, jobId: string): Promise<Begun> {
   await transition(deps.db, jobId, ['queued'], 'running', { startedAt: new Date() });
-  const j = await loadJob(deps.db, jobId);
+  const j = await loadJob(deps.sql, jobId);
   if (TERMINAL.has(j.status)) return { terminal: true, status: j.status, attributeSpeakers: j.attributeSpeakers, backend: null };
   await publishJobEvent(deps.nats.get(), deps.config, j);
   const [backend, ...fallbacks] = await backendsFor(deps, j);

@@ -1,5 +1,5 @@
 import type { Config } from '../../lib/config.js';
-import type { Db } from '../../lib/infra/db.js';
+import type { Db, SqlPool } from '../../lib/infra/db.js';
 import type { Logger } from '../../lib/infra/logger.js';
 import type { NatsHandle } from '../../lib/infra/nats-handle.js';
 import type { Redis } from '../../lib/infra/redis.js';
@@ -28,13 +28,13 @@ export interface Outcome {
 }
 
 /** Moves a running (or still queued, unless completing) job to its end state; a job already ended keeps its own. */
-export async function endJob(db: Db, jobId: string, outcome: Outcome): Promise<TranscriptionJob> {
+export async function endJob(deps: { db: Db; sql: SqlPool }, jobId: string, outcome: Outcome): Promise<TranscriptionJob> {
   const from: JobStatus[] = outcome.status === 'completed' ? ['running'] : ['queued', 'running'];
-  await transition(db, jobId, from, outcome.status, {
+  await transition(deps.db, jobId, from, outcome.status, {
     completedAt: new Date(),
     ...(outcome.reason ? { statusReason: outcome.reason } : {}),
   });
-  return loadJob(db, jobId);
+  return loadJob(deps.sql, jobId);
 }
 
 /** What follows an end state: usage for a completed job, and the event. Each is tried even if the other fails. */
@@ -48,8 +48,8 @@ async function announceFinished(deps: FinishDeps, job: TranscriptionJob): Promis
 }
 
 /** The async job's last step: its end state, usage and event. */
-export async function settleJob(deps: FinishDeps, jobId: string, outcome: Outcome): Promise<{ status: string }> {
-  const job = await endJob(deps.db, jobId, outcome);
+export async function settleJob(deps: FinishDeps & { sql: SqlPool }, jobId: string, outcome: Outcome): Promise<{ status: string }> {
+  const job = await endJob(deps, jobId, outcome);
   await announceFinished(deps, job);
   return { status: job.status };
 }

@@ -7,6 +7,7 @@ import type { TranscriptionJob } from '../../lib/generated/prisma/client.js';
 import type { Prisma } from '../../lib/generated/prisma/client.js';
 import type { BackendId, TranscriptionResult, TranscriptionSegment } from '../../lib/scaiinfer/stt/types.js';
 import type { BackendPreference } from './policy.js';
+import { selectJob } from './sql.js';
 
 export type { TranscriptionJob };
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -69,65 +70,15 @@ export function jobView(j: ViewedJob, opts: { pollUrl?: boolean } = {}) {
 }
 
 /** A job the workflow names; gone means something deleted it, and no retry brings it back. */
-export async function loadJob(db: Db, jobId: string): Promise<TranscriptionJob> {
-  const j = await db.transcriptionJob.findUnique({ where: { id: jobId } });
+export async function loadJob(sql: SqlPool, jobId: string): Promise<TranscriptionJob> {
+  const j = await selectJob(sql, jobId);
   if (!j) throw failure('JOB_NOT_FOUND', `transcription job ${jobId} does not exist`);
   return j;
 }
 
-interface ViewedJobRow {
-  id: string;
-  status: string;
-  status_reason: string | null;
-  is_async: number;
-  transcript: string | null;
-  segments: string | null;
-  backend_preference: string;
-  backend_used: string | null;
-  language: string | null;
-  language_detected: string | null;
-  audio_sha256: string;
-  audio_bytes: bigint;
-  audio_duration_ms: number | null;
-  created_at: Date;
-  started_at: Date | null;
-  completed_at: Date | null;
-}
-
-// Every text column compares byte for byte (utf8mb4_nopad_bin), so `id = ?` matches only the very id.
-const CALLER_JOB_SQL =
-  'SELECT id, status, status_reason, is_async, transcript, segments, backend_preference, backend_used, language, ' +
-  'language_detected, audio_sha256, audio_bytes, audio_duration_ms, created_at, started_at, completed_at ' +
-  'FROM mod_scaiecho_transcription_job WHERE id = ? AND tenant_id = ? AND user_id = ?';
-
-/**
- * Another tenant's or another user's job does not exist, as far as the caller
- * can tell. This is what every poll runs, so it goes through the driver rather
- * than Prisma (lib/infra/db.ts): one primary-key SELECT of the columns jobView
- * shows. JSON comes as text and is parsed here, whatever the server's metadata.
- */
-export async function findCallerJob(sql: SqlPool, caller: { tenantId: string; userId: string }, jobId: string): Promise<ViewedJob | null> {
-  const rows = await sql.query<ViewedJobRow[]>({ sql: CALLER_JOB_SQL, autoJsonMap: false }, [jobId, caller.tenantId, caller.userId]);
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    id: r.id,
-    status: r.status,
-    statusReason: r.status_reason,
-    isAsync: r.is_async !== 0,
-    transcript: r.transcript,
-    segments: r.segments === null ? null : (JSON.parse(r.segments) as Prisma.JsonValue),
-    backendPreference: r.backend_preference,
-    backendUsed: r.backend_used,
-    language: r.language,
-    languageDetected: r.language_detected,
-    audioSha256: r.audio_sha256,
-    audioBytes: BigInt(r.audio_bytes),
-    audioDurationMs: r.audio_duration_ms,
-    createdAt: r.created_at,
-    startedAt: r.started_at,
-    completedAt: r.completed_at,
-  };
+/** Another tenant's or another user's job does not exist, as far as the caller can tell. */
+export function findCallerJob(sql: SqlPool, caller: { tenantId: string; userId: string }, jobId: string): Promise<TranscriptionJob | null> {
+  return selectJob(sql, jobId, caller);
 }
 
 /** Newest first; the cursor is the last job id seen (ids are time-ordered). */

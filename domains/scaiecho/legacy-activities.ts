@@ -32,7 +32,7 @@ export function legacyTranscriptionActivities(deps: TranscriptionDeps) {
       jobId: string,
     ): Promise<{ terminal: boolean; status: string; attributeSpeakers: boolean; facts: JobFacts }> {
       await transition(db, jobId, ['queued'], 'running', { startedAt: new Date() });
-      const j = await loadJob(db, jobId);
+      const j = await loadJob(deps.sql, jobId);
       return {
         terminal: TERMINAL.has(j.status),
         status: j.status,
@@ -42,21 +42,21 @@ export function legacyTranscriptionActivities(deps: TranscriptionDeps) {
     },
 
     async chooseTranscriptionBackend(jobId: string): Promise<Backend> {
-      const [first] = await asFailure(async () => backendsFor(deps, await loadJob(db, jobId)));
+      const [first] = await asFailure(async () => backendsFor(deps, await loadJob(deps.sql, jobId)));
       return first;
     },
 
     async finishTranscriptionJob(jobId: string, outcome: Outcome): Promise<JobFacts> {
-      const j = await endJob(db, jobId, outcome);
+      const j = await endJob(deps, jobId, outcome);
       return { jobId, tenantId: j.tenantId, userId: j.userId, status: j.status };
     },
 
     async recordTranscriptionUsage(facts: JobFacts): Promise<void> {
-      await recordJobUsage(deps.redis, await loadJob(db, facts.jobId));
+      await recordJobUsage(deps.redis, await loadJob(deps.sql, facts.jobId));
     },
 
     async publishTranscriptionEvent(facts: JobFacts): Promise<void> {
-      await publishJobEvent(deps.nats.get(), deps.config, await loadJob(db, facts.jobId));
+      await publishJobEvent(deps.nats.get(), deps.config, await loadJob(deps.sql, facts.jobId));
     },
   };
 }

@@ -14,7 +14,7 @@ import { queueJob, type QueueDeps, type ReceivedAudio } from './queue-job.js';
 import { attributionColumns, requireSpeakers, type SpeakerSelection } from '../speakers/speaker-selection.js';
 import { transcribeNow } from './transcribe-now.js';
 
-interface TranscriptionDeps extends QueueDeps {
+interface SubmitDeps extends QueueDeps {
   redis: Redis;
   nats: NatsHandle;
   backends: SttBackends;
@@ -34,7 +34,7 @@ interface TranscriptionRequest {
  * anything is written or dispatched; then a short recording without speaker
  * attribution is transcribed inline, anything else becomes an async job.
  */
-export function transcriptions(deps: TranscriptionDeps) {
+export function transcriptions(deps: SubmitDeps) {
   const { db, config } = deps;
   const e = config.env;
   const limitsOf = tenantLimits(db, config);

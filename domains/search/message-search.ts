@@ -1,7 +1,7 @@
 import type { Caller } from '../../lib/auth/caller-identity.js';
 import { AppError } from '../../lib/errors.js';
 import type { Db, SqlPool } from '../../lib/infra/db.js';
-import { memberRooms } from '../wave/membership.js';
+import { memberRooms } from '../wave/sql.js';
 import type { SearchServices } from '../../lib/search-index/search-services.js';
 import type { SearchHit, SearchMode } from '../../lib/search-index/search-index.js';
 

@@ -2,8 +2,7 @@ import type { Caller } from '../../lib/auth/caller-identity.js';
 import type { WaveMessage } from '../../lib/generated/prisma/client.js';
 import type { SqlPool } from '../../lib/infra/db.js';
 import type { WaveEvent } from './events.js';
-import { memberRooms } from './membership.js';
-import { messagesById } from './message-rows.js';
+import { latestStreamSeq, memberRooms, messagesById, relayedAfter } from './sql.js';
 
 // What a client syncs from: the relayed outbox rows of the rooms it is in,
 // ordered by the JetStream sequence each event got. The cursor is that
@@ -12,7 +11,7 @@ import { messagesById } from './message-rows.js';
 // becomes readable behind a cursor a client already holds.
 //
 // Every long-poll, socket and the event feed read here, so through the driver
-// (domains/wave/message-rows.ts says why).
+// (domains/wave/sql.ts says why).
 
 /** How many events one sync answer or socket frame carries at most; a client with more to read asks again at once. */
 export const SYNC_BATCH = 200;
@@ -33,17 +32,12 @@ export interface EventBatch {
 
 /** The newest cursor of the caller's tenant: where a client with no cursor starts. */
 export async function latestCursor(sql: SqlPool, tenantId: string): Promise<string> {
-  const [last] = await sql.query<{ seq: bigint | null }[]>('SELECT MAX(stream_seq) AS seq FROM wave_outbox WHERE tenant_id = ?', [tenantId]);
-  return (last?.seq ?? 0n).toString();
+  return (await latestStreamSeq(sql, tenantId)).toString();
 }
 
 /** The tenant's relayed events after `cursor`, in order; only those of `rooms` when given. */
 export async function loggedEvents(sql: SqlPool, tenantId: string, cursor: bigint, limit: number, rooms?: string[]): Promise<LoggedEvent[]> {
-  const inRooms = rooms ? ' AND room_id IN (?)' : '';
-  const rows = await sql.query<{ stream_seq: bigint; payload: string }[]>(
-    { sql: `SELECT stream_seq, payload FROM wave_outbox WHERE tenant_id = ?${inRooms} AND stream_seq > ? ORDER BY stream_seq LIMIT ?`, autoJsonMap: false },
-    [tenantId, ...(rooms ? [rooms] : []), cursor, limit],
-  );
+  const rows = await relayedAfter(sql, tenantId, cursor, limit, rooms);
   return rows.map((r) => ({ ...(JSON.parse(r.payload) as WaveEvent), cursor: r.stream_seq.toString() }));
 }
 

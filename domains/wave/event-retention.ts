@@ -1,6 +1,7 @@
 import { AppError } from '../../lib/errors.js';
 import type { Db, SqlPool } from '../../lib/infra/db.js';
 import { waveRoomsStream } from './events.js';
+import { prunedThroughSeq } from './sql.js';
 
 // The outbox is also the log clients sync from (event-log.ts), so its rows
 // outlive their publish; they go when the stream forgets them too
@@ -44,8 +45,8 @@ export async function pruneEventLog(db: Db, tenantId: string, cutoff: Date, onBa
 
 /** Refuses a cursor older than what the tenant's log still holds (long-polls that read the log and socket upgrades ask: through the driver). */
 export async function assertCursorRetained(sql: SqlPool, tenantId: string, cursor: bigint): Promise<void> {
-  const [horizon] = await sql.query<{ pruned_through_seq: bigint }[]>('SELECT pruned_through_seq FROM wave_event_horizons WHERE tenant_id = ?', [tenantId]);
-  if (horizon && cursor < horizon.pruned_through_seq) {
+  const horizon = await prunedThroughSeq(sql, tenantId);
+  if (horizon !== undefined && cursor < horizon) {
     throw new AppError(
       'CURSOR_EXPIRED',
       'events after this cursor are no longer kept; sync again without a cursor and reload the rooms',

@@ -4,7 +4,7 @@ import type { EventFeed } from './event-feed.js';
 import { batchOf, eventsFor, seqsOf, type FeedBatch, type FeedListener } from './feed-batch.js';
 import { eventsSince, type EventBatch, type LoggedEvent } from './event-log.js';
 import { assertCursorRetained } from './event-retention.js';
-import { memberRooms } from './membership.js';
+import { memberRooms } from './sql.js';
 
 // A sync long-poll is fed by the event feed: it reads once, from its cursor,
 // and if nothing is there waits for the feed's first delivery instead of

@@ -1,7 +1,6 @@
 import type { Caller } from '../../lib/auth/caller-identity.js';
 import type { Prisma, WaveRoom, WaveRoomMember } from '../../lib/generated/prisma/client.js';
 import { AppError, notFound } from '../../lib/errors.js';
-import type { SqlPool } from '../../lib/infra/db.js';
 import { change, type WaveDeps } from './change.js';
 import type { WaveEventType } from './events.js';
 import { appendEvent } from './outbox.js';
@@ -45,18 +44,18 @@ async function record(tx: Prisma.TransactionClient, actor: Caller, room: WaveRoo
 
 /** Joins a public room; a member already there stays as it is. */
 export function joinRoom(deps: WaveDeps, caller: Caller, roomId: string): Promise<WaveRoomMember> {
-  return change(deps, async (tx) => {
+  return change(deps, deps.db.$transaction(async (tx) => {
     const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     if (access.member) return access.member;
     if (access.room.visibility !== 'public') throw notFound('room');
     return admit(tx, caller, access.room, caller.userId, 'member', 'joined');
-  });
+  }));
 }
 
 /** Leaves a room; the last owner must hand the room on first, so a room is never left without one. */
 export function leaveRoom(deps: WaveDeps, caller: Caller, roomId: string): Promise<void> {
-  return change(deps, async (tx) => {
+  return change(deps, deps.db.$transaction(async (tx) => {
     const access = await readableRoom(tx, caller, roomId, { lock: true });
     const role = requireMember(access, 'leave it');
     if (role === 'owner' && (await tx.waveRoomMember.count({ where: { roomId, role: 'owner', leftAt: null } })) === 1) {
@@ -64,7 +63,7 @@ export function leaveRoom(deps: WaveDeps, caller: Caller, roomId: string): Promi
     }
     await tx.waveRoomMember.update({ where: { roomId_userId: { roomId, userId: caller.userId } }, data: { leftAt: new Date() } });
     await record(tx, caller, access.room, caller.userId, 'left');
-  });
+  }));
 }
 
 /** Active users of the caller's tenant, by id; anything else is "not found". */
@@ -79,7 +78,7 @@ async function tenantUser(tx: Prisma.TransactionClient, tenantId: string, userId
  * direct room holds its two people only.
  */
 export function inviteMember(deps: WaveDeps, caller: Caller, roomId: string, userId: string, role: RoomRole): Promise<WaveRoomMember> {
-  return change(deps, async (tx) => {
+  return change(deps, deps.db.$transaction(async (tx) => {
     const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     const mine = requireMember(access, 'invite');
@@ -92,12 +91,12 @@ export function inviteMember(deps: WaveDeps, caller: Caller, roomId: string, use
     const existing = await tx.waveRoomMember.findFirst({ where: { roomId, userId, leftAt: null } });
     if (existing) throw new AppError('CONFLICT', 'the user is already a member');
     return admit(tx, caller, access.room, userId, role, 'invited');
-  });
+  }));
 }
 
 /** Changes a member's role: owners change anyone's; admins those of members and guests, up to admin. */
 export function changeRole(deps: WaveDeps, caller: Caller, roomId: string, userId: string, role: RoomRole): Promise<WaveRoomMember> {
-  return change(deps, async (tx) => {
+  return change(deps, deps.db.$transaction(async (tx) => {
     const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     const mine = requireModerator(access, 'change roles');
@@ -114,20 +113,11 @@ export function changeRole(deps: WaveDeps, caller: Caller, roomId: string, userI
     const updated = await tx.waveRoomMember.update({ where: { roomId_userId: { roomId, userId } }, data: { role } });
     await record(tx, caller, access.room, userId, 'role_changed', role);
     return updated;
-  });
+  }));
 }
 
 /** The room's current members, for those who may read it. */
 export async function listMembers(deps: WaveDeps, caller: Caller, roomId: string): Promise<WaveRoomMember[]> {
   await readableRoom(deps.db, caller, roomId);
   return deps.db.waveRoomMember.findMany({ where: { roomId, leftAt: null }, orderBy: { joinedAt: 'asc' } });
-}
-
-/** The rooms the caller is in now: whose events reach it, and what its searches may show. Through the driver: every long-poll asks. */
-export async function memberRooms(sql: SqlPool, caller: Caller): Promise<string[]> {
-  const rows = await sql.query<{ room_id: string }[]>('SELECT room_id FROM wave_room_members WHERE tenant_id = ? AND user_id = ? AND left_at IS NULL', [
-    caller.tenantId,
-    caller.userId,
-  ]);
-  return rows.map((r) => r.room_id);
 }

@@ -1,13 +1,22 @@
 import type { Caller } from '../../lib/auth/caller-identity.js';
 import type { Prisma, WaveMessage, WaveMessageRevision } from '../../lib/generated/prisma/client.js';
-import type { SqlPool } from '../../lib/infra/db.js';
+import { sqlTransaction, type SqlPool } from '../../lib/infra/db.js';
 import { newId } from '../../lib/infra/ids.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Connection } from 'mariadb';
-import { change, changeSql, type WaveDeps, type WaveSqlDeps } from './change.js';
-import { queryMessages } from './message-rows.js';
+import { change, type WaveDeps } from './change.js';
 import { appendEvent } from './outbox.js';
 import { moderates, readableRoom, requireMember, requireOpen, roleOf, type RoomAccess } from './room-access.js';
+import {
+  advanceRoomSeq,
+  currentMembersAmong,
+  insertMessage,
+  messageInRoom,
+  reactionRows,
+  threadParentOf,
+  topLevelBeside,
+  topLevelBeyond,
+} from './sql.js';
 
 // Messages: posted by members, edited by their authors only (each earlier text
 // kept as a revision), deleted by their authors or the room's owners and
@@ -37,34 +46,28 @@ const event = (m: WaveMessage, actorId: string) => ({
 /** Every mentioned user must be a current member of the room. */
 async function checkMentions(conn: Connection, roomId: string, mentions: string[]): Promise<void> {
   if (mentions.length === 0) return;
-  const found = await conn.query<{ user_id: string }[]>('SELECT user_id FROM wave_room_members WHERE room_id = ? AND user_id IN (?) AND left_at IS NULL', [
-    roomId,
-    mentions,
-  ]);
-  const members = new Set(found.map((m) => m.user_id));
+  const members = await currentMembersAmong(conn, roomId, mentions);
   const outsiders = mentions.filter((u) => !members.has(u));
   if (outsiders.length > 0) throw new AppError('VALIDATION_ERROR', `mentions: not members of this room: ${outsiders.join(', ')}`);
 }
 
 /** A reply goes under a live, top-level message of the same room: threads are one level deep. */
 async function checkThreadParent(conn: Connection, roomId: string, parentId: string): Promise<void> {
-  const [parent] = await conn.query<{ thread_parent_id: string | null; deleted_at: Date | null }[]>(
-    'SELECT thread_parent_id, deleted_at FROM wave_messages WHERE id = ? AND room_id = ?',
-    [parentId, roomId],
-  );
-  if (!parent || parent.deleted_at) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: no such message in this room');
-  if (parent.thread_parent_id) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: reply to the thread\'s first message');
+  const parent = await threadParentOf(conn, roomId, parentId);
+  if (!parent || parent.deletedAt) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: no such message in this room');
+  if (parent.threadParentId) throw new AppError('VALIDATION_ERROR', 'thread_parent_id: reply to the thread\'s first message');
 }
 
 /**
- * Through the driver (changeSql), the change made most often: the room locked
- * with the caller's membership in one statement, the room's next seq taken
- * from the locked row, the message and its event inserted, nothing read back;
- * three round trips in all (the lock, the writes, the commit) where one a
- * statement made six.
+ * Through the driver, the change made most often: the room locked with the
+ * caller's membership in one statement, the room's next seq taken from the
+ * locked row, the message and its event inserted, nothing read back; three
+ * round trips in all (the lock, the writes, the commit) where one a statement
+ * made six. A connection not free in time fails before the transaction
+ * begins, as Prisma's does (lib/infra/db-overload.ts).
  */
-export function postMessage(deps: WaveSqlDeps, caller: Caller, roomId: string, input: NewMessage): Promise<WaveMessage> {
-  return changeSql(deps, async (conn) => {
+export function postMessage(deps: WaveDeps & { sql: SqlPool }, caller: Caller, roomId: string, input: NewMessage): Promise<WaveMessage> {
+  return change(deps, sqlTransaction(deps.sql, async (conn) => {
     const access = await readableRoom(conn, caller, roomId, { lock: true });
     requireOpen(access);
     requireMember(access, 'post');
@@ -88,16 +91,12 @@ export function postMessage(deps: WaveSqlDeps, caller: Caller, roomId: string, i
     };
     // The three writes pipelined, one round trip: a failure of any rolls back all (sqlTransaction).
     await Promise.all([
-      // updated_at as Prisma's @updatedAt keeps it for every other change of the room.
-      conn.query('UPDATE wave_rooms SET last_seq = ?, updated_at = ? WHERE id = ?', [message.seq, now, roomId]),
-      conn.query(
-        'INSERT INTO wave_messages (id, tenant_id, room_id, seq, author_id, thread_parent_id, body, mentions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [message.id, message.tenantId, roomId, message.seq, message.authorId, message.threadParentId, message.body, JSON.stringify(mentions), now],
-      ),
+      advanceRoomSeq(conn, roomId, message.seq, now),
+      insertMessage(conn, message),
       appendEvent(conn, 'message.posted', event(message, caller.userId)),
     ]);
     return message;
-  });
+  }));
 }
 
 /** The message, in a room the caller may read (another tenant's, or a private room's to a non-member: not found). */
@@ -108,7 +107,7 @@ async function messageIn(db: Prisma.TransactionClient | WaveDeps['db'], access: 
 }
 
 export function editMessage(deps: WaveDeps, caller: Caller, roomId: string, messageId: string, body: string): Promise<WaveMessage> {
-  return change(deps, async (tx) => {
+  return change(deps, deps.db.$transaction(async (tx) => {
     const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     const message = await messageIn(tx, access, messageId);
@@ -122,12 +121,12 @@ export function editMessage(deps: WaveDeps, caller: Caller, roomId: string, mess
     const edited = await tx.waveMessage.update({ where: { id: messageId }, data: { body, editedAt: now } });
     await appendEvent(tx, 'message.edited', event(edited, caller.userId));
     return edited;
-  });
+  }));
 }
 
 /** Deleting leaves a tombstone; deleting a tombstone again changes nothing. */
 export function deleteMessage(deps: WaveDeps, caller: Caller, roomId: string, messageId: string): Promise<WaveMessage> {
-  return change(deps, async (tx) => {
+  return change(deps, deps.db.$transaction(async (tx) => {
     const access = await readableRoom(tx, caller, roomId, { lock: true });
     const message = await messageIn(tx, access, messageId);
     if (message.authorId !== caller.userId && !moderates(roleOf(access))) {
@@ -141,12 +140,12 @@ export function deleteMessage(deps: WaveDeps, caller: Caller, roomId: string, me
     });
     await appendEvent(tx, 'message.deleted', event(deleted, caller.userId));
     return deleted;
-  });
+  }));
 }
 
 /** Adds or takes back a reaction; answers the message it is on, as the transaction read it. */
 export function react(deps: WaveDeps, caller: Caller, roomId: string, messageId: string, emoji: string, on: boolean): Promise<WaveMessage> {
-  return change(deps, async (tx) => {
+  return change(deps, deps.db.$transaction(async (tx) => {
     const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireOpen(access);
     requireMember(access, 'react');
@@ -159,7 +158,7 @@ export function react(deps: WaveDeps, caller: Caller, roomId: string, messageId:
     else await tx.waveReaction.delete({ where: key });
     await appendEvent(tx, on ? 'reaction.added' : 'reaction.removed', { ...event(message, caller.userId), emoji });
     return message;
-  });
+  }));
 }
 
 export type Page =
@@ -178,30 +177,22 @@ interface MessagePage {
 /**
  * A page of the room's top-level messages in ascending order: the latest, or
  * those before or after a sequence number, or centred on one message. Read
- * through the driver (domains/wave/message-rows.ts); each side is read one past
+ * through the driver (domains/wave/sql.ts); each side is read one past
  * the page, so the extra row says whether more lie that way, and only a side
  * the page did not read from needs a query of its own. The latest page has
  * nothing newer.
  */
 export async function listMessages(sql: SqlPool, caller: Caller, roomId: string, page: Page): Promise<MessagePage> {
   await readableRoom(sql, caller, roomId);
-  const top = 'room_id = ? AND thread_parent_id IS NULL';
   /** up to `take` messages on one side of `seq`, oldest first, and whether more lie beyond them */
   const side = async (dir: 'older' | 'newer', seq: bigint, take: number): Promise<{ messages: WaveMessage[]; more: boolean }> => {
-    const found = await queryMessages(sql, `${top} AND seq ${dir === 'older' ? '<' : '>'} ? ORDER BY seq ${dir === 'older' ? 'DESC' : 'ASC'} LIMIT ?`, [
-      roomId,
-      seq,
-      take + 1,
-    ]);
+    const found = await topLevelBeside(sql, roomId, dir, seq, take + 1);
     const more = found.length > take;
     const messages = found.slice(0, take);
     return { messages: dir === 'older' ? messages.reverse() : messages, more };
   };
-  const exists = async (op: '<' | '>', seq: bigint): Promise<boolean> =>
-    (await sql.query<unknown[]>(`SELECT 1 FROM wave_messages WHERE ${top} AND seq ${op} ? LIMIT 1`, [roomId, seq])).length > 0;
-
   if ('around' in page) {
-    const [centre] = await queryMessages(sql, 'id = ? AND room_id = ?', [page.around, roomId]);
+    const centre = await messageInRoom(sql, roomId, page.around);
     if (!centre) throw notFound('message');
     const half = Math.floor(page.limit / 2);
     const [older, newer] = [await side('older', centre.seq, half), await side('newer', centre.seq, page.limit - half - 1)];
@@ -210,11 +201,11 @@ export async function listMessages(sql: SqlPool, caller: Caller, roomId: string,
   if ('after' in page) {
     const newer = await side('newer', page.after, page.limit);
     const first = newer.messages[0]?.seq;
-    return { messages: newer.messages, hasOlder: first !== undefined && (await exists('<', first)), hasNewer: newer.more };
+    return { messages: newer.messages, hasOlder: first !== undefined && (await topLevelBeyond(sql, roomId, 'older', first)), hasNewer: newer.more };
   }
   const older = await side('older', 'before' in page ? page.before : BigInt(Number.MAX_SAFE_INTEGER), page.limit);
   const last = older.messages.at(-1)?.seq;
-  return { messages: older.messages, hasOlder: older.more, hasNewer: 'before' in page && last !== undefined && (await exists('>', last)) };
+  return { messages: older.messages, hasOlder: older.more, hasNewer: 'before' in page && last !== undefined && (await topLevelBeyond(sql, roomId, 'newer', last)) };
 }
 
 /** A thread: its first message and the replies, in order. */
@@ -242,13 +233,7 @@ export async function reactionsOf(
   callerId: string,
   messageIds: string[],
 ): Promise<Map<string, { emoji: string; count: number; mine: boolean }[]>> {
-  const rows =
-    messageIds.length === 0
-      ? []
-      : await sql.query<{ message_id: string; user_id: string; emoji: string }[]>(
-          'SELECT message_id, user_id, emoji FROM wave_reactions WHERE message_id IN (?) ORDER BY created_at',
-          [messageIds],
-        );
+  const rows = await reactionRows(sql, messageIds);
   const byMessage = new Map<string, Map<string, { emoji: string; count: number; mine: boolean }>>();
   for (const r of rows) {
     const emojis = byMessage.get(r.message_id) ?? new Map();

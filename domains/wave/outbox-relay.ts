@@ -1,6 +1,7 @@
 import type { PoolConnection } from 'mariadb';
 import { sqlTransaction, type SqlPool } from '../../lib/infra/db.js';
 import type { Logger } from '../../lib/infra/logger.js';
+import { anyUnpublished, lockUnpublished, markPublished } from './sql.js';
 
 // The outbox relay: publishes room events (wave_outbox rows, written in the
 // same transaction as their change) to JetStream, then marks them published.
@@ -37,15 +38,6 @@ export interface RelayedEvent {
 
 /** Publishes one event under its message id; answers the stream sequence it got (the first publish's, for a duplicate). */
 export type PublishEvent = (subject: string, msgId: string, payload: unknown) => Promise<{ seq: number }>;
-
-interface PendingRow {
-  id: bigint;
-  msg_id: string;
-  tenant_id: string;
-  room_id: string;
-  subject: string;
-  payload: string | object;
-}
 
 interface OutboxRelayOptions {
   /** The relay's own connection (createSqlPool(…, 1)), which no request waits for. */
@@ -90,7 +82,7 @@ export class OutboxRelay {
   async relayOnce(woken: boolean): Promise<number> {
     const { sql } = this.opts;
     // Most passes of the timer find nothing: a plain indexed read says so without opening a locking transaction.
-    if (!woken && (await sql.query<unknown[]>('SELECT id FROM wave_outbox WHERE published_at IS NULL LIMIT 1')).length === 0) return 0;
+    if (!woken && !(await anyUnpublished(sql))) return 0;
     const rows = await sqlTransaction(sql, (conn) => this.publishPending(conn));
     // After the commit: readers woken now find the rows with their stream sequence.
     if (rows.length > 0) this.opts.relayed?.(rows);
@@ -99,21 +91,12 @@ export class OutboxRelay {
 
   /** Inside the pass's transaction: locks up to a batch of unpublished rows, publishes them, marks them. */
   private async publishPending(conn: PoolConnection): Promise<RelayedEvent[]> {
-    const pending = await conn.query<PendingRow[]>(
-      'SELECT id, msg_id, tenant_id, room_id, subject, payload FROM wave_outbox WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE',
-      [this.batchSize],
-    );
+    const pending = await lockUnpublished(conn, this.batchSize);
     const payloads = pending.map((row) => (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { userId?: string });
     // All at once: one connection writes them in this order, and JetStream stores them in the order
     // they arrive, so the stream order is the outbox order without a round trip per event.
     const acks = await Promise.all(pending.map((row, i) => this.opts.publish(row.subject, row.msg_id, payloads[i])));
-    if (pending.length > 0) {
-      await conn.query(
-        `UPDATE wave_outbox SET published_at = NOW(3), stream_seq = CASE id ${pending.map(() => 'WHEN ? THEN ?').join(' ')} END
-         WHERE id IN (${pending.map(() => '?').join(', ')})`,
-        [...pending.flatMap((row, i) => [row.id, acks[i]!.seq]), ...pending.map((row) => row.id)],
-      );
-    }
+    if (pending.length > 0) await markPublished(conn, pending.map((row, i) => ({ id: row.id, streamSeq: acks[i]!.seq })));
     return pending.map((row, i) => ({ tenantId: row.tenant_id, roomId: row.room_id, userId: payloads[i]!.userId }));
   }
 

@@ -26,7 +26,7 @@ interface NewRoom {
 }
 
 export function createRoom(deps: WaveDeps, caller: Caller, workspaceId: string, input: NewRoom): Promise<WaveRoom> {
-  return change(deps, async (tx) => {
+  return change(deps, deps.db.$transaction(async (tx) => {
     const ws = await tx.waveWorkspace.findFirst({ where: { id: workspaceId, tenantId: caller.tenantId } });
     if (!ws) throw notFound('workspace');
     if (ws.archivedAt) throw new AppError('CONFLICT', 'the workspace is archived');
@@ -58,7 +58,7 @@ export function createRoom(deps: WaveDeps, caller: Caller, workspaceId: string, 
       await admit(tx, caller, room, caller.userId, 'owner', 'joined');
     }
     return room;
-  });
+  }));
 }
 
 /** The workspace's rooms the caller may read: public ones, and those it is a member of. */
@@ -82,12 +82,12 @@ export async function getRoom(sql: SqlPool, caller: Caller, roomId: string): Pro
 
 /** Owners and admins archive a room: it stays readable, and takes no more posts, joins or invitations. */
 export function archiveRoom(deps: WaveDeps, caller: Caller, roomId: string): Promise<WaveRoom> {
-  return change(deps, async (tx) => {
+  return change(deps, deps.db.$transaction(async (tx) => {
     const access = await readableRoom(tx, caller, roomId, { lock: true });
     requireModerator(access, 'archive the room');
     if (access.room.archivedAt) return access.room;
     const room = await tx.waveRoom.update({ where: { id: roomId }, data: { archivedAt: new Date() } });
     await appendEvent(tx, 'room.archived', { tenantId: room.tenantId, roomId, actorId: caller.userId });
     return room;
-  });
+  }));
 }

@@ -1,6 +1,6 @@
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
-import { createPool, type Pool, type PoolConnection } from 'mariadb';
-import { PrismaClient } from '../generated/prisma/client.js';
+import { createPool, type Connection, type Pool, type PoolConnection } from 'mariadb';
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
 
 export type Db = PrismaClient;
@@ -93,4 +93,21 @@ export async function sqlTransaction<T>(pool: SqlPool, fn: (conn: PoolConnection
   } finally {
     await conn.release();
   }
+}
+
+/**
+ * Where one hand-written statement runs: on Prisma (the client, or a change's
+ * transaction) or on the driver (the pool, or a transaction's connection). A
+ * statement a change runs inside either kind of transaction is written once.
+ */
+export type SqlOn = Db | Prisma.TransactionClient | SqlPool | Connection;
+
+/** The rows a SELECT answers, wherever it runs. */
+export function sqlRows<T>(on: SqlOn, sql: string, params: unknown[]): Promise<T[]> {
+  return '$queryRawUnsafe' in on ? on.$queryRawUnsafe<T[]>(sql, ...params) : on.query<T[]>(sql, params);
+}
+
+/** A write, wherever it runs. */
+export async function sqlWrite(on: SqlOn, sql: string, params: unknown[]): Promise<void> {
+  await ('$executeRawUnsafe' in on ? on.$executeRawUnsafe(sql, ...params) : on.query(sql, params));
 }
