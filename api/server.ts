@@ -12,9 +12,9 @@ import { createMetricsRegistry, credentialCacheGauges } from '../lib/infra/metri
 import { waveDeliveryMetrics } from '../domains/wave/delivery-metrics.js';
 import { createServices } from '../lib/services.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
-import { publishOnce, scaiechoJobsStream } from '../lib/events/jetstream.js';
+import { publishOnce } from '../lib/events/jetstream.js';
 import { SttBackends } from '../domains/scaiecho/backends.js';
-import { waveRoomsStream } from '../domains/wave/events.js';
+import { EVENT_STREAMS } from '../domains/streams.js';
 import { EventBell } from '../domains/wave/event-bell.js';
 import { createSearchServices } from '../lib/search-index/search-services.js';
 import { EventFeed } from '../domains/wave/event-feed.js';
@@ -42,7 +42,7 @@ interface StartApiOptions {
 
 export async function startApi(config: Config, opts: StartApiOptions = {}): Promise<RunningApi> {
   const logger = opts.logger ?? createLogger('scaiwave-api', config.env.SCAIWAVE_LOG_LEVEL);
-  const services = createServices(config, logger, 'scaiwave-api', [scaiechoJobsStream, waveRoomsStream]);
+  const services = createServices(config, logger, 'scaiwave-api', EVENT_STREAMS);
   const backends = new SttBackends(config, services.registry);
   const { client: temporal, connection: temporalConnection } = createTemporalClient(config);
   const verifier = createJwtVerifier({

@@ -5,9 +5,8 @@ import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/infra/logger.js';
 import { createSqlPool } from '../lib/infra/db.js';
 import { createServices } from '../lib/services.js';
-import { scaiechoJobsStream } from '../lib/events/jetstream.js';
 import { SttBackends } from '../domains/scaiecho/backends.js';
-import { waveRoomsStream } from '../domains/wave/events.js';
+import { EVENT_STREAMS } from '../domains/streams.js';
 import { searchIndexLag } from '../lib/infra/metrics.js';
 import { createSearchServices } from '../lib/search-index/search-services.js';
 import type { Registry } from 'prom-client';
@@ -31,9 +30,9 @@ export async function createWorker(
 ): Promise<ScaiwaveWorker> {
   const identity = `scaiwave-worker@${os.hostname()}:${process.pid}`;
   const connection = await NativeConnection.connect({ address: config.env.SCAIWAVE_TEMPORAL_ADDRESS });
-  const services = createServices(config, logger, 'scaiwave-worker', [scaiechoJobsStream, waveRoomsStream]);
+  const services = createServices(config, logger, 'scaiwave-worker', EVENT_STREAMS);
   const backends = new SttBackends(config, services.registry);
-  // Few connections: its readers page through big tables one query at a time.
+  // Few connections: its readers page through big tables one query at a time, and a job step reads its row in one.
   const sql = createSqlPool(config.db, Math.min(4, config.db.poolSize));
   const search = createSearchServices(config.env, logger, opts.registry ? searchIndexLag(opts.registry) : undefined);
   const bundlePath = config.env.SCAIWAVE_WORKFLOW_BUNDLE;
