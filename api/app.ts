@@ -38,6 +38,7 @@ import { waveMessageRoutes } from '../domains/wave/routes/messages.js';
 import { waveRoomRoutes } from '../domains/wave/routes/rooms.js';
 import { waveSyncRoutes } from '../domains/wave/routes/sync.js';
 import { waveSearchRoutes } from '../domains/search/routes.js';
+import { erasureRoutes } from '../domains/erasure/routes.js';
 import type { ApiState } from '../lib/http/state.js';
 
 export interface App {
@@ -108,6 +109,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...waveSearchRoutes(deps),
     ...waveImportRoutes(deps),
     ...waveExportRoutes(deps),
+    ...erasureRoutes(deps),
   );
   const groups = [publicRoutes, internal, platform, v1];
 

@@ -43,6 +43,8 @@ export const FAILURE_CODES = {
   SPEAKER_ERASED: { retryable: false },
   EMBEDDING_MISSING: { retryable: false },
   ERASURE_NOT_FOUND: { retryable: false },
+  // A user's erasure waits for work another workflow is finishing: a job being cancelled, a speaker's erasure.
+  ERASURE_WAITING: { retryable: true },
   USAGE_BATCH_MALFORMED: { retryable: false },
   USAGE_BATCH_NOT_APPLIED: { retryable: false },
   MEDIA_NOT_FOUND: { retryable: false },

@@ -12,3 +12,4 @@ export { waveSearchReindexWorkflow } from '../domains/search/workflows/reindex.j
 export { waveRoomImportWorkflow } from '../domains/export/workflows/room-import.js';
 export { waveRoomExportWorkflow } from '../domains/export/workflows/room-export.js';
 export { waveComplianceExportWorkflow } from '../domains/export/workflows/compliance-export.js';
+export { eraseUserWorkflow } from '../domains/erasure/workflows.js';

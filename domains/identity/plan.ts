@@ -1,5 +1,5 @@
 import type { Prisma } from '../../lib/generated/prisma/client.js';
-import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem } from '../../lib/tenancy/user-fields.js';
+import { erasedSubject, MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem } from '../../lib/tenancy/user-fields.js';
 import { userRoles, userSource, type User } from '../../lib/tenancy/users.js';
 import type { Directory, ScimUser } from './scim.js';
 
@@ -88,7 +88,7 @@ function changesOf(user: User, w: Wanted): Prisma.UserUpdateManyMutationInput {
   };
 }
 
-export function planSync(directory: Directory, knownUsers: User[]): SyncPlan {
+export function planSync(tenantId: string, directory: Directory, knownUsers: User[]): SyncPlan {
   const roles = rolesBySubject(directory);
   const known = new Map(knownUsers.map((u) => [u.scaikeySubject, u]));
   const plan: SyncPlan = { add: [], update: [], gone: [], listed: directory.users.length, listedActive: 0, knownActive: 0, skippedLocal: 0, failed: 0 };
@@ -100,6 +100,8 @@ export function planSync(directory: Directory, knownUsers: User[]): SyncPlan {
       plan.failed++;
       continue;
     }
+    // An erased person stays erased (their row is the pseudonym, under a hash of the subject): never added back.
+    if (known.has(erasedSubject(tenantId, w.subject))) continue;
     const user = known.get(w.subject);
     if (user && userSource(user) === 'local') {
       plan.skippedLocal++;

@@ -121,7 +121,7 @@ async function applyDirectory(db: Db, opts: ApplyOptions): Promise<SyncResult> {
   const announce = async (changed: number) => {
     if (changed > 0) await opts.changes?.announce({ kind: 'tenant', tenantId });
   };
-  const plan = planSync(opts.directory, await db.user.findMany({ where: { tenantId } }));
+  const plan = planSync(tenantId, opts.directory, await db.user.findMany({ where: { tenantId } }));
   const result = { idpUsers: plan.listed, failed: plan.failed, skippedLocal: plan.skippedLocal };
 
   let applied = plan.listed - plan.add.length - plan.update.length;

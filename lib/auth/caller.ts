@@ -1,7 +1,7 @@
 import { AppError } from '../errors.js';
 import type { Db } from '../infra/db.js';
 import { findTenantBySlug } from '../tenancy/tenants.js';
-import { MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem } from '../tenancy/user-fields.js';
+import { erasedSubject, MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_CHARS, subjectProblem } from '../tenancy/user-fields.js';
 import { createUser, userRoles, userSource, type User } from '../tenancy/users.js';
 import { hashApiKey, looksLikeApiKey, resolveApiKey } from './api-keys.js';
 import type { Caller } from './caller-identity.js';
@@ -109,6 +109,9 @@ export function createCallerResolver(opts: CallerResolverOptions): CallerResolve
     const where = { tenantId_scaikeySubject: { tenantId, scaikeySubject: claims.sub } };
     const existing = await db.user.findUnique({ where });
     if (!existing) {
+      // A person whose data was erased is not made into a user again by a token of theirs.
+      const erased = await db.user.findUnique({ where: { tenantId_scaikeySubject: { tenantId, scaikeySubject: erasedSubject(tenantId, claims.sub) } }, select: { id: true } });
+      if (erased) throw unauthorized('this identity was erased from the tenant');
       try {
         return await createUser(db, { tenantId, subject: claims.sub, email, displayName, roles: claims.roles, source: 'scaikey' });
       } catch (err) {

@@ -33,6 +33,7 @@ export const JobKind = {
   waveRoomImport: 'wave.room_import',
   waveRoomExport: 'wave.room_export',
   waveComplianceExport: 'wave.compliance_export',
+  userErasure: 'wave.user_erasure',
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];

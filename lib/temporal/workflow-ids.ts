@@ -8,6 +8,8 @@ export const workflowIds = {
   enrollSpeaker: (speakerId: string): string => `scaiecho-enroll-${speakerId}`,
   rewarmSpeaker: (speakerId: string): string => `scaiecho-warm-${speakerId}`,
   eraseSpeaker: (speakerId: string): string => `scaiecho-erase-speaker-${speakerId}`,
+  /** one per user however often it is asked: the user's id is the erasure's business key */
+  eraseUser: (userId: string): string => `wave-erase-user-${userId}`,
   // Scheduled runs get the Schedule's start time appended (grid-accounting-flush-2026-11-23T10:00:30Z).
   accountingFlush: (): string => 'grid-accounting-flush',
   identitySync: (tenantId: string): string => `wave-identity-sync-${tenantId}`,

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 // What a user's fields may hold, apart from the code that stores them: the CLI
 // checks its arguments with these without loading the database client.
 
@@ -36,3 +38,12 @@ export function subjectProblem(subject: string): string | null {
   if (NOT_IN_SUBJECT.test(subject)) return 'must not contain control characters or unpaired surrogates';
   return null;
 }
+
+/**
+ * The subject an erased user's row carries (domains/erasure/): a hash of the
+ * tenant and subject, never the subject itself, so the row names nobody; but a
+ * token or a directory entry of the same person hashes to it, and so is known
+ * as erased and never made into a user again.
+ */
+export const erasedSubject = (tenantId: string, subject: string): string =>
+  `erased:${createHash('sha256').update(`${tenantId}\n${subject}`).digest('hex')}`;

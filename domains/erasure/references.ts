@@ -1,0 +1,29 @@
+// The columns that go on naming an erased user once their content is gone:
+// each is rewritten to the pseudonym, so what others did stays whole (a room's
+// members and history, a usage figure, who requested an export) and names
+// nobody. Pure: the workflow walks it. Left out on purpose:
+// mod_scaiecho_erasure_audit.requested_by_user_id and wave_user_erasures are
+// records of erasures, kept as the proof and refused any change by the
+// database; the completeness scan (trace-scan.ts) excludes them and says so.
+export const REFERENCE_COLUMNS = [
+  ['wave_workspaces', 'created_by_id'],
+  ['wave_rooms', 'created_by_id'],
+  ['wave_room_members', 'user_id'],
+  ['wave_room_member_log', 'user_id'],
+  ['wave_room_member_log', 'actor_id'],
+  ['wave_messages', 'deleted_by_id'],
+  ['wave_message_revisions', 'editor_id'],
+  ['wave_exports', 'requested_by_id'],
+  ['wave_imports', 'requested_by_id'],
+  ['usage_daily', 'user_id'],
+  ['usage_budgets', 'user_id'],
+  // what a request said of its sender goes with the sender
+  ['audit_log', 'user_id', ['ip', 'user_agent']],
+  ['mod_scaiecho_speaker_profile', 'created_by_user_id'],
+  ['mod_scaiecho_speaker_consent', 'captured_by_user_id'],
+  ['mod_scaiecho_speaker_consent', 'withdrawn_by_user_id'],
+  ['mod_scaiecho_speaker_erasure', 'requested_by_user_id'],
+] as const satisfies readonly (readonly [string, string] | readonly [string, string, readonly string[]])[];
+
+/** Tables the erasure itself writes and keeps: its record. */
+export const ERASURE_RECORD_TABLES = ['wave_user_erasures', 'wave_user_erasure_receipts', 'mod_scaiecho_erasure_audit'] as const;

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { ERASURE_STORES } from './batch.js';
+import { ERASURE_MODES, ERASURE_STATUSES } from './erasures.js';
+
+export const erasureReceipt = z
+  .object({
+    store: z.enum(ERASURE_STORES),
+    removed: z.number().int().meta({ description: 'rows, objects, messages or fields removed or rewritten, over all batches' }),
+    batches: z.number().int(),
+    proof: z
+      .array(z.record(z.string(), z.unknown()))
+      .meta({ description: 'one entry per batch: ids, object keys, stream sequences, index removals; never content' }),
+    recorded_at: z.iso.datetime().meta({ description: 'when the last batch was recorded' }),
+  })
+  .meta({ id: 'UserErasureReceipt' });
+
+export const userErasure = z
+  .object({
+    erasure_id: z.string(),
+    user_id: z.string().meta({ description: 'the erased user, as they were known' }),
+    pseudonym_id: z.string().meta({ description: 'what every row that went on naming them names instead' }),
+    mode: z.enum(ERASURE_MODES),
+    status: z.enum(ERASURE_STATUSES),
+    requested_by_id: z.string(),
+    requested_at: z.iso.datetime(),
+    completed_at: z.iso.datetime().nullable(),
+    progress: z
+      .object({ phase: z.string(), batch: z.number().int(), removed: z.record(z.string(), z.number().int()) })
+      .nullable()
+      .meta({ description: 'while running: the store being erased and what was removed so far (the workflow\'s `progress` query)' }),
+    receipts: z.array(erasureReceipt).meta({ description: 'one per store erased so far; immutable' }),
+    poll_url: z.string(),
+  })
+  .meta({ id: 'UserErasure' });

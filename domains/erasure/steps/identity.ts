@@ -1,0 +1,39 @@
+import { publishCredentialChange } from '../../../lib/auth/credential-changes.js';
+import type { Config } from '../../../lib/config.js';
+import type { Db } from '../../../lib/infra/db.js';
+import type { Redis } from '../../../lib/infra/redis.js';
+import { erasureOf, inBatch, type BatchOutcome } from '../batch.js';
+import { erasedSubject } from '../../../lib/tenancy/user-fields.js';
+
+/**
+ * First, so nothing new arrives: the user's API keys deleted, and their row
+ * becomes the pseudonym (blank profile, no roles, status `erased`, the subject
+ * hashed), so no key or token of theirs is honoured again. Then every API
+ * process drops what it cached of them.
+ */
+export async function eraseIdentity(deps: { db: Db; redis: Redis; config: Config }, erasureId: string): Promise<BatchOutcome> {
+  const outcome = await inBatch(deps.db, erasureId, 'identity', 0, async (tx, e) => {
+    const user = await tx.user.findUnique({ where: { id: e.userId } });
+    const keys = await tx.apiKey.findMany({ where: { userId: e.userId }, select: { id: true } });
+    await tx.apiKey.deleteMany({ where: { userId: e.userId } });
+    if (user) {
+      await tx.user.update({
+        where: { id: e.userId },
+        data: {
+          id: e.pseudonymId,
+          scaikeySubject: erasedSubject(e.tenantId, user.scaikeySubject),
+          email: null,
+          displayName: null,
+          roles: [],
+          status: 'erased',
+          deactivatedAt: user.deactivatedAt ?? new Date(),
+        },
+      });
+    }
+    return { removed: keys.length + (user ? 1 : 0), more: false, proof: { api_keys_deleted: keys.map((k) => k.id), profile_blanked: user !== null } };
+  });
+  // Also when the batch was done before: a crash may have come between its commit and this.
+  const e = await erasureOf(deps.db, erasureId);
+  await publishCredentialChange(deps.redis, deps.config.env.SCAIWAVE_REDIS_PREFIX, { kind: 'user', tenantId: e.tenantId, userId: e.userId });
+  return outcome;
+}

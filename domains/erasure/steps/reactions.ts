@@ -1,0 +1,24 @@
+import type { Db } from '../../../lib/infra/db.js';
+import { appendEvent } from '../../wave/outbox.js';
+import { inBatch, type BatchOutcome } from '../batch.js';
+import { lockRooms } from './room-lock.js';
+
+const REACTION_BATCH = 500;
+
+/** The user's reactions go, each with its `reaction.removed` event (under the pseudonym) so clients drop it too. */
+export async function removeReactions(deps: { db: Db }, erasureId: string, batch: number): Promise<BatchOutcome> {
+  return inBatch(deps.db, erasureId, 'reactions', batch, async (tx, e) => {
+    const rows = await tx.waveReaction.findMany({
+      where: { tenantId: e.tenantId, userId: e.userId },
+      include: { message: { select: { roomId: true } } },
+      orderBy: [{ messageId: 'asc' }, { emoji: 'asc' }],
+      take: REACTION_BATCH,
+    });
+    await lockRooms(tx, rows.map((r) => r.message.roomId));
+    for (const r of rows) {
+      await tx.waveReaction.delete({ where: { messageId_userId_emoji: { messageId: r.messageId, userId: r.userId, emoji: r.emoji } } });
+      await appendEvent(tx, 'reaction.removed', { tenantId: e.tenantId, roomId: r.message.roomId, actorId: e.pseudonymId, messageId: r.messageId, emoji: r.emoji });
+    }
+    return { removed: rows.length, more: rows.length === REACTION_BATCH, proof: { message_ids: [...new Set(rows.map((r) => r.messageId))] } };
+  });
+}

@@ -1,0 +1,33 @@
+import type { Client } from '@temporalio/client';
+import { TenantIdKey } from '../../../lib/temporal/search-attributes.js';
+import { found, type Needle, type StoreScan, type TraceHit } from './needles.js';
+
+// Every execution of the tenant the Temporal API lists (open and closed, all
+// runs), through the API as an operator would: its id, search attributes and
+// memo, and its whole history, every payload's bytes as stored. The erasure's
+// own workflow is named by the user's id (one erasure per user) and carries ids
+// and counts only; it is left out and the report says so.
+
+/** Every byte string and text of a decoded proto message, for a plain search. */
+function bytesOf(value: unknown, out: Buffer[] = [], seen = new Set<object>()): Buffer[] {
+  if (typeof value === 'string') out.push(Buffer.from(value));
+  else if (value instanceof Uint8Array) out.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  else if (value && typeof value === 'object' && !seen.has(value)) {
+    seen.add(value);
+    for (const v of Object.values(value)) bytesOf(v, out, seen);
+  }
+  return out;
+}
+
+export async function scanTemporal(client: Client, tenantId: string, ownWorkflowId: string, needles: readonly Needle[]): Promise<StoreScan> {
+  const hits: TraceHit[] = [];
+  let read = 0;
+  for await (const wf of client.workflow.list({ query: `${TenantIdKey.name} = "${tenantId}"` })) {
+    if (wf.workflowId === ownWorkflowId) continue;
+    read += 1;
+    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const hitBy = new Set([...bytesOf(wf.raw), ...bytesOf(history)].flatMap((b) => found(b, needles)));
+    for (const n of hitBy) hits.push({ store: 'temporal', where: `${wf.workflowId} run ${wf.runId}`, needle: n.label, count: 1 });
+  }
+  return { store: 'temporal', read, hits, skipped: [`${ownWorkflowId}: the erasure's own workflow, ids and counts only`] };
+}

@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../devstack/ports.js';
+import { createApiKey } from '../lib/auth/api-keys.js';
+import { newId } from '../lib/infra/ids.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
+import { planSync } from '../domains/identity/plan.js';
+import { startUserErasure } from '../domains/erasure/client.js';
+import { requestUserErasure } from '../domains/erasure/erasures.js';
+import { scanForTraces, type TraceReport } from '../domains/erasure/trace-scan/scan.js';
+import { workflowIds } from '../lib/temporal/workflow-ids.js';
+import { createUser, type User } from '../lib/tenancy/users.js';
+import { captureHistory } from './support/histories.js';
+import { startWorkerProcess } from './support/processes.js';
+import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
+import { speak } from './support/speech.js';
+import { call, idpToken, newTenant, testDb, uniq, type ApiAnswer } from './support/stack.js';
+
+// GDPR erasure of a whole user, end to end on the real stores: a person with
+// messages in two rooms (edited, replied to, reacted to, mentioned), a file,
+// a transcription job and an enrolled voice is erased by a compliance officer,
+// and the completeness scan, which finds every phrase before, finds nothing
+// after in MariaDB, S3, Redis, JetStream, the search index files or Temporal.
+// A second user with hundreds of messages is erased by a worker SIGKILLed
+// after a batch's work, a run continuing as new every two batches: every
+// message is gone once, each with one deletion event.
+
+interface ErasureView {
+  erasure_id: string;
+  user_id: string;
+  pseudonym_id: string;
+  mode: string;
+  status: string;
+  receipts: { store: string; removed: number; batches: number; proof: Record<string, unknown>[] }[];
+}
+
+const CONSENT = 'I agree that my voice may be enrolled for speaker attribution.';
+const SHELLS = 'She sells sea shells by the sea shore, and the shells she sells are surely sea shells.';
+
+describe('user erasure: every store, a receipt per store, and a scan that finds nothing left', () => {
+  const db = testDb();
+  let s: ScaiEchoStack;
+  let t: Provisioned;
+  let carol: string;
+  let bob: { user: User; key: string };
+  let workspaceId: string;
+  const marker = uniq('zq');
+  const phrase = (n: number) => `${marker} private phrase number ${n}`;
+
+  beforeAll(async () => {
+    s = await startScaiEchoStack({ diarizers: 1 });
+    t = await newTenant(db, { roles: ['admin'], tier: 'pro' });
+    const c = await createUser(db, { tenantId: t.tenant.id, subject: uniq('carol'), roles: ['compliance'] });
+    carol = (await createApiKey(db, { tenantId: t.tenant.id, userId: c.id, name: 'carol' })).key;
+    const b = await createUser(db, { tenantId: t.tenant.id, subject: uniq('bob'), roles: ['member'] });
+    bob = { user: b, key: (await createApiKey(db, { tenantId: t.tenant.id, userId: b.id, name: 'bob' })).key };
+    workspaceId = (await wave<{ id: string }>(t.apiKey.key, 'POST', '/workspaces', { slug: uniq('ws'), name: 'Erasure' })).body.data!.id;
+  }, 300_000);
+  afterAll(async () => {
+    await s?.stop();
+    await db.$disconnect();
+  });
+
+  const wave = <T,>(token: string, method: string, p: string, json?: unknown): Promise<ApiAnswer<T>> => call<T>(s.api.url, method, `/v1/wave${p}`, { token, json });
+  const compliance = <T,>(token: string, method: string, p: string, json?: unknown): Promise<ApiAnswer<T>> =>
+    call<T>(s.api.url, method, `/v1/compliance${p}`, { token, json });
+  const newRoom = async (name: string): Promise<string> => {
+    const roomId = (await wave<{ id: string }>(t.apiKey.key, 'POST', `/workspaces/${workspaceId}/rooms`, { kind: 'channel', name })).body.data!.id;
+    expect((await wave(bob.key, 'POST', `/rooms/${roomId}/join`)).status).toBe(200);
+    return roomId;
+  };
+  const post = async (token: string, roomId: string, body: string, extra: Record<string, unknown> = {}): Promise<string> => {
+    const res = await wave<{ id: string }>(token, 'POST', `/rooms/${roomId}/messages`, { body, ...extra });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.data!.id;
+  };
+  const person = async (name: string): Promise<{ user: User; key: string; email: string }> => {
+    const email = `${uniq(name)}@example.test`;
+    const user = await createUser(db, { tenantId: t.tenant.id, subject: uniq(name), email, displayName: `${name} ${marker}`, roles: ['member'], source: 'scaikey' });
+    return { user, email, key: (await createApiKey(db, { tenantId: t.tenant.id, userId: user.id, name })).key };
+  };
+  const completed = async (erasureId: string): Promise<ErasureView> => {
+    let view: ErasureView | undefined;
+    await waitUntil('erasure completed', async () => {
+      view = (await compliance<ErasureView>(carol, 'GET', `/erasures/${erasureId}`)).body.data;
+      return view?.status === 'completed';
+    }, 600_000);
+    return view!;
+  };
+  const scan = (e: { erasure_id: string; user_id: string }, clues: Parameters<typeof scanForTraces>[2]): Promise<TraceReport> =>
+    scanForTraces(s.api.deps, { id: e.erasure_id, tenantId: t.tenant.id, userId: e.user_id }, clues);
+
+  it('messages, media, a job, a voice and the identity: erased, each store with its receipt, and the scan finds zero', async () => {
+    const dana = await person('dana');
+    const [roomA, roomB] = [await newRoom('a'), await newRoom('b')];
+    for (const r of [roomA, roomB]) expect((await wave(dana.key, 'POST', `/rooms/${r}/join`)).status).toBe(200);
+    const asked = await post(dana.key, roomA, phrase(1));
+    expect((await wave(dana.key, 'PATCH', `/rooms/${roomA}/messages/${asked}`, { body: phrase(2) })).status).toBe(200);
+    const reply = await post(bob.key, roomA, `bob answers dana`, { thread_parent_id: asked, mentions: [dana.user.id] });
+    await post(dana.key, roomB, phrase(3));
+    const bobsOwn = await post(bob.key, roomB, 'a message of bob');
+    expect((await wave(dana.key, 'PUT', `/rooms/${roomB}/messages/${bobsOwn}/reactions/${encodeURIComponent('👍')}`)).status).toBe(200);
+
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(`notes: ${phrase(4)}\n`)]), `${marker}-notes.txt`);
+    const media = await call<{ id: string }>(s.api.url, 'POST', `/v1/wave/rooms/${roomB}/media`, { token: dana.key, body: form });
+    expect([201, 202], JSON.stringify(media.body)).toContain(media.status);
+    await waitUntil('media scanned', async () => (await db.waveMedia.findUniqueOrThrow({ where: { id: media.body.data!.id } })).scanStatus !== 'pending_scan', 120_000);
+
+    const job = await transcribe(s.api.url, dana.key, speak('the quick brown fox jumps over the lazy dog'), { force_async: 'true' });
+    expect(job.status, JSON.stringify(job.body)).toBe(202);
+    const transcript = (await waitForJob(s.api.url, dana.key, job.body.data!.job_id)).transcript!;
+    expect(transcript.length).toBeGreaterThan(0);
+
+    const voice = new FormData();
+    voice.append('display_name', `voice of ${marker}`);
+    voice.append('consent_text_version', 'v3');
+    voice.append('reference_audio', new Blob([readFileSync(speak(SHELLS, 'rms'))]), 'reference.wav');
+    voice.append('consent_recording', new Blob([readFileSync(speak(CONSENT, 'rms'))]), 'consent.wav');
+    const enrolled = await call<{ speaker_id: string }>(s.api.url, 'POST', '/v1/modules/scaiecho/speakers', { token: dana.key, body: voice });
+    expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(202);
+    const speakerId = enrolled.body.data!.speaker_id;
+    await waitUntil('speaker ready', async () => (await db.speakerProfile.findUniqueOrThrow({ where: { id: speakerId } })).enrollmentStatus === 'ready', 120_000);
+    // Indexed: the phrase is searchable, so the index files hold it before the erasure.
+    await waitUntil('messages indexed', async () => {
+      const found = await call<{ hits: unknown[] }>(s.api.url, 'GET', `/v1/wave/search?mode=keyword&q=${encodeURIComponent(marker)}`, { token: bob.key });
+      return (found.body.data?.hits.length ?? 0) >= 2;
+    }, 120_000);
+
+    const clues = { email: dana.email, subject: dana.user.scaikeySubject, phrases: [phrase(1), phrase(2), phrase(3), phrase(4), `${marker}-notes`, transcript] };
+    const jwt = await idpToken({ sub: dana.user.scaikeySubject, tenant: t.tenant.slug, roles: ['member'] });
+    expect((await call(s.api.url, 'GET', '/v1/me', { token: jwt })).status).toBe(200);
+
+    // Who may ask, and what is refused before anything is written.
+    const before = await db.waveUserErasure.count({ where: { tenantId: t.tenant.id } });
+    expect((await compliance(bob.key, 'POST', '/erasures', { user_id: dana.user.id })).status).toBe(403);
+    const stranger = await newTenant(db, { roles: ['admin'] });
+    expect((await compliance(stranger.apiKey.key, 'POST', '/erasures', { user_id: dana.user.id })).status).toBe(404);
+    for (const bad of [{ user_id: dana.user.id, mode: 'shred' }, {}, { user_id: dana.user.id, scaikey_subject: 'x' }, { user_id: dana.user.id, extra: 1 }]) {
+      const res = await compliance<unknown>(carol, 'POST', '/erasures', bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.body.error?.code).toBe('VALIDATION_ERROR');
+    }
+    expect(await db.waveUserErasure.count({ where: { tenantId: t.tenant.id } })).toBe(before);
+
+    // The scan finds every phrase while the data is there: a zero later means something.
+    const pre = await scan({ erasure_id: 'none', user_id: dana.user.id }, clues);
+    const preStores = new Set(pre.hits.map((h) => h.store));
+    for (const store of ['mariadb', 's3', 'search_index', 'jetstream', 'redis']) expect(preStores, store).toContain(store);
+    for (const label of ['user id', 'email', 'phrase 1', 'phrase 2', 'phrase 3', 'phrase 4', 'phrase 5', 'phrase 6']) expect(pre.hits.map((h) => h.needle)).toContain(label);
+
+    const started = await compliance<ErasureView>(carol, 'POST', '/erasures', { user_id: dana.user.id });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const again = await compliance<ErasureView>(carol, 'POST', '/erasures', { scaikey_subject: dana.user.scaikeySubject, mode: 'delete' });
+    expect(again.body.data).toMatchObject({ erasure_id: started.body.data!.erasure_id, mode: 'redact' });
+    expect((await compliance(stranger.apiKey.key, 'GET', `/erasures/${started.body.data!.erasure_id}`)).status).toBe(404);
+    const done = await completed(started.body.data!.erasure_id);
+    await captureHistory('eraseUserWorkflow--completed', s.api.deps.temporal.workflow.getHandle(workflowIds.eraseUser(dana.user.id)));
+
+    const receipt = Object.fromEntries(done.receipts.map((r) => [r.store, r]));
+    expect(Object.keys(receipt).sort()).toEqual(
+      ['accounting', 'events', 'exports', 'identity', 'job_events', 'media', 'mentions', 'messages', 'reactions', 'references', 'scaiecho_jobs', 'speakers'].sort(),
+    );
+    expect(receipt.messages!.removed).toBe(2);
+    expect(receipt.media!.proof.flatMap((p) => p.object_keys_deleted as string[])).toHaveLength(2);
+    expect(receipt.scaiecho_jobs!.removed).toBe(1);
+    expect(receipt.speakers!.removed).toBe(1);
+    expect(receipt.reactions!.removed).toBe(1);
+    expect(receipt.mentions!.removed).toBe(1);
+    expect(receipt.identity!.proof[0]).toMatchObject({ profile_blanked: true });
+
+    const after = await scan(done, clues);
+    expect(after.hits).toEqual([]);
+    expect(after.stores.find((x) => x.store === 'temporal')!.read).toBeGreaterThan(0);
+
+    // Bob's reply still hangs off a tombstone, which names the pseudonym; his own message keeps nothing of dana's.
+    const thread = await wave<{ messages: { id: string; body: string | null; author_id: string }[] }>(bob.key, 'GET', `/rooms/${roomA}/messages/${asked}/thread`);
+    expect(thread.status).toBe(200);
+    expect(await db.waveMessage.findUniqueOrThrow({ where: { id: asked } })).toMatchObject({ body: null, authorId: done.pseudonym_id });
+    expect(await db.waveMessage.findUniqueOrThrow({ where: { id: reply } })).toMatchObject({ body: 'bob answers dana', mentions: [done.pseudonym_id] });
+    expect(await db.speakerProfile.findUniqueOrThrow({ where: { id: speakerId } })).toMatchObject({ enrollmentStatus: 'erased', displayName: null });
+
+    // No key or token of theirs works, and no sync or sign-in makes them again.
+    expect((await call(s.api.url, 'GET', '/v1/me', { token: dana.key })).status).toBe(401);
+    expect((await call(s.api.url, 'GET', '/v1/me', { token: jwt })).status).toBe(401);
+    const fresh = await idpToken({ sub: dana.user.scaikeySubject, tenant: t.tenant.slug, roles: ['member'] });
+    expect((await call(s.api.url, 'GET', '/v1/me', { token: fresh })).status).toBe(401);
+    const known = await db.user.findMany({ where: { tenantId: t.tenant.id } });
+    const plan = planSync(t.tenant.id, { users: [{ id: dana.user.scaikeySubject, active: true, emails: [{ value: dana.email }] }], groups: [] }, known);
+    expect(plan.add).toEqual([]);
+    expect(await db.user.count({ where: { tenantId: t.tenant.id, OR: [{ email: dana.email }, { scaikeySubject: dana.user.scaikeySubject }] } })).toBe(0);
+
+    // The record and its receipts are the proof: the database refuses to change them.
+    await expect(db.$executeRawUnsafe('UPDATE wave_user_erasure_receipts SET removed = 0 WHERE erasure_id = ?', done.erasure_id)).rejects.toThrow(/append-only|cannot/);
+    await expect(db.$executeRawUnsafe('DELETE FROM wave_user_erasures WHERE id = ?', done.erasure_id)).rejects.toThrow(/append-only|cannot/);
+    await expect(db.$executeRawUnsafe('UPDATE wave_user_erasures SET user_id = ? WHERE id = ?', newId(), done.erasure_id)).rejects.toThrow();
+  }, 900_000);
+
+  it('a worker SIGKILLed after a batch, runs continuing as new: every message erased once, one event each', async () => {
+    const erin = await person('erin');
+    const roomId = await newRoom('bulk');
+    expect((await wave(erin.key, 'POST', `/rooms/${roomId}/join`)).status).toBe(200);
+    const room = await db.waveRoom.findUniqueOrThrow({ where: { id: roomId } });
+    const count = 450;
+    const rows = Array.from({ length: count }, (_, i) => ({
+      id: newId(),
+      tenantId: t.tenant.id,
+      roomId,
+      seq: room.lastSeq + BigInt(i + 1),
+      authorId: erin.user.id,
+      body: `${marker} bulk ${i}`,
+      mentions: [],
+    }));
+    await db.waveMessage.createMany({ data: rows });
+    await db.waveRoom.update({ where: { id: roomId }, data: { lastSeq: room.lastSeq + BigInt(count) } });
+
+    const e = await requestUserErasure(db, { tenantId: t.tenant.id, userId: t.user.id }, { userId: erin.user.id }, 'delete');
+    await s.worker.proc.stop(5000);
+    const crashing = await startWorkerProcess({ ...s.env, CRASH_AT: 'eraseUserMessages:after' }, 'test/support/crash-worker.ts');
+    await startUserErasure(s.api.deps, e, { batchesPerRun: 2 });
+    expect(await crashing.proc.exited).not.toBe(0);
+    s.worker = await s.startWorker();
+    const done = await completed(e.id);
+
+    const messages = done.receipts.find((r) => r.store === 'messages')!;
+    expect(messages.removed).toBe(count);
+    expect(messages.batches).toBe(3);
+    expect(await db.waveMessage.count({ where: { id: { in: rows.map((r) => r.id) } } })).toBe(0);
+    const events = await db.$queryRawUnsafe<{ n: bigint }[]>(
+      "SELECT COUNT(*) AS n FROM wave_outbox WHERE room_id = ? AND JSON_VALUE(payload, '$.type') = 'message.deleted'",
+      roomId,
+    );
+    expect(Number(events[0]!.n)).toBe(count);
+    const runs = [];
+    for await (const run of s.api.deps.temporal.workflow.list({ query: `WorkflowId = "${workflowIds.eraseUser(erin.user.id)}"` })) runs.push(run.runId);
+    expect(runs.length).toBeGreaterThan(1);
+    expect((await scan(done, { email: erin.email, phrases: [`${marker} bulk 7`] })).hits).toEqual([]);
+  }, 900_000);
+});
