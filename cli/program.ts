@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { projectFile } from '../lib/infra/project-files.js';
 import { registerAdminCommands } from './commands/admin/index.js';
 import { registerComplianceCommands } from './commands/compliance.js';
+import { registerErasureCommands } from './commands/erasure.js';
 import { registerExportCommands } from './commands/export.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerScheduleCommands } from './commands/schedules.js';
@@ -12,7 +13,7 @@ import { registerWaveCommands } from './commands/wave.js';
 import { describeError, EXIT, EXIT_CODES_HELP } from './support.js';
 
 // Each command group's definition (arguments, options, help) lives in cli/commands/
-// and registers itself here; add new groups (room, erasure, …) to this list. What a
+// and registers itself here; add new groups to this list. What a
 // command does is in cli/actions/, imported only when it runs (lazyAction), so
 // `--help` loads commander and these definitions alone.
 const commandGroups: ((program: Command) => void)[] = [
@@ -24,6 +25,7 @@ const commandGroups: ((program: Command) => void)[] = [
   registerSearchCommands,
   registerComplianceCommands,
   registerExportCommands,
+  registerErasureCommands,
 ];
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };

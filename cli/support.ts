@@ -16,7 +16,7 @@ export const EXIT = {
   conflict: 4,
   /** the run ended but left work undone: an identity sync held back by its guard or failed for a tenant */
   incomplete: 5,
-  /** a file was checked and does not hold: `scaiwave export verify` found a changed, missing or extra file, or a bad signature */
+  /** a check does not hold: `scaiwave export verify` found a changed, missing or extra file, or a bad signature; `scaiwave erasure verify` found a trace */
   invalid: 6,
   /** invalid SCAIWAVE_* configuration (loadConfigOrExit, sysexits EX_CONFIG) */
   config: 78,
@@ -30,7 +30,8 @@ Exit codes:
   3   not found (unknown tenant, user or API key)
   4   conflict (already exists, or the object's state forbids it)
   5   incomplete (e.g. an identity sync held back by its guard, or failed, for some tenant)
-  6   invalid (a bundle failed verification: a file changed, missing or extra, or a bad signature)
+  6   invalid (a bundle failed verification: a file changed, missing or extra, or a bad signature;
+      or an erasure's scan found traces of the user)
   78  invalid SCAIWAVE_* configuration`;
 
 export class CliError extends Error {

@@ -1,8 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import fs, { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
 import { createApiKey } from '../lib/auth/api-keys.js';
+import { loadConfig } from '../lib/config.js';
+import { createDb } from '../lib/infra/db.js';
 import { newId } from '../lib/infra/ids.js';
+import { applyMigrations } from '../lib/infra/migrate.js';
+import { streamName } from '../lib/infra/nats.js';
+import { EVENT_STREAMS } from '../domains/streams.js';
 import type { Provisioned } from '../domains/identity/provisioning.js';
 import { planSync } from '../domains/identity/plan.js';
 import { startUserErasure } from '../domains/erasure/client.js';
@@ -10,11 +19,13 @@ import { requestUserErasure } from '../domains/erasure/erasures.js';
 import { scanForTraces, type TraceReport } from '../domains/erasure/trace-scan/scan.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { createUser, type User } from '../lib/tenancy/users.js';
+import { runScaiwave } from './support/cli.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess } from './support/processes.js';
 import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
+import { startTestScaiGrid, type TestScaiGrid } from './support/scaigrid.js';
 import { speak } from './support/speech.js';
-import { call, idpToken, newTenant, testDb, uniq, type ApiAnswer } from './support/stack.js';
+import { call, idpToken, newTenant, uniq, type ApiAnswer } from './support/stack.js';
 
 // GDPR erasure of a whole user, end to end on the real stores: a person with
 // messages in two rooms (edited, replied to, reacted to, mentioned), a file,
@@ -38,7 +49,19 @@ const CONSENT = 'I agree that my voice may be enrolled for speaker attribution.'
 const SHELLS = 'She sells sea shells by the sea shore, and the shells she sells are surely sea shells.';
 
 describe('user erasure: every store, a receipt per store, and a scan that finds nothing left', () => {
-  const db = testDb();
+  // A database, streams and index of its own: the scan reads them whole.
+  const runId = randomBytes(4).toString('hex');
+  const base = loadConfig(process.env);
+  const searchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaiwave-erasure-'));
+  const env: Record<string, string> = {
+    SCAIWAVE_DB_URL: `mysql://${base.db.user}:${base.db.password}@${base.db.host}:${base.db.port}/${base.db.database}_erasure_${runId}`,
+    SCAIWAVE_NATS_PREFIX: `e${runId}`,
+    SCAIWAVE_SEARCH_DIR: searchDir,
+    SCAIWAVE_WAVE_OUTBOX_POLL_MS: '200',
+  };
+  const config = loadConfig({ ...process.env, ...env });
+  const db = createDb(config.db);
+  let grid: TestScaiGrid;
   let s: ScaiEchoStack;
   let t: Provisioned;
   let carol: string;
@@ -48,7 +71,9 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
   const phrase = (n: number) => `${marker} private phrase number ${n}`;
 
   beforeAll(async () => {
-    s = await startScaiEchoStack({ diarizers: 1 });
+    await applyMigrations(config.db);
+    grid = await startTestScaiGrid();
+    s = await startScaiEchoStack({ diarizers: 1, env: { ...env, SCAIWAVE_SCAIGRID_URL: grid.url, SCAIWAVE_SCAIGRID_API_KEY: grid.platformKey } });
     t = await newTenant(db, { roles: ['admin'], tier: 'pro' });
     const c = await createUser(db, { tenantId: t.tenant.id, subject: uniq('carol'), roles: ['compliance'] });
     carol = (await createApiKey(db, { tenantId: t.tenant.id, userId: c.id, name: 'carol' })).key;
@@ -58,7 +83,14 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
   }, 300_000);
   afterAll(async () => {
     await s?.stop();
+    await grid?.stop();
+    const nc = await connect({ servers: base.env.SCAIWAVE_NATS_URL.replace(/^nats:\/\//, '') });
+    const jsm = await nc.jetstreamManager();
+    for (const spec of EVENT_STREAMS) await jsm.streams.delete(streamName(config, spec.name)).catch(() => undefined);
+    await nc.close();
+    await db.$executeRawUnsafe(`DROP DATABASE IF EXISTS \`${config.db.database}\``);
     await db.$disconnect();
+    fs.rmSync(searchDir, { recursive: true, force: true });
   });
 
   const wave = <T,>(token: string, method: string, p: string, json?: unknown): Promise<ApiAnswer<T>> => call<T>(s.api.url, method, `/v1/wave${p}`, { token, json });
@@ -172,6 +204,21 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     const after = await scan(done, clues);
     expect(after.hits).toEqual([]);
     expect(after.stores.find((x) => x.store === 'temporal')!.read).toBeGreaterThan(0);
+
+    // The operator's view: the same receipts, and the scan as a command that fails on a trace.
+    const cliEnv = { ...s.env, SCAIWAVE_SCAIGRID_URL: grid.url };
+    const status = await runScaiwave(['erasure', 'status', done.erasure_id, '--tenant', t.tenant.slug, '--json'], cliEnv);
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as ErasureView).receipts.map((r) => r.store).sort()).toEqual(done.receipts.map((r) => r.store).sort());
+    const listed = await runScaiwave(['erasure', 'list', '--tenant', t.tenant.slug], cliEnv);
+    expect(listed.stdout).toContain(done.erasure_id);
+    const clean = await runScaiwave(['erasure', 'verify', done.erasure_id, '--tenant', t.tenant.slug, '--email', dana.email, '--phrase', phrase(1), '--phrase', phrase(4)], cliEnv);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain('No trace of the user in any store.');
+    const stillThere = await runScaiwave(['erasure', 'verify', done.erasure_id, '--tenant', t.tenant.slug, '--phrase', 'bob answers dana'], cliEnv);
+    expect(stillThere.code).toBe(6);
+    expect(stillThere.stdout).toMatch(/mariadb: phrase 1 in wave_messages\.body/);
+    expect(stillThere.stdout).not.toContain('bob answers dana');
 
     // Bob's reply still hangs off a tombstone, which names the pseudonym; his own message keeps nothing of dana's.
     const thread = await wave<{ messages: { id: string; body: string | null; author_id: string }[] }>(bob.key, 'GET', `/rooms/${roomA}/messages/${asked}/thread`);

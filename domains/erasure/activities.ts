@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from '../../lib/temporal/activity-deps.js';
 import type { SearchServices } from '../../lib/search-index/search-services.js';
 import { pseudonymiseUsage } from './steps/accounting.js';
@@ -12,24 +13,39 @@ import { pseudonymiseColumn } from './steps/references.js';
 import { deleteJobs, liveJobsOf } from './steps/scaiecho-jobs.js';
 import { recordSpeakerErasures, requestSpeakerErasures, speakerErasureCompleted, type SpeakerErasureRef } from './steps/speakers.js';
 
+/** How often a step tells Temporal it is alive: a worker killed mid-batch is noticed within the heartbeat timeout, not the step's 5 minutes. */
+const HEARTBEAT_MS = 5000;
+
+function beating<A extends unknown[], R>(step: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    const ctx = Context.current();
+    const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+    try {
+      return await step(...args);
+    } finally {
+      clearInterval(beat);
+    }
+  };
+}
+
 /** A user's erasure, one store at a time (the steps in steps/ say what each removes, and how a repeat is safe). */
 export function userErasureActivities(deps: ActivityDeps & { search: SearchServices }) {
   return {
-    eraseUserIdentity: (erasureId: string) => eraseIdentity(deps, erasureId),
-    liveJobsOfErasedUser: (erasureId: string) => liveJobsOf(deps, erasureId),
-    deleteErasedUserJobs: (erasureId: string, batch: number) => deleteJobs(deps, erasureId, batch),
-    requestErasedUserSpeakerErasures: (erasureId: string) => requestSpeakerErasures(deps, erasureId),
-    speakerErasureCompleted: (speakerErasureId: string) => speakerErasureCompleted(deps, speakerErasureId),
-    recordErasedUserSpeakers: (erasureId: string, done: SpeakerErasureRef[]) => recordSpeakerErasures(deps, erasureId, done),
-    eraseUserMessages: (erasureId: string, batch: number) => eraseMessages(deps, erasureId, batch),
-    anonymiseUserMentions: (erasureId: string, batch: number) => anonymiseMentions(deps, erasureId, batch),
-    removeUserReactions: (erasureId: string, batch: number) => removeReactions(deps, erasureId, batch),
-    eraseUserMedia: (erasureId: string, batch: number) => eraseMedia(deps, erasureId, batch),
-    rewriteUserRoomEvents: (erasureId: string, batch: number) => rewriteRoomEvents(deps, erasureId, batch),
-    eraseUserJobEvents: (erasureId: string, batch: number) => eraseJobEvents(deps, erasureId, batch),
-    pseudonymiseUserUsage: (erasureId: string) => pseudonymiseUsage(deps, erasureId),
-    pseudonymiseUserColumn: (erasureId: string, batch: number, column: number) => pseudonymiseColumn(deps, erasureId, batch, column),
-    listUserBundles: (erasureId: string) => listStoredBundles(deps, erasureId),
+    eraseUserIdentity: beating((erasureId: string) => eraseIdentity(deps, erasureId)),
+    liveJobsOfErasedUser: beating((erasureId: string) => liveJobsOf(deps, erasureId)),
+    deleteErasedUserJobs: beating((erasureId: string, batch: number) => deleteJobs(deps, erasureId, batch)),
+    requestErasedUserSpeakerErasures: beating((erasureId: string) => requestSpeakerErasures(deps, erasureId)),
+    speakerErasureCompleted: beating((speakerErasureId: string) => speakerErasureCompleted(deps, speakerErasureId)),
+    recordErasedUserSpeakers: beating((erasureId: string, done: SpeakerErasureRef[]) => recordSpeakerErasures(deps, erasureId, done)),
+    eraseUserMessages: beating((erasureId: string, batch: number) => eraseMessages(deps, erasureId, batch)),
+    anonymiseUserMentions: beating((erasureId: string, batch: number) => anonymiseMentions(deps, erasureId, batch)),
+    removeUserReactions: beating((erasureId: string, batch: number) => removeReactions(deps, erasureId, batch)),
+    eraseUserMedia: beating((erasureId: string, batch: number) => eraseMedia(deps, erasureId, batch)),
+    rewriteUserRoomEvents: beating((erasureId: string, batch: number) => rewriteRoomEvents(deps, erasureId, batch)),
+    eraseUserJobEvents: beating((erasureId: string, batch: number) => eraseJobEvents(deps, erasureId, batch)),
+    pseudonymiseUserUsage: beating((erasureId: string) => pseudonymiseUsage(deps, erasureId)),
+    pseudonymiseUserColumn: beating((erasureId: string, batch: number, column: number) => pseudonymiseColumn(deps, erasureId, batch, column)),
+    listUserBundles: beating((erasureId: string) => listStoredBundles(deps, erasureId)),
     async completeUserErasure(erasureId: string): Promise<void> {
       await deps.db.waveUserErasure.updateMany({ where: { id: erasureId, status: 'running' }, data: { status: 'completed', completedAt: new Date() } });
     },

@@ -4,6 +4,7 @@ import type { UserErasureProgress } from './workflows.js';
 import type { Db } from '../../lib/infra/db.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/infra/ids.js';
+import { erasedSubject } from '../../lib/tenancy/user-fields.js';
 
 // GDPR Art. 17 for a whole user. The request is recorded here, once per user;
 // the work is the erasure workflow's (domains/erasure/workflows.ts). Every row
@@ -17,35 +18,35 @@ export type ErasureMode = (typeof ERASURE_MODES)[number];
 export const ERASURE_STATUSES = ['running', 'completed'] as const;
 export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
 
+/** Whom to erase: our user id, or the ScaiKey subject a compliance team knows them by. */
+export type ErasureSubject = { userId: string } | { scaikeySubject: string };
+
 /**
  * The user's erasure: the one already requested (whatever mode it was asked
  * with), or a new one. A user of another tenant does not exist, as far as the
  * caller can tell. Local users (made here, not synced from ScaiKey) are people
  * too and are erased the same way.
  */
-/** Whom to erase: our user id, or the ScaiKey subject a compliance team knows them by. */
-export type ErasureSubject = { userId: string } | { scaikeySubject: string };
-
 export async function requestUserErasure(
   db: Db,
-  by: { tenantId: string; userId: string },
+  /** who asks: a compliance officer, or (userId null) an operator through the CLI */
+  by: { tenantId: string; userId: string | null },
   subject: ErasureSubject,
   mode: ErasureMode,
 ): Promise<WaveUserErasure> {
   const user = await db.user.findFirst({
     where: 'userId' in subject ? { id: subject.userId, tenantId: by.tenantId } : { scaikeySubject: subject.scaikeySubject, tenantId: by.tenantId },
   });
-  // An erased user's row is the pseudonym: its erasure is found by the id it had.
-  const userId = user?.id ?? ('userId' in subject ? subject.userId : null);
-  const existing = userId === null ? null : await db.waveUserErasure.findUnique({ where: { userId } });
+  // Once erased (or while being erased), the row is the pseudonym under a hashed subject: the erasure is found by either.
+  const erased = user || 'userId' in subject ? null : await db.user.findFirst({ where: { tenantId: by.tenantId, scaikeySubject: erasedSubject(by.tenantId, subject.scaikeySubject) } });
+  const existing = erased
+    ? await db.waveUserErasure.findFirst({ where: { pseudonymId: erased.id } })
+    : await db.waveUserErasure.findUnique({ where: { userId: user?.id ?? (subject as { userId: string }).userId } });
   if (existing) {
     if (existing.tenantId !== by.tenantId) throw notFound('user');
     return existing;
   }
-  // Byte for byte: the column's collation would match a subject or id differing in case.
-  if (!user || user.status === 'erased' || !('userId' in subject ? user.id === subject.userId : user.scaikeySubject === subject.scaikeySubject)) {
-    throw notFound('user');
-  }
+  if (!user || user.status === 'erased') throw notFound('user');
   if (user.id === by.userId) throw new AppError('CONFLICT', 'a compliance officer cannot erase themselves; ask another');
   // INSERT IGNORE on the unique user id: of two concurrent requests, both read the one row.
   await db.waveUserErasure.createMany({

@@ -21,7 +21,7 @@ export const userErasure = z
     pseudonym_id: z.string().meta({ description: 'what every row that went on naming them names instead' }),
     mode: z.enum(ERASURE_MODES),
     status: z.enum(ERASURE_STATUSES),
-    requested_by_id: z.string(),
+    requested_by_id: z.string().nullable().meta({ description: 'the compliance officer; null: an operator, through the CLI' }),
     requested_at: z.iso.datetime(),
     completed_at: z.iso.datetime().nullable(),
     progress: z

@@ -57,6 +57,7 @@ const PHASES: ErasureStore[] = [
 // again until it answers; each batch is safe to repeat (batch.ts).
 const steps = proxyActivities<UserErasureActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -11,7 +11,7 @@ import { found, type Needle, type StoreScan, type TraceHit } from './needles.js'
 
 const FETCH = 1000;
 
-export async function scanJetStream(nats: NatsHandle, config: Config, needles: readonly Needle[]): Promise<StoreScan> {
+export async function scanJetStream(nats: Pick<NatsHandle, 'get'>, config: Config, needles: readonly Needle[]): Promise<StoreScan> {
   const hits: TraceHit[] = [];
   let read = 0;
   const conn = nats.get();

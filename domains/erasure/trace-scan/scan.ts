@@ -16,7 +16,7 @@ import { scanTemporal } from './temporal.js';
 export interface TraceScanDeps {
   db: Db;
   s3: S3Client;
-  nats: NatsHandle;
+  nats: Pick<NatsHandle, 'get'>;
   temporal: Client;
   config: Config;
 }

@@ -6,7 +6,9 @@ import { found, type Needle, type StoreScan, type TraceHit } from './needles.js'
 // runs), through the API as an operator would: its id, search attributes and
 // memo, and its whole history, every payload's bytes as stored. The erasure's
 // own workflow is named by the user's id (one erasure per user) and carries ids
-// and counts only; it is left out and the report says so.
+// and counts only: like the erasure's row, it is the record, left out, and the
+// report says so; so is its id where another history names it (the speaker
+// erasures it started name their parent).
 
 /** Every byte string and text of a decoded proto message, for a plain search. */
 function bytesOf(value: unknown, out: Buffer[] = [], seen = new Set<object>()): Buffer[] {
@@ -19,6 +21,17 @@ function bytesOf(value: unknown, out: Buffer[] = [], seen = new Set<object>()): 
   return out;
 }
 
+/** The bytes with every occurrence of `cut` taken out. */
+function without(b: Buffer, cut: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let at = b.indexOf(cut); at !== -1; at = b.indexOf(cut, from)) {
+    parts.push(b.subarray(from, at));
+    from = at + cut.length;
+  }
+  return from === 0 ? b : Buffer.concat([...parts, b.subarray(from)]);
+}
+
 export async function scanTemporal(client: Client, tenantId: string, ownWorkflowId: string, needles: readonly Needle[]): Promise<StoreScan> {
   const hits: TraceHit[] = [];
   let read = 0;
@@ -26,8 +39,9 @@ export async function scanTemporal(client: Client, tenantId: string, ownWorkflow
     if (wf.workflowId === ownWorkflowId) continue;
     read += 1;
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-    const hitBy = new Set([...bytesOf(wf.raw), ...bytesOf(history)].flatMap((b) => found(b, needles)));
+    const own = Buffer.from(ownWorkflowId);
+    const hitBy = new Set([...bytesOf(wf.raw), ...bytesOf(history)].flatMap((b) => found(without(b, own), needles)));
     for (const n of hitBy) hits.push({ store: 'temporal', where: `${wf.workflowId} run ${wf.runId}`, needle: n.label, count: 1 });
   }
-  return { store: 'temporal', read, hits, skipped: [`${ownWorkflowId}: the erasure's own workflow, ids and counts only`] };
+  return { store: 'temporal', read, hits, skipped: [`${ownWorkflowId}: the erasure's own workflow (ids and counts only), and its id where other histories name it`] };
 }

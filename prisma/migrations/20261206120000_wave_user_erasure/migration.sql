@@ -11,7 +11,7 @@ CREATE TABLE `wave_user_erasures` (
     `user_id` CHAR(36) NOT NULL,
     `pseudonym_id` CHAR(36) NOT NULL,
     `mode` VARCHAR(16) NOT NULL,
-    `requested_by_id` CHAR(36) NOT NULL,
+    `requested_by_id` CHAR(36) NULL,
     `requested_at` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     `status` VARCHAR(16) NOT NULL DEFAULT 'running',
     `completed_at` DATETIME(3) NULL,
