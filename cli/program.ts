@@ -5,6 +5,7 @@ import { registerAdminCommands } from './commands/admin/index.js';
 import { registerComplianceCommands } from './commands/compliance.js';
 import { registerErasureCommands } from './commands/erasure.js';
 import { registerExportCommands } from './commands/export.js';
+import { registerHoldCommands } from './commands/holds.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerScheduleCommands } from './commands/schedules.js';
 import { registerSearchCommands } from './commands/search.js';
@@ -26,6 +27,7 @@ const commandGroups: ((program: Command) => void)[] = [
   registerComplianceCommands,
   registerExportCommands,
   registerErasureCommands,
+  registerHoldCommands,
 ];
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };

@@ -107,6 +107,7 @@ describe('GET /jobs/{id} read through the driver', () => {
       runId: uniq('purge'),
       tenantId: owner.tenant.id,
       cutoff: new Date('2021-01-01T00:00:00.000Z'),
+      heldUserIds: [],
     });
     expect(purged).toBe(1);
     let status = 200;

@@ -10,6 +10,8 @@ import { retentionPurgeWorkflow, type RetentionSummary } from '../domains/retent
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess, type WorkerProcess } from './support/processes.js';
 import { newTenant, testConfig, testDb, uniq } from './support/stack.js';
+import { placeHold, releaseHold } from '../domains/holds/holds.js';
+import { createUser } from '../lib/tenancy/users.js';
 
 // The retention purge against real S3 and MariaDB: jobs aged by their
 // created_at, tenants with and without their own retention, and the audit
@@ -123,6 +125,26 @@ describe('retention purge', () => {
     await purge();
     expect(await db.retentionPurge.count({ where: { tenantId: { in: [own.tenant.id, dflt.tenant.id] } } })).toBe(5);
     expect(await inS3(fresh.key!)).toBe(true);
+  }, 120_000);
+
+  it('leaves what a legal hold covers: a held user\'s jobs, a held tenant\'s everything; a released hold lets the next run purge', async () => {
+    const t = await newTenant(db);
+    const other = await createUser(db, { tenantId: t.tenant.id, subject: uniq('other'), roles: ['member'] });
+    const heldJob = await job(t.tenant.id, t.user.id, 'completed', 100, true);
+    const freeJob = await job(t.tenant.id, other.id, 'completed', 100, true);
+    const userHold = await placeHold(db, { tenantId: t.tenant.id, userId: null }, { scope: 'user', targetId: t.user.id, reason: 'case 1' });
+    const whole = await newTenant(db);
+    const wholeJob = await job(whole.tenant.id, whole.user.id, 'completed', 100, true);
+    await placeHold(db, { tenantId: whole.tenant.id, userId: null }, { scope: 'tenant', reason: 'case 2' });
+
+    await purge();
+    const exists = async (id: string) => (await db.transcriptionJob.count({ where: { id } })) === 1;
+    expect([await exists(heldJob.id), await exists(freeJob.id), await exists(wholeJob.id)]).toEqual([true, false, true]);
+    expect([await inS3(heldJob.key!), await inS3(wholeJob.key!)]).toEqual([true, true]);
+
+    await releaseHold(db, { tenantId: t.tenant.id, userId: null }, userHold.id);
+    await purge();
+    expect([await exists(heldJob.id), await exists(wholeJob.id)]).toEqual([false, true]);
   }, 120_000);
 
   it('prunes room events the stream no longer keeps and marks how far, per tenant; younger events stay', async () => {

@@ -168,6 +168,7 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     expect((await compliance(bob.key, 'POST', '/erasures', { user_id: dana.user.id })).status).toBe(403);
     const stranger = await newTenant(db, { roles: ['admin'] });
     expect((await compliance(stranger.apiKey.key, 'POST', '/erasures', { user_id: dana.user.id })).status).toBe(404);
+    expect((await compliance(carol, 'POST', '/erasures', { scaikey_subject: 'no-such-subject' })).status).toBe(404);
     for (const bad of [{ user_id: dana.user.id, mode: 'shred' }, {}, { user_id: dana.user.id, scaikey_subject: 'x' }, { user_id: dana.user.id, extra: 1 }]) {
       const res = await compliance<unknown>(carol, 'POST', '/erasures', bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
@@ -241,6 +242,50 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     await expect(db.$executeRawUnsafe('UPDATE wave_user_erasure_receipts SET removed = 0 WHERE erasure_id = ?', done.erasure_id)).rejects.toThrow(/append-only|cannot/);
     await expect(db.$executeRawUnsafe('DELETE FROM wave_user_erasures WHERE id = ?', done.erasure_id)).rejects.toThrow(/append-only|cannot/);
     await expect(db.$executeRawUnsafe('UPDATE wave_user_erasures SET user_id = ? WHERE id = ?', newId(), done.erasure_id)).rejects.toThrow();
+  }, 900_000);
+
+  it('an erasure under a legal hold waits, visibly, and completes once the hold is released', async () => {
+    const frank = await person('frank');
+    const roomId = await newRoom('held');
+    expect((await wave(frank.key, 'POST', `/rooms/${roomId}/join`)).status).toBe(200);
+    const said = await post(frank.key, roomId, phrase(9));
+
+    // Who may hold, and what a hold must name.
+    expect((await compliance(bob.key, 'POST', '/holds', { scope: 'room', target_id: roomId, reason: 'case 7' })).status).toBe(403);
+    for (const bad of [{ scope: 'room', reason: 'case 7' }, { scope: 'planet', target_id: roomId, reason: 'x' }, { scope: 'room', target_id: roomId, reason: '  ' }]) {
+      const res = await compliance<unknown>(carol, 'POST', '/holds', bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+    const stranger = await newTenant(db, { roles: ['admin'] });
+    expect((await compliance(stranger.apiKey.key, 'POST', '/holds', { scope: 'room', target_id: roomId, reason: 'case 7' })).status).toBe(404);
+    const placed = await compliance<{ hold_id: string; active: boolean }>(carol, 'POST', '/holds', { scope: 'room', target_id: roomId, reason: 'case 7' });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const holdId = placed.body.data!.hold_id;
+
+    const started = await compliance<ErasureView & { progress: { held_by: string[] } | null }>(carol, 'POST', '/erasures', { user_id: frank.user.id });
+    expect(started.status).toBe(202);
+    const erasureId = started.body.data!.erasure_id;
+    await waitUntil('the erasure waits on the hold', async () => {
+      const v = (await compliance<{ progress: { held_by: string[] } | null }>(carol, 'GET', `/erasures/${erasureId}`)).body.data;
+      return v?.progress?.held_by.includes(holdId) === true;
+    }, 120_000);
+    const handle = s.api.deps.temporal.workflow.getHandle(workflowIds.eraseUser(frank.user.id));
+    expect((await handle.describe()).searchAttributes.JobStatus).toEqual(['held']);
+    // Nothing is erased meanwhile: their message, their key, their profile.
+    expect(await db.waveMessage.findUniqueOrThrow({ where: { id: said } })).toMatchObject({ body: phrase(9) });
+    expect((await call(s.api.url, 'GET', '/v1/me', { token: frank.key })).status).toBe(200);
+    expect((await compliance<{ holds: { hold_id: string }[] }>(carol, 'GET', '/holds')).body.data!.holds.map((h) => h.hold_id)).toContain(holdId);
+    expect((await compliance(stranger.apiKey.key, 'DELETE', `/holds/${holdId}`)).status).toBe(404);
+
+    const released = await compliance<{ active: boolean; released_at: string | null }>(carol, 'DELETE', `/holds/${holdId}`);
+    expect(released.body.data).toMatchObject({ active: false });
+    const done = await completed(erasureId);
+    expect(done.receipts.find((r) => r.store === 'messages')!.removed).toBe(1);
+    expect((await scan(done, { email: frank.email, phrases: [phrase(9)] })).hits).toEqual([]);
+    await captureHistory('eraseUserWorkflow--held-then-released', handle);
+    // The hold is a record: released once, never deleted.
+    await expect(db.$executeRawUnsafe('DELETE FROM wave_legal_holds WHERE id = ?', holdId)).rejects.toThrow(/append-only/);
+    await expect(db.$executeRawUnsafe('UPDATE wave_legal_holds SET released_at = NULL WHERE id = ?', holdId)).rejects.toThrow(/only a release/);
   }, 900_000);
 
   it('a worker SIGKILLed after a batch, runs continuing as new: every message erased once, one event each', async () => {

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from '../../lib/temporal/activity-deps.js';
 import type { SearchServices } from '../../lib/search-index/search-services.js';
 import { pseudonymiseUsage } from './steps/accounting.js';
+import { holdsOnErasedUser } from './steps/holds.js';
 import { eraseJobEvents, rewriteRoomEvents } from './steps/events.js';
 import { listStoredBundles } from './steps/exports.js';
 import { eraseIdentity } from './steps/identity.js';
@@ -31,6 +32,7 @@ function beating<A extends unknown[], R>(step: (...args: A) => Promise<R>): (...
 /** A user's erasure, one store at a time (the steps in steps/ say what each removes, and how a repeat is safe). */
 export function userErasureActivities(deps: ActivityDeps & { search: SearchServices }) {
   return {
+    legalHoldsOnErasedUser: beating((erasureId: string) => holdsOnErasedUser(deps, erasureId)),
     eraseUserIdentity: beating((erasureId: string) => eraseIdentity(deps, erasureId)),
     liveJobsOfErasedUser: beating((erasureId: string) => liveJobsOf(deps, erasureId)),
     deleteErasedUserJobs: beating((erasureId: string, batch: number) => deleteJobs(deps, erasureId, batch)),

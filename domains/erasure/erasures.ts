@@ -28,7 +28,8 @@ export type ErasureSubject = { userId: string } | { scaikeySubject: string };
  * too and are erased the same way.
  */
 export async function requestUserErasure(
-  db: Db,
+  /** the client, or a transaction that approves the user's own request with it (requests.ts) */
+  db: Pick<Db, 'user' | 'waveUserErasure'>,
   /** who asks: a compliance officer, or (userId null) an operator through the CLI */
   by: { tenantId: string; userId: string | null },
   subject: ErasureSubject,
@@ -39,9 +40,12 @@ export async function requestUserErasure(
   });
   // Once erased (or while being erased), the row is the pseudonym under a hashed subject: the erasure is found by either.
   const erased = user || 'userId' in subject ? null : await db.user.findFirst({ where: { tenantId: by.tenantId, scaikeySubject: erasedSubject(by.tenantId, subject.scaikeySubject) } });
+  const knownId = user?.id ?? ('userId' in subject ? subject.userId : null);
   const existing = erased
     ? await db.waveUserErasure.findFirst({ where: { pseudonymId: erased.id } })
-    : await db.waveUserErasure.findUnique({ where: { userId: user?.id ?? (subject as { userId: string }).userId } });
+    : knownId !== null
+      ? await db.waveUserErasure.findUnique({ where: { userId: knownId } })
+      : null;
   if (existing) {
     if (existing.tenantId !== by.tenantId) throw notFound('user');
     return existing;
@@ -93,7 +97,7 @@ export function erasureView(e: WaveUserErasure, receipts: WaveUserErasureReceipt
     requested_by_id: e.requestedById,
     requested_at: e.requestedAt.toISOString(),
     completed_at: e.completedAt?.toISOString() ?? null,
-    progress: progress && { phase: progress.phase, batch: progress.batch, removed: progress.removed },
+    progress: progress && { phase: progress.phase, batch: progress.batch, removed: progress.removed, held_by: progress.heldBy ?? [] },
     receipts: storeReceipts(receipts),
     poll_url: `/v1/compliance/erasures/${e.id}`,
   };

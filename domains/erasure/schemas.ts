@@ -25,7 +25,12 @@ export const userErasure = z
     requested_at: z.iso.datetime(),
     completed_at: z.iso.datetime().nullable(),
     progress: z
-      .object({ phase: z.string(), batch: z.number().int(), removed: z.record(z.string(), z.number().int()) })
+      .object({
+        phase: z.string(),
+        batch: z.number().int(),
+        removed: z.record(z.string(), z.number().int()),
+        held_by: z.array(z.string()).meta({ description: 'legal holds it waits on before the next store: nothing is erased while any applies' }),
+      })
       .nullable()
       .meta({ description: 'while running: the store being erased and what was removed so far (the workflow\'s `progress` query)' }),
     receipts: z.array(erasureReceipt).meta({ description: 'one per store erased so far; immutable' }),

@@ -1,4 +1,5 @@
 import {
+  condition,
   continueAsNew,
   defineQuery,
   executeChild,
@@ -9,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { holdReleasedSignal } from '../holds/signals.js';
 import { eraseSpeakerWorkflow } from '../speakers/workflows/erasure.js';
 import { JobKind, JobStatusKey, runningJobAttributes } from '../../lib/temporal/search-attributes.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
@@ -25,6 +27,8 @@ export interface UserErasureProgress {
   column: number;
   /** what each store removed so far: the receipts hold the same, with their proof */
   removed: Partial<Record<ErasureStore, number>>;
+  /** the legal holds it waits on now (domains/holds/): none while it works */
+  heldBy: string[];
 }
 
 export interface UserErasureInput {
@@ -53,6 +57,9 @@ const PHASES: ErasureStore[] = [
   'exports',
 ];
 
+/** How long a wait on a hold goes before looking again without being told (a release's signal can be missed). */
+const HOLD_RECHECK = '10 minutes';
+
 // No attempt limit: Art. 17 is not best effort. A store that is down is asked
 // again until it answers; each batch is safe to repeat (batch.ts).
 const steps = proxyActivities<UserErasureActivities>({
@@ -66,15 +73,32 @@ const steps = proxyActivities<UserErasureActivities>({
  * works again), then their jobs (cancelled, then deleted with their audio),
  * their speakers (each erased by its own child workflow), messages, mentions,
  * reactions, media, events, usage, the rows that still name them, and the
- * list of bundles already stored. Each store goes a batch at a time, each
+ * list of bundles already stored. Before each store it waits while a legal
+ * hold keeps the user's data. Each store goes a batch at a time, each
  * batch with its receipt; the run continues as new every `batchesPerRun`
  * batches, carrying where it was. History holds ids and counts only.
  */
 export async function eraseUserWorkflow(input: UserErasureInput): Promise<UserErasureProgress> {
   const { erasureId, tenantId } = input;
-  const progress: UserErasureProgress = input.progress ?? { phase: 'identity', batch: 0, column: 0, removed: {} };
+  const progress: UserErasureProgress = input.progress ?? { phase: 'identity', batch: 0, column: 0, removed: {}, heldBy: [] };
   setHandler(userErasureProgressQuery, () => progress);
   let batchesLeft = input.batchesPerRun ?? 500;
+  let released = false;
+  setHandler(holdReleasedSignal, () => void (released = true));
+
+  /** Before each store: while a legal hold keeps the user's data, nothing is erased; the UI shows `held`. */
+  async function untilNotHeld(): Promise<void> {
+    let waited = false;
+    for (;;) {
+      progress.heldBy = await steps.legalHoldsOnErasedUser(erasureId);
+      if (progress.heldBy.length === 0) break;
+      if (!waited) upsertSearchAttributes([{ key: JobStatusKey, value: 'held' }]);
+      waited = true;
+      released = false;
+      await condition(() => released, HOLD_RECHECK);
+    }
+    if (waited) upsertSearchAttributes([{ key: JobStatusKey, value: 'running' }]);
+  }
 
   /** Runs one batch, counts it, and continues as new once this run has done its share. */
   async function batch(store: ErasureStore, run: (n: number) => Promise<BatchOutcome>): Promise<boolean> {
@@ -122,6 +146,7 @@ export async function eraseUserWorkflow(input: UserErasureInput): Promise<UserEr
 
   for (let i = progress.phase === 'completed' ? PHASES.length : PHASES.indexOf(progress.phase); i < PHASES.length; i++) {
     if (progress.phase !== PHASES[i]) Object.assign(progress, { phase: PHASES[i]!, batch: 0, column: 0 });
+    await untilNotHeld();
     await phases[PHASES[i]!]();
   }
   await steps.completeUserErasure(erasureId);

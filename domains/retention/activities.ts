@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { cutoffOf, purgeExpiredJobs, purgeStagedAudio, retentionOf, type PurgeContext } from './purge.js';
 import { eventLogCutoff, pruneEventLog } from '../wave/event-retention.js';
+import { retentionHolds } from '../holds/holds.js';
 import type { ActivityDeps } from '../../lib/temporal/activity-deps.js';
 
 interface Resume {
@@ -20,6 +21,9 @@ export function retentionActivities(deps: ActivityDeps) {
     const ctx = Context.current();
     const resume = (ctx.info.heartbeatDetails ?? {}) as Resume;
     const before = resume.purged ?? 0;
+    // A legal hold keeps what it covers: the whole tenant, or its held users' jobs.
+    const holds = await retentionHolds(db, input.tenantId);
+    if (holds.tenantHeld) return before;
     const tenant = await db.tenant.findUniqueOrThrow({ where: { id: input.tenantId }, select: { features: true } });
     const purged = await run({
       db,
@@ -28,6 +32,7 @@ export function retentionActivities(deps: ActivityDeps) {
       runId: input.runId,
       tenantId: input.tenantId,
       cutoff: cutoffOf(new Date(), retentionOf(tenant.features, deps.config.env)[days]),
+      heldUserIds: holds.heldUserIds,
       after: resume.after,
       onPage: (after, n) => ctx.heartbeat({ after, purged: before + n } satisfies Resume),
     });
@@ -50,6 +55,7 @@ export function retentionActivities(deps: ActivityDeps) {
 
     /** The tenant's room events past the stream's retention; ids and metadata only, so no audit row each. */
     async pruneTenantWaveEvents(input: { tenantId: string }): Promise<number> {
+      if ((await retentionHolds(db, input.tenantId)).tenantHeld) return 0;
       const ctx = Context.current();
       return pruneEventLog(db, input.tenantId, eventLogCutoff(new Date()), (deleted) => ctx.heartbeat(deleted));
     },

@@ -36,6 +36,8 @@ export interface PurgeContext {
   runId: string;
   tenantId: string;
   cutoff: Date;
+  /** users under a legal hold (domains/holds/): their jobs and audio stay */
+  heldUserIds: string[];
   /** resume after this job id (a retried attempt's last heartbeat) */
   after?: string;
   /** after each page, with the last job id done */
@@ -43,6 +45,8 @@ export interface PurgeContext {
 }
 
 const PAGE = 100;
+
+const notHeld = (c: PurgeContext) => (c.heldUserIds.length > 0 ? { userId: { notIn: c.heldUserIds } } : {});
 const terminal = [...TERMINAL];
 
 async function deleteObject(c: PurgeContext, key: string): Promise<void> {
@@ -60,6 +64,7 @@ export async function purgeStagedAudio(c: PurgeContext): Promise<number> {
         tenantId: c.tenantId,
         status: { in: terminal },
         audioObjectKey: { not: null },
+        ...notHeld(c),
         createdAt: { lt: c.cutoff },
         ...(after ? { id: { gt: after } } : {}),
       },
@@ -92,7 +97,7 @@ export async function purgeExpiredJobs(c: PurgeContext): Promise<number> {
   let after = c.after;
   for (;;) {
     const page = await c.db.transcriptionJob.findMany({
-      where: { tenantId: c.tenantId, status: { in: terminal }, createdAt: { lt: c.cutoff }, ...(after ? { id: { gt: after } } : {}) },
+      where: { tenantId: c.tenantId, status: { in: terminal }, createdAt: { lt: c.cutoff }, ...notHeld(c), ...(after ? { id: { gt: after } } : {}) },
       orderBy: { id: 'asc' },
       take: PAGE,
       select: { id: true, audioObjectKey: true },

@@ -13,9 +13,7 @@ import type { RouteDeps } from '../../lib/http/route-deps.js';
 import { callerOf } from '../../lib/http/auth.js';
 import { operation } from '../../lib/http/operation.js';
 import { job } from './schemas.js';
-import { decimalText } from '../../lib/http/validate.js';
-
-const boolField = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+import { boolField, decimalText } from '../../lib/http/validate.js';
 
 const transcribeFields = z.strictObject({
   language: z

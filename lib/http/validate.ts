@@ -68,3 +68,6 @@ export function decimalText<S extends z.ZodType<unknown, number>>(schema: S) {
       },
     });
 }
+
+/** A yes or no sent as text (a form field, a query parameter): `true`/`false` or `1`/`0`, nothing looser. */
+export const boolField = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
