@@ -12,7 +12,7 @@ import { waveComplianceActivities } from '../domains/export/activities/complianc
 import { waveExportActivities } from '../domains/export/activities/export.js';
 import { waveMediaActivities } from '../domains/wave/activities.js';
 import { waveSearchActivities, type SearchActivityDeps } from '../domains/search/activities.js';
-import { userErasureActivities } from '../domains/erasure/activities.js';
+import { erasureRequestActivities, userErasureActivities } from '../domains/erasure/activities.js';
 
 /** What the worker hands its activities: every domain's needs in one set (worker/create.ts builds it). */
 export type WorkerActivityDeps = TranscriptionDeps & SearchActivityDeps;
@@ -34,6 +34,7 @@ export function createActivities(deps: WorkerActivityDeps) {
     ...waveExportActivities(deps),
     ...waveComplianceActivities(deps),
     ...userErasureActivities(deps),
+    ...erasureRequestActivities(deps),
   };
 }
 

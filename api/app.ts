@@ -39,6 +39,7 @@ import { waveRoomRoutes } from '../domains/wave/routes/rooms.js';
 import { waveSyncRoutes } from '../domains/wave/routes/sync.js';
 import { waveSearchRoutes } from '../domains/search/routes.js';
 import { erasureRoutes } from '../domains/erasure/routes.js';
+import { erasureRequestRoutes } from '../domains/erasure/request-routes.js';
 import { holdRoutes } from '../domains/holds/routes.js';
 import type { ApiState } from '../lib/http/state.js';
 
@@ -111,6 +112,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...waveImportRoutes(deps),
     ...waveExportRoutes(deps),
     ...erasureRoutes(deps),
+    ...erasureRequestRoutes(deps),
     ...holdRoutes(deps),
   );
   const groups = [publicRoutes, internal, platform, v1];

@@ -23,6 +23,7 @@ export const configGroups = [
   'Worker',
   'Schedules',
   'Retention',
+  'Erasure',
   'Compliance export',
 ] as const;
 
@@ -435,5 +436,10 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'Retention',
     description:
       'Days a finished transcription job (row, transcript and audio) is kept, counted from submission, unless the tenant sets features.retention.job_days.',
+  },
+  SCAIWAVE_ERASURE_REQUEST_DEADLINE_SECONDS: {
+    group: 'Erasure',
+    description:
+      "How long compliance has to decide a user's own erasure request (POST /v1/me/erasure-request) before it is marked overdue and listed by `scaiwave erasure list --overdue`. The default is 30 days, the GDPR's one month.",
   },
 };

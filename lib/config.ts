@@ -169,6 +169,7 @@ const schema = z.object({
   SCAIWAVE_WARM_RECONCILE_INTERVAL_SECONDS: int(30).default(300),
   SCAIWAVE_RETENTION_STAGED_AUDIO_DAYS: int(1).default(7),
   SCAIWAVE_RETENTION_JOB_DAYS: int(1).default(90),
+  SCAIWAVE_ERASURE_REQUEST_DEADLINE_SECONDS: int(1).default(30 * 86_400),
 });
 
 export type Env = z.output<typeof schema>;

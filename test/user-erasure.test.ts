@@ -45,6 +45,18 @@ interface ErasureView {
   receipts: { store: string; removed: number; batches: number; proof: Record<string, unknown>[] }[];
 }
 
+interface RequestView {
+  request_id: string;
+  user_id: string;
+  status: string;
+  requested_at: string;
+  due_at: string;
+  overdue_at: string | null;
+  decision_note: string | null;
+  erasure_id: string | null;
+}
+
+const REQUEST_DEADLINE_S = 6;
 const CONSENT = 'I agree that my voice may be enrolled for speaker attribution.';
 const SHELLS = 'She sells sea shells by the sea shore, and the shells she sells are surely sea shells.';
 
@@ -58,6 +70,8 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     SCAIWAVE_NATS_PREFIX: `e${runId}`,
     SCAIWAVE_SEARCH_DIR: searchDir,
     SCAIWAVE_WAVE_OUTBOX_POLL_MS: '200',
+    // A user's own request is due this soon here: the test watches its deadline pass.
+    SCAIWAVE_ERASURE_REQUEST_DEADLINE_SECONDS: String(REQUEST_DEADLINE_S),
   };
   const config = loadConfig({ ...process.env, ...env });
   const db = createDb(config.db);
@@ -286,6 +300,80 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     // The hold is a record: released once, never deleted.
     await expect(db.$executeRawUnsafe('DELETE FROM wave_legal_holds WHERE id = ?', holdId)).rejects.toThrow(/append-only/);
     await expect(db.$executeRawUnsafe('UPDATE wave_legal_holds SET released_at = NULL WHERE id = ?', holdId)).rejects.toThrow(/only a release/);
+  }, 900_000);
+
+  it("a user's own request: filed once, marked overdue by its timer though no worker ran when it fell due, approved into an erasure; a rejection gives its reason", async () => {
+    const fay = await person('fay');
+    const mine = (key: string, method: string) => call<RequestView>(s.api.url, method, '/v1/me/erasure-request', { token: key });
+    expect((await mine(fay.key, 'GET')).status).toBe(404);
+    const filed = await mine(fay.key, 'POST');
+    expect(filed.status, JSON.stringify(filed.body)).toBe(202);
+    const r = filed.body.data!;
+    expect(r).toMatchObject({ user_id: fay.user.id, status: 'pending', overdue_at: null, erasure_id: null });
+    expect(Date.parse(r.due_at) - Date.parse(r.requested_at)).toBe(REQUEST_DEADLINE_S * 1000);
+    expect((await mine(fay.key, 'POST')).body.data!.request_id).toBe(r.request_id);
+    expect(await db.waveErasureRequest.count({ where: { userId: fay.user.id } })).toBe(1);
+
+    // Only compliance decides, in its own tenant, and a rejection needs its reason.
+    expect((await compliance(bob.key, 'GET', '/erasure-requests')).status).toBe(403);
+    expect((await compliance(bob.key, 'POST', `/erasure-requests/${r.request_id}/approve`, {})).status).toBe(403);
+    const stranger = await newTenant(db, { roles: ['admin'] });
+    expect((await compliance(stranger.apiKey.key, 'POST', `/erasure-requests/${r.request_id}/approve`, {})).status).toBe(404);
+    for (const bad of [{}, { note: '' }, { note: 'x', mode: 'delete' }]) {
+      const res = await compliance<unknown>(carol, 'POST', `/erasure-requests/${r.request_id}/reject`, bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.body.error?.code).toBe('VALIDATION_ERROR');
+    }
+    expect((await compliance(carol, 'POST', `/erasure-requests/${r.request_id}/approve`, { mode: 'shred' })).status).toBe(400);
+    expect((await db.waveErasureRequest.findUniqueOrThrow({ where: { id: r.request_id } })).status).toBe('pending');
+
+    // The deadline is Temporal's timer: the worker is killed once it is set, the deadline passes with none
+    // running, and the next worker marks the request overdue.
+    const deadline = s.api.deps.temporal.workflow.getHandle(workflowIds.erasureRequest(r.request_id));
+    await waitUntil('deadline timer set', async () => (await deadline.fetchHistory()).events!.some((ev) => ev.timerStartedEventAttributes), 120_000);
+    process.kill(-s.worker.proc.child.pid!, 'SIGKILL');
+    await s.worker.proc.exited;
+    await waitUntil('deadline passed', async () => Date.now() > Date.parse(r.due_at) + 1000, 60_000);
+    expect((await mine(fay.key, 'GET')).body.data!.overdue_at).toBeNull();
+    s.worker = await s.startWorker();
+    expect(await deadline.result()).toBe('overdue');
+    await captureHistory('erasureRequestWorkflow--overdue-after-kill', deadline);
+    const overdue = (await mine(fay.key, 'GET')).body.data!;
+    expect(overdue).toMatchObject({ status: 'pending' });
+    expect(Date.parse(overdue.overdue_at!)).toBeGreaterThanOrEqual(Date.parse(r.due_at));
+    const cliEnv = { ...s.env, SCAIWAVE_SCAIGRID_URL: grid.url };
+    const listed = await runScaiwave(['erasure', 'list', '--overdue', '--tenant', t.tenant.slug, '--json'], cliEnv);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { requests: RequestView[] }).requests.map((x) => x.request_id)).toContain(r.request_id);
+    const overdueApi = await compliance<{ requests: RequestView[] }>(carol, 'GET', '/erasure-requests?overdue=true');
+    expect(overdueApi.body.data!.requests.map((x) => x.request_id)).toContain(r.request_id);
+
+    // Approval requests the erasure; asking again answers the same; a rejection now conflicts.
+    const approved = await compliance<RequestView>(carol, 'POST', `/erasure-requests/${r.request_id}/approve`, { note: 'no obligation to keep' });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.data!).toMatchObject({ status: 'approved', decision_note: 'no obligation to keep' });
+    const erasureId = approved.body.data!.erasure_id!;
+    expect((await compliance<RequestView>(carol, 'POST', `/erasure-requests/${r.request_id}/approve`, {})).body.data!.erasure_id).toBe(erasureId);
+    expect((await compliance(carol, 'POST', `/erasure-requests/${r.request_id}/reject`, { note: 'changed my mind' })).status).toBe(409);
+    const done = await completed(erasureId);
+    expect(done.user_id).toBe(fay.user.id);
+    expect((await mine(fay.key, 'GET')).status).toBe(401);
+    expect((await runScaiwave(['erasure', 'list', '--overdue', '--tenant', t.tenant.slug], cliEnv)).stdout).not.toContain(r.request_id);
+
+    // A rejection, through the CLI: the user reads why, the deadline stops, and they may ask again.
+    const gus = await person('gus');
+    const asked = (await mine(gus.key, 'POST')).body.data!;
+    const rejected = await runScaiwave(['erasure', 'reject', asked.request_id, '--tenant', t.tenant.slug, '--note', 'kept for a tax audit until 2027'], cliEnv);
+    expect(rejected.code, rejected.stderr).toBe(0);
+    expect((await mine(gus.key, 'GET')).body.data!).toMatchObject({ status: 'rejected', decision_note: 'kept for a tax audit until 2027', erasure_id: null });
+    expect(await s.api.deps.temporal.workflow.getHandle(workflowIds.erasureRequest(asked.request_id)).result()).toBe('decided');
+    const again = (await mine(gus.key, 'POST')).body.data!;
+    expect(again.request_id).not.toBe(asked.request_id);
+    expect(again.status).toBe('pending');
+
+    // No one decides their own.
+    const own = (await mine(carol, 'POST')).body.data!;
+    expect((await compliance(carol, 'POST', `/erasure-requests/${own.request_id}/approve`, {})).status).toBe(409);
   }, 900_000);
 
   it('a worker SIGKILLed after a batch, runs continuing as new: every message erased once, one event each', async () => {

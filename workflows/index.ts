@@ -13,3 +13,4 @@ export { waveRoomImportWorkflow } from '../domains/export/workflows/room-import.
 export { waveRoomExportWorkflow } from '../domains/export/workflows/room-export.js';
 export { waveComplianceExportWorkflow } from '../domains/export/workflows/compliance-export.js';
 export { eraseUserWorkflow } from '../domains/erasure/workflows.js';
+export { erasureRequestWorkflow } from '../domains/erasure/request-workflow.js';

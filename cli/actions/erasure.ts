@@ -1,6 +1,8 @@
 import { startUserErasure, userErasureProgress } from '../../domains/erasure/client.js';
 import { erasureView, findErasure, listErasures, receiptsOf, requestUserErasure, type ErasureMode } from '../../domains/erasure/erasures.js';
 import { scanForTraces } from '../../domains/erasure/trace-scan/scan.js';
+import { approveRequest, rejectRequest } from '../../domains/erasure/request-actions.js';
+import { erasureRequestView, listErasureRequests } from '../../domains/erasure/requests.js';
 import type { WaveUserErasure } from '../../lib/generated/prisma/client.js';
 import type { Db } from '../../lib/infra/db.js';
 import { connectNats } from '../../lib/infra/nats.js';
@@ -56,7 +58,8 @@ export async function statusCommand(erasureId: string, opts: { tenant: string; j
   printView(view);
 }
 
-export async function listCommand(opts: { tenant: string; limit?: number; json?: boolean }): Promise<void> {
+export async function listCommand(opts: { tenant: string; limit?: number; requests?: boolean; overdue?: boolean; json?: boolean }): Promise<void> {
+  if (opts.requests || opts.overdue) return listRequests({ ...opts, overdue: opts.overdue ?? false });
   const rows = await withDb(async ({ db }) => listErasures(db, await tenantId(db, opts.tenant), opts.limit ?? 50));
   const out = rows.map((e) => ({ erasureId: e.id, userId: e.userId, mode: e.mode, status: e.status, requestedAt: e.requestedAt.toISOString(), completedAt: e.completedAt?.toISOString() ?? null }));
   if (opts.json) return printJson({ tenant: opts.tenant, erasures: out });
@@ -84,4 +87,39 @@ export async function verifyCommand(erasureId: string, opts: { tenant: string; e
     print('', report.hits.length === 0 ? `No trace of the user in any store.` : `${report.hits.length} traces found.`);
   }
   if (report.hits.length > 0) throw new CliError(EXIT.invalid, `erasure ${erasureId}: ${report.hits.length} traces of the user remain`);
+}
+
+/** Users' own erasure requests still pending (or only those past their deadline), soonest due first. */
+async function listRequests(opts: { tenant: string; limit?: number; overdue: boolean; json?: boolean }): Promise<void> {
+  const rows = await withDb(async ({ db }) =>
+    listErasureRequests(db, await tenantId(db, opts.tenant), { status: 'pending', overdueOnly: opts.overdue, limit: opts.limit ?? 100 }),
+  );
+  const out = rows.map(erasureRequestView);
+  if (opts.json) return printJson({ tenant: opts.tenant, requests: out });
+  print(...formatTable(['request', 'user', 'requested', 'due', 'overdue since'], out.map((r) => [r.request_id, r.user_id, r.requested_at, r.due_at, r.overdue_at ?? '-'])));
+}
+
+function printRequest(r: ReturnType<typeof erasureRequestView>): void {
+  print(
+    `Erasure request ${r.request_id} of user ${r.user_id}: ${r.status}${r.decided_at ? ` ${r.decided_at}` : ''}${r.decision_note ? ` (${r.decision_note})` : ''}`,
+    ...(r.erasure_id ? [`Follow the erasure with: scaiwave erasure status ${r.erasure_id}`] : []),
+  );
+}
+
+export async function approveCommand(requestId: string, opts: { tenant: string; mode: ErasureMode; note?: string; json?: boolean }): Promise<void> {
+  const request = await withDb(async ({ db, config }) => {
+    const by = { tenantId: await tenantId(db, opts.tenant), userId: null };
+    return withTemporal(async ({ client }) => (await approveRequest({ db, temporal: client, config }, by, requestId, { mode: opts.mode, note: opts.note })).request);
+  });
+  if (opts.json) return printJson(erasureRequestView(request));
+  printRequest(erasureRequestView(request));
+}
+
+export async function rejectCommand(requestId: string, opts: { tenant: string; note: string; json?: boolean }): Promise<void> {
+  const request = await withDb(async ({ db, config }) => {
+    const by = { tenantId: await tenantId(db, opts.tenant), userId: null };
+    return withTemporal(({ client }) => rejectRequest({ db, temporal: client, config }, by, requestId, opts.note));
+  });
+  if (opts.json) return printJson(erasureRequestView(request));
+  printRequest(erasureRequestView(request));
 }

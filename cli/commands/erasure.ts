@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { EXIT_CODES_HELP, lazyAction } from '../support.js';
 import { jsonOption, parseSlug } from './admin/arguments.js';
 
-// `scaiwave erasure start|status|list|verify`: GDPR erasure of a whole user;
+// `scaiwave erasure start|status|list|approve|reject|verify`: GDPR erasure of a whole user;
 // arguments and help here, what they do in actions/erasure.ts.
 
 const actions = () => import('../actions/erasure.js');
@@ -31,8 +31,10 @@ export function registerErasureCommands(program: Command): void {
     .action(lazyAction(() => actions().then((m) => m.statusCommand)));
   erasure
     .command('list')
-    .description("a tenant's erasures, newest first")
+    .description("a tenant's erasures, newest first; with --requests or --overdue, users' own erasure requests awaiting a decision")
     .requiredOption('--tenant <slug>', 'the tenant', parseSlug)
+    .option('--requests', "users' own erasure requests still pending, soonest due first")
+    .option('--overdue', 'only the pending requests whose deadline passed')
     .option('--limit <n>', 'how many', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be 1-1000.');
@@ -41,6 +43,25 @@ export function registerErasureCommands(program: Command): void {
     .addOption(jsonOption())
     .addHelpText('after', EXIT_CODES_HELP)
     .action(lazyAction(() => actions().then((m) => m.listCommand)));
+  erasure
+    .command('approve')
+    .description("approve a user's own erasure request: their erasure starts")
+    .argument('<request-id>')
+    .requiredOption('--tenant <slug>', 'the tenant', parseSlug)
+    .addOption(new Option('--mode <mode>', 'the erasure mode, as for start').choices(['redact', 'delete']).default('redact'))
+    .option('--note <text>', 'a note kept with the decision')
+    .addOption(jsonOption())
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(lazyAction(() => actions().then((m) => m.approveCommand)));
+  erasure
+    .command('reject')
+    .description("reject a user's own erasure request, with the reason they are given")
+    .argument('<request-id>')
+    .requiredOption('--tenant <slug>', 'the tenant', parseSlug)
+    .requiredOption('--note <text>', 'why (the user reads it)')
+    .addOption(jsonOption())
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(lazyAction(() => actions().then((m) => m.rejectCommand)));
   erasure
     .command('verify')
     .description("search every store (MariaDB, S3, Redis, JetStream, the search index files, Temporal histories) for the user's id and the clues given; exit 6 on any hit")

@@ -5,6 +5,7 @@ import { pseudonymiseUsage } from './steps/accounting.js';
 import { holdsOnErasedUser } from './steps/holds.js';
 import { eraseJobEvents, rewriteRoomEvents } from './steps/events.js';
 import { listStoredBundles } from './steps/exports.js';
+import { markErasureRequestOverdue } from './requests.js';
 import { eraseIdentity } from './steps/identity.js';
 import { eraseMedia } from './steps/media.js';
 import { anonymiseMentions } from './steps/mentions.js';
@@ -55,3 +56,12 @@ export function userErasureActivities(deps: ActivityDeps & { search: SearchServi
 }
 
 export type UserErasureActivities = ReturnType<typeof userErasureActivities>;
+
+/** A user's own erasure request: only its deadline needs a step (requests.ts). */
+export function erasureRequestActivities(deps: ActivityDeps) {
+  return {
+    markErasureRequestOverdue: (requestId: string): Promise<boolean> => markErasureRequestOverdue(deps.db, requestId),
+  };
+}
+
+export type ErasureRequestActivities = ReturnType<typeof erasureRequestActivities>;

@@ -2,8 +2,10 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { JobKind, runningJobAttributes } from '../../lib/temporal/search-attributes.js';
 import type { Starter } from '../../lib/temporal/starter.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
-import type { WaveUserErasure } from '../../lib/generated/prisma/client.js';
-import { eraseUserWorkflow, userErasureProgressQuery, type UserErasureProgress } from './workflows.js';
+import type { WaveErasureRequest, WaveUserErasure } from '../../lib/generated/prisma/client.js';
+import { erasureRequestDecidedSignal, erasureRequestWorkflow } from './request-workflow.js';
+import type { UserErasureProgress } from './progress.js';
+import { eraseUserWorkflow, userErasureProgressQuery } from './workflows.js';
 
 /**
  * The one place a user's erasure is started. Idempotent: a running erasure is
@@ -34,4 +36,28 @@ export async function userErasureProgress(s: Starter, e: Pick<WaveUserErasure, '
     .getHandle(workflowIds.eraseUser(e.userId))
     .query(userErasureProgressQuery)
     .catch(() => null);
+}
+
+/** Starts the deadline of a user's own erasure request; filing again attaches to it. */
+export async function startErasureRequest(s: Starter, r: Pick<WaveErasureRequest, 'id' | 'tenantId' | 'dueAt'>): Promise<void> {
+  try {
+    await s.temporal.workflow.start(erasureRequestWorkflow, {
+      taskQueue: s.config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
+      workflowId: workflowIds.erasureRequest(r.id),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: runningJobAttributes(r.tenantId, JobKind.erasureRequest, r.id),
+      staticSummary: `Erasure request ${r.id}`,
+      args: [{ requestId: r.id, dueAt: r.dueAt.toISOString() }],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/** After a decision: the request's deadline stops. One that already ended (overdue, then decided) has nothing to stop. */
+export async function announceErasureRequestDecided(s: Starter, requestId: string): Promise<void> {
+  await s.temporal.workflow
+    .getHandle(workflowIds.erasureRequest(requestId))
+    .signal(erasureRequestDecidedSignal)
+    .catch(() => undefined);
 }

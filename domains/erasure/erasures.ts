@@ -1,6 +1,6 @@
 import type { WaveUserErasure, WaveUserErasureReceipt } from '../../lib/generated/prisma/client.js';
 import type { ErasureStore } from './batch.js';
-import type { UserErasureProgress } from './workflows.js';
+import type { UserErasureProgress } from './progress.js';
 import type { Db } from '../../lib/infra/db.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/infra/ids.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERASURE_STORES } from './batch.js';
 import { ERASURE_MODES, ERASURE_STATUSES } from './erasures.js';
+import { ERASURE_REQUEST_STATUSES } from './requests.js';
 
 export const erasureReceipt = z
   .object({
@@ -37,3 +38,19 @@ export const userErasure = z
     poll_url: z.string(),
   })
   .meta({ id: 'UserErasure' });
+
+export const erasureRequest = z
+  .object({
+    request_id: z.string(),
+    user_id: z.string().meta({ description: 'who asked to be erased' }),
+    status: z.enum(ERASURE_REQUEST_STATUSES),
+    requested_at: z.iso.datetime(),
+    due_at: z.iso.datetime().meta({ description: 'the decision is due by then (SCAIWAVE_ERASURE_REQUEST_DEADLINE_SECONDS after the request)' }),
+    overdue_at: z.iso.datetime().nullable().meta({ description: 'when the deadline passed undecided; null: not overdue' }),
+    decided_by_id: z.string().nullable().meta({ description: 'the compliance officer who decided; null: undecided, or an operator through the CLI' }),
+    decided_at: z.iso.datetime().nullable(),
+    decision_note: z.string().nullable().meta({ description: 'the reason given with the decision (always, for a rejection)' }),
+    erasure_id: z.string().nullable().meta({ description: 'the erasure an approval requested' }),
+    erasure_url: z.string().nullable(),
+  })
+  .meta({ id: 'ErasureRequest' });

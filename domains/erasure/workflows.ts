@@ -16,20 +16,8 @@ import { JobKind, JobStatusKey, runningJobAttributes } from '../../lib/temporal/
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import type { UserErasureActivities } from './activities.js';
 import type { BatchOutcome, ErasureStore } from './batch.js';
+import type { UserErasureProgress } from './progress.js';
 import { REFERENCE_COLUMNS } from './references.js';
-
-export interface UserErasureProgress {
-  /** the store being erased now, or `completed` */
-  phase: ErasureStore | 'completed';
-  /** the next batch of that store */
-  batch: number;
-  /** for `references`: the column being rewritten (an index into REFERENCE_COLUMNS) */
-  column: number;
-  /** what each store removed so far: the receipts hold the same, with their proof */
-  removed: Partial<Record<ErasureStore, number>>;
-  /** the legal holds it waits on now (domains/holds/): none while it works */
-  heldBy: string[];
-}
 
 export interface UserErasureInput {
   erasureId: string;

@@ -34,6 +34,7 @@ export const JobKind = {
   waveRoomExport: 'wave.room_export',
   waveComplianceExport: 'wave.compliance_export',
   userErasure: 'wave.user_erasure',
+  erasureRequest: 'wave.erasure_request',
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];

@@ -10,6 +10,8 @@ export const workflowIds = {
   eraseSpeaker: (speakerId: string): string => `scaiecho-erase-speaker-${speakerId}`,
   /** one per user however often it is asked: the user's id is the erasure's business key */
   eraseUser: (userId: string): string => `wave-erase-user-${userId}`,
+  /** a user's own erasure request: its deadline is this run's durable timer */
+  erasureRequest: (requestId: string): string => `wave-erasure-request-${requestId}`,
   // Scheduled runs get the Schedule's start time appended (grid-accounting-flush-2026-11-23T10:00:30Z).
   accountingFlush: (): string => 'grid-accounting-flush',
   identitySync: (tenantId: string): string => `wave-identity-sync-${tenantId}`,
