@@ -15,6 +15,7 @@ import { EVENT_STREAMS } from '../domains/streams.js';
 import type { Provisioned } from '../domains/identity/provisioning.js';
 import { planSync } from '../domains/identity/plan.js';
 import { startUserErasure } from '../domains/erasure/client.js';
+import { userErasureActivities } from '../domains/erasure/activities.js';
 import { requestUserErasure } from '../domains/erasure/erasures.js';
 import { scanForTraces, type TraceReport } from '../domains/erasure/trace-scan/scan.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
@@ -418,4 +419,60 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     expect(runs.length).toBeGreaterThan(1);
     expect((await scan(done, { email: erin.email, phrases: [`${marker} bulk 7`] })).hits).toEqual([]);
   }, 900_000);
+
+  it('a worker SIGKILLed after every step in turn: the erasure finishes, each store done exactly once', async () => {
+    const hana = await person('hana');
+    const roomId = await newRoom('every-step');
+    expect((await wave(hana.key, 'POST', `/rooms/${roomId}/join`)).status).toBe(200);
+    const mine = [await post(hana.key, roomId, phrase(31)), await post(hana.key, roomId, phrase(32)), await post(hana.key, roomId, phrase(33))];
+    expect((await wave(hana.key, 'PATCH', `/rooms/${roomId}/messages/${mine[0]}`, { body: phrase(34) })).status).toBe(200);
+    const bobs = await post(bob.key, roomId, 'bob asks hana', { mentions: [hana.user.id] });
+    expect((await wave(hana.key, 'PUT', `/rooms/${roomId}/messages/${bobs}/reactions/${encodeURIComponent('🎉')}`)).status).toBe(200);
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from(`minutes: ${phrase(35)}\n`)]), `${marker}-minutes.txt`);
+    const media = await call<{ id: string }>(s.api.url, 'POST', `/v1/wave/rooms/${roomId}/media`, { token: hana.key, body: form });
+    expect([201, 202], JSON.stringify(media.body)).toContain(media.status);
+    await waitUntil('media scanned', async () => (await db.waveMedia.findUniqueOrThrow({ where: { id: media.body.data!.id } })).scanStatus !== 'pending_scan', 120_000);
+    const job = await transcribe(s.api.url, hana.key, speak('seven green apples on the table'), { force_async: 'true' });
+    expect(job.status, JSON.stringify(job.body)).toBe(202);
+    await waitForJob(s.api.url, hana.key, job.body.data!.job_id);
+
+    // Every step of the erasure kills the worker once, right after its work and before Temporal hears of it.
+    const steps = Object.keys(userErasureActivities({} as Parameters<typeof userErasureActivities>[0]));
+    const onceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaiwave-erasure-kills-'));
+    await s.worker.proc.stop(5000);
+    const e = await requestUserErasure(db, { tenantId: t.tenant.id, userId: t.user.id }, { userId: hana.user.id }, 'redact');
+    await startUserErasure(s.api.deps, e);
+    let finished = false;
+    const done = waitUntil('erasure completed', async () => (finished = (await db.waveUserErasure.findUniqueOrThrow({ where: { id: e.id } })).status === 'completed'), 3_600_000);
+    let workers = 0;
+    while (!finished) {
+      const crashing = await startWorkerProcess({ ...s.env, CRASH_AT: steps.map((step) => `${step}:after`).join(','), CRASH_ONCE_DIR: onceDir }, 'test/support/crash-worker.ts');
+      workers += 1;
+      if (!(await Promise.race([crashing.proc.exited.then(() => true), done.then(() => false)]))) await crashing.proc.stop(5000);
+    }
+    // The last kill may come after the record says completed: a plain worker finishes the run.
+    s.worker = await s.startWorker();
+    expect(await s.api.deps.temporal.workflow.getHandle(workflowIds.eraseUser(hana.user.id)).result()).toMatchObject({ phase: 'completed' });
+    const spent = fs.readdirSync(onceDir);
+    fs.rmSync(onceDir, { recursive: true, force: true });
+    expect(workers).toBeGreaterThanOrEqual(spent.length);
+    for (const step of ['eraseUserIdentity', 'deleteErasedUserJobs', 'eraseUserMessages', 'anonymiseUserMentions', 'removeUserReactions', 'eraseUserMedia', 'rewriteUserRoomEvents', 'pseudonymiseUserUsage', 'pseudonymiseUserColumn', 'completeUserErasure']) {
+      expect(spent, step).toContain(step);
+    }
+
+    const view = (await compliance<ErasureView>(carol, 'GET', `/erasures/${e.id}`)).body.data!;
+    const receipt = Object.fromEntries(view.receipts.map((r) => [r.store, r]));
+    expect(receipt.messages!.removed).toBe(mine.length);
+    expect(receipt.mentions!.removed).toBe(1);
+    expect(receipt.reactions!.removed).toBe(1);
+    expect(receipt.scaiecho_jobs!.removed).toBe(1);
+    expect(receipt.media!.proof.flatMap((p) => p.object_keys_deleted as string[])).toHaveLength(2);
+    const deletions = await db.$queryRawUnsafe<{ n: bigint }[]>(
+      "SELECT COUNT(*) AS n FROM wave_outbox WHERE room_id = ? AND JSON_VALUE(payload, '$.type') = 'message.deleted'",
+      roomId,
+    );
+    expect(Number(deletions[0]!.n)).toBe(mine.length);
+    expect((await scan(view, { email: hana.email, phrases: [phrase(31), phrase(34), phrase(35), `${marker}-minutes`] })).hits).toEqual([]);
+  }, 3_600_000);
 });
