@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs, { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
@@ -14,6 +15,7 @@ import { streamName } from '../lib/infra/nats.js';
 import { EVENT_STREAMS } from '../domains/streams.js';
 import type { Provisioned } from '../domains/identity/provisioning.js';
 import { planSync } from '../domains/identity/plan.js';
+import type { Prisma } from '../lib/generated/prisma/client.js';
 import { startUserErasure } from '../domains/erasure/client.js';
 import { userErasureActivities } from '../domains/erasure/activities.js';
 import { requestUserErasure } from '../domains/erasure/erasures.js';
@@ -375,6 +377,34 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     // No one decides their own.
     const own = (await mine(carol, 'POST')).body.data!;
     expect((await compliance(carol, 'POST', `/erasure-requests/${own.request_id}/approve`, {})).status).toBe(409);
+  }, 900_000);
+
+  it("export bundles that may hold the user: listed by default, deleted where the tenant's policy says", async () => {
+    const ivy = await person('ivy');
+    const roomId = await newRoom('exported');
+    expect((await wave(ivy.key, 'POST', `/rooms/${roomId}/join`)).status).toBe(200);
+    await post(ivy.key, roomId, phrase(41));
+    const exported = await wave<{ id: string }>(carol, 'POST', `/rooms/${roomId}/exports`, {});
+    expect(exported.status, JSON.stringify(exported.body)).toBe(202);
+    const exportId = exported.body.data!.id;
+    await waitUntil('export completed', async () => (await wave<{ status: string }>(carol, 'GET', `/exports/${exportId}`)).body.data?.status === 'completed', 300_000);
+    const bundle = await db.waveExport.findUniqueOrThrow({ where: { id: exportId } });
+    const bucket = config.env.SCAIWAVE_S3_BUCKET;
+    await s.api.deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: bundle.objectKey }));
+
+    const features = (await db.tenant.findUniqueOrThrow({ where: { id: t.tenant.id } })).features as Prisma.JsonObject | null;
+    await db.tenant.update({ where: { id: t.tenant.id }, data: { features: { ...features, erasure: { delete_export_bundles: true } } } });
+    try {
+      const started = await compliance<ErasureView>(carol, 'POST', '/erasures', { user_id: ivy.user.id });
+      const done = await completed(started.body.data!.erasure_id);
+      const receipt = done.receipts.find((r) => r.store === 'exports')!;
+      expect(receipt.removed).toBe(1);
+      expect(receipt.proof[0]).toMatchObject({ policy: 'delete', bundles_deleted: [{ export_id: exportId, object_key: bundle.objectKey }] });
+    } finally {
+      await db.tenant.update({ where: { id: t.tenant.id }, data: { features: features ?? {} } });
+    }
+    await expect(s.api.deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: bundle.objectKey }))).rejects.toMatchObject({ name: 'NotFound' });
+    expect((await wave(carol, 'GET', `/exports/${exportId}`)).body.data).toMatchObject({ status: 'erased', download_url: null });
   }, 900_000);
 
   it('a worker SIGKILLed after a batch, runs continuing as new: every message erased once, one event each', async () => {

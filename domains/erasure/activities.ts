@@ -4,7 +4,7 @@ import type { SearchServices } from '../../lib/search-index/search-services.js';
 import { pseudonymiseUsage } from './steps/accounting.js';
 import { holdsOnErasedUser } from './steps/holds.js';
 import { eraseJobEvents, rewriteRoomEvents } from './steps/events.js';
-import { listStoredBundles } from './steps/exports.js';
+import { eraseStoredBundles } from './steps/exports.js';
 import { markErasureRequestOverdue } from './requests.js';
 import { eraseIdentity } from './steps/identity.js';
 import { eraseMedia } from './steps/media.js';
@@ -48,7 +48,7 @@ export function userErasureActivities(deps: ActivityDeps & { search: SearchServi
     eraseUserJobEvents: beating((erasureId: string, batch: number) => eraseJobEvents(deps, erasureId, batch)),
     pseudonymiseUserUsage: beating((erasureId: string) => pseudonymiseUsage(deps, erasureId)),
     pseudonymiseUserColumn: beating((erasureId: string, batch: number, column: number) => pseudonymiseColumn(deps, erasureId, batch, column)),
-    listUserBundles: beating((erasureId: string) => listStoredBundles(deps, erasureId)),
+    eraseUserBundles: beating((erasureId: string) => eraseStoredBundles(deps, erasureId)),
     async completeUserErasure(erasureId: string): Promise<void> {
       await deps.db.waveUserErasure.updateMany({ where: { id: erasureId, status: 'running' }, data: { status: 'completed', completedAt: new Date() } });
     },

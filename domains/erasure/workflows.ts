@@ -61,10 +61,11 @@ const steps = proxyActivities<UserErasureActivities>({
  * works again), then their jobs (cancelled, then deleted with their audio),
  * their speakers (each erased by its own child workflow), messages, mentions,
  * reactions, media, events, usage, the rows that still name them, and the
- * list of bundles already stored. Before each store it waits while a legal
- * hold keeps the user's data. Each store goes a batch at a time, each
- * batch with its receipt; the run continues as new every `batchesPerRun`
- * batches, carrying where it was. History holds ids and counts only.
+ * bundles already stored (listed, or deleted where the tenant's policy
+ * says). Before each store it waits while a legal hold keeps the user's
+ * data. Each store goes a batch at a time, each batch with its receipt; the
+ * run continues as new every `batchesPerRun` batches, carrying where it was.
+ * History holds ids and counts only.
  */
 export async function eraseUserWorkflow(input: UserErasureInput): Promise<UserErasureProgress> {
   const { erasureId, tenantId } = input;
@@ -129,7 +130,7 @@ export async function eraseUserWorkflow(input: UserErasureInput): Promise<UserEr
         while (await batch('references', (n) => steps.pseudonymiseUserColumn(erasureId, n, column)));
       }
     },
-    exports: () => allBatches('exports', () => steps.listUserBundles(erasureId)),
+    exports: () => allBatches('exports', () => steps.eraseUserBundles(erasureId)),
   };
 
   for (let i = progress.phase === 'completed' ? PHASES.length : PHASES.indexOf(progress.phase); i < PHASES.length; i++) {

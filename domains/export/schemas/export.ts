@@ -10,7 +10,7 @@ export const roomExport = z
     id: z.string(),
     room_id: z.string(),
     kind: z.enum(['on_demand', 'scheduled']),
-    status: z.enum(['running', 'completed', 'failed', 'cancelled']),
+    status: z.enum(['running', 'completed', 'failed', 'cancelled', 'erased']).meta({ description: '`erased`: the bundle was deleted by a user erasure, as the tenant\'s policy asks (features.erasure.delete_export_bundles)' }),
     since: z.iso.datetime().nullable().meta({ description: 'messages and media created at or after this; null: from the beginning' }),
     until: z.iso.datetime().meta({ description: 'and before this, fixed when the export was asked for' }),
     progress: z.object({
