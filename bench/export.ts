@@ -9,6 +9,7 @@ import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { createUser } from '../lib/tenancy/users.js';
 import { cpuSpent, readCpu } from './lib/cpu.js';
 import { Environment, type BenchEnv } from './lib/env.js';
+import { loadAverage, runBench } from './lib/run-bench.js';
 import { selectAndGzip, type BaselineFigures } from './lib/export-baseline.js';
 import { EXPORT_PHASES, exportPhases, type ExportPhase, type PhaseTimes } from './lib/export-phases.js';
 import { HeapWatch, type HeapFigure } from './lib/heap-watch.js';
@@ -55,9 +56,8 @@ const MiB = 1024 * 1024;
 const DAEMONS = ['mariadbd'];
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
-const load = (): string => os.loadavg().map((l) => fmt(l, 2)).join(' / ');
+const load = loadAverage;
 const seconds = (ms: number): string => `${fmt(ms / 1000, 1)} s`;
-const loadAtStart = load();
 // The media once, then each room's bundle (the media again) as multipart parts, with room to spare.
 const environment = new Environment({ logLevel: 'warn', roles: ['admin'], say, s3CapacityMB: 4 * opt['media-mb'] + 1024 });
 
@@ -261,32 +261,4 @@ async function main(env: BenchEnv): Promise<void> {
   }
 }
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    say(`\n${signal}: stopping everything this run started …`);
-    void environment
-      .teardown({ keepWorkDir: true })
-      .catch((err: unknown) => console.error(`cleanup failed: ${String(err)}`))
-      .finally(() => process.exit(130));
-  });
-}
-
-say(
-  `export bench: a big room of ${fmt(opt.messages, 0)} messages and a small one of ${fmt(opt['small-messages'], 0)}, each with ${opt['media-files']} media files, ${fmt(opt['media-mb'], 0)} MB in all; load average (1/5/15 min) at start ${loadAtStart}`,
-);
-say(`environment (run ${environment.runId}, ${environment.workDir})`);
-let failed = false;
-try {
-  await main(await environment.up());
-} catch (err) {
-  failed = true;
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  say(`\nload average (1/5/15 min) at start ${loadAtStart}, at end ${load()} on ${os.cpus().length} cores (shared machine)`);
-  if (!interrupted) await environment.teardown({ keepWorkDir: failed });
-  if (failed) console.error(`logs are kept in ${environment.logDir}`);
-}
+await runBench(environment, say, `export bench: a big room of ${fmt(opt.messages, 0)} messages and a small one of ${fmt(opt['small-messages'], 0)}, each with ${opt['media-files']} media files, ${fmt(opt['media-mb'], 0)} MB in all`, main);

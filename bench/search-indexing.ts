@@ -8,6 +8,7 @@ import type { SearchDocument } from '../lib/search-index/search-index.js';
 import { INDEX_BATCH } from '../domains/search/workflows/index.js';
 import { cpuSpent, readCpu } from './lib/cpu.js';
 import { Environment, type BenchEnv } from './lib/env.js';
+import { loadAverage, runBench } from './lib/run-bench.js';
 import { lagStages, type Batch, type LagStages, type Stages } from './lib/index-lag-stages.js';
 import { epochNow, IndexWatch } from './lib/index-watch.js';
 import { lanes, openLoop } from './lib/load.js';
@@ -59,12 +60,11 @@ const GOAL_P99_MS = 2000;
 const DAEMONS = ['mariadbd', 'nats-server'];
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
-const load = (): string => os.loadavg().map((l) => fmt(l, 2)).join(' / ');
+const load = loadAverage;
 const pcts = (xs: number[], ps = [50, 95, 99]): string => ps.map((p) => ms(percentile(xs, p))).join(' / ');
 const notes: string[] = [];
 /** phase: why a post failed → how often */
 const postFailures = new Map<string, number>();
-const loadAtStart = load();
 // The API as its own process: in this one, the load generator and the watcher starved it (it accepted 37–72 of 100 posts/s).
 const environment = new Environment({ logLevel: 'warn', search: { engine: opt.embedder }, apiProcess: true, roles: ['admin'], say });
 const engineName = opt.embedder === 'instant' ? 'instant word-hash engine' : 'all-MiniLM-L6-v2';
@@ -354,30 +354,4 @@ const lagCounted = (s: Stages | undefined): number[] => (s?.batchEnded !== undef
 /** Share (%) of a histogram's observations at or below `le` seconds (a bucket bound). */
 const share = (b: Buckets, le: number): number => (100 * (b.get(le) ?? 0)) / Math.max(1, b.get(Infinity) ?? 0);
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    say(`\n${signal}: stopping everything this run started …`);
-    void environment
-      .teardown({ keepWorkDir: true })
-      .catch((err: unknown) => console.error(`cleanup failed: ${String(err)}`))
-      .finally(() => process.exit(130));
-  });
-}
-
-say(`search indexing bench: ${opt.embedder} embedder, ${opt.rate} msg/s for ${opt.seconds} s, then ${opt.burst} at once; ${opt.rooms} rooms; load average (1/5/15 min) at start ${loadAtStart}`);
-say(`environment (run ${environment.runId}, ${environment.workDir})`);
-let failed = false;
-try {
-  await main(await environment.up());
-} catch (err) {
-  failed = true;
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  say(`\nload average (1/5/15 min) at start ${loadAtStart}, at end ${load()} on ${os.cpus().length} cores (shared machine)`);
-  if (!interrupted) await environment.teardown({ keepWorkDir: failed });
-  if (failed) console.error(`logs are kept in ${environment.logDir}`);
-}
+await runBench(environment, say, `search indexing bench: ${opt.embedder} embedder, ${opt.rate} msg/s for ${opt.seconds} s, then ${opt.burst} at once; ${opt.rooms} rooms`, main);
