@@ -7,19 +7,15 @@ import type { WaveUserErasure } from '../../lib/generated/prisma/client.js';
 import type { Db } from '../../lib/infra/db.js';
 import { connectNats } from '../../lib/infra/nats.js';
 import { createS3 } from '../../lib/infra/s3.js';
-import { findTenantBySlug } from '../../lib/tenancy/tenants.js';
+import { requireTenant } from './admin/shared.js';
 import { withDb, withTemporal } from '../connections.js';
-import { CliError, EXIT, formatTable, notFound, print, printJson, usage } from '../support.js';
+import { CliError, EXIT, formatTable, print, printJson, usage } from '../support.js';
 
 // What `scaiwave erasure …` does (arguments and help: commands/erasure.ts). The
 // operator asks as the deployment (no requesting user); the work is the same
 // workflow the API starts.
 
-async function tenantId(db: Db, slug: string): Promise<string> {
-  const tenant = await findTenantBySlug(db, slug);
-  if (!tenant) throw notFound(`tenant "${slug}" not found`);
-  return tenant.id;
-}
+const tenantId = async (db: Db, slug: string): Promise<string> => (await requireTenant(db, slug)).id;
 
 async function viewOf(db: Db, e: WaveUserErasure) {
   const receipts = await receiptsOf(db, e.id);

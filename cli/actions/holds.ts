@@ -1,18 +1,14 @@
 import { announceHoldReleased } from '../../domains/holds/client.js';
 import { holdView, listHolds, placeHold, releaseHold, type HoldScope } from '../../domains/holds/holds.js';
 import type { Db } from '../../lib/infra/db.js';
-import { findTenantBySlug } from '../../lib/tenancy/tenants.js';
+import { requireTenant } from './admin/shared.js';
 import { withDb, withTemporal } from '../connections.js';
-import { formatTable, notFound, print, printJson } from '../support.js';
+import { formatTable, print, printJson } from '../support.js';
 
 // What `scaiwave hold …` does (arguments and help: commands/holds.ts). The
 // operator acts as the deployment: the hold records no user.
 
-async function tenantId(db: Db, slug: string): Promise<string> {
-  const tenant = await findTenantBySlug(db, slug);
-  if (!tenant) throw notFound(`tenant "${slug}" not found`);
-  return tenant.id;
-}
+const tenantId = async (db: Db, slug: string): Promise<string> => (await requireTenant(db, slug)).id;
 
 const line = (h: ReturnType<typeof holdView>): string[] => [h.hold_id, h.scope, h.target_id, h.placed_at, h.released_at ?? '-', h.reason];
 

@@ -1,5 +1,5 @@
 import type { Db } from '../../lib/infra/db.js';
-import { findTenantBySlug } from '../../lib/tenancy/tenants.js';
+import { requireTenant } from './admin/shared.js';
 import { createWorkspace, listWorkspaces } from '../../domains/wave/workspaces.js';
 import { withDb } from '../connections.js';
 import { formatTable, notFound, print, printJson } from '../support.js';
@@ -10,11 +10,7 @@ interface Json {
   json?: boolean;
 }
 
-async function tenantId(db: Db, slug: string): Promise<string> {
-  const tenant = await findTenantBySlug(db, slug);
-  if (!tenant) throw notFound(`tenant "${slug}" not found`);
-  return tenant.id;
-}
+const tenantId = async (db: Db, slug: string): Promise<string> => (await requireTenant(db, slug)).id;
 
 export async function createWorkspaceCommand(slug: string, opts: Json & { tenant: string; name: string }): Promise<void> {
   const ws = await withDb(async ({ db }) => createWorkspace(db, await tenantId(db, opts.tenant), null, { slug, name: opts.name }));

@@ -1,3 +1,4 @@
+import { COMPLIANCE_PERMISSIONS } from '../../lib/auth/permissions.js';
 import { z } from 'zod';
 import type { RouteDeps } from '../../lib/http/route-deps.js';
 import { callerOf } from '../../lib/http/auth.js';
@@ -24,7 +25,7 @@ const approval = z.strictObject({
 const rejection = z.strictObject({ note: z.string().trim().min(1).max(1000).meta({ description: 'why: the user reads it (for example the legal obligation that keeps the data)' }) });
 
 export function erasureRequestRoutes(deps: RouteDeps) {
-  const compliance: ['compliance:manage', 'admin:access'] = ['compliance:manage', 'admin:access'];
+  const compliance = COMPLIANCE_PERMISSIONS;
   return [
     operation({
       method: 'post',

@@ -63,6 +63,13 @@ export function listErasureRequests(
   });
 }
 
+/** The request a decider may decide: of their tenant, and not their own. */
+async function decidableRequest(db: Db, by: Decider, requestId: string): Promise<WaveErasureRequest> {
+  const r = await findErasureRequest(db, by.tenantId, requestId);
+  if (r.userId === by.userId) throw new AppError('CONFLICT', 'a compliance officer cannot decide their own erasure request; ask another');
+  return r;
+}
+
 /**
  * Approves a pending request and requests the user's erasure, in one
  * transaction: the conditional update locks the row, so a reject racing it
@@ -74,8 +81,7 @@ export async function approveErasureRequest(
   requestId: string,
   decision: { mode: ErasureMode; note?: string },
 ): Promise<{ request: WaveErasureRequest; erasure: WaveUserErasure }> {
-  const r = await findErasureRequest(db, by.tenantId, requestId);
-  if (r.userId === by.userId) throw new AppError('CONFLICT', 'a compliance officer cannot decide their own erasure request; ask another');
+  const r = await decidableRequest(db, by, requestId);
   return db.$transaction(async (tx) => {
     const took = await tx.waveErasureRequest.updateMany({
       where: { id: requestId, status: 'pending' },
@@ -93,8 +99,7 @@ export async function approveErasureRequest(
 
 /** Rejects a pending request with the reason the user is given; rejecting again answers the first rejection. */
 export async function rejectErasureRequest(db: Db, by: Decider, requestId: string, note: string): Promise<WaveErasureRequest> {
-  const r = await findErasureRequest(db, by.tenantId, requestId);
-  if (r.userId === by.userId) throw new AppError('CONFLICT', 'a compliance officer cannot decide their own erasure request; ask another');
+  await decidableRequest(db, by, requestId);
   await db.waveErasureRequest.updateMany({
     where: { id: requestId, status: 'pending' },
     data: { status: 'rejected', openUserId: null, decidedById: by.userId, decidedAt: new Date(), decisionNote: note },

@@ -1,3 +1,4 @@
+import { COMPLIANCE_PERMISSIONS } from '../../lib/auth/permissions.js';
 import { z } from 'zod';
 import type { RouteDeps } from '../../lib/http/route-deps.js';
 import { callerOf } from '../../lib/http/auth.js';
@@ -22,7 +23,7 @@ const listQuery = z.object({ limit: decimalText(z.number().int().min(1).max(100)
 
 export function erasureRoutes(deps: RouteDeps) {
   const tag = 'compliance';
-  const compliance: ['compliance:manage', 'admin:access'] = ['compliance:manage', 'admin:access'];
+  const compliance = COMPLIANCE_PERMISSIONS;
   const view = async (e: Awaited<ReturnType<typeof findErasure>>) => erasureView(e, await receiptsOf(deps.db, e.id), await userErasureProgress(deps, e));
   return [
     operation({

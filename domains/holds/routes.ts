@@ -1,3 +1,4 @@
+import { COMPLIANCE_PERMISSIONS } from '../../lib/auth/permissions.js';
 import { z } from 'zod';
 import type { RouteDeps } from '../../lib/http/route-deps.js';
 import { callerOf } from '../../lib/http/auth.js';
@@ -23,7 +24,7 @@ const listQuery = z.object({
 
 export function holdRoutes(deps: RouteDeps) {
   const tag = 'compliance';
-  const compliance: ['compliance:manage', 'admin:access'] = ['compliance:manage', 'admin:access'];
+  const compliance = COMPLIANCE_PERMISSIONS;
   return [
     operation({
       method: 'post',

@@ -12,6 +12,9 @@ export const PERMISSIONS = ['admin:access', 'models:use', 'scaiecho:use', 'compl
 export const PLATFORM_PERMISSIONS = ['platform:operate'] as const;
 export type Permission = (typeof PERMISSIONS)[number] | (typeof PLATFORM_PERMISSIONS)[number];
 
+/** Who may run compliance work (erasures, holds, exports, imports): compliance officers and the tenant's admins. */
+export const COMPLIANCE_PERMISSIONS: [Permission, ...Permission[]] = ['compliance:manage', 'admin:access'];
+
 export const ROLES = ['admin', 'member', 'compliance', 'service', 'platform-operator'] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -1,3 +1,4 @@
+import { COMPLIANCE_PERMISSIONS } from '../../../lib/auth/permissions.js';
 import { z } from 'zod';
 import { AppError } from '../../../lib/errors.js';
 import { cancelRoomExport, startRoomExport } from '../client.js';
@@ -19,7 +20,7 @@ const newExport = z.strictObject({
 
 export function waveExportRoutes(deps: RouteDeps) {
   const tag = 'wave exports';
-  const compliance: ['compliance:manage', 'admin:access'] = ['compliance:manage', 'admin:access'];
+  const compliance = COMPLIANCE_PERMISSIONS;
   return [
     operation({
       method: 'post',

@@ -1,3 +1,4 @@
+import { COMPLIANCE_PERMISSIONS } from '../../../lib/auth/permissions.js';
 import { z } from 'zod';
 import { AppError } from '../../../lib/errors.js';
 import { findImport, importWorkspace, receiveBundle, BUNDLE_MEDIA_TYPE } from '../imports.js';
@@ -17,7 +18,7 @@ const importParams = z.object({ importId: waveId('the import id') });
 
 export function waveImportRoutes(deps: RouteDeps) {
   const tag = 'wave compliance';
-  const permission: ['compliance:manage', 'admin:access'] = ['compliance:manage', 'admin:access'];
+  const permission = COMPLIANCE_PERMISSIONS;
   const maxBytes = deps.config.env.SCAIWAVE_IMPORT_MAX_BYTES;
   // Nothing is waived through the API: only an operator at the CLI may (domains/export/import-trust.ts).
   const terms = { trusted: trustedImportKeys(deps.config.env), waivers: NO_WAIVERS, operator: null };
