@@ -40,6 +40,7 @@ const opt = wholeNumberOptions('bench/erasure.ts', {
   seed: { default: 21, help: 'seed of the synthetic messages' },
   'sample-ms': { default: 50, help: "how often the worker's RSS is sampled" },
   'heap-ms': { default: 1000, help: "how often the worker's /metrics is read for its heap" },
+  'worker-heap-mb': { default: 384, help: "the worker's V8 heap limit, MiB, as a deployment's memory limit sets it (0: Node's default, from this machine's 24 GiB)" },
   'max-minutes': { default: 60, help: 'how long one erasure may take before the bench gives up' },
 });
 
@@ -52,7 +53,7 @@ const load = loadAverage;
 const seconds = (ms: number): string => `${fmt(ms / 1000, 1)} s`;
 const perSecond = (n: number, ms: number): string => (ms > 0 ? fmt(n / (ms / 1000), 0) : 'n/a');
 // Each user's media, twice over for the baseline user, with room to spare.
-const environment = new Environment({ logLevel: 'warn', roles: ['admin'], say, s3CapacityMB: 4 * opt['media-mb'] + 1024 });
+const environment = new Environment({ logLevel: 'warn', roles: ['admin'], say, s3CapacityMB: 4 * opt['media-mb'] + 1024, workerHeapMB: opt['worker-heap-mb'] || undefined });
 
 interface Subject {
   label: string;
@@ -178,7 +179,8 @@ const rowsOf = (s: Subject): number => s.seeded.messages + s.seeded.revisions + 
 function report(runs: ErasureRun[], baseline: Baseline, baselineSubject: Subject): void {
   const col = (f: (r: ErasureRun) => string): string[] => runs.map(f);
   const mediaMB = (s: Subject): number => s.media.reduce((n, m) => n + m.bytes, 0) / MB;
-  say(`\nuser erasure (mode ${mode}), worker as its own process, ${os.cpus().length} cores (shared machine); MB = 10^6 bytes, RSS in MiB`);
+  const heapLimit = opt['worker-heap-mb'] ? `a ${opt['worker-heap-mb']} MiB heap limit` : "Node's default heap limit";
+  say(`\nuser erasure (mode ${mode}), worker as its own process with ${heapLimit}, ${os.cpus().length} cores (shared machine); MB = 10^6 bytes, RSS in MiB`);
   say(
     table([
       ['figure', ...col((r) => `${r.subject.label} (${fmt(r.subject.seeded.messages, 0)} messages)`), `baseline: plain DELETE (${fmt(baselineSubject.seeded.messages, 0)} messages)`],
@@ -194,6 +196,7 @@ function report(runs: ErasureRun[], baseline: Baseline, baselineSubject: Subject
       ['worker RSS growth (VmHWM − before)', ...col((r) => fmt(r.rss.peakKernel - r.rss.before, 0)), ''],
       ['worker RSS after', ...col((r) => fmt(r.rss.after, 0)), ''],
       ['worker heap used / heap total / external, highest (MiB)', ...col((r) => `${fmt(r.heap.heapUsed, 0)} / ${fmt(r.heap.heapTotal, 0)} / ${fmt(r.heap.external, 0)}`), ''],
+      ['worker heap live after a full collection, highest (MiB)', ...col((r) => fmt(r.heap.liveAfterGc, 0)), ''],
     ]),
   );
   const growth = runs.map((r) => r.rss.peakKernel - r.rss.before);

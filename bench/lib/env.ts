@@ -62,11 +62,20 @@ export interface BenchEnvOptions {
   apiProcess?: boolean;
   /** What SeaweedFS may store, MB (default: its own, enough for the tests). */
   s3CapacityMB?: number;
+  /**
+   * The worker's V8 heap limit, MiB (--max-old-space-size; default Node's own,
+   * from the machine's memory). A deployment's memory limit sets it (Node sizes
+   * its heap from the container's); without one V8 lets garbage grow into
+   * gigabytes before it collects, and RSS measures that policy, not the work.
+   */
+  workerHeapMB?: number;
   /** Roles of the tenant's user (default member). */
   roles?: string[];
   /** Progress lines go here. */
   say: (line: string) => void;
 }
+
+const heapLimit = (mb: number | undefined): string[] => (mb ? [`--max-old-space-size=${mb}`] : []);
 
 export interface SttNode {
   nodeId: string;
@@ -282,7 +291,7 @@ export class Environment {
 
     const workerUrl = await this.step('worker process polling (bundles the workflows first)', async () => {
       const port = await freePort();
-      const proc = startProcess('worker', process.execPath, ['--import', 'tsx', workerEntry], {
+      const proc = startProcess('worker', process.execPath, [...heapLimit(this.opts.workerHeapMB), '--import', 'tsx', workerEntry], {
         cwd: root,
         logDir,
         env: {

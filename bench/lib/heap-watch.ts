@@ -1,12 +1,18 @@
 import { peakBetween } from './rss.js';
 
 // Where a Node process's memory is, as its /metrics shows it (prom-client's
-// default metrics): the V8 heap in use and as reserved, and the memory outside
+// default metrics): the V8 heap in use and as reserved, the live set after the
+// last full collection (lib/infra/heap-after-gc.ts), and the memory outside
 // it (Buffers, the Temporal core's and the drivers' native allocations are only
 // in RSS). Polled every so often: a look at what RSS grows from, not a peak.
 
 const MiB = 1024 * 1024;
-const METRICS = { heapUsed: 'nodejs_heap_size_used_bytes', heapTotal: 'nodejs_heap_size_total_bytes', external: 'nodejs_external_memory_bytes' } as const;
+const METRICS = {
+  heapUsed: 'nodejs_heap_size_used_bytes',
+  heapTotal: 'nodejs_heap_size_total_bytes',
+  external: 'nodejs_external_memory_bytes',
+  liveAfterGc: 'scaiwave_heap_live_after_gc_bytes',
+} as const;
 export type HeapFigure = keyof typeof METRICS;
 
 export class HeapWatch {

@@ -1,11 +1,20 @@
 import type { SqlOn } from '../../lib/infra/db.js';
 import { newId } from '../../lib/infra/ids.js';
 import { roomSubject, type WaveEvent, type WaveEventType } from './events.js';
-import { insertOutboxRow } from './sql.js';
+import { insertOutboxRows, type OutboxRow } from './sql.js';
 
 type EventFields = Omit<WaveEvent, 'id' | 'at' | 'type'>;
 
 const newEvent = (type: WaveEventType, fields: EventFields): WaveEvent => ({ id: newId(), type, at: new Date().toISOString(), ...fields });
+
+const outboxRow = (event: WaveEvent): OutboxRow => ({
+  msgId: event.id,
+  tenantId: event.tenantId,
+  roomId: event.roomId,
+  subject: roomSubject(event.tenantId, event.roomId, event.type),
+  payload: JSON.stringify(event),
+  createdAt: new Date(),
+});
 
 /**
  * Records a room event in the transaction that makes the change, so the event
@@ -13,14 +22,13 @@ const newEvent = (type: WaveEventType, fields: EventFields): WaveEvent => ({ id:
  * One INSERT, inside a Prisma transaction or the driver's (postMessage).
  */
 export async function appendEvent(tx: SqlOn, type: WaveEventType, fields: EventFields): Promise<WaveEvent> {
-  const event = newEvent(type, fields);
-  await insertOutboxRow(tx, {
-    msgId: event.id,
-    tenantId: event.tenantId,
-    roomId: event.roomId,
-    subject: roomSubject(event.tenantId, event.roomId, type),
-    payload: JSON.stringify(event),
-    createdAt: new Date(),
-  });
-  return event;
+  const [event] = await appendEvents(tx, type, [fields]);
+  return event!;
+}
+
+/** Events of one type in one INSERT, in the order given (the outbox's id order is the log's). */
+export async function appendEvents(tx: SqlOn, type: WaveEventType, fields: EventFields[]): Promise<WaveEvent[]> {
+  const events = fields.map((f) => newEvent(type, f));
+  if (events.length > 0) await insertOutboxRows(tx, events.map(outboxRow));
+  return events;
 }

@@ -1,10 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { heapAfterGcGauge } from './heap-after-gc.js';
 
 /** A registry per process (and per app in tests) so figures never mix. */
 export function createMetricsRegistry(service: string, withDefaults = true): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  if (withDefaults) collectDefaultMetrics({ register: registry });
+  if (withDefaults) {
+    collectDefaultMetrics({ register: registry });
+    heapAfterGcGauge(registry);
+  }
   return registry;
 }
 

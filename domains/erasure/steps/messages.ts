@@ -1,6 +1,6 @@
 import type { SearchServices } from '../../../lib/search-index/search-services.js';
 import type { Db } from '../../../lib/infra/db.js';
-import { appendEvent } from '../../wave/outbox.js';
+import { appendEvents } from '../../wave/outbox.js';
 import { inBatch, type BatchOutcome } from '../batch.js';
 import { lockRooms } from './room-lock.js';
 
@@ -48,9 +48,11 @@ export async function eraseMessages(deps: { db: Db; search: SearchServices }, er
       await tx.waveMessage.updateMany({ where: { id: { in: kept }, deletedAt: null }, data: { deletedAt: now, deletedById: e.pseudonymId } });
       await tx.waveMessage.updateMany({ where: { id: { in: kept } }, data: { body: null, mentions: [], authorId: e.pseudonymId } });
     }
-    for (const m of found) {
-      await appendEvent(tx, 'message.deleted', { tenantId: e.tenantId, roomId: m.roomId, actorId: e.pseudonymId, messageId: m.id, seq: m.seq.toString() });
-    }
+    await appendEvents(
+      tx,
+      'message.deleted',
+      found.map((m) => ({ tenantId: e.tenantId, roomId: m.roomId, actorId: e.pseudonymId, messageId: m.id, seq: m.seq.toString() })),
+    );
     return {
       removed: ids.length,
       more: ids.length === MESSAGE_BATCH,

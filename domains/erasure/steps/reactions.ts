@@ -1,5 +1,5 @@
 import type { Db } from '../../../lib/infra/db.js';
-import { appendEvent } from '../../wave/outbox.js';
+import { appendEvents } from '../../wave/outbox.js';
 import { inBatch, type BatchOutcome } from '../batch.js';
 import { lockRooms } from './room-lock.js';
 
@@ -15,10 +15,13 @@ export async function removeReactions(deps: { db: Db }, erasureId: string, batch
       take: REACTION_BATCH,
     });
     await lockRooms(tx, rows.map((r) => r.message.roomId));
-    for (const r of rows) {
-      await tx.waveReaction.delete({ where: { messageId_userId_emoji: { messageId: r.messageId, userId: r.userId, emoji: r.emoji } } });
-      await appendEvent(tx, 'reaction.removed', { tenantId: e.tenantId, roomId: r.message.roomId, actorId: e.pseudonymId, messageId: r.messageId, emoji: r.emoji });
-    }
+    // Exactly these rows, in one statement: each removed reaction has its event, and a reaction beyond this batch waits for the next.
+    if (rows.length > 0) await tx.waveReaction.deleteMany({ where: { userId: e.userId, OR: rows.map((r) => ({ messageId: r.messageId, emoji: r.emoji })) } });
+    await appendEvents(
+      tx,
+      'reaction.removed',
+      rows.map((r) => ({ tenantId: e.tenantId, roomId: r.message.roomId, actorId: e.pseudonymId, messageId: r.messageId, emoji: r.emoji })),
+    );
     return { removed: rows.length, more: rows.length === REACTION_BATCH, proof: { message_ids: [...new Set(rows.map((r) => r.messageId))] } };
   });
 }
