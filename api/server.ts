@@ -44,7 +44,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   const logger = opts.logger ?? createLogger('scaiwave-api', config.env.SCAIWAVE_LOG_LEVEL);
   const services = createServices(config, logger, 'scaiwave-api', EVENT_STREAMS);
   const backends = new SttBackends(config, services.registry);
-  const { client: temporal, connection: temporalConnection } = createTemporalClient(config);
+  const { client: temporal, connection: temporalConnection, close: closeTemporal } = createTemporalClient(config);
   const verifier = createJwtVerifier({
     issuerUrl: config.env.SCAIWAVE_SCAIKEY_URL,
     audience: config.env.SCAIWAVE_SCAIKEY_CLIENT_ID,
@@ -146,7 +146,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
       await closed;
       clearTimeout(grace);
       await Promise.allSettled([subscription?.close(), lastUsed.close(), outbox.close(), search.close()]);
-      await Promise.allSettled([services.close(), temporalConnection.close(), deps.sql.end(), relaySql.end()]);
+      await Promise.allSettled([services.close(), closeTemporal(), deps.sql.end(), relaySql.end()]);
       backends.close();
     },
   };

@@ -199,8 +199,7 @@ async function main(): Promise<void> {
     ...common,
     apiUrl: env.api.url,
     token,
-    temporalAddress: env.env.SCAIWAVE_TEMPORAL_ADDRESS!,
-    namespace: env.env.SCAIWAVE_TEMPORAL_NAMESPACE!,
+    env: env.env,
     observe,
     pollIntervalMs: 20,
   };

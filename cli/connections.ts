@@ -1,6 +1,7 @@
 import { Client, Connection as TemporalConnection } from '@temporalio/client';
 import mariadb, { type Connection } from 'mariadb';
 import { loadConfigOrExit, type Config } from '../lib/config.js';
+import { createPayloadSealing } from '../lib/codec/data-converter.js';
 import { createDb, type Db } from '../lib/infra/db.js';
 import type { CredentialChange } from '../lib/auth/credential-cache.js';
 import { CliError, EXIT, oneLine } from './support.js';
@@ -74,9 +75,11 @@ export async function withTemporal<T>(fn: (ctx: { client: Client; config: Config
   } catch (err) {
     throw new CliError(EXIT.failure, `cannot connect to Temporal at ${address}: ${oneLine(err)}`);
   }
+  const sealing = createPayloadSealing(config);
   try {
-    return await fn({ client: new Client({ connection, namespace: config.env.SCAIWAVE_TEMPORAL_NAMESPACE }), config });
+    return await fn({ client: new Client({ connection, namespace: config.env.SCAIWAVE_TEMPORAL_NAMESPACE, dataConverter: sealing.dataConverter }), config });
   } finally {
     await connection.close().catch(() => {});
+    await sealing.close();
   }
 }

@@ -1,10 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../lib/config.js';
 import { createDb } from '../lib/infra/db.js';
 import { applyMigrations } from '../lib/infra/migrate.js';
+import { createTemporalClient } from '../lib/temporal/client.js';
 import { provisionTenant } from '../domains/identity/provisioning.js';
 import { applySchedules } from '../domains/schedules.js';
 import { startClamd } from './clamd.js';
@@ -34,7 +34,18 @@ process.env.SCAIWAVE_CLAMAV_URL ||= 'tcp://127.0.0.1:3310';
 // Exports signed as in production, so this machine's own bundles import again (an
 // import takes only bundles signed by a trusted key): a key made once, kept in .devstack/.
 process.env.SCAIWAVE_EXPORT_SIGNING_KEY ||= devSigningKey(path.join(devstackDir, 'export-signing-key.pem'));
+// Payloads sealed as in production (lib/codec/), under a master key made once and kept in .devstack/;
+// the CLI needs the same (`export SCAIWAVE_CODEC_MASTER_KEYS=$(cat .devstack/codec-master-keys)`).
+process.env.SCAIWAVE_CODEC_MASTER_KEYS ||= devMasterKeys(path.join(devstackDir, 'codec-master-keys'));
 const config = loadConfigOrExit();
+
+function devMasterKeys(file: string): string {
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `dev-1:${randomBytes(32).toString('base64')}`, { mode: 0o600 });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
 
 function devSigningKey(file: string): string {
   if (!fs.existsSync(file)) {
@@ -82,6 +93,7 @@ async function temporal(c: Config): Promise<string> {
       namespace,
       logDir,
       dbFile: path.join(dataDir, 'temporal.db'),
+      codecEndpoint: codecServerUrl(c),
     }),
   );
   return 'started';
@@ -153,17 +165,19 @@ async function devTenant(c: Config): Promise<string | undefined> {
 
 /** `scaiwave schedules apply`: accounting flush, identity sync and retention run from here on. */
 async function schedules(c: Config): Promise<void> {
-  const connection = await Connection.connect({ address: c.env.SCAIWAVE_TEMPORAL_ADDRESS });
+  const temporal = createTemporalClient(c);
   try {
-    await applySchedules(new Client({ connection, namespace: c.env.SCAIWAVE_TEMPORAL_NAMESPACE }), c.env);
+    await applySchedules(temporal.client, c.env);
   } finally {
-    await connection.close();
+    await temporal.close();
   }
 }
 
+const codecServerUrl = (c: Config): string => `http://127.0.0.1:${c.env.SCAIWAVE_CODEC_SERVER_PORT}`;
+
 /** Runs the compiled entry (scripts/stack-up.sh builds dist/ first), as the production image does. */
-async function serve(name: 'worker' | 'api', entry: string, healthUrl: string): Promise<void> {
-  const proc = startProcess(name, process.execPath, [path.join(repoRoot, 'dist', entry)], {
+async function serve(name: 'worker' | 'api' | 'codec-server', entry: string, healthUrl: string, args: string[] = []): Promise<void> {
+  const proc = startProcess(name, process.execPath, [path.join(repoRoot, 'dist', entry), ...args], {
     logDir,
     cwd: repoRoot,
     echo: true,
@@ -229,6 +243,8 @@ try {
     ),
   );
   await step('schedules (accounting flush, identity sync, retention)', () => schedules(config));
+  const codec = codecServerUrl(config);
+  await step('codec server (sealed payloads in the Temporal UI)', () => serve('codec-server', 'cli/main.js', `${codec}/health`, ['codec-server']));
 
   const shownKey = key ?? `(created earlier: see ${path.relative(repoRoot, path.join(devstackDir, 'dev-api-key'))})`;
   process.stdout.write(
@@ -238,6 +254,10 @@ try {
       `  API          ${api}   (health: ${api}/health, metrics: ${api}/metrics)`,
       `  Temporal UI  ${e.SCAIWAVE_TEMPORAL_UI_URL}/namespaces/${e.SCAIWAVE_TEMPORAL_NAMESPACE}/workflows`,
       `  Temporal     ${e.SCAIWAVE_TEMPORAL_ADDRESS} (namespace ${e.SCAIWAVE_TEMPORAL_NAMESPACE})`,
+      `  codec server ${codec}   payloads are sealed; to read them in the UI, sign in at ${codec} with the dev API key,`,
+      `               then in the UI's data encoder settings set the Remote Codec Endpoint to ${codec}`,
+      `               and turn on "Include cross-origin credentials"`,
+      `  CLI          export SCAIWAVE_CODEC_MASTER_KEYS=$(cat ${path.relative(repoRoot, path.join(devstackDir, 'codec-master-keys'))})   (the CLI seals payloads too)`,
       `  ScaiKey      ${e.SCAIWAVE_SCAIKEY_URL}`,
       `  ScaiGrid     ${process.env.SCAIWAVE_SCAIGRID_URL}/oai/v1   (embeddings model ${e.SCAIWAVE_AI_EMBEDDING_MODEL})`,
       `  dev API key  ${shownKey}`,

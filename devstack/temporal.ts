@@ -11,6 +11,8 @@ export interface TemporalOptions {
   logDir: string;
   /** Persistent SQLite file; omitted means in memory (tests). */
   dbFile?: string;
+  /** The codec server the UI decodes payloads with (`scaiwave codec-server`). */
+  codecEndpoint?: string;
 }
 
 export async function temporalAnswers(address: string, namespace: string): Promise<boolean> {
@@ -33,6 +35,7 @@ export async function startTemporal(opts: TemporalOptions): Promise<ManagedProce
     '--log-level', 'warn',
     '--ui-disable-news-fetch',
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    ...(opts.codecEndpoint ? ['--ui-codec-endpoint', opts.codecEndpoint] : []),
     ...Object.entries(customSearchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   const proc = startProcess('temporal', binary('temporal'), args, { logDir: opts.logDir });

@@ -286,6 +286,19 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'Temporal',
     description: 'Temporal Web UI base URL, used in links shown to operators.',
   },
+  SCAIWAVE_CODEC_MASTER_KEYS: {
+    group: 'Temporal',
+    description:
+      'Master keys wrapping the payload codec\'s data keys, newest first: `id:base64` of 32 random bytes each, comma-separated (`openssl rand -base64 32`). New data keys are wrapped by the first; keep an old one listed while keys it wrapped remain. Required by every process that talks to Temporal; `npm start` and the tests set their own.',
+  },
+  SCAIWAVE_CODEC_SERVER_PORT: {
+    group: 'Temporal',
+    description: 'Port of `scaiwave codec-server`, the Temporal UI\'s remote codec endpoint (decodes payloads for authenticated operators; 0 picks a free port).',
+  },
+  SCAIWAVE_CODEC_CORS_ORIGINS: {
+    group: 'Temporal',
+    description: 'Origins (comma-separated) of the Temporal UI allowed to call the codec server from the browser, with credentials.',
+  },
 
   SCAIWAVE_MAX_JSON_BODY_BYTES: {
     group: 'API limits',

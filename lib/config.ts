@@ -1,6 +1,7 @@
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { isEd25519PrivateKey, publicKeyList } from './ed25519-keys.js';
+import { parseMasterKeys } from './codec/master-keys.js';
 
 // Every setting comes from a SCAIWAVE_* variable. Each entry names its default
 // (or none when it is required) so `.env.example` and the README stay honest.
@@ -121,6 +122,18 @@ const schema = z.object({
   SCAIWAVE_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SCAIWAVE_TEMPORAL_TASK_QUEUE: z.string().min(1).default('scaiwave'),
   SCAIWAVE_TEMPORAL_UI_URL: url(['http', 'https']).default('http://127.0.0.1:8233'),
+  SCAIWAVE_CODEC_MASTER_KEYS: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseMasterKeys(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
+  SCAIWAVE_CODEC_SERVER_PORT: int(0, 65535).default(8089),
+  SCAIWAVE_CODEC_CORS_ORIGINS: list.default(['http://127.0.0.1:8233', 'http://localhost:8233']),
 
   SCAIWAVE_MAX_JSON_BODY_BYTES: int(1).default(1024 * 1024),
   SCAIWAVE_RATE_LIMIT_TENANT_PER_MINUTE: int(1).default(6000),
@@ -223,7 +236,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         const name = String(i.path[0] ?? '?');
         const value = relevant[name];
         // Secrets are named, never echoed: this message goes to logs.
-        const secret = /SECRET|TOKEN|PASSWORD|API_KEY|SIGNING_KEY/.test(name);
+        const secret = /SECRET|TOKEN|PASSWORD|API_KEY|SIGNING_KEY|MASTER_KEYS/.test(name);
         const shown = value === undefined ? 'is missing' : secret ? 'is set' : `is ${JSON.stringify(value)}`;
         return `${name} ${shown}: ${i.message}`;
       }),

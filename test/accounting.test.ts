@@ -21,7 +21,7 @@ import { call, newTenant, testConfig, testDb, uniq } from './support/stack.js';
 
 const config = testConfig();
 const db = testDb();
-const { client, connection } = createTemporalClient(config);
+const { client, close: closeTemporal } = createTemporalClient(config);
 const queue = uniq('accounting');
 let redis: Redis;
 let bundleDir: string;
@@ -103,7 +103,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.proc.stop(5000);
   await closeRedis(redis);
-  await connection.close();
+  await closeTemporal();
   await db.$disconnect();
   fs.rmSync(bundleDir, { recursive: true, force: true });
 });

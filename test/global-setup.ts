@@ -34,8 +34,11 @@ export default async function setup(): Promise<() => Promise<void>> {
   const s3Port = await freePort();
   const s3 = { accessKey: 'scaiwave-test', secretKey: randomBytes(12).toString('hex') };
   const clamdPort = await freePort();
+  const uiPort = await freePort();
+  // The UI decodes through the codec server test/codec-server.test.ts starts on this port.
+  const codecPort = await freePort();
   const [temporal, seaweed, idp, clamd] = await Promise.all([
-    startTemporal({ port: temporalPort, uiPort: await freePort(), namespace: 'default', logDir }),
+    startTemporal({ port: temporalPort, uiPort, namespace: 'default', logDir, codecEndpoint: `http://127.0.0.1:${codecPort}` }),
     startSeaweed({ s3Port, dataDir: path.join(work, 'seaweedfs'), logDir, ...s3 }),
     startIdpProcess({ port: await freePort(), logDir }),
     startClamd({ port: clamdPort, dataDir: path.join(work, 'clamd'), logDir, streamMaxBytes: 64 * 1024 * 1024 }),
@@ -52,12 +55,16 @@ export default async function setup(): Promise<() => Promise<void>> {
     SCAIWAVE_S3_ACCESS_KEY: s3.accessKey,
     SCAIWAVE_S3_SECRET_KEY: s3.secretKey,
     SCAIWAVE_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    SCAIWAVE_TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
+    SCAIWAVE_CODEC_SERVER_PORT: String(codecPort),
+    SCAIWAVE_CODEC_CORS_ORIGINS: `http://127.0.0.1:${uiPort}`,
     SCAIWAVE_TEMPORAL_TASK_QUEUE: `scaiwave-test-${runId}`,
     SCAIWAVE_SCAIKEY_URL: idp.url,
     SCAIWAVE_CLAMAV_URL: `tcp://127.0.0.1:${clamdPort}`,
     // No ScaiGrid for the run as a whole (so no worker runs the search feed); the suites that search bring their own.
     SCAIWAVE_SEARCH_DIR: path.join(work, 'search'),
     SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
+    SCAIWAVE_CODEC_MASTER_KEYS: `test-${runId}:${randomBytes(32).toString('base64')}`,
     // Every suite calls from 127.0.0.1 and many refuse credentials on purpose, some
     // the same one again and again; the failed-authentication limits are tested with
     // limits and addresses of their own.

@@ -140,11 +140,11 @@ describe('identity sync from ScaiKey (SCIM)', () => {
     ]);
     expect(runs.every((r) => r.workflowId === workflowIds.identitySync(t.tenant.id) && r.finishedAt !== null)).toBe(true);
     expect(await db.user.count({ where: { tenantId: t.tenant.id } })).toBe(5);
-    const { client, connection } = createTemporalClient(config);
+    const { client, close: closeTemporal } = createTemporalClient(config);
     try {
       await captureHistory('identitySyncWorkflow--completed', client.workflow.getHandle(workflowIds.identitySync(t.tenant.id)));
     } finally {
-      await connection.close();
+      await closeTemporal();
     }
   }, 180_000);
 
@@ -204,7 +204,7 @@ describe('identity sync from ScaiKey (SCIM)', () => {
     const t = await newTenant(db);
     await putUser(t.tenant.slug, t.user.scaikeySubject, { groups: ['member'] });
     await putUser(t.tenant.slug, 'scheduled-user', { groups: ['member'] });
-    const { client, connection } = createTemporalClient(config);
+    const { client, close: closeTemporal } = createTemporalClient(config);
     try {
       const handle = await client.workflow.start(identitySyncAllWorkflow, { taskQueue: queue, workflowId: uniq('wave-identity-sync-all-test') });
       const summary = await handle.result();
@@ -212,7 +212,7 @@ describe('identity sync from ScaiKey (SCIM)', () => {
       expect(summary.completed + summary.guarded + summary.failed + summary.skipped).toBe(summary.tenants);
       await captureHistory('identitySyncAllWorkflow--completed', handle);
     } finally {
-      await connection.close();
+      await closeTemporal();
     }
     const run = await db.identitySyncRun.findFirstOrThrow({ where: { tenantId: t.tenant.id } });
     expect(run).toMatchObject({ triggeredBy: 'schedule', status: 'completed', added: 1 });

@@ -23,7 +23,7 @@ const db = testDb();
 const s3 = createS3(config);
 const bucket = config.env.SCAIWAVE_S3_BUCKET;
 const queue = uniq('retention');
-const { client, connection } = createTemporalClient(config);
+const { client, close: closeTemporal } = createTemporalClient(config);
 let worker: WorkerProcess;
 
 const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
@@ -74,7 +74,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await worker?.proc.stop(5000);
-  await connection.close();
+  await closeTemporal();
   s3.destroy();
   await db.$disconnect();
 });

@@ -11,7 +11,7 @@ import { testConfig, uniq } from './support/stack.js';
 
 const queue = uniq('schedules-unpolled');
 const env = { SCAIWAVE_TEMPORAL_TASK_QUEUE: queue };
-const { client, connection } = createTemporalClient(testConfig());
+const { client, close: closeTemporal } = createTemporalClient(testConfig());
 
 interface ListedSchedule {
   name: string;
@@ -42,7 +42,7 @@ afterAll(async () => {
   for await (const w of client.workflow.list({ query: `TaskQueue = '${queue}' AND ExecutionStatus = 'Running'` })) {
     await client.workflow.getHandle(w.workflowId, w.runId).terminate('schedules test cleanup').catch(() => undefined);
   }
-  await connection.close();
+  await closeTemporal();
 });
 
 describe('scaiwave schedules', () => {

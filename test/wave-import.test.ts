@@ -123,7 +123,7 @@ describe('room import: verified bundles restored idempotently, resumable after a
 
   afterAll(async () => {
     await worker?.proc.stop(5000);
-    await temporal?.connection.close();
+    await temporal?.close();
     await api?.close();
     await grid?.stop();
     const nc = await connect({ servers: base.env.SCAIWAVE_NATS_URL.replace(/^nats:\/\//, '') });

@@ -38,7 +38,7 @@ describe('media virus scanning', () => {
   let roomId: string;
   const config = testConfig();
   const s3 = createS3(config);
-  const { client: temporal, connection } = createTemporalClient(config);
+  const { client: temporal, close: closeTemporal } = createTemporalClient(config);
   const logger = createLogger('wave-media-test', 'warn');
   // Events are relayed by the API processes of the run; this suite reads the outbox itself.
   const deps = { db, s3, config, logger, outbox: { wake: () => undefined } };
@@ -61,7 +61,7 @@ describe('media virus scanning', () => {
   afterAll(async () => {
     await worker?.proc.stop(5000);
     await clamd?.stop();
-    await connection.close();
+    await closeTemporal();
     s3.destroy();
     await db.$disconnect();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -95,7 +95,7 @@ describe('ScaiWave search: indexed from room events, answered within the rooms t
 
   afterAll(async () => {
     await worker?.proc.stop(5000);
-    await temporal?.connection.close();
+    await temporal?.close();
     await api?.close();
     await grid?.stop();
     const nc = await connect({ servers: base.env.SCAIWAVE_NATS_URL.replace(/^nats:\/\//, '') });

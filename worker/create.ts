@@ -5,6 +5,7 @@ import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/infra/logger.js';
 import { createSqlPool } from '../lib/infra/db.js';
 import { createServices } from '../lib/services.js';
+import { createPayloadSealing } from '../lib/codec/data-converter.js';
 import { SttBackends } from '../domains/scaiecho/backends.js';
 import { EVENT_STREAMS } from '../domains/streams.js';
 import { searchIndexLag } from '../lib/infra/metrics.js';
@@ -34,6 +35,7 @@ export async function createWorker(
   const backends = new SttBackends(config, services.registry);
   // Few connections: its readers page through big tables one query at a time, and a job step reads its row in one.
   const sql = createSqlPool(config.db, Math.min(4, config.db.poolSize));
+  const sealing = createPayloadSealing(config);
   const search = createSearchServices(config.env, logger, opts.registry ? searchIndexLag(opts.registry) : undefined);
   const bundlePath = config.env.SCAIWAVE_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
@@ -42,6 +44,7 @@ export async function createWorker(
     taskQueue: opts.taskQueue ?? config.env.SCAIWAVE_TEMPORAL_TASK_QUEUE,
     identity,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath }),
+    dataConverter: sealing.dataConverter,
     activities: createActivities({ ...services, backends, sql, config, logger, identity, search }),
     shutdownGraceTime: config.env.SCAIWAVE_SHUTDOWN_GRACE_MS,
     // Heartbeats reach Temporal at most this often (otherwise 0.8 × the heartbeat timeout, 16 s for
@@ -60,6 +63,7 @@ export async function createWorker(
       await services.close();
       backends.close();
       await sql.end();
+      await sealing.close();
       await connection.close();
     },
   };

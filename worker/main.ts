@@ -49,7 +49,7 @@ try {
 } finally {
   server.close();
   await feed?.close();
-  await temporal.connection.close();
+  await temporal.close();
   await dispose();
   logger.info('scaiwave-worker stopped');
 }

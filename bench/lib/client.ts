@@ -1,7 +1,8 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../../lib/config.js';
+import { createTemporalClient } from '../../lib/temporal/client.js';
 import { createScaiInferDispatcher, type ScaiInferDispatcher } from '../../lib/scaiinfer/stt/scaiinfer.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import { lanes } from './load.js';
@@ -29,8 +30,8 @@ export interface JobsPhase {
   kind: 'jobs';
   apiUrl: string;
   token: string;
-  temporalAddress: string;
-  namespace: string;
+  /** SCAIWAVE_* of the run: the client seals and opens payloads as the API and worker do. */
+  env: Record<string, string>;
   jobs: number;
   concurrency: number;
   /** How the client learns the job is done: the workflow's result, or polling the job endpoint. */
@@ -121,8 +122,7 @@ async function direct(p: DirectPhase): Promise<PhaseResult<DirectSample>> {
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 async function jobs(p: JobsPhase): Promise<PhaseResult<JobSample>> {
-  const connection = await Connection.connect({ address: p.temporalAddress });
-  const temporal = new Client({ connection, namespace: p.namespace });
+  const { client: temporal, close } = createTemporalClient(loadConfig({ ...process.env, ...p.env }));
   const auth = { Authorization: `Bearer ${p.token}` };
   const samples: JobSample[] = [];
   const errors = new Errors();
@@ -163,7 +163,7 @@ async function jobs(p: JobsPhase): Promise<PhaseResult<JobSample>> {
     });
     return { samples, errors: errors.counts, wallMs: performance.now() - t0, cutShort };
   } finally {
-    await connection.close();
+    await close();
   }
 }
 

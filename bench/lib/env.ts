@@ -202,6 +202,7 @@ export class Environment {
       SCAIWAVE_SCAIKEY_URL: idp.url,
       SCAIWAVE_AUTH_MODE: 'scaikey',
       SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
+      SCAIWAVE_CODEC_MASTER_KEYS: `bench-${runId}:${randomBytes(32).toString('base64')}`,
       ...(relay ? { SCAIWAVE_SCAIECHO_RELAY_URL: relay.url, SCAIWAVE_SCAIECHO_RELAY_API_KEY: relayKey } : {}),
       ...(scaigrid ? { SCAIWAVE_SCAIGRID_URL: scaigrid.url, SCAIWAVE_SCAIGRID_API_KEY: scaigrid.apiKey } : {}),
       // Never the dev stack's index: the worker of a run writes its own.
@@ -346,7 +347,7 @@ export class Environment {
     const services = createServices(config, createLogger('bench', this.opts.logLevel), 'scaiwave-bench', []);
     const temporal = createTemporalClient(config);
     this.closeApi = async () => {
-      await Promise.allSettled([services.close(), temporal.connection.close()]);
+      await Promise.allSettled([services.close(), temporal.close()]);
     };
     return { url, deps: { db: services.db, temporal: temporal.client, registry: services.registry } };
   }

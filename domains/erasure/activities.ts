@@ -7,6 +7,7 @@ import { eraseJobEvents, rewriteRoomEvents } from './steps/events.js';
 import { eraseStoredBundles } from './steps/exports.js';
 import { markErasureRequestOverdue } from './requests.js';
 import { eraseIdentity } from './steps/identity.js';
+import { completeErasure } from './steps/payload-keys.js';
 import { eraseMedia } from './steps/media.js';
 import { anonymiseMentions } from './steps/mentions.js';
 import { eraseMessages } from './steps/messages.js';
@@ -49,9 +50,7 @@ export function userErasureActivities(deps: ActivityDeps & { search: SearchServi
     pseudonymiseUserUsage: beating((erasureId: string) => pseudonymiseUsage(deps, erasureId)),
     pseudonymiseUserColumn: beating((erasureId: string, batch: number, column: number) => pseudonymiseColumn(deps, erasureId, batch, column)),
     eraseUserBundles: beating((erasureId: string) => eraseStoredBundles(deps, erasureId)),
-    async completeUserErasure(erasureId: string): Promise<void> {
-      await deps.db.waveUserErasure.updateMany({ where: { id: erasureId, status: 'running' }, data: { status: 'completed', completedAt: new Date() } });
-    },
+    completeUserErasure: beating((erasureId: string) => completeErasure(deps, erasureId)),
   };
 }
 

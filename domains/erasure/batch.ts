@@ -25,6 +25,7 @@ export const ERASURE_STORES = [
   'accounting',
   'references',
   'exports',
+  'payload_keys',
 ] as const;
 export type ErasureStore = (typeof ERASURE_STORES)[number];
 

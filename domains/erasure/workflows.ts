@@ -30,7 +30,9 @@ export interface UserErasureInput {
 
 export const userErasureProgressQuery = defineQuery<UserErasureProgress>('progress');
 
-const PHASES: ErasureStore[] = [
+/** The stores in the order they are erased; the payload keys go last, with the erasure's completion. */
+type Phase = Exclude<ErasureStore, 'payload_keys'>;
+const PHASES: Phase[] = [
   'identity',
   'scaiecho_jobs',
   'speakers',
@@ -62,7 +64,8 @@ const steps = proxyActivities<UserErasureActivities>({
  * their speakers (each erased by its own child workflow), messages, mentions,
  * reactions, media, events, usage, the rows that still name them, and the
  * bundles already stored (listed, or deleted where the tenant's policy
- * says). Before each store it waits while a legal hold keeps the user's
+ * says); last, with its completion, the user's payload keys (whatever
+ * Temporal keeps sealed under them is unreadable from then on). Before each store it waits while a legal hold keeps the user's
  * data. Each store goes a batch at a time, each batch with its receipt; the
  * run continues as new every `batchesPerRun` batches, carrying where it was.
  * History holds ids and counts only.
@@ -104,7 +107,7 @@ export async function eraseUserWorkflow(input: UserErasureInput): Promise<UserEr
     while (await batch(store, run));
   };
 
-  const phases: Record<ErasureStore, () => Promise<void>> = {
+  const phases: Record<Phase, () => Promise<void>> = {
     identity: () => allBatches('identity', () => steps.eraseUserIdentity(erasureId)),
     scaiecho_jobs: async () => {
       // Cancelling a job's workflow stops its engine and ends the job `cancelled`; one already ended refuses, which is as good.
@@ -133,7 +136,7 @@ export async function eraseUserWorkflow(input: UserErasureInput): Promise<UserEr
     exports: () => allBatches('exports', () => steps.eraseUserBundles(erasureId)),
   };
 
-  for (let i = progress.phase === 'completed' ? PHASES.length : PHASES.indexOf(progress.phase); i < PHASES.length; i++) {
+  for (let i = progress.phase === 'completed' ? PHASES.length : PHASES.indexOf(progress.phase as Phase); i < PHASES.length; i++) {
     if (progress.phase !== PHASES[i]) Object.assign(progress, { phase: PHASES[i]!, batch: 0, column: 0 });
     await untilNotHeld();
     await phases[PHASES[i]!]();

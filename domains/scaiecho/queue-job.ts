@@ -47,7 +47,7 @@ export async function queueJob(
   try {
     const job = await deps.db.transcriptionJob.create({ data: { ...row, status: 'queued', isAsync: true, audioObjectKey: key } });
     created = true;
-    await startTranscriptionWorkflow(deps, tenant, job.id);
+    await startTranscriptionWorkflow(deps, tenant, job);
     return job;
   } catch (err) {
     deps.logger.error({ err, jobId: row.id }, 'could not queue transcription job');

@@ -19,6 +19,7 @@ import type { Outcome } from './finish-job.js';
 import type { Backend } from './policy.js';
 import { JobStatusKey } from '../../lib/temporal/search-attributes.js';
 import { failureReason, failureType } from '../../lib/temporal/failures.js';
+import type { SealedFor } from '../../lib/codec/data-subject.js';
 
 export interface TranscriptionProgress {
   phase: 'starting' | 'choosing_backend' | 'transcribing' | 'attributing' | 'finishing' | 'completed' | 'failed' | 'cancelled';
@@ -135,7 +136,7 @@ async function transcribeOnFirstThatWorks(jobId: string, backends: Backend[], pr
  * only ids and figures: audio stays in S3, the transcript goes straight to
  * MariaDB. Every step is idempotent, so a worker killed anywhere is harmless.
  */
-export async function transcriptionJobWorkflow(input: { jobId: string }): Promise<{ status: string }> {
+export async function transcriptionJobWorkflow(input: { jobId: string } & SealedFor): Promise<{ status: string }> {
   const { jobId } = input;
   const progress: TranscriptionProgress = { phase: 'starting', backend: null };
   setHandler(transcriptionProgressQuery, () => progress);

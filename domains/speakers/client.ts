@@ -4,9 +4,12 @@ import { enrollSpeakerWorkflow, rewarmSpeakerWorkflow } from './workflows/enroll
 import { JobKind, runningJobAttributes } from '../../lib/temporal/search-attributes.js';
 import type { Starter } from '../../lib/temporal/starter.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
+import { sealedFor } from '../../lib/codec/data-subject.js';
 
 // The one place the speaker workflows are started, so every start carries the
-// same search attributes and id policy. Ids only: names and voices stay out.
+// same search attributes and id policy. Ids only: names and voices stay out;
+// the inputs are sealed under the speaker's own key (lib/codec/), which their
+// erasure destroys.
 
 interface Tenant {
   tenantId: string;
@@ -24,7 +27,7 @@ export function startEnrollment(s: Starter, t: Tenant, speakerId: string): Promi
   return s.temporal.workflow.start(enrollSpeakerWorkflow, {
     ...options(s, t, JobKind.speakerEnrollment, speakerId, 'Speaker enrollment'),
     workflowId: workflowIds.enrollSpeaker(speakerId),
-    args: [{ speakerId }],
+    args: [{ speakerId, ...sealedFor(t.tenantId, { kind: 'speaker', id: speakerId }) }],
   });
 }
 
@@ -34,7 +37,7 @@ export async function startRewarm(s: Starter, t: Tenant, speakerId: string): Pro
     ...options(s, t, JobKind.speakerRewarm, speakerId, 'Speaker re-warm'),
     workflowId: workflowIds.rewarmSpeaker(speakerId),
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ speakerId }],
+    args: [{ speakerId, ...sealedFor(t.tenantId, { kind: 'speaker', id: speakerId }) }],
   });
 }
 

@@ -74,6 +74,7 @@ export function erasureView(e: ErasureWithReceipt) {
     /** null until the workflow has chosen the nodes to evict from */
     pending_node_ids: targets ? targets.filter((n) => !acknowledged.has(n)) : null,
     receipt: e.receipts.map((r) => ({ node_id: r.nodeId, outcome: r.outcome as EvictionOutcome, acknowledged_at: r.acknowledgedAt.toISOString() })),
+    payload_keys_destroyed: (e.payloadKeysDestroyed as string[] | null) ?? null,
     poll_url: `/v1/modules/scaiecho/erasures/${e.id}`,
   };
 }

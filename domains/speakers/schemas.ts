@@ -51,6 +51,10 @@ export const erasure = z
     receipt: z.array(
       z.object({ node_id: z.string(), outcome: z.enum(EVICTION_OUTCOMES), acknowledged_at: z.iso.datetime() }),
     ),
+    payload_keys_destroyed: z
+      .array(z.string())
+      .nullable()
+      .meta({ description: "ids of the speaker's payload keys destroyed: every Temporal payload sealed under them is unreadable from then on; null until completed" }),
     poll_url: z.string(),
   })
   .meta({ id: 'Erasure' });

@@ -14,7 +14,7 @@ export function mediaScanStart(t: { tenantId: string; tenantSlug: string }, medi
     workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
     typedSearchAttributes: runningJobAttributes(t.tenantId, JobKind.waveMediaScan, mediaId),
     staticSummary: `Media scan ${mediaId} (tenant ${t.tenantSlug})`,
-    args: [{ mediaId }] as [{ mediaId: string }],
+    args: [{ mediaId, tenantId: t.tenantId }] as [{ mediaId: string; tenantId: string }],
   };
 }
 

@@ -41,7 +41,7 @@ export async function startIsolatedStack(name: string, extraEnv: Record<string, 
     temporal: createTemporalClient(config),
     async close() {
       await stack.worker?.proc.stop(5000);
-      await stack.temporal.connection.close();
+      await stack.temporal.close();
       await stack.api.close();
       await db.$executeRawUnsafe(`DROP DATABASE IF EXISTS \`${config.db.database}\``);
       await db.$disconnect();

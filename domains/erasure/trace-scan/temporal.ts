@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
 import { TenantIdKey } from '../../../lib/temporal/search-attributes.js';
+import { openPayloadsIn } from '../../../lib/codec/open-payloads.js';
 import { found, type Needle, type StoreScan, type TraceHit } from './needles.js';
 
 // Every execution of the tenant the Temporal API lists (open and closed, all
 // runs), through the API as an operator would: its id, search attributes and
-// memo, and its whole history, every payload's bytes as stored. The erasure's
+// memo, and its whole history, every payload opened where its key still exists
+// (sealed bytes would hide everything) and as stored where the key is gone. The erasure's
 // own workflow is named by the user's id (one erasure per user) and carries ids
 // and counts only: like the erasure's row, it is the record, left out, and the
 // report says so; so is its id where another history names it (the speaker
@@ -34,14 +36,19 @@ function without(b: Buffer, cut: Buffer): Buffer {
 
 export async function scanTemporal(client: Client, tenantId: string, ownWorkflowId: string, needles: readonly Needle[]): Promise<StoreScan> {
   const hits: TraceHit[] = [];
+  const codecs = client.options.loadedDataConverter.payloadCodecs;
   let read = 0;
+  let stillSealed = 0;
   for await (const wf of client.workflow.list({ query: `${TenantIdKey.name} = "${tenantId}"` })) {
     if (wf.workflowId === ownWorkflowId) continue;
     read += 1;
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    stillSealed += (await openPayloadsIn(history, codecs)).stillSealed + (await openPayloadsIn(wf.raw, codecs)).stillSealed;
     const own = Buffer.from(ownWorkflowId);
     const hitBy = new Set([...bytesOf(wf.raw), ...bytesOf(history)].flatMap((b) => found(without(b, own), needles)));
     for (const n of hitBy) hits.push({ store: 'temporal', where: `${wf.workflowId} run ${wf.runId}`, needle: n.label, count: 1 });
   }
-  return { store: 'temporal', read, hits, skipped: [`${ownWorkflowId}: the erasure's own workflow (ids and counts only), and its id where other histories name it`] };
+  const skipped = [`${ownWorkflowId}: the erasure's own workflow (ids and counts only), and its id where other histories name it`];
+  if (stillSealed > 0) skipped.push(`${stillSealed} payloads sealed under destroyed keys: unreadable by anyone`);
+  return { store: 'temporal', read, hits, skipped };
 }

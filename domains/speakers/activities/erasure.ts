@@ -1,4 +1,5 @@
 import { Prisma } from '../../../lib/generated/prisma/client.js';
+import { destroySubjectKeys } from '../../../lib/codec/payload-keys.js';
 import { withDiarizeNode } from '../../../lib/scaiinfer/diarize/client.js';
 import type { EvictionOutcome as Outcome } from '../erasures.js';
 import { ENGINE_DIARIZE } from '../../../lib/scaiinfer/node-registry.js';
@@ -100,10 +101,21 @@ export function speakerErasureActivities(deps: ActivityDeps) {
       return outcome;
     },
 
+    /**
+     * Last, once nothing needs the speaker's payloads any more: their keys are
+     * destroyed in the transaction that completes the erasure, and the receipt
+     * names them; every history holding this speaker's payloads is unreadable
+     * from then on. A repeat finds the erasure completed and changes nothing.
+     */
     async completeErasure(erasureId: string): Promise<void> {
       const { speakerId } = await erasure(erasureId);
       await warm.forget(speakerId);
-      await db.speakerErasure.updateMany({ where: { id: erasureId, status: 'running' }, data: { status: 'completed', completedAt: new Date() } });
+      await db.$transaction(async (tx) => {
+        const done = await tx.speakerErasure.findUnique({ where: { id: erasureId }, select: { status: true } });
+        if (done?.status !== 'running') return;
+        const destroyed = await destroySubjectKeys(tx, { scope: 'speaker', id: speakerId });
+        await tx.speakerErasure.update({ where: { id: erasureId }, data: { status: 'completed', completedAt: new Date(), payloadKeysDestroyed: destroyed } });
+      });
     },
   };
 }

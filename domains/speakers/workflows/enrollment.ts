@@ -3,6 +3,7 @@ import type { SpeakerActivities } from '../activities/enrollment.js';
 import { bookkeeping } from '../../../lib/temporal/activity-options.js';
 import { JobStatusKey } from '../../../lib/temporal/search-attributes.js';
 import { failureReason } from '../../../lib/temporal/failures.js';
+import type { SealedFor } from '../../../lib/codec/data-subject.js';
 
 // Speaker enrollment and re-warm. Both carry only the speaker id: the
 // recordings and the embedding stay in S3, and activities fetch them there.
@@ -53,7 +54,7 @@ const accept = proxyActivities<SpeakerActivities>({
  * anything, so whatever happens to the route, this workflow either fans the
  * speaker out or removes what the route had stored: never an orphan.
  */
-export async function enrollSpeakerWorkflow(input: { speakerId: string }): Promise<{ status: string }> {
+export async function enrollSpeakerWorkflow(input: { speakerId: string } & SealedFor): Promise<{ status: string }> {
   const { speakerId } = input;
   const progress: SpeakerProgress = { phase: 'awaiting_upload', targets: [], accepted: [], failed: {} };
   setHandler(speakerProgressQuery, () => progress);
@@ -78,7 +79,7 @@ export async function enrollSpeakerWorkflow(input: { speakerId: string }): Promi
 }
 
 /** `scaiecho-warm-{speakerId}`: the same fan-out again, to every node online now. */
-export async function rewarmSpeakerWorkflow(input: { speakerId: string }): Promise<{ status: string }> {
+export async function rewarmSpeakerWorkflow(input: { speakerId: string } & SealedFor): Promise<{ status: string }> {
   const progress: SpeakerProgress = { phase: 'embedding', targets: [], accepted: [], failed: {} };
   setHandler(speakerProgressQuery, () => progress);
   return warmUp(input.speakerId, progress);

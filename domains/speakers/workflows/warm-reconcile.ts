@@ -11,6 +11,7 @@ import type { WarmReconcileActivities } from '../activities/warm-reconcile.js';
 import type { RewarmCandidate } from '../activities/warm-reconcile.js';
 import { JobKind, runningJobAttributes } from '../../../lib/temporal/search-attributes.js';
 import { workflowIds } from '../../../lib/temporal/workflow-ids.js';
+import { sealedFor } from '../../../lib/codec/data-subject.js';
 import { rewarmSpeakerWorkflow } from './enrollment.js';
 
 export interface WarmReconcileSummary {
@@ -108,7 +109,7 @@ async function rewarm(c: RewarmCandidate, totals: WarmReconcileSummary): Promise
   try {
     const child = await startChild(rewarmSpeakerWorkflow, {
       workflowId: workflowIds.rewarmSpeaker(c.speakerId),
-      args: [{ speakerId: c.speakerId }],
+      args: [{ speakerId: c.speakerId, ...sealedFor(c.tenantId, { kind: 'speaker', id: c.speakerId }) }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: runningJobAttributes(c.tenantId, JobKind.speakerRewarm, c.speakerId),
       staticSummary: `Speaker re-warm ${c.speakerId} (tenant ${c.tenantSlug}, by the warm reconcile)`,
