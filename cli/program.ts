@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { projectFile } from '../lib/infra/project-files.js';
 import { registerAdminCommands } from './commands/admin/index.js';
-import { registerCodecServerCommand } from './commands/codec-server.js';
+import { registerCodecCommands } from './commands/codec.js';
 import { registerComplianceCommands } from './commands/compliance.js';
 import { registerErasureCommands } from './commands/erasure.js';
 import { registerExportCommands } from './commands/export.js';
@@ -29,7 +29,7 @@ const commandGroups: ((program: Command) => void)[] = [
   registerExportCommands,
   registerErasureCommands,
   registerHoldCommands,
-  registerCodecServerCommand,
+  registerCodecCommands,
 ];
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };

@@ -59,6 +59,8 @@ const requiredComposeVars = [
 
 function sampleValue(name: string): string {
   if (name.endsWith('_URL')) return 'https://scaikey.example.test';
+  // Master keys have a form of their own (lib/codec/master-keys.ts): id:base64 of 32 bytes.
+  if (name.endsWith('_MASTER_KEYS')) return `k1:${Buffer.alloc(32, 7).toString('base64')}`;
   // URL-safe and long enough for MinIO's 8-character minimum.
   return `test-${name.toLowerCase().replace(/_/g, '-')}`;
 }

@@ -7,7 +7,8 @@ import { sealedFor } from '../lib/codec/data-subject.js';
 import { KEY_ID_METADATA, PayloadKeyDestroyedError, SEALED_ENCODING } from '../lib/codec/payload-codec.js';
 import { destroySubjectKeys } from '../lib/codec/payload-keys.js';
 import { newId } from '../lib/infra/ids.js';
-import { testConfig, testDb } from './support/stack.js';
+import { runScaiwave } from './support/cli.js';
+import { newTenant, testConfig, testDb } from './support/stack.js';
 
 // The payload codec on the run's MariaDB: what Temporal would store, and what
 // opens it again, as a client or worker of this deployment sees it.
@@ -75,6 +76,18 @@ describe('payload codec: AES-256-GCM under keys per tenant and per data subject'
       { tenantId, n: 1 },
       { tenantId, n: 2 },
     ]);
+  });
+
+  it('`scaiwave codec rotate --tenant`: the tenant\'s next payloads take a new key', async () => {
+    const t = await newTenant(db);
+    const { codec } = sealing();
+    const [before] = await codec.encode([payloadOf({ tenantId: t.tenant.id })]);
+    const out = await runScaiwave(['codec', 'rotate', '--tenant', t.tenant.slug]);
+    expect(out.code, out.stderr).toBe(0);
+    const keyId = /new payload key (\S+)/.exec(out.stdout)![1]!;
+    expect(await db.payloadKey.findUniqueOrThrow({ where: { id: keyId } })).toMatchObject({ scope: 'tenant', scopeId: t.tenant.id, version: 2 });
+    expect(keyId).not.toBe(keyIdOf(before!));
+    expect((await runScaiwave(['codec', 'rotate', '--tenant', 'no-such-tenant'])).code).toBe(3);
   });
 
   it('a master key rotated in: keys wrapped by the old one open while it is listed, and not once it is dropped', async () => {

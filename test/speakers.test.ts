@@ -18,6 +18,7 @@ import { captureHistory } from './support/histories.js';
 import { startScaiEchoStack, transcribe, waitForJob, type RefNode, type ScaiEchoStack } from './support/scaiecho.js';
 import { durationMs, speak } from './support/speech.js';
 import { call, newTenant, testConfig, testDb, type ApiAnswer } from './support/stack.js';
+import { storedInput } from './support/sealed-inputs.js';
 
 const SHELLS = 'She sells sea shells by the sea shore, and the shells she sells are surely sea shells.';
 const CONSENT = 'I agree that my voice may be enrolled for speaker attribution.';
@@ -38,6 +39,7 @@ interface Warm {
 }
 interface Erasure {
   erasure_id: string;
+  payload_keys_destroyed: string[] | null;
   status: string;
   reason: string;
   pending_node_ids: string[] | null;
@@ -202,6 +204,10 @@ describe('ScaiEcho speakers: enrollment, warm registry, attribution, erasure', (
     const { id } = await enroll('awb', 'Ada Lovelace');
     expect(await holdersPerNode(id, s.diarizers)).toEqual(ids(s.diarizers));
     const keys = [referenceObjectKey(id, 'wav'), consentObjectKey(id, 'wav'), embeddingObjectKey(id)];
+    // The enrollment's input, sealed under the speaker's own key: readable until the erasure completes.
+    const enrollment = s.api.deps.temporal.workflow.getHandle(workflowIds.enrollSpeaker(id));
+    const sealedInput = await storedInput(s.api.deps.config, enrollment);
+    expect(sealedInput).toMatchObject({ sealed: true, opens: true });
     await setOnline([d2], 'offline');
     let erasureId: string;
     try {
@@ -236,6 +242,9 @@ describe('ScaiEcho speakers: enrollment, warm registry, attribution, erasure', (
     const done = (await api<Erasure>('GET', `/erasures/${erasureId}`)).body.data!;
     expect(done).toMatchObject({ status: 'completed', pending_node_ids: [], objects_deleted: 3 });
     expect(done.receipt.map((r) => [r.node_id, r.outcome]).sort()).toEqual(ids(s.diarizers).map((n) => [n, 'evicted']));
+    // Crypto-shredded: the key is gone, so the history Temporal keeps of the enrollment opens for no one.
+    expect(done.payload_keys_destroyed).toEqual([sealedInput.keyId]);
+    expect(await storedInput(s.api.deps.config, enrollment)).toEqual({ sealed: true, keyId: sealedInput.keyId, opens: false });
     const ackOf = (n: RefNode) => Date.parse(done.receipt.find((r) => r.node_id === n.nodeId)!.acknowledged_at);
     expect(ackOf(d2)).toBeGreaterThan(Math.max(ackOf(d1), ackOf(d3)));
     expect(await holdersPerNode(id, s.diarizers)).toEqual([]);

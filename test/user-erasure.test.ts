@@ -29,6 +29,7 @@ import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from '
 import { startTestScaiGrid, type TestScaiGrid } from './support/scaigrid.js';
 import { speak } from './support/speech.js';
 import { call, idpToken, newTenant, uniq, type ApiAnswer } from './support/stack.js';
+import { storedInput } from './support/sealed-inputs.js';
 
 // GDPR erasure of a whole user, end to end on the real stores: a person with
 // messages in two rooms (edited, replied to, reacted to, mentioned), a file,
@@ -193,6 +194,21 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     }
     expect(await db.waveUserErasure.count({ where: { tenantId: t.tenant.id } })).toBe(before);
 
+    // What Temporal keeps in clear (ids, search attributes, summaries, failure messages) names none of it;
+    // payloads are sealed, the job's input under dana's own key, the enrollment's under the speaker's.
+    for await (const wf of s.api.deps.temporal.workflow.list({ query: `TenantId = "${t.tenant.id}"` })) {
+      const described = await s.api.deps.temporal.workflow.getHandle(wf.workflowId, wf.runId).describe();
+      const history = await s.api.deps.temporal.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      const failures = (history.events ?? []).flatMap((ev) => Object.values(ev).flatMap((attrs) => ((attrs as { failure?: { message?: string } } | null)?.failure?.message ? [attrs.failure.message] : [])));
+      const inClear = JSON.stringify([wf.workflowId, wf.searchAttributes, described.staticSummary, described.staticDetails, failures]);
+      for (const clue of [clues.email, clues.subject, `voice of ${marker}`, ...clues.phrases]) expect(inClear, `${wf.workflowId}: ${clue}`).not.toContain(clue);
+    }
+    const jobInput = s.api.deps.temporal.workflow.getHandle(workflowIds.transcribe(job.body.data!.job_id));
+    const enrollmentInput = s.api.deps.temporal.workflow.getHandle(workflowIds.enrollSpeaker(speakerId));
+    const [jobSealed, voiceSealed] = [await storedInput(s.api.deps.config, jobInput), await storedInput(s.api.deps.config, enrollmentInput)];
+    expect(jobSealed).toMatchObject({ sealed: true, opens: true });
+    expect(voiceSealed).toMatchObject({ sealed: true, opens: true });
+
     // The scan finds every phrase while the data is there: a zero later means something.
     const pre = await scan({ erasure_id: 'none', user_id: dana.user.id }, clues);
     const preStores = new Set(pre.hits.map((h) => h.store));
@@ -209,8 +225,13 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
 
     const receipt = Object.fromEntries(done.receipts.map((r) => [r.store, r]));
     expect(Object.keys(receipt).sort()).toEqual(
-      ['accounting', 'events', 'exports', 'identity', 'job_events', 'media', 'mentions', 'messages', 'reactions', 'references', 'scaiecho_jobs', 'speakers'].sort(),
+      ['accounting', 'events', 'exports', 'identity', 'job_events', 'media', 'mentions', 'messages', 'payload_keys', 'reactions', 'references', 'scaiecho_jobs', 'speakers'].sort(),
     );
+    // Crypto-shredded: the histories of dana's job and of her voice's enrollment open for no one now.
+    expect(receipt.payload_keys!.proof[0]!.payload_keys_destroyed).toEqual([jobSealed.keyId]);
+    expect(await storedInput(s.api.deps.config, jobInput)).toEqual({ sealed: true, keyId: jobSealed.keyId, opens: false });
+    expect(await storedInput(s.api.deps.config, enrollmentInput)).toEqual({ sealed: true, keyId: voiceSealed.keyId, opens: false });
+    expect((await db.speakerErasure.findUniqueOrThrow({ where: { speakerId } })).payloadKeysDestroyed).toEqual([voiceSealed.keyId]);
     expect(receipt.messages!.removed).toBe(2);
     expect(receipt.media!.proof.flatMap((p) => p.object_keys_deleted as string[])).toHaveLength(2);
     expect(receipt.scaiecho_jobs!.removed).toBe(1);

@@ -25,5 +25,9 @@ export const REFERENCE_COLUMNS = [
   ['mod_scaiecho_speaker_erasure', 'requested_by_user_id'],
 ] as const satisfies readonly (readonly [string, string] | readonly [string, string, readonly string[]])[];
 
-/** Tables the erasure itself writes and keeps: its record. */
-export const ERASURE_RECORD_TABLES = ['wave_user_erasures', 'wave_user_erasure_receipts', 'mod_scaiecho_erasure_audit'] as const;
+/**
+ * Tables the erasure itself writes and keeps: its record. A destroyed payload
+ * key's row is one too: it says a key of the user's existed and when it was
+ * destroyed, and holds no key any more (lib/codec/payload-keys.ts).
+ */
+export const ERASURE_RECORD_TABLES = ['wave_user_erasures', 'wave_user_erasure_receipts', 'mod_scaiecho_erasure_audit', 'payload_keys'] as const;

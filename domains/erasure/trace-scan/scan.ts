@@ -49,7 +49,7 @@ export async function scanForTraces(deps: TraceScanDeps, e: Pick<WaveUserErasure
     await scanRedis(deps.config, needles),
     await scanJetStream(deps.nats, deps.config, needles),
     scanSearchIndex(deps.config, e.tenantId, needles),
-    await scanTemporal(deps.temporal, e.tenantId, workflowIds.eraseUser(e.userId), needles),
+    await scanTemporal(deps.temporal, deps.config, e.tenantId, workflowIds.eraseUser(e.userId), needles),
   ];
   return { erasure_id: e.id, stores, hits: stores.flatMap((s) => s.hits) };
 }

@@ -1,6 +1,9 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { TenantIdKey } from '../../../lib/temporal/search-attributes.js';
+import { createPayloadSealing } from '../../../lib/codec/data-converter.js';
 import { openPayloadsIn } from '../../../lib/codec/open-payloads.js';
+import type { Config } from '../../../lib/config.js';
 import { found, type Needle, type StoreScan, type TraceHit } from './needles.js';
 
 // Every execution of the tenant the Temporal API lists (open and closed, all
@@ -34,9 +37,22 @@ function without(b: Buffer, cut: Buffer): Buffer {
   return from === 0 ? b : Buffer.concat([...parts, b.subarray(from)]);
 }
 
-export async function scanTemporal(client: Client, tenantId: string, ownWorkflowId: string, needles: readonly Needle[]): Promise<StoreScan> {
+/**
+ * Payloads are opened by a codec of the scan's own, with nothing cached: what
+ * it opens is what the keys stored now open, not what this process opened a
+ * moment before the erasure destroyed them (lib/codec/payload-keys.ts).
+ */
+export async function scanTemporal(client: Client, config: Config, tenantId: string, ownWorkflowId: string, needles: readonly Needle[]): Promise<StoreScan> {
+  const sealing = createPayloadSealing(config);
+  try {
+    return await scanWith(client, [sealing.codec], tenantId, ownWorkflowId, needles);
+  } finally {
+    await sealing.close();
+  }
+}
+
+async function scanWith(client: Client, codecs: readonly PayloadCodec[], tenantId: string, ownWorkflowId: string, needles: readonly Needle[]): Promise<StoreScan> {
   const hits: TraceHit[] = [];
-  const codecs = client.options.loadedDataConverter.payloadCodecs;
   let read = 0;
   let stillSealed = 0;
   for await (const wf of client.workflow.list({ query: `${TenantIdKey.name} = "${tenantId}"` })) {
