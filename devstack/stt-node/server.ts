@@ -10,10 +10,11 @@ import { ENGINE_STT } from '../../lib/scaiinfer/node-registry.js';
 import { serveGrpcNode, type GrpcNode } from '../grpc-node.js';
 import { createEngine, engineStats, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
 import { FaultSwitch } from '../stt/faults.js';
+import { LiveTranscriber } from '../stt/live.js';
 
 // Reference ScaiInfer node with the STT engine loaded: serves
-// scaiinfer.stt.v1.SpeechToText over gRPC; registration, heartbeats and the
-// fault switch come from serveGrpcNode.
+// scaiinfer.stt.v1.SpeechToText over gRPC, batch and live (stt/live.ts);
+// registration, heartbeats and the fault switch come from serveGrpcNode.
 
 export interface SttNodeOptions {
   nodeId: string;
@@ -75,6 +76,7 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
     });
 
     let config: TranscribeConfig | undefined;
+    let live: LiveTranscriber | undefined;
     const chunks: Uint8Array[] = [];
     let size = 0;
     call.on('data', (msg: TranscribeRequest) => {
@@ -82,12 +84,18 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
       if (!config) {
         if (msg.payload !== 'config') return finish({ code: status.INVALID_ARGUMENT, details: 'the first message must be a config' });
         config = msg.config;
+        if (config.live) {
+          const sampleRate = config.sampleRateHz || 16_000;
+          if (sampleRate < 8000 || sampleRate > 48_000) return finish({ code: status.INVALID_ARGUMENT, details: 'sample_rate_hz must be within 8000..48000' });
+          live = new LiveTranscriber(engine, sampleRate, (d) => !done && call.write({ delta: d }), cancelled.signal);
+        }
         return;
       }
       if (msg.payload !== 'audio') return finish({ code: status.INVALID_ARGUMENT, details: 'only the first message may be a config' });
       size += msg.audio.byteLength;
       if (size > maxAudioBytes) return finish({ code: status.OUT_OF_RANGE, details: `audio is larger than ${maxAudioBytes} bytes` });
-      chunks.push(msg.audio);
+      if (live) live.push(msg.audio);
+      else chunks.push(msg.audio);
     });
     call.on('end', () => void answer());
 
@@ -99,9 +107,10 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
       if (admission === 'fail') return finish({ code: status.UNAVAILABLE, details: 'fault injected: node unavailable' });
       const started = Date.now();
       try {
-        const t = await engine.transcribe(Buffer.concat(chunks), config.audioFormat || 'wav', cancelled.signal);
+        // A live call's deltas went out as it was decoded; a batch call's go now.
+        const t = live ? await live.end() : await engine.transcribe(Buffer.concat(chunks), config.audioFormat || 'wav', cancelled.signal);
         if (done) return;
-        for (const s of t.segments) call.write({ delta: { text: s.text, startMs: s.startMs, endMs: s.endMs } });
+        if (!live) for (const s of t.segments) call.write({ delta: { text: s.text, startMs: s.startMs, endMs: s.endMs, isFinal: true } });
         call.write({ result: t });
         stats.served++;
         log.info({ job_id: config.jobId, bytes: size, audio_ms: t.audioDurationMs, engine_ms: t.engineMs }, 'transcribed');

@@ -54,3 +54,23 @@ export function parseWavHeader(bytes: Uint8Array, fileBytes = bytes.length): Wav
   }
   return undefined;
 }
+
+/** Mono 16-bit PCM samples (little-endian) wrapped in a WAVE header. */
+export function pcmWav(pcm: Uint8Array, sampleRate: number): Uint8Array {
+  const buf = Buffer.alloc(44 + pcm.byteLength);
+  buf.write('RIFF', 0, 'ascii');
+  buf.writeUInt32LE(36 + pcm.byteLength, 4);
+  buf.write('WAVE', 8, 'ascii');
+  buf.write('fmt ', 12, 'ascii');
+  buf.writeUInt32LE(16, 16); // fmt chunk size
+  buf.writeUInt16LE(1, 20); // PCM
+  buf.writeUInt16LE(1, 22); // mono
+  buf.writeUInt32LE(sampleRate, 24);
+  buf.writeUInt32LE(sampleRate * 2, 28); // byte rate
+  buf.writeUInt16LE(2, 32); // block align
+  buf.writeUInt16LE(16, 34); // bits per sample
+  buf.write('data', 36, 'ascii');
+  buf.writeUInt32LE(pcm.byteLength, 40);
+  buf.set(pcm, 44);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}

@@ -134,6 +134,8 @@ function run(call: TranscribeCall, input: DispatchInput): Promise<TranscriptionR
           language: input.language ?? '',
           temperature: input.temperature ?? 0,
           audioFormat: input.format,
+          live: false,
+          sampleRateHz: 0,
         },
       });
       for (let next = await source.next(); !next.done; next = await source.next()) {

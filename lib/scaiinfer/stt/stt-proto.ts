@@ -13,14 +13,17 @@ export interface TranscribeConfig {
   language: string;
   temperature: number;
   audioFormat: string;
+  live: boolean;
+  sampleRateHz: number;
 }
 
 export type TranscribeRequest = { payload?: 'config'; config: TranscribeConfig } | { payload?: 'audio'; audio: Uint8Array };
 
-interface TranscriptDelta {
+export interface TranscriptDelta {
   text: string;
   startMs: number;
   endMs: number;
+  isFinal: boolean;
 }
 
 export interface TranscribeResult {
