@@ -20,7 +20,9 @@ import { createSearchServices } from '../lib/search-index/search-services.js';
 import { EventFeed } from '../domains/wave/event-feed.js';
 import { LongPolls } from '../domains/wave/long-poll.js';
 import { OutboxRelay, type PublishEvent } from '../domains/wave/outbox-relay.js';
-import { attachWaveSocket } from './wave-socket.js';
+import { routeUpgrades } from './socket-upgrade.js';
+import { WAVE_SOCKET_PATH, waveSocket } from './wave-socket.js';
+import { LIVE_SOCKET_PATH, liveSocket } from './live-socket.js';
 import { createApp, type App } from './app.js';
 import type { ApiDeps } from './deps.js';
 
@@ -113,7 +115,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
 
   const server = http.createServer(app.koa.callback());
   server.keepAliveTimeout = 65_000;
-  const sockets = attachWaveSocket(server, deps, {
+  const sockets = waveSocket(deps, {
     heartbeatMs: e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS,
     admission: app.admission,
     drain: app.drain,
@@ -121,6 +123,11 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     maxSockets: e.SCAIWAVE_WAVE_WS_MAX_SOCKETS,
     maxPerUser: e.SCAIWAVE_WAVE_WS_MAX_PER_USER,
   });
+  const live = liveSocket(
+    { ...deps, limits: { idleMs: e.SCAIWAVE_SCAIECHO_STREAM_IDLE_SECONDS * 1000, maxMs: e.SCAIWAVE_SCAIECHO_STREAM_MAX_SECONDS * 1000 } },
+    { admission: app.admission, drain: app.drain, origins: e.SCAIWAVE_CORS_ORIGINS, maxSockets: e.SCAIWAVE_WAVE_WS_MAX_SOCKETS },
+  );
+  routeUpgrades(server, { [WAVE_SOCKET_PATH]: sockets.route, [LIVE_SOCKET_PATH]: live.route });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? config.env.SCAIWAVE_PORT, config.env.SCAIWAVE_HOST, resolve);
@@ -137,6 +144,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     async close() {
       app.drain.start();
       sockets.close();
+      live.close();
       bell.close();
       polls.close();
       feed.close();

@@ -1,5 +1,4 @@
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../lib/auth/caller-identity.js';
 import { AppError } from '../lib/errors.js';
@@ -11,9 +10,7 @@ import type { WaveRouteDeps } from '../domains/wave/routes/deps.js';
 import type { Admission } from './middleware/admit.js';
 import { addressOf } from './middleware/client-address.js';
 import type { DrainFlag } from './middleware/drain.js';
-import { envelopeOf } from './middleware/error-envelope.js';
-import { requestIdOf } from './middleware/request-id.js';
-import { hardeningHeaders } from './middleware/security-headers.js';
+import type { UpgradeRoute } from './socket-upgrade.js';
 import { eventBatchView } from '../domains/wave/event-schemas.js';
 
 // GET /v1/wave/ws: the events of /v1/wave/sync, pushed. The token comes in the
@@ -32,28 +29,10 @@ import { eventBatchView } from '../domains/wave/event-schemas.js';
 // credential, the tenant's and the credential's rate limits), before the
 // socket exists; so are a browser origin outside SCAIWAVE_CORS_ORIGINS and
 // sockets past the process's and the user's limits. Refusals are HTTP answers
-// in the envelope (`refuse`).
+// in the envelope (api/socket-upgrade.ts).
 
-const WAVE_SOCKET_PATH = '/v1/wave/ws';
+export const WAVE_SOCKET_PATH = '/v1/wave/ws';
 const CURSOR = /^(0|[1-9]\d{0,17})$/;
-
-/**
- * An upgrade refused before the socket exists is an HTTP answer written to the
- * raw socket: the same envelope, request id and hardening headers as any /v1
- * answer (api/middleware/error-envelope.ts, security-headers.ts).
- */
-function refuse(socket: Duplex, err: AppError, requestId: string): void {
-  const body = JSON.stringify(envelopeOf(err, requestId));
-  const headers = Object.entries({
-    ...hardeningHeaders,
-    ...err.headers,
-    'X-Request-Id': requestId,
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(body)),
-    Connection: 'close',
-  });
-  socket.end(`HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? err.code}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
-}
 
 interface WaveSocketOptions {
   /** How often an idle socket gets a heartbeat frame and a ping. */
@@ -69,7 +48,7 @@ interface WaveSocketOptions {
   maxPerUser: number;
 }
 
-export function attachWaveSocket(server: Server, deps: WaveRouteDeps, opts: WaveSocketOptions): { readonly open: number; close(): void } {
+export function waveSocket(deps: WaveRouteDeps, opts: WaveSocketOptions): { route: UpgradeRoute; readonly open: number; close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const address = addressOf(deps.config.env.SCAIWAVE_TRUSTED_PROXIES);
   const origins = new Set(opts.origins);
@@ -79,12 +58,7 @@ export function attachWaveSocket(server: Server, deps: WaveRouteDeps, opts: Wave
   const requestIds = new WeakMap<IncomingMessage, string>();
   wss.on('headers', (headers, req) => headers.push(`X-Request-Id: ${requestIds.get(req)}`));
 
-  server.on('upgrade', (req, socket, head) => {
-    const given = req.headers['x-request-id'];
-    const requestId = requestIdOf(typeof given === 'string' ? given : undefined);
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const refused = (err: AppError) => refuse(socket, err, requestId);
-    if (url.pathname !== WAVE_SOCKET_PATH) return refused(new AppError('NOT_FOUND', 'no WebSocket here'));
+  const route: UpgradeRoute = ({ req, socket, head, requestId, url, refused }) => {
     if (opts.drain.isDraining) return refused(new AppError('SERVICE_DRAINING', 'this instance is shutting down; retry', undefined, { 'Retry-After': '1' }));
     if (!originAllowed(req.headers.origin)) return refused(new AppError('FORBIDDEN', 'this origin may not open a WebSocket here'));
     if (wss.clients.size >= opts.maxSockets) {
@@ -123,7 +97,7 @@ export function attachWaveSocket(server: Server, deps: WaveRouteDeps, opts: Wave
         refused(new AppError('SERVICE_UNAVAILABLE', 'try again'));
       },
     );
-  });
+  };
 
   // A batch the feed hands every socket of a room is framed once, for all of them.
   const frames = new WeakMap<FeedBatch, Buffer>();
@@ -198,6 +172,7 @@ export function attachWaveSocket(server: Server, deps: WaveRouteDeps, opts: Wave
   }
 
   return {
+    route,
     get open() {
       return wss.clients.size;
     },

@@ -382,6 +382,14 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'ScaiEcho',
     description: 'Longest reference recording speaker enrollment accepts, in ms; longer ones are refused with 422.',
   },
+  SCAIWAVE_SCAIECHO_STREAM_IDLE_SECONDS: {
+    group: 'ScaiEcho',
+    description: 'A live transcription socket that sends no audio for this long is closed (code 4408).',
+  },
+  SCAIWAVE_SCAIECHO_STREAM_MAX_SECONDS: {
+    group: 'ScaiEcho',
+    description: 'Longest a live transcription session may stream; at the limit it is drained and closed (code 4413).',
+  },
   SCAIWAVE_SCAIECHO_DIARIZE_TIMEOUT_MS: {
     group: 'ScaiEcho',
     description:

@@ -167,6 +167,8 @@ const schema = z.object({
   SCAIWAVE_SCAIECHO_SPEAKER_MIN_AUDIO_MS: int(1000).default(3000),
   SCAIWAVE_SCAIECHO_SPEAKER_MAX_AUDIO_MS: int(1000).default(120_000),
   SCAIWAVE_SCAIECHO_DIARIZE_TIMEOUT_MS: int(100).default(10_000),
+  SCAIWAVE_SCAIECHO_STREAM_IDLE_SECONDS: int(1, 3600).default(30),
+  SCAIWAVE_SCAIECHO_STREAM_MAX_SECONDS: int(10, 86_400).default(3600),
   SCAIWAVE_PLATFORM_TENANT: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'must be a tenant slug' }).optional(),
   SCAIWAVE_SERVICE_TOKEN: z.string().min(24, { message: 'must be at least 24 characters' }).optional(),
 

@@ -18,7 +18,10 @@ export const FAILURE_CODES = {
   METHOD_NOT_ALLOWED: { status: 405 },
   CONFLICT: { status: 409 },
   CURSOR_EXPIRED: { status: 410 },
+  // A live transcription socket that went quiet, or streamed past its limit (domains/scaiecho/live/).
+  STREAM_IDLE_TIMEOUT: { status: 408 },
   PAYLOAD_TOO_LARGE: { status: 413 },
+  STREAM_TOO_LONG: { status: 413 },
   AUDIO_TOO_LONG: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   UNPROCESSABLE_ENTITY: { status: 422 },

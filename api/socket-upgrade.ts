@@ -1,0 +1,50 @@
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AppError } from '../lib/errors.js';
+import { envelopeOf } from './middleware/error-envelope.js';
+import { requestIdOf } from './middleware/request-id.js';
+import { hardeningHeaders } from './middleware/security-headers.js';
+
+// The API's WebSockets (api/wave-socket.ts, api/live-socket.ts) share one
+// 'upgrade' listener: each path has its route, any other path is refused.
+
+/**
+ * An upgrade refused before the socket exists is an HTTP answer written to the
+ * raw socket: the same envelope, request id and hardening headers as any /v1
+ * answer (api/middleware/error-envelope.ts, security-headers.ts).
+ */
+export function refuseUpgrade(socket: Duplex, err: AppError, requestId: string): void {
+  const body = JSON.stringify(envelopeOf(err, requestId));
+  const headers = Object.entries({
+    ...hardeningHeaders,
+    ...err.headers,
+    'X-Request-Id': requestId,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  });
+  socket.end(`HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? err.code}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+}
+
+export interface Upgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  requestId: string;
+  url: URL;
+  refused(err: AppError): void;
+}
+
+export type UpgradeRoute = (u: Upgrade) => void;
+
+export function routeUpgrades(server: Server, routes: Record<string, UpgradeRoute>): void {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const given = req.headers['x-request-id'];
+    const requestId = requestIdOf(typeof given === 'string' ? given : undefined);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const refused = (err: AppError) => refuseUpgrade(socket, err, requestId);
+    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    if (!route) return refused(new AppError('NOT_FOUND', 'no WebSocket here'));
+    route({ req, socket, head, requestId, url, refused });
+  });
+}

@@ -1,0 +1,162 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { monthTotals } from '../domains/accounting/usage.js';
+import { setPolicy } from '../domains/scaiecho/policy.js';
+import { parseWavHeader } from '../lib/audio/wav.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
+import { startScaiEchoStack, type ScaiEchoStack } from './support/scaiecho.js';
+import { speak } from './support/speech.js';
+import { newTenant, testDb } from './support/stack.js';
+
+// /v1/modules/scaiecho/stream/transcribe as a client uses it: open, ready,
+// PCM at speaking pace, partials and finals, close, closed; the session's
+// audit row and its usage; and what is refused, with the close code that says why.
+
+const db = testDb();
+let s: ScaiEchoStack;
+let t: Provisioned;
+
+beforeAll(async () => {
+  s = await startScaiEchoStack({ nodes: 1 });
+  t = await newTenant(db);
+}, 300_000);
+afterAll(async () => {
+  await s?.stop();
+});
+
+/** Spoken phrases, a second of silence after each, as 16 kHz mono PCM. */
+function spokenPcm(...phrases: string[]): Buffer {
+  const base = `${os.tmpdir()}/stream-${randomBytes(3).toString('hex')}`;
+  const parts = phrases.map((p, i) => {
+    const out = `${base}-${i}.wav`;
+    execFileSync('sox', [speak(p), out, 'pad', '0', '1']);
+    return out;
+  });
+  const all = `${base}-all.wav`;
+  execFileSync('sox', [...parts, all]);
+  const wav = fs.readFileSync(all);
+  return wav.subarray(wav.length - parseWavHeader(wav)!.dataBytes);
+}
+
+interface Frame {
+  type: string;
+  [k: string]: unknown;
+}
+
+interface Session {
+  ws: WebSocket;
+  frames: Frame[];
+  closed: Promise<{ code: number; reason: string }>;
+  next(type: string): Promise<Frame>;
+}
+
+function connect(token: string | undefined, how: 'header' | 'query' = 'header'): Session {
+  const base = `${s.api.url.replace('http', 'ws')}/v1/modules/scaiecho/stream/transcribe`;
+  const ws =
+    how === 'query' ? new WebSocket(`${base}?access_token=${encodeURIComponent(token ?? '')}`) : new WebSocket(base, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
+  const frames: Frame[] = [];
+  const waiters: { type: string; resolve: (f: Frame) => void }[] = [];
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    const f = JSON.parse(data.toString()) as Frame;
+    frames.push(f);
+    for (const w of waiters.filter((x) => x.type === f.type)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(f);
+    }
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  ws.on('error', () => undefined);
+  return {
+    ws,
+    frames,
+    closed,
+    next: (type) => {
+      const seen = frames.find((f) => f.type === type);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ type, resolve }));
+    },
+  };
+}
+
+const opened = (ws: WebSocket) => new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('unexpected-response', (_req, res) => reject(new Error(`refused ${res.statusCode}`)))));
+
+describe('live transcription over WebSocket', () => {
+  it('open → ready → PCM as spoken → partials and finals → close → closed, with its audit row and usage', async () => {
+    const pcm = spokenPcm('the quick brown fox jumped over the lazy dog and ran into the forest to look for food', 'seven green apples on the table');
+    const session = connect(t.apiKey.key);
+    await opened(session.ws);
+    session.ws.send(JSON.stringify({ type: 'open', language: 'en', sample_rate: 16_000 }));
+    const ready = await session.next('ready');
+    expect(ready).toMatchObject({ backend_used: 'A', sample_rate: 16_000 });
+    for (let at = 0; at < pcm.length; at += 3200) {
+      session.ws.send(pcm.subarray(at, at + 3200));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    session.ws.send(JSON.stringify({ type: 'close' }));
+    const closed = await session.next('closed');
+    expect(await session.closed).toMatchObject({ code: 1000 });
+
+    const deltas = session.frames.filter((f) => f.type === 'delta');
+    const firstFinal = deltas.findIndex((d) => d.is_final);
+    const finals = deltas.filter((d) => d.is_final);
+    expect(finals, JSON.stringify(deltas)).toHaveLength(2);
+    expect(firstFinal, JSON.stringify(deltas)).toBeGreaterThan(0);
+    expect(finals[0]!.text).toMatch(/quick brown fox/);
+    expect(finals[1]!.text).toMatch(/apples/);
+    const audioMs = Math.round((pcm.length / 32_000) * 1000);
+    expect(closed).toMatchObject({ session_id: ready.session_id, text: `${finals[0]!.text} ${finals[1]!.text}` });
+    expect(Math.abs((closed.audio_ms as number) - audioMs)).toBeLessThanOrEqual(1);
+
+    const row = await db.streamSession.findUniqueOrThrow({ where: { id: ready.session_id as string } });
+    expect(row).toMatchObject({ tenantId: t.tenant.id, userId: t.user.id, backend: 'A', finals: 2, closeCode: 1000, audioMs: closed.audio_ms });
+    expect(row.closedAt).not.toBeNull();
+    const usage = await monthTotals(s.api.deps.redis, t.tenant.id, new Date(), t.user.id);
+    expect(usage.user!.audio_ms).toBeGreaterThanOrEqual(audioMs - 1);
+  }, 180_000);
+
+  it('refuses before the socket exists without a valid credential; a browser may send it in the query string', async () => {
+    await expect(opened(connect(undefined).ws)).rejects.toThrow(/401/);
+    await expect(opened(connect('sgk_nope').ws)).rejects.toThrow(/401/);
+    const viaQuery = connect(t.apiKey.key, 'query');
+    await opened(viaQuery.ws);
+    viaQuery.ws.close();
+  });
+
+  it('a bad frame, audio before open, a quiet socket: an error frame, then a close code that says why', async () => {
+    const bad = connect(t.apiKey.key);
+    await opened(bad.ws);
+    bad.ws.send(JSON.stringify({ type: 'open', sample_rate: 3 }));
+    expect(await bad.next('error')).toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect((await bad.closed).code).toBe(4400);
+
+    const early = connect(t.apiKey.key);
+    await opened(early.ws);
+    early.ws.send(Buffer.alloc(3200));
+    expect(await early.next('error')).toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect((await early.closed).code).toBe(4400);
+
+    const before = await db.streamSession.count({ where: { tenantId: t.tenant.id } });
+    const notJson = connect(t.apiKey.key);
+    await opened(notJson.ws);
+    notJson.ws.send('{open');
+    expect(await notJson.next('error')).toMatchObject({ code: 'INVALID_JSON' });
+    expect((await notJson.closed).code).toBe(4400);
+    expect(await db.streamSession.count({ where: { tenantId: t.tenant.id } })).toBe(before);
+  });
+
+  it('a tenant whose policy allows only the relay is told live transcription needs backend A', async () => {
+    const relayOnly = await newTenant(db);
+    await setPolicy(db, relayOnly.tenant.id, { allowedBackends: 'B', defaultBackend: 'B' });
+    const session = connect(relayOnly.apiKey.key);
+    await opened(session.ws);
+    session.ws.send(JSON.stringify({ type: 'open' }));
+    const error = await session.next('error');
+    expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    expect(error.message).toMatch(/backend A/);
+    expect((await session.closed).code).toBe(4503);
+  });
+});
