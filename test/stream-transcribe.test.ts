@@ -21,7 +21,7 @@ let s: ScaiEchoStack;
 let t: Provisioned;
 
 beforeAll(async () => {
-  s = await startScaiEchoStack({ nodes: 1 });
+  s = await startScaiEchoStack({ nodes: 2 });
   t = await newTenant(db);
 }, 300_000);
 afterAll(async () => {
@@ -116,6 +116,35 @@ describe('live transcription over WebSocket', () => {
     expect(row.closedAt).not.toBeNull();
     const usage = await monthTotals(s.api.deps.redis, t.tenant.id, new Date(), t.user.id);
     expect(usage.user!.audio_ms).toBeGreaterThanOrEqual(audioMs - 1);
+  }, 180_000);
+
+  it('the STT node killed mid-stream: the session moves to the other node, and the client keeps its socket', async () => {
+    const first = spokenPcm('the quick brown fox jumped over the lazy dog');
+    const second = spokenPcm('seven green apples on the table');
+    const session = connect(t.apiKey.key);
+    await opened(session.ws);
+    session.ws.send(JSON.stringify({ type: 'open' }));
+    const ready = await session.next('ready');
+    const stream = async (pcm: Buffer) => {
+      for (let at = 0; at < pcm.length; at += 3200) {
+        session.ws.send(pcm.subarray(at, at + 3200));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await stream(first);
+    const used = (await db.streamSession.findUniqueOrThrow({ where: { id: ready.session_id as string } })).nodeId;
+    const victim = s.nodes.find((n) => n.nodeId === used)!;
+    await victim.process.stop(0);
+    await stream(second);
+    session.ws.send(JSON.stringify({ type: 'close' }));
+    const closed = await session.next('closed');
+    expect(await session.closed).toMatchObject({ code: 1000 });
+    expect(session.frames.filter((f) => f.type === 'error')).toEqual([]);
+    // What the dead node had not decoded is gone; what came after it is all there.
+    expect(closed.text as string).toMatch(/apples/);
+    const row = await db.streamSession.findUniqueOrThrow({ where: { id: ready.session_id as string } });
+    expect(row.nodeId).not.toBe(used);
+    expect(row.closeCode).toBe(1000);
   }, 180_000);
 
   it('refuses before the socket exists without a valid credential; a browser may send it in the query string', async () => {

@@ -157,6 +157,7 @@ export class LiveSession {
     this.deps.logger.warn({ session: this.id, node: nodeId, err: err.message }, 'live node failed; moving the session to another node');
     try {
       await this.connect();
+      await this.deps.db.streamSession.updateMany({ where: { id: this.id }, data: { nodeId: this.nodeId } });
       this.transport.resume();
     } catch {
       this.fail(CLOSE.unavailable, 'BACKEND_UNAVAILABLE', 'the STT node failed and no other is online');

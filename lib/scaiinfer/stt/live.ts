@@ -52,7 +52,8 @@ export function openLiveCall(opts: LiveCallOptions): LiveCall {
   void done.finally(() => client.close()).catch(() => undefined);
   call.write({ config: { jobId: opts.sessionId, language: opts.language, temperature: 0, audioFormat: '', live: true, sampleRateHz: opts.sampleRateHz } });
   return {
-    write: (pcm) => call.write({ audio: pcm }),
+    // After a failure the audio has nowhere to go; the session is moving to another node meanwhile.
+    write: (pcm) => (failure ? true : call.write({ audio: pcm })),
     drained: () => new Promise((resolve) => call.once('drain', resolve)),
     finish() {
       finishing = true;
