@@ -58,4 +58,4 @@ CREATE TRIGGER `payload_decode_audit_no_delete` BEFORE DELETE ON `payload_decode
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'payload_decode_audit is append-only: rows cannot be deleted';
 
 -- A speaker's erasure destroys the speaker's payload keys; which ones, on its receipt.
-ALTER TABLE `mod_scaiecho_speaker_erasure` ADD COLUMN `payload_keys_destroyed` JSON NULL;
+ALTER TABLE `mod_scaiecho_speaker_erasure` ADD COLUMN `payload_keys_destroyed` JSON COLLATE utf8mb4_nopad_bin NULL;
