@@ -43,6 +43,7 @@ COPY --from=build /app/dist ./dist
 # migrations `migrate` applies and the gRPC contracts spoken with ScaiInfer nodes.
 COPY --from=build /app/prisma/migrations ./prisma/migrations
 COPY --from=build /app/proto ./proto
+COPY --from=build /app/web ./web
 # `scaiwave …` for operators in a shell in the container (`docker compose exec api scaiwave --help`).
 COPY --from=build /app/cli/bin.js ./cli/bin.js
 RUN ln -s /app/cli/bin.js /usr/local/bin/scaiwave

@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -23,6 +24,11 @@ export default tseslint.config(
         { patterns: [{ group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process'], message: 'no Node APIs in workflow code' }] },
       ],
     },
+  },
+  {
+    // Pages the API serves run in the browser; the worklet in an AudioWorkletGlobalScope.
+    files: ['web/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, AudioWorkletProcessor: 'readonly', registerProcessor: 'readonly', sampleRate: 'readonly' } },
   },
   {
     files: ['cli/**/*.ts', 'scripts/**/*.ts', 'devstack/**/*.ts', 'bench/**/*.ts'],

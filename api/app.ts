@@ -23,6 +23,7 @@ import { routeTemplate } from '../lib/http/route-template.js';
 import { requestId } from './middleware/request-id.js';
 import { apiKeyRoutes } from '../domains/identity/routes/api-keys.js';
 import { docsRoutes } from './routes/docs.js';
+import { liveDemoRoutes } from './routes/live-demo.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from '../domains/identity/routes/me.js';
 import { nodeRegistrationRoutes } from '../domains/scaiecho/node-routes.js';
@@ -89,6 +90,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   const publicRoutes = new RouteGroup('public').add(
     ...healthRoutes(checks, registry, logger),
     ...docsRoutes(() => (document ??= openApiDocument(groups))),
+    ...liveDemoRoutes(),
   );
   const internal = nodeRegistrationRoutes(auth, deps.registry, config.env.SCAIWAVE_MAX_JSON_BODY_BYTES);
   const platform = platformRoutes(auth, deps);

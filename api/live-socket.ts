@@ -34,11 +34,20 @@ export function liveSocket(deps: LiveDeps & { config: Config }, opts: LiveSocket
   const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
   const address = addressOf(deps.config.env.SCAIWAVE_TRUSTED_PROXIES);
   const origins = new Set(opts.origins);
-  const originAllowed = (origin: string | undefined) => origin === undefined || origins.has('*') || origins.has(origin);
+  // Pages elsewhere must not ride a user's token (cross-site WebSocket hijacking); this API's own page (/demo/live) may.
+  const sameOrigin = (origin: string, host: string | undefined) => {
+    try {
+      return host !== undefined && new URL(origin).host === host;
+    } catch {
+      return false;
+    }
+  };
+  const originAllowed = (origin: string | undefined, host: string | undefined) =>
+    origin === undefined || origins.has('*') || origins.has(origin) || sameOrigin(origin, host);
 
   const route: UpgradeRoute = ({ req, socket, head, requestId, url, refused }) => {
     if (opts.drain.isDraining) return refused(new AppError('SERVICE_DRAINING', 'this instance is shutting down; retry', undefined, { 'Retry-After': '1' }));
-    if (!originAllowed(req.headers.origin)) return refused(new AppError('FORBIDDEN', 'this origin may not open a WebSocket here'));
+    if (!originAllowed(req.headers.origin, req.headers.host)) return refused(new AppError('FORBIDDEN', 'this origin may not open a WebSocket here'));
     if (wss.clients.size >= opts.maxSockets) return refused(new AppError('SERVICE_UNAVAILABLE', 'this instance holds all the sessions it may; retry', undefined, { 'Retry-After': '1' }));
     const admit = async (): Promise<Caller> => {
       const { caller, limited } = await opts.admission(address(req), { authorization: req.headers.authorization, queryToken: url.searchParams.get('access_token') ?? undefined });

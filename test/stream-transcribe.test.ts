@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { monthTotals } from '../domains/accounting/usage.js';
 import { setPolicy } from '../domains/scaiecho/policy.js';
@@ -147,9 +149,41 @@ describe('live transcription over WebSocket', () => {
     expect(row.closeCode).toBe(1000);
   }, 180_000);
 
-  it('refuses before the socket exists without a valid credential; a browser may send it in the query string', async () => {
+  it('/demo/live in a browser: a fake microphone playing speech, and the page shows the words', async () => {
+    const wav = `${os.tmpdir()}/demo-live-${randomBytes(3).toString('hex')}.wav`;
+    execFileSync('sox', [speak('the quick brown fox jumped over the lazy dog'), wav, 'pad', '0.5', '1.5']);
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`, '--autoplay-policy=no-user-gesture-required'],
+    });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      const res = await page.goto(`${s.api.url}/demo/live`);
+      expect(res?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
+      await page.locator('#token').fill(t.apiKey.key);
+      await page.locator('#go').click();
+      await page.getByText(/listening \(backend A\)/).waitFor({ timeout: 60_000 });
+      await page.locator('#finals').filter({ hasText: /quick brown|brown fox|lazy dog/ }).waitFor({ timeout: 120_000 });
+      await page.screenshot({ path: path.join(process.env.SCAIWAVE_TEST_LOG_DIR ?? os.tmpdir(), 'demo-live.png'), fullPage: true });
+      await page.locator('#stop').click();
+      await page.getByText(/stopped: \d+ s streamed/).waitFor({ timeout: 60_000 });
+      // A Content-Security-Policy violation or a script error shows here.
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 240_000);
+
+  it('refuses before the socket exists without a valid credential or from a page elsewhere; a browser may send the token in the query string', async () => {
     await expect(opened(connect(undefined).ws)).rejects.toThrow(/401/);
     await expect(opened(connect('sgk_nope').ws)).rejects.toThrow(/401/);
+    // A page elsewhere cannot ride a user's token; the API's own page can (the demo test).
+    const elsewhere = new WebSocket(`${s.api.url.replace('http', 'ws')}/v1/modules/scaiecho/stream/transcribe`, { headers: { Authorization: `Bearer ${t.apiKey.key}` }, origin: 'https://evil.example' });
+    elsewhere.on('error', () => undefined);
+    await expect(opened(elsewhere)).rejects.toThrow(/403/);
     const viaQuery = connect(t.apiKey.key, 'query');
     await opened(viaQuery.ws);
     viaQuery.ws.close();
