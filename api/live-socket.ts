@@ -6,7 +6,7 @@ import { CLOSE } from '../domains/scaiecho/live/frames.js';
 import { LiveSession, type LiveDeps } from '../domains/scaiecho/live/session.js';
 import type { Admission } from './middleware/admit.js';
 import { addressOf } from './middleware/client-address.js';
-import type { DrainFlag } from './middleware/drain.js';
+import { keepAlive } from './socket-keepalive.js';
 import type { UpgradeRoute } from './socket-upgrade.js';
 
 // GET /v1/modules/scaiecho/stream/transcribe: live transcription over a
@@ -24,8 +24,6 @@ const PING_MS = 15_000;
 
 interface LiveSocketOptions {
   admission: Admission;
-  drain: DrainFlag;
-  origins: readonly string[];
   maxSockets: number;
 }
 
@@ -33,21 +31,8 @@ export function liveSocket(deps: LiveDeps & { config: Config }, opts: LiveSocket
   // 100 ms of 48 kHz audio is 9.6 kB; a frame of a second at most is plenty.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
   const address = addressOf(deps.config.env.SCAIWAVE_TRUSTED_PROXIES);
-  const origins = new Set(opts.origins);
-  // Pages elsewhere must not ride a user's token (cross-site WebSocket hijacking); this API's own page (/demo/live) may.
-  const sameOrigin = (origin: string, host: string | undefined) => {
-    try {
-      return host !== undefined && new URL(origin).host === host;
-    } catch {
-      return false;
-    }
-  };
-  const originAllowed = (origin: string | undefined, host: string | undefined) =>
-    origin === undefined || origins.has('*') || origins.has(origin) || sameOrigin(origin, host);
 
   const route: UpgradeRoute = ({ req, socket, head, requestId, url, refused }) => {
-    if (opts.drain.isDraining) return refused(new AppError('SERVICE_DRAINING', 'this instance is shutting down; retry', undefined, { 'Retry-After': '1' }));
-    if (!originAllowed(req.headers.origin, req.headers.host)) return refused(new AppError('FORBIDDEN', 'this origin may not open a WebSocket here'));
     if (wss.clients.size >= opts.maxSockets) return refused(new AppError('SERVICE_UNAVAILABLE', 'this instance holds all the sessions it may; retry', undefined, { 'Retry-After': '1' }));
     const admit = async (): Promise<Caller> => {
       const { caller, limited } = await opts.admission(address(req), { authorization: req.headers.authorization, queryToken: url.searchParams.get('access_token') ?? undefined });
@@ -66,7 +51,6 @@ export function liveSocket(deps: LiveDeps & { config: Config }, opts: LiveSocket
   };
 
   function serve(ws: WebSocket, caller: Caller): void {
-    let alive = true;
     const session = new LiveSession(deps, caller, {
       send(frame, o) {
         if (ws.readyState !== ws.OPEN) return;
@@ -83,16 +67,9 @@ export function liveSocket(deps: LiveDeps & { config: Config }, opts: LiveSocket
       if (isBinary) session.onAudio(buf);
       else session.onText(buf.toString('utf8'));
     });
-    ws.on('pong', () => (alive = true));
-    // Followed by 'close', which cleans up; unheard, it would end the process.
-    ws.on('error', () => undefined);
-    const beat = setInterval(() => {
-      if (!alive) return ws.terminate();
-      alive = false;
-      ws.ping();
-    }, PING_MS);
+    const stopBeat = keepAlive(ws, PING_MS);
     ws.on('close', (code) => {
-      clearInterval(beat);
+      stopBeat();
       session.onGone(code);
     });
   }

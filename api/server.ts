@@ -4,7 +4,7 @@ import { createCallerResolver } from '../lib/auth/caller.js';
 import { CredentialCache } from '../lib/auth/credential-cache.js';
 import { credentialChanges, subscribeCredentialChanges } from '../lib/auth/credential-changes.js';
 import { LastUsedStamps } from '../lib/auth/last-used.js';
-import { createJwtVerifier } from '../lib/auth/jwt-verifier.js';
+import { jwtVerifierFor } from '../lib/auth/jwt-verifier.js';
 import type { Config } from '../lib/config.js';
 import { createSqlPool } from '../lib/infra/db.js';
 import { createLogger, type Logger } from '../lib/infra/logger.js';
@@ -47,12 +47,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   const services = createServices(config, logger, 'scaiwave-api', EVENT_STREAMS);
   const backends = new SttBackends(config, services.registry);
   const { client: temporal, connection: temporalConnection, close: closeTemporal } = createTemporalClient(config);
-  const verifier = createJwtVerifier({
-    issuerUrl: config.env.SCAIWAVE_SCAIKEY_URL,
-    audience: config.env.SCAIWAVE_SCAIKEY_CLIENT_ID,
-    cacheSeconds: config.env.SCAIWAVE_JWKS_CACHE_SECONDS,
-    verifiedTokens: config.env.SCAIWAVE_AUTH_CACHE_MAX_ENTRIES,
-  });
+  const verifier = jwtVerifierFor(config.env);
   const e = config.env;
   const credentialCache =
     e.SCAIWAVE_AUTH_CACHE_SECONDS > 0
@@ -118,16 +113,14 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
   const sockets = waveSocket(deps, {
     heartbeatMs: e.SCAIWAVE_WAVE_WS_HEARTBEAT_MS,
     admission: app.admission,
-    drain: app.drain,
-    origins: e.SCAIWAVE_CORS_ORIGINS,
     maxSockets: e.SCAIWAVE_WAVE_WS_MAX_SOCKETS,
     maxPerUser: e.SCAIWAVE_WAVE_WS_MAX_PER_USER,
   });
   const live = liveSocket(
     { ...deps, limits: { idleMs: e.SCAIWAVE_SCAIECHO_STREAM_IDLE_SECONDS * 1000, maxMs: e.SCAIWAVE_SCAIECHO_STREAM_MAX_SECONDS * 1000 } },
-    { admission: app.admission, drain: app.drain, origins: e.SCAIWAVE_CORS_ORIGINS, maxSockets: e.SCAIWAVE_WAVE_WS_MAX_SOCKETS },
+    { admission: app.admission, maxSockets: e.SCAIWAVE_WAVE_WS_MAX_SOCKETS },
   );
-  routeUpgrades(server, { [WAVE_SOCKET_PATH]: sockets.route, [LIVE_SOCKET_PATH]: live.route });
+  routeUpgrades(server, { [WAVE_SOCKET_PATH]: sockets.route, [LIVE_SOCKET_PATH]: live.route }, { drain: app.drain, origins: e.SCAIWAVE_CORS_ORIGINS });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? config.env.SCAIWAVE_PORT, config.env.SCAIWAVE_HOST, resolve);

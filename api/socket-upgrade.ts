@@ -1,12 +1,15 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError } from '../lib/errors.js';
+import type { DrainFlag } from './middleware/drain.js';
 import { envelopeOf } from './middleware/error-envelope.js';
 import { requestIdOf } from './middleware/request-id.js';
 import { hardeningHeaders } from './middleware/security-headers.js';
 
 // The API's WebSockets (api/wave-socket.ts, api/live-socket.ts) share one
-// 'upgrade' listener: each path has its route, any other path is refused.
+// 'upgrade' listener: each path has its route, any other path is refused, and
+// what every route refuses alike (a draining instance, a page elsewhere) is
+// refused here before any route runs.
 
 /**
  * An upgrade refused before the socket exists is an HTTP answer written to the
@@ -37,7 +40,29 @@ export interface Upgrade {
 
 export type UpgradeRoute = (u: Upgrade) => void;
 
-export function routeUpgrades(server: Server, routes: Record<string, UpgradeRoute>): void {
+export interface UpgradePolicy {
+  /** set on SIGTERM: no new sockets */
+  drain: DrainFlag;
+  /** browser origins that may open a socket (SCAIWAVE_CORS_ORIGINS); `*` for any */
+  origins: readonly string[];
+}
+
+/**
+ * A browser always names the page's origin. A page elsewhere must not ride a
+ * user's token (cross-site WebSocket hijacking); one this API serves itself
+ * (/demo/live) is no such page.
+ */
+function originAllowed(allowed: ReadonlySet<string>, origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined || allowed.has('*') || allowed.has(origin)) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export function routeUpgrades(server: Server, routes: Record<string, UpgradeRoute>, policy: UpgradePolicy): void {
+  const origins = new Set(policy.origins);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const given = req.headers['x-request-id'];
     const requestId = requestIdOf(typeof given === 'string' ? given : undefined);
@@ -45,6 +70,8 @@ export function routeUpgrades(server: Server, routes: Record<string, UpgradeRout
     const refused = (err: AppError) => refuseUpgrade(socket, err, requestId);
     const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
     if (!route) return refused(new AppError('NOT_FOUND', 'no WebSocket here'));
+    if (policy.drain.isDraining) return refused(new AppError('SERVICE_DRAINING', 'this instance is shutting down; retry', undefined, { 'Retry-After': '1' }));
+    if (!originAllowed(origins, req.headers.origin, req.headers.host)) return refused(new AppError('FORBIDDEN', 'this origin may not open a WebSocket here'));
     route({ req, socket, head, requestId, url, refused });
   });
 }

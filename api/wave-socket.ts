@@ -9,7 +9,7 @@ import { setPresence } from '../domains/wave/presence.js';
 import type { WaveRouteDeps } from '../domains/wave/routes/deps.js';
 import type { Admission } from './middleware/admit.js';
 import { addressOf } from './middleware/client-address.js';
-import type { DrainFlag } from './middleware/drain.js';
+import { keepAlive } from './socket-keepalive.js';
 import type { UpgradeRoute } from './socket-upgrade.js';
 import { eventBatchView } from '../domains/wave/event-schemas.js';
 
@@ -27,9 +27,9 @@ import { eventBatchView } from '../domains/wave/event-schemas.js';
 // (domains/wave/event-feed.ts), not by reads of its own. An upgrade is admitted as
 // a /v1 request is (authentication, the failures of its address and of its
 // credential, the tenant's and the credential's rate limits), before the
-// socket exists; so are a browser origin outside SCAIWAVE_CORS_ORIGINS and
-// sockets past the process's and the user's limits. Refusals are HTTP answers
-// in the envelope (api/socket-upgrade.ts).
+// socket exists; so are sockets past the process's and the user's limits, and
+// (api/socket-upgrade.ts, for every socket) a draining instance and a page
+// elsewhere than SCAIWAVE_CORS_ORIGINS. Refusals are HTTP answers in the envelope.
 
 export const WAVE_SOCKET_PATH = '/v1/wave/ws';
 const CURSOR = /^(0|[1-9]\d{0,17})$/;
@@ -39,10 +39,6 @@ interface WaveSocketOptions {
   heartbeatMs: number;
   /** the /v1 routes' authentication and rate limits: an upgrade counts as a request */
   admission: Admission;
-  /** set on SIGTERM: no new sockets */
-  drain: DrainFlag;
-  /** browser origins that may open a socket (SCAIWAVE_CORS_ORIGINS); `*` for any */
-  origins: readonly string[];
   /** the most sockets this process holds, and one user of them */
   maxSockets: number;
   maxPerUser: number;
@@ -51,16 +47,11 @@ interface WaveSocketOptions {
 export function waveSocket(deps: WaveRouteDeps, opts: WaveSocketOptions): { route: UpgradeRoute; readonly open: number; close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const address = addressOf(deps.config.env.SCAIWAVE_TRUSTED_PROXIES);
-  const origins = new Set(opts.origins);
-  // A browser always names the page's origin; a page elsewhere must not ride a user's token (cross-site WebSocket hijacking).
-  const originAllowed = (origin: string | undefined) => origin === undefined || origins.has('*') || origins.has(origin);
   const perUser = new Map<string, number>();
   const requestIds = new WeakMap<IncomingMessage, string>();
   wss.on('headers', (headers, req) => headers.push(`X-Request-Id: ${requestIds.get(req)}`));
 
   const route: UpgradeRoute = ({ req, socket, head, requestId, url, refused }) => {
-    if (opts.drain.isDraining) return refused(new AppError('SERVICE_DRAINING', 'this instance is shutting down; retry', undefined, { 'Retry-After': '1' }));
-    if (!originAllowed(req.headers.origin)) return refused(new AppError('FORBIDDEN', 'this origin may not open a WebSocket here'));
     if (wss.clients.size >= opts.maxSockets) {
       return refused(new AppError('SERVICE_UNAVAILABLE', 'this instance holds all the WebSockets it may; retry', undefined, { 'Retry-After': '1' }));
     }
@@ -111,7 +102,6 @@ export function waveSocket(deps: WaveRouteDeps, opts: WaveSocketOptions): { rout
   };
 
   async function serve(ws: WebSocket, caller: Caller, from: string | null): Promise<void> {
-    let alive = true;
     let lastSent = Date.now();
     let catching = true;
     const held: FeedBatch[] = [];
@@ -130,21 +120,15 @@ export function waveSocket(deps: WaveRouteDeps, opts: WaveSocketOptions): { rout
       deliver: (batch) => (catching ? held.push(batch) : send(batch)),
     };
     let unsubscribe: (() => void) | undefined;
-    ws.on('pong', () => (alive = true));
-    // A socket error is followed by 'close', which cleans up; unheard, it would end the process.
-    ws.on('error', () => undefined);
-    const beat = setInterval(() => {
-      if (!alive) return ws.terminate();
-      alive = false;
-      ws.ping();
+    const stopBeat = keepAlive(ws, opts.heartbeatMs, () => {
       if (!catching && Date.now() - lastSent >= opts.heartbeatMs) {
         ws.send(JSON.stringify({ type: 'heartbeat', cursor: listener.cursor.toString() }));
         lastSent = Date.now();
       }
       void setPresence(deps.redis, caller.tenantId, caller.userId, 'online').catch(() => undefined);
-    }, opts.heartbeatMs);
+    });
     ws.on('close', () => {
-      clearInterval(beat);
+      stopBeat();
       unsubscribe?.();
     });
     try {

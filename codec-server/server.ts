@@ -9,7 +9,7 @@ import { requestId } from '../api/middleware/request-id.js';
 import { securityHeaders } from '../api/middleware/security-headers.js';
 import { createCallerResolver } from '../lib/auth/caller.js';
 import type { Caller } from '../lib/auth/caller-identity.js';
-import { createJwtVerifier } from '../lib/auth/jwt-verifier.js';
+import { jwtVerifierFor } from '../lib/auth/jwt-verifier.js';
 import { createPayloadSealing } from '../lib/codec/data-converter.js';
 import { PayloadKeyDestroyedError, isSealed, sealedKeyId } from '../lib/codec/payload-codec.js';
 import type { Config } from '../lib/config.js';
@@ -40,12 +40,7 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 export async function startCodecServer(config: Config, logger: Logger, opts: { port?: number } = {}): Promise<CodecServer> {
   const e = config.env;
   const db = createDb(config.db);
-  const verifier = createJwtVerifier({
-    issuerUrl: e.SCAIWAVE_SCAIKEY_URL,
-    audience: e.SCAIWAVE_SCAIKEY_CLIENT_ID,
-    cacheSeconds: e.SCAIWAVE_JWKS_CACHE_SECONDS,
-    verifiedTokens: e.SCAIWAVE_AUTH_CACHE_MAX_ENTRIES,
-  });
+  const verifier = jwtVerifierFor(e);
   const callers = createCallerResolver({ db, verifier, authMode: e.SCAIWAVE_AUTH_MODE, platformTenant: e.SCAIWAVE_PLATFORM_TENANT });
   const sealing = createPayloadSealing(config);
   const sessions = new CodecSessions();

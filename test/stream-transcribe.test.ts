@@ -111,6 +111,7 @@ describe('live transcription over WebSocket', () => {
     expect(finals[1]!.text).toMatch(/apples/);
     const audioMs = Math.round((pcm.length / 32_000) * 1000);
     expect(closed).toMatchObject({ session_id: ready.session_id, text: `${finals[0]!.text} ${finals[1]!.text}` });
+    // Audio time, counted from the bytes sent (not the clock): exact but for rounding.
     expect(Math.abs((closed.audio_ms as number) - audioMs)).toBeLessThanOrEqual(1);
 
     const row = await db.streamSession.findUniqueOrThrow({ where: { id: ready.session_id as string } });

@@ -89,9 +89,11 @@ describe('STT node: a live call', () => {
     expect(deltas.slice(0, firstFinal).every((d) => !d.isFinal && d.text.length > 0)).toBe(true);
     expect(finals[0]!.text).toMatch(/quick brown fox/);
     expect(finals[1]!.text).toMatch(/apples/);
+    // Positions in the audio (from the samples, not the clock): the second phrase comes after the first.
     expect(finals[0]!.endMs).toBeLessThan(finals[1]!.startMs);
     expect(result!.text).toBe(`${finals[0]!.text} ${finals[1]!.text}`);
     expect(result!.segments.map((s) => s.text)).toEqual(finals.map((f) => f.text));
+    // The node's count of the audio it was sent, in samples: within one 20 ms frame of the bytes sent.
     expect(Math.abs(result!.audioDurationMs - (pcm.length / 32_000) * 1000)).toBeLessThanOrEqual(20);
   }, 120_000);
 });

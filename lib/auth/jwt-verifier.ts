@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../infra/logger.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -100,6 +101,16 @@ function claimsOf(payload: JWTPayload): VerifiedClaims {
     email: optionalString(payload.email),
     name: optionalString(payload.name),
   };
+}
+
+/** The deployment's verifier of ScaiKey tokens, as the API and the codec server both check them. */
+export function jwtVerifierFor(env: Config['env']): JwtVerifier {
+  return createJwtVerifier({
+    issuerUrl: env.SCAIWAVE_SCAIKEY_URL,
+    audience: env.SCAIWAVE_SCAIKEY_CLIENT_ID,
+    cacheSeconds: env.SCAIWAVE_JWKS_CACHE_SECONDS,
+    verifiedTokens: env.SCAIWAVE_AUTH_CACHE_MAX_ENTRIES,
+  });
 }
 
 export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
