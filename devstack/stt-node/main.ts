@@ -1,6 +1,7 @@
 import { createLogger } from '../../lib/infra/logger.js';
 import { entryPoint, nodeSettings } from '../entry.js';
-import { ENGINE_KINDS, type EngineKind } from '../stt/engine.js';
+import { ENGINE_KINDS } from '../stt/engine.js';
+import type { EngineKind } from '../stt/transcript.js';
 import { createSttNode } from './server.js';
 
 // Entry point: `npx tsx devstack/stt-node/main.ts`. Launchers wait for the admin

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { startNodeProcess, type NodeProcess, type NodeProcessOptions } from '../node-process.js';
-import type { EngineKind } from '../stt/engine.js';
+import type { EngineKind } from '../stt/transcript.js';
 
 const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
 

@@ -8,7 +8,8 @@ import {
 } from '../../lib/scaiinfer/stt/stt-proto.js';
 import { ENGINE_STT } from '../../lib/scaiinfer/node-registry.js';
 import { serveGrpcNode, type GrpcNode } from '../grpc-node.js';
-import { createEngine, engineStats, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
+import { createEngine, engineStats, liveEngines } from '../stt/engine.js';
+import { UndecodableAudioError, type EngineKind } from '../stt/transcript.js';
 import { FaultSwitch } from '../stt/faults.js';
 import { LiveTranscriber } from '../stt/live.js';
 
@@ -87,7 +88,7 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
         if (config.live) {
           const sampleRate = config.sampleRateHz || 16_000;
           if (sampleRate < 8000 || sampleRate > 48_000) return finish({ code: status.INVALID_ARGUMENT, details: 'sample_rate_hz must be within 8000..48000' });
-          live = new LiveTranscriber(engine, sampleRate, (d) => !done && call.write({ delta: d }), cancelled.signal);
+          live = new LiveTranscriber(liveEngines(engine), sampleRate, (d) => !done && call.write({ delta: d }), cancelled.signal);
         }
         return;
       }

@@ -1,6 +1,7 @@
 import { createLogger } from '../../lib/infra/logger.js';
 import { entryPoint } from '../entry.js';
-import { ENGINE_KINDS, type EngineKind } from '../stt/engine.js';
+import { ENGINE_KINDS } from '../stt/engine.js';
+import type { EngineKind } from '../stt/transcript.js';
 import { createSttRelay, DEFAULT_RELAY_MAX_BYTES } from './server.js';
 
 // Entry point: `npx tsx devstack/stt-relay/main.ts`. Launchers wait for the admin

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { startReferenceServer, type ManagedProcess } from '../process.js';
 import { freePort } from '../ports.js';
-import type { EngineKind } from '../stt/engine.js';
+import type { EngineKind } from '../stt/transcript.js';
 
 const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
 

@@ -6,7 +6,8 @@ import { bearerKeyCheck } from '../bearer-keys.js';
 import { answerErrors } from '../error-answers.js';
 import { hangUpSignal, logAppErrors } from '../hang-ups.js';
 import { serveWithAdmin, type ReferenceHttpServer } from '../http-listeners.js';
-import { createEngine, engineStats, UndecodableAudioError, type EngineKind } from '../stt/engine.js';
+import { createEngine, engineStats } from '../stt/engine.js';
+import { UndecodableAudioError, type EngineKind } from '../stt/transcript.js';
 import { FaultSwitch } from '../stt/faults.js';
 
 // Reference managed STT relay (ScaiEcho backend B): one REST call per recording,

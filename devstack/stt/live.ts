@@ -1,10 +1,11 @@
 import { pcmWav } from '../../lib/audio/wav.js';
-import type { SttEngine, Transcript, TranscriptSegment } from './engine.js';
+import type { SttEngine, Transcript, TranscriptSegment } from './transcript.js';
 
 // Live decoding for the reference node: audio arrives as raw 16-bit mono PCM
-// while it is spoken. The engine cannot decode incrementally, so the growing
+// while it is spoken. The engines cannot decode incrementally, so the growing
 // utterance is decoded again every PARTIAL_EVERY_MS of new audio (a partial),
-// and once more whole when a pause ends it (its final). An utterance ends at
+// and once more whole when a pause ends it (its final), by the finals' engine,
+// which may be slower and better (engine.ts liveEngines). An utterance ends at
 // END_PAUSE_MS below the speech level, or when the caller half-closes.
 
 export interface LiveDelta extends TranscriptSegment {
@@ -14,6 +15,8 @@ export interface LiveDelta extends TranscriptSegment {
 const FRAME_MS = 20;
 const PARTIAL_EVERY_MS = 800;
 const END_PAUSE_MS = 500;
+/** Audio kept from before speech starts: a word's soft onset sits below the speech level, and cut off it is misheard. */
+const PRE_ROLL_MS = 300;
 /** RMS of a 16-bit frame above which it counts as speech (flite and a quiet room sit far apart). */
 const SPEECH_RMS = 300;
 
@@ -24,6 +27,8 @@ export class LiveTranscriber {
   private utterance: Buffer[] = [];
   private utteranceStartMs = 0;
   private utteranceBytes = 0;
+  /** the last PRE_ROLL_MS of quiet before any utterance */
+  private preRoll: Buffer[] = [];
   private silentMs = 0;
   private sinceDecodeMs = 0;
   private streamMs = 0;
@@ -35,7 +40,7 @@ export class LiveTranscriber {
   private engineMs = 0;
 
   constructor(
-    private readonly engine: SttEngine,
+    private readonly engines: { partials: SttEngine; finals: SttEngine },
     private readonly sampleRate: number,
     private readonly emit: (d: LiveDelta) => void,
     private readonly signal: AbortSignal,
@@ -70,8 +75,18 @@ export class LiveTranscriber {
     const ms = (frame.length / 2 / this.sampleRate) * 1000;
     const speech = rms(frame) >= SPEECH_RMS;
     this.streamMs += ms;
-    if (this.utteranceBytes === 0 && !speech) return;
-    if (this.utteranceBytes === 0) this.utteranceStartMs = this.streamMs - ms;
+    if (this.utteranceBytes === 0 && !speech) {
+      this.preRoll.push(frame);
+      if (this.preRoll.length * FRAME_MS > PRE_ROLL_MS) this.preRoll.shift();
+      return;
+    }
+    if (this.utteranceBytes === 0) {
+      const kept = this.preRoll.reduce((n, f) => n + f.length, 0);
+      this.utteranceStartMs = this.streamMs - ms - (kept / 2 / this.sampleRate) * 1000;
+      this.utterance = this.preRoll;
+      this.utteranceBytes = kept;
+      this.preRoll = [];
+    }
     this.utterance.push(frame);
     this.utteranceBytes += frame.length;
     this.silentMs = speech ? 0 : this.silentMs + ms;
@@ -85,7 +100,7 @@ export class LiveTranscriber {
     this.sinceDecodeMs = 0;
     this.partialRunning = true;
     const startMs = this.utteranceStartMs;
-    void this.decode(Buffer.concat(this.utterance))
+    void this.decode(this.engines.partials, Buffer.concat(this.utterance))
       .then((t) => {
         // A partial that lost the race with its utterance's final says nothing new.
         if (t.text && t.text !== this.lastPartial && this.utteranceBytes > 0 && startMs === this.utteranceStartMs) {
@@ -107,7 +122,7 @@ export class LiveTranscriber {
     this.sinceDecodeMs = 0;
     this.lastPartial = '';
     this.finals = this.finals.then(async () => {
-      const t = await this.decode(pcm);
+      const t = await this.decode(this.engines.finals, pcm);
       if (!t.text) return;
       const segment = { text: t.text, startMs, endMs: startMs + t.audioDurationMs };
       this.segments.push(segment);
@@ -115,8 +130,8 @@ export class LiveTranscriber {
     });
   }
 
-  private async decode(pcm: Buffer): Promise<Transcript> {
-    const t = await this.engine.transcribe(pcmWav(pcm, this.sampleRate), 'wav', this.signal);
+  private async decode(engine: SttEngine, pcm: Buffer): Promise<Transcript> {
+    const t = await engine.transcribe(pcmWav(pcm, this.sampleRate), 'wav', this.signal);
     this.engineMs += t.engineMs;
     return t;
   }

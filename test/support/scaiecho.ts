@@ -5,7 +5,7 @@ import { startDiarizeNodeProcess } from '../../devstack/diarize-node/process.js'
 import type { NodeProcess } from '../../devstack/node-process.js';
 import { startSttNodeProcess } from '../../devstack/stt-node/process.js';
 import { startSttRelayProcess } from '../../devstack/stt-relay/process.js';
-import type { EngineKind } from '../../devstack/stt/engine.js';
+import type { EngineKind } from '../../devstack/stt/transcript.js';
 import { waitUntil } from '../../devstack/ports.js';
 import { ENGINE_DIARIZE, ENGINE_STT } from '../../lib/scaiinfer/node-registry.js';
 import type { ManagedProcess } from '../../devstack/process.js';

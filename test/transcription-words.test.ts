@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../devstack/ports.js';
+import type { Provisioned } from '../domains/identity/provisioning.js';
+import { setPolicy } from '../domains/scaiecho/policy.js';
+import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
+import { repeatTo, speak, type Voice } from './support/speech.js';
+import { call, newTenant, testDb } from './support/stack.js';
+
+// What a new user sees on the stack `npm start` runs: the reference engines
+// are Whisper tiny.en, and a first sync transcription comes back as the words
+// spoken, on the node (A) and through the relay (B). A cancelled job stops
+// Whisper's decode, and the next job is decoded by a fresh engine process.
+
+const PHRASES: [string, Voice][] = [
+  ['please send the quarterly report to maria by friday', 'slt'],
+  ['the quick brown fox jumps over the lazy dog and runs into the forest', 'rms'],
+];
+/** Words as spoken, whatever the engine's casing and punctuation. */
+const words = (text: string | null | undefined): string => (text ?? '').toLowerCase().replace(/[^a-z' ]+/g, ' ').trim().split(/\s+/).join(' ');
+
+describe('Whisper reference engines: the words spoken', () => {
+  const db = testDb();
+  let s: ScaiEchoStack;
+
+  async function newUserOn(backend: 'A' | 'B'): Promise<Provisioned> {
+    const t = await newTenant(db);
+    await setPolicy(db, t.tenant.id, { allowedBackends: backend, defaultBackend: backend });
+    return t;
+  }
+
+  beforeAll(async () => {
+    s = await startScaiEchoStack({ engine: 'whisper' });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await db.$disconnect();
+  });
+
+  for (const backend of ['A', 'B'] as const) {
+    it(`a new user's first sync transcriptions on backend ${backend} come back word for word`, async () => {
+      const t = await newUserOn(backend);
+      for (const [phrase, voice] of PHRASES) {
+        const res = await transcribe(s.api.url, t.apiKey.key, speak(phrase, voice), { language: 'en' });
+        expect(res.status).toBe(200);
+        expect(res.body.data).toMatchObject({ status: 'completed', backend_used: backend });
+        expect(words(res.body.data!.transcript)).toBe(phrase);
+        expect(res.body.data!.segments!.map((seg) => words(seg.text)).join(' ')).toBe(phrase);
+      }
+    });
+  }
+
+  it('an async job cancelled while Whisper decodes: the job ends cancelled, the decode is killed, the next job is heard right', async () => {
+    const t = await newUserOn('A');
+    const node = s.nodes[0]!;
+    const before = await node.stats();
+    const long = repeatTo(speak(PHRASES[0]![0], 'slt'), 240);
+    const res = await transcribe(s.api.url, t.apiKey.key, long, { force_async: 'true' });
+    expect(res.status).toBe(202);
+    const id = res.body.data!.job_id;
+    await waitUntil('Whisper decoding the job', async () => Number((await node.stats()).engine_processes_running) > 0, 120_000);
+    const cancel = await call<{ status: string }>(s.api.url, 'POST', `/v1/modules/scaiecho/jobs/${id}/cancel`, { token: t.apiKey.key });
+    expect(cancel.body.data?.status).toBe('cancelled');
+    await waitUntil('the node killed its engine and finished the call', async () => {
+      const now = await node.stats();
+      return Number(now.engine_processes_killed) > Number(before.engine_processes_killed) && now.in_flight === 0;
+    });
+    expect(await node.stats()).toMatchObject({ engine_processes_running: 0, in_flight: 0 });
+    expect(await waitForJob(s.api.url, t.apiKey.key, id)).toMatchObject({ status: 'cancelled', transcript: null });
+
+    const [phrase, voice] = PHRASES[1]!;
+    const next = await transcribe(s.api.url, t.apiKey.key, speak(phrase, voice), { language: 'en' });
+    expect(words(next.body.data!.transcript)).toBe(phrase);
+  }, 300_000);
+});
