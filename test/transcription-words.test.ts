@@ -1,15 +1,19 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../devstack/ports.js';
 import type { Provisioned } from '../domains/identity/provisioning.js';
 import { setPolicy } from '../domains/scaiecho/policy.js';
-import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
-import { repeatTo, speak, type Voice } from './support/speech.js';
+import { workflowIds } from '../lib/temporal/workflow-ids.js';
+import { enrollSpeaker, startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
+import { durationMs, repeatTo, speak, type Voice } from './support/speech.js';
 import { call, newTenant, testDb } from './support/stack.js';
 
 // What a new user sees on the stack `npm start` runs: the reference engines
-// are Whisper tiny.en, and a first sync transcription comes back as the words
-// spoken, on the node (A) and through the relay (B). A cancelled job stops
-// Whisper's decode, and the next job is decoded by a fresh engine process.
+// are Whisper tiny.en and Resemblyzer's d-vectors. A first sync transcription
+// comes back as the words spoken, on the node (A) and through the relay (B);
+// a dialogue of two enrolled voices comes back in their words and with their
+// names. A cancelled job stops Whisper's decode, and the next job is decoded
+// by a fresh engine process.
 
 const PHRASES: [string, Voice][] = [
   ['please send the quarterly report to maria by friday', 'slt'],
@@ -29,7 +33,7 @@ describe('Whisper reference engines: the words spoken', () => {
   }
 
   beforeAll(async () => {
-    s = await startScaiEchoStack({ engine: 'whisper' });
+    s = await startScaiEchoStack({ engine: 'whisper', diarizeEngine: 'd-vector', diarizers: 1 });
   });
   afterAll(async () => {
     await s?.stop();
@@ -48,6 +52,34 @@ describe('Whisper reference engines: the words spoken', () => {
       }
     });
   }
+
+  it('a dialogue of two enrolled voices: their words, each segment with its speaker', async () => {
+    const t = await newUserOn('A');
+    const enrolled: Record<string, string> = {};
+    for (const [voice, name] of [['slt', 'Alice'], ['rms', 'Bob']] as const) {
+      const reference = speak('She sells sea shells by the sea shore, and the shells she sells are surely sea shells.', voice);
+      const res = await enrollSpeaker(s.api.url, t.apiKey.key, reference, speak('I agree that my voice may be enrolled for speaker attribution.', voice), name);
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      const id = res.body.data!.speaker_id;
+      expect(await s.api.deps.temporal.workflow.getHandle(workflowIds.enrollSpeaker(id)).result()).toMatchObject({ status: 'ready' });
+      enrolled[name] = id;
+    }
+    const [first, second] = PHRASES;
+    const alice = speak(first![0], 'slt');
+    const pause = alice.replace(/\.wav$/, '-pause.wav');
+    const dialogue = alice.replace(/\.wav$/, '-dialogue.wav');
+    execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', pause, 'trim', '0', '1']);
+    execFileSync('sox', [alice, pause, speak(second![0], 'rms'), dialogue]);
+    const switchMs = durationMs(alice) + 500;
+
+    const res = await transcribe(s.api.url, t.apiKey.key, dialogue, { speakers: 'true' });
+    const done = await waitForJob(s.api.url, t.apiKey.key, res.body.data!.job_id);
+    expect(done.status).toBe('completed');
+    expect(words(done.transcript)).toBe(`${first![0]} ${second![0]}`);
+    const segments = done.segments!;
+    expect(segments.some((g) => g.start_ms < switchMs) && segments.some((g) => g.start_ms > switchMs)).toBe(true);
+    for (const g of segments) expect([g.speaker_id, g.speaker_label]).toEqual(g.start_ms < switchMs ? [enrolled.Alice, 'Alice'] : [enrolled.Bob, 'Bob']);
+  }, 240_000);
 
   it('an async job cancelled while Whisper decodes: the job ends cancelled, the decode is killed, the next job is heard right', async () => {
     const t = await newUserOn('A');

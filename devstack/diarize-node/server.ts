@@ -21,16 +21,19 @@ import {
 import { ENGINE_DIARIZE } from '../../lib/scaiinfer/node-registry.js';
 import { serveGrpcNode, type GrpcNode } from '../grpc-node.js';
 import { FaultSwitch } from '../stt/faults.js';
-import { EMBEDDING_DIMS, EMBEDDING_MODEL, MATCH_THRESHOLD, similarity, speakerEmbedding, TooLittleSpeechError } from './embedding.js';
+import { createEmbedder } from './embedder.js';
+import { TooLittleSpeechError } from './embedding.js';
+import type { DiarizeEngineKind } from './speaker-embedder.js';
 
 // Reference ScaiInfer node with the audio.analyze.pyannote engine loaded:
-// serves scaiinfer.diarize.v1.SpeakerDiarization with a real (if simple)
-// speaker embedding. Held embeddings live in this process's memory only, so
+// serves scaiinfer.diarize.v1.SpeakerDiarization with a real speaker
+// embedding (embedder.ts: d-vectors, or a small MFCC one). Held embeddings live in this process's memory only, so
 // going offline through the fault switch keeps them, as a node whose network
 // dropped would; evicted speaker ids are refused from then on.
 
 export interface DiarizeNodeOptions {
   nodeId: string;
+  engine: DiarizeEngineKind;
   grpcPort: number;
   adminPort: number;
   host?: string;
@@ -58,6 +61,7 @@ export async function createDiarizeNode(opts: DiarizeNodeOptions): Promise<GrpcN
   const log = opts.logger ?? createLogger('diarize-node');
   const maxAudioBytes = opts.maxAudioBytes ?? DEFAULT_MAX_AUDIO_BYTES;
   const faults = new FaultSwitch();
+  const embedder = createEmbedder(opts.engine);
   const held = new Map<string, Float32Array>();
   const evicted = new Set<string>();
   const stats = { requests: 0, embeddings: 0, accepted: 0, evictions: 0, refused_evicted: 0, attributions: 0, in_flight: 0 };
@@ -92,7 +96,7 @@ export async function createDiarizeNode(opts: DiarizeNodeOptions): Promise<GrpcN
   }
 
   /** A client stream of a config, then audio bytes; the work gets both once the client half-closes. */
-  function withAudio<Config extends AudioConfig | AttributeConfig, Res>(work: (config: Config, pcm: Int16Array) => Promise<Res>) {
+  function withAudio<Config extends AudioConfig | AttributeConfig, Res>(work: (config: Config, pcm: Int16Array, cancelled: AbortSignal) => Promise<Res>) {
     return (call: ServerReadableStream<{ payload?: string; config?: Config; audio?: Uint8Array }, Res>, callback: sendUnaryData<Res>): void => {
       const cancelled = cancellation(call);
       let config: Config | undefined;
@@ -118,7 +122,7 @@ export async function createDiarizeNode(opts: DiarizeNodeOptions): Promise<GrpcN
         if (failed) return callback(failed);
         if (!config) return callback({ code: status.INVALID_ARGUMENT, details: 'the call carried no config' });
         const c = config;
-        void serve(cancelled, callback, async () => work(c, await decode(c, Buffer.concat(chunks), cancelled)));
+        void serve(cancelled, callback, async () => work(c, await decode(c, Buffer.concat(chunks), cancelled), cancelled));
       });
     };
   }
@@ -139,9 +143,9 @@ export async function createDiarizeNode(opts: DiarizeNodeOptions): Promise<GrpcN
     }
   }
 
-  const embed = (pcm: Int16Array): Float32Array => {
+  const embed = async (pcm: Int16Array, signal: AbortSignal): Promise<Float32Array> => {
     try {
-      return speakerEmbedding(pcm);
+      return await embedder.embed(pcm, signal);
     } catch (err) {
       if (err instanceof TooLittleSpeechError) throw new CallFailure({ code: status.INVALID_ARGUMENT, details: err.message });
       throw err;
@@ -149,11 +153,11 @@ export async function createDiarizeNode(opts: DiarizeNodeOptions): Promise<GrpcN
   };
 
   const handlers = {
-    ComputeEmbedding: withAudio<AudioConfig, Embedding>(async (config, pcm) => {
-      const values = Array.from(embed(pcm));
+    ComputeEmbedding: withAudio<AudioConfig, Embedding>(async (config, pcm, cancelled) => {
+      const values = Array.from(await embed(pcm, cancelled));
       stats.embeddings++;
       log.info({ request_id: config.requestId, audio_ms: Math.round((pcm.length / PCM_RATE) * 1000) }, 'embedding computed');
-      return { values, model: EMBEDDING_MODEL };
+      return { values, model: embedder.model };
     }),
 
     AcceptSpeaker: unary<AcceptSpeakerRequest, { alreadyHeld: boolean }>(({ speakerId, embedding }) => {
@@ -162,8 +166,8 @@ export async function createDiarizeNode(opts: DiarizeNodeOptions): Promise<GrpcN
         stats.refused_evicted++;
         throw new CallFailure({ code: status.FAILED_PRECONDITION, details: `speaker ${speakerId} was evicted from this node` });
       }
-      if (embedding?.model !== EMBEDDING_MODEL || embedding.values.length !== EMBEDDING_DIMS) {
-        throw new CallFailure({ code: status.INVALID_ARGUMENT, details: `this node takes ${EMBEDDING_MODEL} embeddings of ${EMBEDDING_DIMS} values` });
+      if (embedding?.model !== embedder.model || embedding.values.length !== embedder.dims) {
+        throw new CallFailure({ code: status.INVALID_ARGUMENT, details: `this node takes ${embedder.model} embeddings of ${embedder.dims} values` });
       }
       const alreadyHeld = held.has(speakerId);
       held.set(speakerId, Float32Array.from(embedding.values));
@@ -185,26 +189,31 @@ export async function createDiarizeNode(opts: DiarizeNodeOptions): Promise<GrpcN
       speakerIds: speakerIds.length > 0 ? speakerIds.filter((id) => held.has(id)) : [...held.keys()],
     })),
 
-    AttributeSegments: withAudio<AttributeConfig, { segments: Attribution[] }>(async (config, pcm) => {
+    AttributeSegments: withAudio<AttributeConfig, { segments: Attribution[] }>(async (config, pcm, cancelled) => {
       const candidates = config.speakerIds.flatMap((id) => {
         const e = held.get(id);
         return e ? [{ id, embedding: e }] : [];
       });
-      const segments = config.segments.map((span): Attribution => {
+      const segments: Attribution[] = [];
+      // One after another: the engine answers one request at a time anyway.
+      for (const span of config.segments) {
         const slice = pcm.subarray(Math.floor((span.startMs * PCM_RATE) / 1000), Math.ceil((span.endMs * PCM_RATE) / 1000));
         let voice: Float32Array;
         try {
-          voice = speakerEmbedding(slice);
+          voice = await embedder.embed(slice, cancelled);
         } catch (err) {
           // Too short to tell a voice by: unlabelled, like a segment nobody enrolled matches.
-          if (err instanceof TooLittleSpeechError) return { ...span, speakerId: '', score: 0 };
+          if (err instanceof TooLittleSpeechError) {
+            segments.push({ ...span, speakerId: '', score: 0 });
+            continue;
+          }
           throw err;
         }
         const best = candidates
-          .map((c) => ({ id: c.id, score: similarity(voice, c.embedding) }))
+          .map((c) => ({ id: c.id, score: embedder.similarity(voice, c.embedding) }))
           .reduce((a, b) => (b.score > a.score ? b : a), { id: '', score: -Infinity });
-        return best.score >= MATCH_THRESHOLD ? { ...span, speakerId: best.id, score: best.score } : { ...span, speakerId: '', score: Math.max(best.score, 0) };
-      });
+        segments.push(best.score >= embedder.threshold ? { ...span, speakerId: best.id, score: best.score } : { ...span, speakerId: '', score: Math.max(best.score, 0) });
+      }
       stats.attributions++;
       log.info({ request_id: config.audio.requestId, segments: segments.length, candidates: candidates.length }, 'segments attributed');
       return { segments };
@@ -217,7 +226,7 @@ export async function createDiarizeNode(opts: DiarizeNodeOptions): Promise<GrpcN
     service: loadSpeakerDiarization().service,
     handlers,
     faults,
-    stats: () => ({ engine: EMBEDDING_MODEL, held: held.size, ...stats }),
+    stats: () => ({ engine: embedder.model, held: held.size, ...stats }),
     grpcPort: opts.grpcPort,
     adminPort: opts.adminPort,
     host: opts.host ?? '127.0.0.1',

@@ -5,6 +5,7 @@ import { startDiarizeNodeProcess } from '../../devstack/diarize-node/process.js'
 import type { NodeProcess } from '../../devstack/node-process.js';
 import { startSttNodeProcess } from '../../devstack/stt-node/process.js';
 import { startSttRelayProcess } from '../../devstack/stt-relay/process.js';
+import type { DiarizeEngineKind } from '../../devstack/diarize-node/speaker-embedder.js';
 import type { EngineKind } from '../../devstack/stt/transcript.js';
 import { waitUntil } from '../../devstack/ports.js';
 import { ENGINE_DIARIZE, ENGINE_STT } from '../../lib/scaiinfer/node-registry.js';
@@ -53,7 +54,7 @@ async function setFault(adminUrl: string, mode: string, count?: number): Promise
  * heartbeating into the API. Node TTL is short so "offline" shows within seconds.
  */
 export async function startScaiEchoStack(
-  opts: { engine?: EngineKind; nodes?: number; diarizers?: number; env?: Record<string, string> } = {},
+  opts: { engine?: EngineKind; diarizeEngine?: DiarizeEngineKind; nodes?: number; diarizers?: number; env?: Record<string, string> } = {},
 ): Promise<ScaiEchoStack> {
   const engine = opts.engine ?? 'pocketsphinx';
   const relayKey = uniq('relay-key');
@@ -95,7 +96,7 @@ export async function startScaiEchoStack(
     return node;
   };
   const startDiarizer = async (): Promise<RefNode> => {
-    const node = await launch('diarize-node', ENGINE_DIARIZE, (nodeId) => startDiarizeNodeProcess({ ...registration, nodeId }));
+    const node = await launch('diarize-node', ENGINE_DIARIZE, (nodeId) => startDiarizeNodeProcess({ ...registration, nodeId, engine: opts.diarizeEngine }));
     diarizers.push(node);
     return node;
   };
