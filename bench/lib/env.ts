@@ -13,6 +13,7 @@ import { startIdpProcess } from '../../devstack/idp/process.js';
 import { freePort, waitUntil } from '../../devstack/ports.js';
 import { startProcess, tail, type ManagedProcess } from '../../devstack/process.js';
 import type { EngineKind } from '../../devstack/scaigrid/embedder.js';
+import type { EngineKind as SttEngineKind } from '../../devstack/stt/transcript.js';
 import { startScaiGridProcess } from '../../devstack/scaigrid/process.js';
 import { ensureBucket, s3Client, startSeaweed } from '../../devstack/seaweed.js';
 import { startSttRelayProcess } from '../../devstack/stt-relay/process.js';
@@ -46,10 +47,12 @@ const apiEntry = path.join(root, 'api/main.ts');
 export interface BenchEnvOptions {
   /** Log level of the API and the worker (the STT node always logs at info: its "transcribed" lines carry engine_ms). */
   logLevel: string;
-  /** The ScaiEcho slice: STT relay and node (instant engine), the tenant's policy pinned to backend A. */
+  /** The ScaiEcho slice: STT relay and node, the tenant's policy pinned to backend A. */
   scaiecho?: {
     /** Concurrent Transcribe calls the STT node accepts. */
     nodeCapacity: number;
+    /** The node's engine; by default 'instant', so that figures are our code's, not an engine's. */
+    nodeEngine?: SttEngineKind;
   };
   /** The search slice: the reference ScaiGrid with this engine for the API and the worker, whose search feed then indexes messages. */
   search?: { engine: EngineKind };
@@ -258,7 +261,7 @@ export class Environment {
     const scaiecho = this.opts.scaiecho;
     const node = !scaiecho
       ? undefined
-      : await this.step('STT node (instant engine) registered', async (): Promise<SttNode> => {
+      : await this.step(`STT node (${scaiecho.nodeEngine ?? 'instant'} engine) registered`, async (): Promise<SttNode> => {
       const nodeId = `bench-stt-${runId}`;
       const grpcPort = await freePort();
       const adminPort = await freePort();
@@ -269,7 +272,7 @@ export class Environment {
           ...process.env,
           SCAIWAVE_LOG_LEVEL: 'info',
           SCAIINFER_NODE_ID: nodeId,
-          SCAIINFER_ENGINE: 'instant',
+          SCAIINFER_ENGINE: scaiecho.nodeEngine ?? 'instant',
           SCAIINFER_GRPC_PORT: String(grpcPort),
           SCAIINFER_ADMIN_PORT: String(adminPort),
           SCAIINFER_REGISTRY_URL: api.url,
