@@ -6,7 +6,8 @@ import { projectFile } from '../lib/infra/project-files.js';
 // process holds the model, loaded once, and answers one JSON line per request
 // line, in turn. Its first line says it is ready. A model cannot be
 // interrupted mid-inference, so a cancelled request SIGKILLs the process and
-// the next request starts a fresh one: cancellation stops the engine, as a
+// the next request starts a fresh one (the scripts are in devstack/python/,
+// their protocol in json_lines.py): cancellation stops the engine, as a
 // killed sox or pocketsphinx does. EOF on its stdin (this process gone,
 // however it died) ends it.
 

@@ -5,7 +5,7 @@ import type { SpeakerEmbedder } from './speaker-embedder.js';
 
 // Real d-vectors: Resemblyzer's speaker encoder (GE2E, 256 values,
 // L2-normalised), the kind of embedding a production diarization node keeps
-// per enrolled speaker. The model lives in Python (d-vector-worker.py).
+// per enrolled speaker. The model lives in Python (devstack/python/d_vector_worker.py).
 // Similarity is the cosine. Measured on flite's voices over different
 // sentences: the same voice scores 0.93, two voices 0.56 to 0.64; the
 // threshold sits between, nearer the "different" side so that a two-second
@@ -14,7 +14,7 @@ import type { SpeakerEmbedder } from './speaker-embedder.js';
 const THRESHOLD = 0.75;
 
 export function dVectorEmbedder(): SpeakerEmbedder {
-  const worker = new PythonWorker(projectFile('devstack', 'diarize-node', 'd-vector-worker.py'), [], {
+  const worker = new PythonWorker(projectFile('devstack', 'python', 'd_vector_worker.py'), [], {
     NUMBA_CACHE_DIR: projectFile('.devstack', 'numba-cache'),
   });
   return {

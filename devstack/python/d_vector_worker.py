@@ -1,17 +1,17 @@
 """Resemblyzer's d-vectors (GE2E speaker encoder, 256 values), for the reference
-diarization node (d-vector.ts, through python-worker.ts).
+diarization node (devstack/diarize-node/d-vector.ts).
 
-Loads the encoder once, says {"ready": true}, then answers one JSON line per
-request line: {"pcm": "<base64 of 16 kHz mono s16le>"} -> {"embedding": [...]}
-or {"speech_ms": n} when too little of it is speech, or {"error": "..."}.
+Loads the encoder once, then answers json_lines requests
+{"pcm": "<base64 of 16 kHz mono s16le>"} -> {"embedding": [...]}, or
+{"speech_ms": n} when too little of it is speech.
 """
 
 import base64
-import json
-import sys
 
 import numpy as np
 from resemblyzer import VoiceEncoder, preprocess_wav
+
+from json_lines import serve
 
 RATE = 16000
 # Below this much speech left after the silences are trimmed, a d-vector says
@@ -24,12 +24,7 @@ def main() -> None:
     # librosa's kernels compile on first use (numba; cached on disk across
     # runs): do it before saying ready, not inside the first caller's request.
     encoder.embed_utterance(preprocess_wav(np.random.default_rng(0).standard_normal(RATE).astype(np.float32) * 0.1, source_sr=RATE))
-    reply({"ready": True})
-    for line in sys.stdin:
-        try:
-            reply(embed(encoder, json.loads(line)["pcm"]))
-        except Exception as err:  # noqa: BLE001 - the caller gets every failure as an answer
-            reply({"error": f"{type(err).__name__}: {err}"})
+    serve(lambda request: embed(encoder, request["pcm"]))
 
 
 def embed(encoder: VoiceEncoder, pcm_b64: str) -> dict:
@@ -39,11 +34,6 @@ def embed(encoder: VoiceEncoder, pcm_b64: str) -> dict:
     if speech_ms < MIN_SPEECH_MS:
         return {"speech_ms": speech_ms}
     return {"embedding": encoder.embed_utterance(wav).tolist()}
-
-
-def reply(answer: dict) -> None:
-    sys.stdout.write(json.dumps(answer) + "\n")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
