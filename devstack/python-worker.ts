@@ -82,6 +82,11 @@ export class PythonWorker {
     this.current = new WorkerProcess(script, args, env);
   }
 
+  /** Resolves once the model is loaded: a node says it serves only then. */
+  get ready(): Promise<void> {
+    return this.current.ready;
+  }
+
   close(): void {
     this.current.end();
   }

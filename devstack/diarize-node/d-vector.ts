@@ -21,6 +21,7 @@ export function dVectorEmbedder(): SpeakerEmbedder {
     model: 'resemblyzer-ge2e-256',
     dims: 256,
     threshold: THRESHOLD,
+    ready: worker.ready,
     async embed(pcm, signal) {
       const answer = await worker.ask({ pcm: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64') }, signal);
       if (typeof answer.speech_ms === 'number') throw new TooLittleSpeechError(`only ${answer.speech_ms} ms of speech; need at least 500 ms`);

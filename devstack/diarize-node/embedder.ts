@@ -8,5 +8,5 @@ import type { DiarizeEngineKind, SpeakerEmbedder } from './speaker-embedder.js';
 
 export function createEmbedder(kind: DiarizeEngineKind): SpeakerEmbedder {
   if (kind === 'd-vector') return dVectorEmbedder();
-  return { model: EMBEDDING_MODEL, dims: EMBEDDING_DIMS, threshold: MATCH_THRESHOLD, embed: async (pcm) => speakerEmbedding(pcm), similarity, close: () => undefined };
+  return { model: EMBEDDING_MODEL, dims: EMBEDDING_DIMS, threshold: MATCH_THRESHOLD, embed: async (pcm) => speakerEmbedding(pcm), similarity, ready: Promise.resolve(), close: () => undefined };
 }

@@ -62,6 +62,8 @@ export async function createDiarizeNode(opts: DiarizeNodeOptions): Promise<GrpcN
   const maxAudioBytes = opts.maxAudioBytes ?? DEFAULT_MAX_AUDIO_BYTES;
   const faults = new FaultSwitch();
   const embedder = createEmbedder(opts.engine);
+  // Registered before its model has loaded, the node would take calls it can only time out.
+  await embedder.ready;
   const held = new Map<string, Float32Array>();
   const evicted = new Set<string>();
   const stats = { requests: 0, embeddings: 0, accepted: 0, evictions: 0, refused_evicted: 0, attributions: 0, in_flight: 0 };

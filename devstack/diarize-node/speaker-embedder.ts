@@ -13,6 +13,8 @@ export interface SpeakerEmbedder {
   /** Throws TooLittleSpeechError when the audio holds too little speech to tell a voice by. */
   embed(pcm: Int16Array, signal?: AbortSignal): Promise<Float32Array>;
   similarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
+  /** Resolves once the model is loaded; a node listens only then. */
+  readonly ready: Promise<void>;
   /** Lets the engine's processes, if any, go. */
   close(): void;
 }

@@ -45,6 +45,8 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
   const maxAudioBytes = opts.maxAudioBytes ?? DEFAULT_MAX_AUDIO_BYTES;
   const log = opts.logger ?? createLogger('stt-node');
   const engine = createEngine(opts.engine);
+  // Registered before its model has loaded, the node would take calls it can only time out.
+  await engine.ready;
   const service = loadSpeechToText().service;
   const faults = new FaultSwitch();
   const stats = { requests: 0, served: 0, undecodable: 0, engine_failures: 0, rejected_over_capacity: 0, cancelled: 0, in_flight: 0 };

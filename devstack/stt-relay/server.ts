@@ -81,6 +81,7 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
   const log = opts.logger ?? createLogger('stt-relay');
   const knownKey = bearerKeyCheck(opts.apiKeys);
   const engine = createEngine(opts.engine);
+  await engine.ready;
   const faults = new FaultSwitch();
   const stats = { requests: 0, served: 0, unauthorized: 0, undecodable: 0, too_large: 0, engine_failures: 0, cancelled: 0, in_flight: 0 };
 

@@ -37,6 +37,7 @@ export function liveEngines(engine: SttEngine): { partials: SttEngine; finals: S
 const instantEngine: SttEngine = {
   kind: 'instant',
   processes: { running: 0, killedOnCancel: 0 },
+  ready: Promise.resolve(),
   async transcribe(audio) {
     const started = performance.now();
     const wav = parseWavHeader(audio);

@@ -14,6 +14,8 @@ export function pocketsphinxEngine(): SttEngine {
   return {
     kind: 'pocketsphinx',
     processes,
+    // A process per decode: nothing to load first.
+    ready: Promise.resolve(),
     transcribe: (audio, format, signal) => {
       const started = performance.now();
       return withPcm16k(processes, audio, format, signal, async (pcm, wav) => {

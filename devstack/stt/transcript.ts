@@ -31,6 +31,8 @@ export interface SttEngine {
   /** format is a container name such as "wav"; aborting the signal kills the engine's processes. */
   transcribe(audio: Uint8Array, format: string, signal?: AbortSignal): Promise<Transcript>;
   readonly processes: Readonly<EngineProcesses>;
+  /** Resolves once the engine can decode (its model loaded); a server listens only then. */
+  readonly ready: Promise<void>;
 }
 
 /** The input is not audio the engine can read: retrying the same bytes cannot help. */

@@ -32,6 +32,7 @@ export function whisperEngine(): SttEngine {
   return {
     kind: 'whisper',
     processes,
+    ready: worker.ready,
     transcribe(audio, format, signal) {
       const started = performance.now();
       return withPcm16k(steps, audio, format, signal, async (pcmPath, wav) => {
