@@ -97,7 +97,9 @@ export async function startReferenceServer(
 ): Promise<ManagedProcess> {
   const proc = startProcess(name, process.execPath, ['--import', 'tsx', entry], opts);
   await Promise.race([
-    waitUntil(`${opts.what} at ${opts.healthUrl}`, async () => (await fetch(opts.healthUrl)).ok, 60_000),
+    // A model's first load can take a minute on a busy machine (the d-vector
+    // engine compiles librosa's kernels on a cold cache); a dead server is caught at once below.
+    waitUntil(`${opts.what} at ${opts.healthUrl}`, async () => (await fetch(opts.healthUrl)).ok, 180_000),
     proc.exited.then((code) => {
       throw new Error(`${opts.what} exited with ${code}:\n${tail(proc.logFile)}`);
     }),

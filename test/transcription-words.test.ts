@@ -34,7 +34,7 @@ describe('Whisper reference engines: the words spoken', () => {
 
   beforeAll(async () => {
     s = await startScaiEchoStack({ engine: 'whisper', diarizeEngine: 'd-vector', diarizers: 1 });
-  });
+  }, 300_000);
   afterAll(async () => {
     await s?.stop();
     await db.$disconnect();
