@@ -9,7 +9,7 @@ import type { NodeProcess } from '../devstack/node-process.js';
 import { startSttNodeProcess } from '../devstack/stt-node/process.js';
 import { parseWavHeader } from '../lib/audio/wav.js';
 import { loadSpeechToText, type TranscribeRequest, type TranscribeResponse, type TranscribeResult, type TranscriptDelta } from '../lib/scaiinfer/stt/stt-proto.js';
-import { speak } from './support/speech.js';
+import { speak, spokenWords } from './support/speech.js';
 
 // A live Transcribe call to the reference STT node, as the streaming route
 // makes it: raw PCM sent as it is spoken, partials while an utterance goes on,
@@ -20,8 +20,6 @@ import { speak } from './support/speech.js';
 const logDir = process.env.SCAIWAVE_TEST_LOG_DIR ?? os.tmpdir();
 const FIRST = 'the quick brown fox jumps over the lazy dog and runs into the forest';
 const SECOND = 'green apples on the kitchen table';
-/** Words as spoken, whatever the engine's casing and punctuation. */
-const words = (text: string): string => text.toLowerCase().replace(/[^a-z' ]+/g, ' ').trim().split(/\s+/).join(' ');
 
 /** Two spoken phrases with a second of silence between, as 16 kHz mono PCM without a header. */
 function twoUtterances(): Buffer {
@@ -91,7 +89,7 @@ describe.each(['pocketsphinx', 'whisper'] as const)('STT node on %s: a live call
     expect(deltas.slice(0, firstFinal).length, JSON.stringify(deltas)).toBeGreaterThan(0);
     expect(deltas.slice(0, firstFinal).every((d) => !d.isFinal && d.text.length > 0)).toBe(true);
     if (engine === 'whisper') {
-      expect(finals.map((f) => words(f.text))).toEqual([FIRST, SECOND]);
+      expect(finals.map((f) => spokenWords(f.text))).toEqual([FIRST, SECOND]);
     } else {
       expect(finals[0]!.text).toMatch(/quick brown fox/);
       expect(finals[1]!.text).toMatch(/apples/);

@@ -5,7 +5,7 @@ import type { Provisioned } from '../domains/identity/provisioning.js';
 import { setPolicy } from '../domains/scaiecho/policy.js';
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { enrollSpeaker, startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
-import { durationMs, repeatTo, speak, type Voice } from './support/speech.js';
+import { durationMs, repeatTo, speak, spokenWords, type Voice } from './support/speech.js';
 import { call, newTenant, testDb } from './support/stack.js';
 
 // What a new user sees on the stack `npm start` runs: the reference engines
@@ -19,8 +19,6 @@ const PHRASES: [string, Voice][] = [
   ['please send the quarterly report to maria by friday', 'slt'],
   ['the quick brown fox jumps over the lazy dog and runs into the forest', 'rms'],
 ];
-/** Words as spoken, whatever the engine's casing and punctuation. */
-const words = (text: string | null | undefined): string => (text ?? '').toLowerCase().replace(/[^a-z' ]+/g, ' ').trim().split(/\s+/).join(' ');
 
 describe('Whisper reference engines: the words spoken', () => {
   const db = testDb();
@@ -47,8 +45,8 @@ describe('Whisper reference engines: the words spoken', () => {
         const res = await transcribe(s.api.url, t.apiKey.key, speak(phrase, voice), { language: 'en' });
         expect(res.status).toBe(200);
         expect(res.body.data).toMatchObject({ status: 'completed', backend_used: backend });
-        expect(words(res.body.data!.transcript)).toBe(phrase);
-        expect(res.body.data!.segments!.map((seg) => words(seg.text)).join(' ')).toBe(phrase);
+        expect(spokenWords(res.body.data!.transcript)).toBe(phrase);
+        expect(res.body.data!.segments!.map((seg) => spokenWords(seg.text)).join(' ')).toBe(phrase);
       }
     });
   }
@@ -75,7 +73,7 @@ describe('Whisper reference engines: the words spoken', () => {
     const res = await transcribe(s.api.url, t.apiKey.key, dialogue, { speakers: 'true' });
     const done = await waitForJob(s.api.url, t.apiKey.key, res.body.data!.job_id);
     expect(done.status).toBe('completed');
-    expect(words(done.transcript)).toBe(`${first![0]} ${second![0]}`);
+    expect(spokenWords(done.transcript)).toBe(`${first![0]} ${second![0]}`);
     const segments = done.segments!;
     expect(segments.some((g) => g.start_ms < switchMs) && segments.some((g) => g.start_ms > switchMs)).toBe(true);
     for (const g of segments) expect([g.speaker_id, g.speaker_label]).toEqual(g.start_ms < switchMs ? [enrolled.Alice, 'Alice'] : [enrolled.Bob, 'Bob']);
@@ -101,6 +99,6 @@ describe('Whisper reference engines: the words spoken', () => {
 
     const [phrase, voice] = PHRASES[1]!;
     const next = await transcribe(s.api.url, t.apiKey.key, speak(phrase, voice), { language: 'en' });
-    expect(words(next.body.data!.transcript)).toBe(phrase);
+    expect(spokenWords(next.body.data!.transcript)).toBe(phrase);
   }, 300_000);
 });

@@ -43,3 +43,6 @@ export function repeatTo(wav: string, seconds: number): string {
   execFileSync('sox', [wav, out, 'repeat', String(repeats - 1)]);
   return out;
 }
+
+/** The words of a transcript as spoken, whatever the engine's casing and punctuation: to compare word for word. */
+export const spokenWords = (text: string | null | undefined): string => (text ?? '').toLowerCase().replace(/[^a-z' ]+/g, ' ').trim().split(/\s+/).join(' ');
