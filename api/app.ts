@@ -30,6 +30,7 @@ import { nodeRegistrationRoutes } from '../domains/scaiecho/node-routes.js';
 import { platformRoutes } from '../domains/identity/routes/platform.js';
 import { scaiechoPolicyRoutes } from '../domains/scaiecho/policy-routes.js';
 import { scaiechoRoutes } from '../domains/scaiecho/routes.js';
+import { webrtcRoutes } from '../domains/scaiecho/webrtc-routes.js';
 import { speakerRoutes } from '../domains/speakers/routes.js';
 import { usageRoutes } from '../domains/accounting/routes.js';
 import { waveImportRoutes } from '../domains/export/routes/imports.js';
@@ -103,6 +104,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...meRoutes(),
     ...apiKeyRoutes(deps.db, deps.credentialChanges),
     ...scaiechoRoutes(deps),
+    ...webrtcRoutes(deps.webrtc),
     ...speakerRoutes(deps),
     ...scaiechoPolicyRoutes(deps.db),
     ...usageRoutes(deps.db),

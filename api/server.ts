@@ -23,6 +23,8 @@ import { OutboxRelay, type PublishEvent } from '../domains/wave/outbox-relay.js'
 import { routeUpgrades } from './socket-upgrade.js';
 import { WAVE_SOCKET_PATH, waveSocket } from './wave-socket.js';
 import { LIVE_SOCKET_PATH, liveSocket } from './live-socket.js';
+import { WEBRTC_EVENTS_PATH, webrtcSocket } from './webrtc-socket.js';
+import { WebRtcSessions } from '../domains/scaiecho/live/webrtc-sessions.js';
 import { createApp, type App } from './app.js';
 import type { ApiDeps } from './deps.js';
 
@@ -87,6 +89,16 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     relayed: (tenantIds) => bell.ring(tenantIds),
   });
   const search = createSearchServices(e, logger);
+  const liveDeps = {
+    ...services,
+    backends,
+    logger,
+    limits: { idleMs: e.SCAIWAVE_SCAIECHO_STREAM_IDLE_SECONDS * 1000, maxMs: e.SCAIWAVE_SCAIECHO_STREAM_MAX_SECONDS * 1000 },
+  };
+  const webrtc = new WebRtcSessions(
+    { ...liveDeps, peer: { hostAddresses: e.SCAIWAVE_SCAIECHO_WEBRTC_HOST_ADDRESSES, udpPorts: e.SCAIWAVE_SCAIECHO_WEBRTC_UDP_PORTS } },
+    e.SCAIWAVE_SCAIECHO_WEBRTC_MAX_SESSIONS,
+  );
   const deps: ApiDeps = {
     ...services,
     backends,
@@ -104,6 +116,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     feed,
     polls,
     search,
+    webrtc,
   };
   credentialCacheGauges(registry, () => ({ listening: credentialCache?.isListening ?? false, entries: credentialCache?.size ?? 0 }));
   const app = createApp(deps, registry);
@@ -116,11 +129,13 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     maxSockets: e.SCAIWAVE_WAVE_WS_MAX_SOCKETS,
     maxPerUser: e.SCAIWAVE_WAVE_WS_MAX_PER_USER,
   });
-  const live = liveSocket(
-    { ...deps, limits: { idleMs: e.SCAIWAVE_SCAIECHO_STREAM_IDLE_SECONDS * 1000, maxMs: e.SCAIWAVE_SCAIECHO_STREAM_MAX_SECONDS * 1000 } },
-    { admission: app.admission, maxSockets: e.SCAIWAVE_WAVE_WS_MAX_SOCKETS },
+  const live = liveSocket({ ...deps, limits: liveDeps.limits }, { admission: app.admission, maxSockets: e.SCAIWAVE_WAVE_WS_MAX_SOCKETS });
+  const webrtcEvents = webrtcSocket({ config, logger, sessions: webrtc, admission: app.admission });
+  routeUpgrades(
+    server,
+    { [WAVE_SOCKET_PATH]: sockets.route, [LIVE_SOCKET_PATH]: live.route, [WEBRTC_EVENTS_PATH]: webrtcEvents.route },
+    { drain: app.drain, origins: e.SCAIWAVE_CORS_ORIGINS },
   );
-  routeUpgrades(server, { [WAVE_SOCKET_PATH]: sockets.route, [LIVE_SOCKET_PATH]: live.route }, { drain: app.drain, origins: e.SCAIWAVE_CORS_ORIGINS });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? config.env.SCAIWAVE_PORT, config.env.SCAIWAVE_HOST, resolve);
@@ -138,6 +153,8 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
       app.drain.start();
       sockets.close();
       live.close();
+      // Ended before the database and Redis go: each session completes its rows.
+      const webrtcClosed = webrtc.close().finally(() => webrtcEvents.close());
       bell.close();
       polls.close();
       feed.close();
@@ -146,6 +163,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
       const grace = setTimeout(() => server.closeAllConnections(), config.env.SCAIWAVE_SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      await webrtcClosed;
       await Promise.allSettled([subscription?.close(), lastUsed.close(), outbox.close(), search.close()]);
       await Promise.allSettled([services.close(), closeTemporal(), deps.sql.end(), relaySql.end()]);
       backends.close();

@@ -390,6 +390,20 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'ScaiEcho',
     description: 'Longest a live transcription session may stream; at the limit it is drained and closed (code 4413).',
   },
+  SCAIWAVE_SCAIECHO_WEBRTC_MAX_SESSIONS: {
+    group: 'ScaiEcho',
+    description:
+      'The most live transcription sessions over WebRTC one API process holds (each decodes Opus and runs DTLS/SRTP in the process); an offer past it is refused with 503 SERVICE_UNAVAILABLE and Retry-After.',
+  },
+  SCAIWAVE_SCAIECHO_WEBRTC_HOST_ADDRESSES: {
+    group: 'ScaiEcho',
+    description:
+      'Comma-separated IP addresses the API offers browsers as its WebRTC host candidates (e.g. its public address, or 127.0.0.1 for a browser on the same machine). Empty offers every non-loopback address of the machine.',
+  },
+  SCAIWAVE_SCAIECHO_WEBRTC_UDP_PORTS: {
+    group: 'ScaiEcho',
+    description: 'MIN-MAX: the UDP ports WebRTC media is received on, for a firewall to open. Unset: any free port.',
+  },
   SCAIWAVE_SCAIECHO_DIARIZE_TIMEOUT_MS: {
     group: 'ScaiEcho',
     description:

@@ -169,6 +169,14 @@ const schema = z.object({
   SCAIWAVE_SCAIECHO_DIARIZE_TIMEOUT_MS: int(100).default(10_000),
   SCAIWAVE_SCAIECHO_STREAM_IDLE_SECONDS: int(1, 3600).default(30),
   SCAIWAVE_SCAIECHO_STREAM_MAX_SECONDS: int(10, 86_400).default(3600),
+  SCAIWAVE_SCAIECHO_WEBRTC_MAX_SESSIONS: int(1, 100_000).default(200),
+  SCAIWAVE_SCAIECHO_WEBRTC_HOST_ADDRESSES: list.pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must be IP addresses' }))).default([]),
+  SCAIWAVE_SCAIECHO_WEBRTC_UDP_PORTS: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, { message: 'must be MIN-MAX' })
+    .transform((v) => v.split('-').map(Number) as [number, number])
+    .refine(([min, max]) => min >= 1024 && max <= 65_535 && min < max, { message: 'must be MIN-MAX with 1024 <= MIN < MAX <= 65535' })
+    .optional(),
   SCAIWAVE_PLATFORM_TENANT: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'must be a tenant slug' }).optional(),
   SCAIWAVE_SERVICE_TOKEN: z.string().min(24, { message: 'must be at least 24 characters' }).optional(),
 

@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import WebSocket from 'ws';
 import { monthTotals } from '../domains/accounting/usage.js';
 import { setPolicy } from '../domains/scaiecho/policy.js';
 import { parseWavHeader } from '../lib/audio/wav.js';
 import type { Provisioned } from '../domains/identity/provisioning.js';
+import { frameSocket, opened, type FrameSocket } from './support/frame-socket.js';
+import { browserWithMicrophone, pageProblems, screenshotPath, spokenWav } from './support/fake-microphone.js';
 import { startScaiEchoStack, type ScaiEchoStack } from './support/scaiecho.js';
 import { speak } from './support/speech.js';
 import { newTenant, testDb } from './support/stack.js';
@@ -44,47 +43,9 @@ function spokenPcm(...phrases: string[]): Buffer {
   return wav.subarray(wav.length - parseWavHeader(wav)!.dataBytes);
 }
 
-interface Frame {
-  type: string;
-  [k: string]: unknown;
+function connect(token: string | undefined, how: 'header' | 'query' = 'header'): FrameSocket {
+  return frameSocket(`${s.api.url.replace('http', 'ws')}/v1/modules/scaiecho/stream/transcribe`, token, how);
 }
-
-interface Session {
-  ws: WebSocket;
-  frames: Frame[];
-  closed: Promise<{ code: number; reason: string }>;
-  next(type: string): Promise<Frame>;
-}
-
-function connect(token: string | undefined, how: 'header' | 'query' = 'header'): Session {
-  const base = `${s.api.url.replace('http', 'ws')}/v1/modules/scaiecho/stream/transcribe`;
-  const ws =
-    how === 'query' ? new WebSocket(`${base}?access_token=${encodeURIComponent(token ?? '')}`) : new WebSocket(base, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
-  const frames: Frame[] = [];
-  const waiters: { type: string; resolve: (f: Frame) => void }[] = [];
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) return;
-    const f = JSON.parse(data.toString()) as Frame;
-    frames.push(f);
-    for (const w of waiters.filter((x) => x.type === f.type)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(f);
-    }
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  ws.on('error', () => undefined);
-  return {
-    ws,
-    frames,
-    closed,
-    next: (type) => {
-      const seen = frames.find((f) => f.type === type);
-      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ type, resolve }));
-    },
-  };
-}
-
-const opened = (ws: WebSocket) => new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('unexpected-response', (_req, res) => reject(new Error(`refused ${res.statusCode}`)))));
 
 describe('live transcription over WebSocket', () => {
   it('open → ready → PCM as spoken → partials and finals → close → closed, with its audit row and usage', async () => {
@@ -151,24 +112,17 @@ describe('live transcription over WebSocket', () => {
   }, 180_000);
 
   it('/demo/live in a browser: a fake microphone playing speech, and the page shows the words', async () => {
-    const wav = `${os.tmpdir()}/demo-live-${randomBytes(3).toString('hex')}.wav`;
-    execFileSync('sox', [speak('the quick brown fox jumped over the lazy dog'), wav, 'pad', '0.5', '1.5']);
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`, '--autoplay-policy=no-user-gesture-required'],
-    });
+    const browser = await browserWithMicrophone(spokenWav('the quick brown fox jumped over the lazy dog'));
     try {
       const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      page.on('pageerror', (e) => problems.push(e.message));
+      const problems = pageProblems(page);
       const res = await page.goto(`${s.api.url}/demo/live`);
       expect(res?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
       await page.locator('#token').fill(t.apiKey.key);
       await page.locator('#go').click();
       await page.getByText(/listening \(backend A\)/).waitFor({ timeout: 60_000 });
       await page.locator('#finals').filter({ hasText: /quick brown|brown fox|lazy dog/ }).waitFor({ timeout: 120_000 });
-      await page.screenshot({ path: path.join(process.env.SCAIWAVE_TEST_LOG_DIR ?? os.tmpdir(), 'demo-live.png'), fullPage: true });
+      await page.screenshot({ path: screenshotPath('demo-live.png'), fullPage: true });
       await page.locator('#stop').click();
       await page.getByText(/stopped: \d+ s streamed/).waitFor({ timeout: 60_000 });
       // A Content-Security-Policy violation or a script error shows here.
@@ -182,9 +136,8 @@ describe('live transcription over WebSocket', () => {
     await expect(opened(connect(undefined).ws)).rejects.toThrow(/401/);
     await expect(opened(connect('sgk_nope').ws)).rejects.toThrow(/401/);
     // A page elsewhere cannot ride a user's token; the API's own page can (the demo test).
-    const elsewhere = new WebSocket(`${s.api.url.replace('http', 'ws')}/v1/modules/scaiecho/stream/transcribe`, { headers: { Authorization: `Bearer ${t.apiKey.key}` }, origin: 'https://evil.example' });
-    elsewhere.on('error', () => undefined);
-    await expect(opened(elsewhere)).rejects.toThrow(/403/);
+    const elsewhere = frameSocket(`${s.api.url.replace('http', 'ws')}/v1/modules/scaiecho/stream/transcribe`, t.apiKey.key, 'header', 'https://evil.example');
+    await expect(opened(elsewhere.ws)).rejects.toThrow(/403/);
     const viaQuery = connect(t.apiKey.key, 'query');
     await opened(viaQuery.ws);
     viaQuery.ws.close();

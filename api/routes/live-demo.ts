@@ -4,7 +4,8 @@ import { projectFile } from '../../lib/infra/project-files.js';
 import { operation } from '../../lib/http/operation.js';
 
 // /demo/live: a page where a person speaks and sees the words come
-// (domains/scaiecho/live/ behind the API's live socket). Static files, read
+// (domains/scaiecho/live/ behind the API's live socket, or over WebRTC behind
+// its signalling routes and control socket). Static files, read
 // from web/live-demo/ at start, under a policy with no inline script or
 // style: scripts, the worklet and the stylesheet from here, the socket to here.
 
@@ -13,6 +14,7 @@ const read = (file: string): string => fs.readFileSync(`${DIR}/${file}`, 'utf8')
 
 const ASSETS = {
   'live.js': 'text/javascript',
+  'webrtc.js': 'text/javascript',
   'pcm-worklet.js': 'text/javascript',
   'live.css': 'text/css',
 } as const;

@@ -81,8 +81,18 @@ export class LiveSession {
       void this.open(frame);
     } else {
       if (this.state !== 'streaming') return this.fail(CLOSE.badFrame, 'VALIDATION_ERROR', 'nothing to close: send the open frame first');
-      void this.finish(CLOSE.done, 'closed by the client');
+      this.drain('closed by the client');
     }
+  }
+
+  /** The open frame of a transport that signals on its own (WebRTC's offer), validated there. */
+  start(frame: OpenFrame): void {
+    if (this.state === 'awaiting_open') void this.open(frame);
+  }
+
+  /** Ends a streaming session as the close frame does: what the node still has comes first, then closed. */
+  drain(reason: string): void {
+    void this.finish(CLOSE.done, reason);
   }
 
   onAudio(chunk: Buffer): void {
@@ -104,11 +114,11 @@ export class LiveSession {
     }
   }
 
-  /** The client went away: nothing more to tell it, everything to stop. */
-  onGone(code: number): void {
-    if (this.state === 'closed') return;
+  /** The client went away (or the server is going): nothing more to tell it, everything to stop. Settles once the audit row is written. */
+  onGone(code: number, reason = 'the client closed the socket'): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
     this.call?.cancel();
-    void this.settle(code, 'the client closed the socket');
+    return this.settle(code, reason);
   }
 
   private async open(frame: OpenFrame): Promise<void> {
