@@ -23,6 +23,7 @@ import { scanForTraces, type TraceReport } from '../domains/erasure/trace-scan/s
 import { workflowIds } from '../lib/temporal/workflow-ids.js';
 import { createUser, type User } from '../lib/tenancy/users.js';
 import { runScaiwave } from './support/cli.js';
+import { frameSocket, opened } from './support/frame-socket.js';
 import { captureHistory } from './support/histories.js';
 import { startWorkerProcess } from './support/processes.js';
 import { startScaiEchoStack, transcribe, waitForJob, type ScaiEchoStack } from './support/scaiecho.js';
@@ -177,6 +178,15 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
       return (found.body.data?.hits.length ?? 0) >= 2;
     }, 120_000);
 
+    // A live session: its audit row names her until the erasure rewrites it.
+    const live = frameSocket(`${s.api.url.replace('http', 'ws')}/v1/modules/scaiecho/stream/transcribe`, dana.key);
+    await opened(live.ws);
+    live.ws.send(JSON.stringify({ type: 'open' }));
+    const liveSession = (await live.next('ready')).session_id as string;
+    live.ws.send(JSON.stringify({ type: 'close' }));
+    await live.next('closed');
+    expect(await db.streamSession.findUniqueOrThrow({ where: { id: liveSession } })).toMatchObject({ userId: dana.user.id });
+
     const clues = { email: dana.email, subject: dana.user.scaikeySubject, phrases: [phrase(1), phrase(2), phrase(3), phrase(4), `${marker}-notes`, transcript] };
     const jwt = await idpToken({ sub: dana.user.scaikeySubject, tenant: t.tenant.slug, roles: ['member'] });
     expect((await call(s.api.url, 'GET', '/v1/me', { token: jwt })).status).toBe(200);
@@ -265,6 +275,7 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     expect(await db.waveMessage.findUniqueOrThrow({ where: { id: asked } })).toMatchObject({ body: null, authorId: done.pseudonym_id });
     expect(await db.waveMessage.findUniqueOrThrow({ where: { id: reply } })).toMatchObject({ body: 'bob answers dana', mentions: [done.pseudonym_id] });
     expect(await db.speakerProfile.findUniqueOrThrow({ where: { id: speakerId } })).toMatchObject({ enrollmentStatus: 'erased', displayName: null });
+    expect(await db.streamSession.findUniqueOrThrow({ where: { id: liveSession } })).toMatchObject({ userId: done.pseudonym_id });
 
     // No key or token of theirs works, and no sync or sign-in makes them again.
     expect((await call(s.api.url, 'GET', '/v1/me', { token: dana.key })).status).toBe(401);

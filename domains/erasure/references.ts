@@ -23,7 +23,18 @@ export const REFERENCE_COLUMNS = [
   ['mod_scaiecho_speaker_consent', 'captured_by_user_id'],
   ['mod_scaiecho_speaker_consent', 'withdrawn_by_user_id'],
   ['mod_scaiecho_speaker_erasure', 'requested_by_user_id'],
+  // added with live transcription: walked only by erasures started since (LIVE_SESSION_COLUMNS_PATCH)
+  ['mod_scaiecho_stream_session', 'user_id'],
+  ['mod_scaiecho_webrtc_session', 'user_id'],
 ] as const satisfies readonly (readonly [string, string] | readonly [string, string, readonly string[]])[];
+
+/**
+ * An erasure whose history was written before the live-session columns were
+ * listed walks only the columns before them: its replay must schedule the
+ * same steps it did.
+ */
+export const LIVE_SESSION_COLUMNS_PATCH = 'erasure-live-session-references';
+export const COLUMNS_BEFORE_LIVE_SESSIONS = REFERENCE_COLUMNS.length - 2;
 
 /**
  * Tables the erasure itself writes and keeps: its record. A destroyed payload

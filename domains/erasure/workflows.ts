@@ -4,6 +4,7 @@ import {
   defineQuery,
   executeChild,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -17,7 +18,7 @@ import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import type { UserErasureActivities } from './activities.js';
 import type { BatchOutcome, ErasureStore } from './batch.js';
 import type { UserErasureProgress } from './progress.js';
-import { REFERENCE_COLUMNS } from './references.js';
+import { COLUMNS_BEFORE_LIVE_SESSIONS, LIVE_SESSION_COLUMNS_PATCH, REFERENCE_COLUMNS } from './references.js';
 
 export interface UserErasureInput {
   erasureId: string;
@@ -128,7 +129,8 @@ export async function eraseUserWorkflow(input: UserErasureInput): Promise<UserEr
     job_events: () => allBatches('job_events', (n) => steps.eraseUserJobEvents(erasureId, n)),
     accounting: () => allBatches('accounting', () => steps.pseudonymiseUserUsage(erasureId)),
     references: async () => {
-      for (; progress.column < REFERENCE_COLUMNS.length; progress.column++) {
+      const columns = patched(LIVE_SESSION_COLUMNS_PATCH) ? REFERENCE_COLUMNS.length : COLUMNS_BEFORE_LIVE_SESSIONS;
+      for (; progress.column < columns; progress.column++) {
         const column = progress.column;
         while (await batch('references', (n) => steps.pseudonymiseUserColumn(erasureId, n, column)));
       }
