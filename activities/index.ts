@@ -5,6 +5,7 @@ import { speakerErasureActivities } from '../domains/speakers/activities/erasure
 import { speakerActivities } from '../domains/speakers/activities/enrollment.js';
 import { systemActivities } from '../domains/system/activities.js';
 import { transcriptionActivities, type TranscriptionDeps } from '../domains/scaiecho/activities.js';
+import { jobDeletionActivities } from '../domains/scaiecho/job-deletion-activities.js';
 import { legacyTranscriptionActivities } from '../domains/scaiecho/legacy-activities.js';
 import { warmReconcileActivities } from '../domains/speakers/activities/warm-reconcile.js';
 import { waveImportActivities } from '../domains/export/activities/import.js';
@@ -22,6 +23,7 @@ export function createActivities(deps: WorkerActivityDeps) {
     ...systemActivities(deps),
     ...transcriptionActivities(deps),
     ...legacyTranscriptionActivities(deps),
+    ...jobDeletionActivities(deps),
     ...speakerActivities(deps),
     ...speakerErasureActivities(deps),
     ...accountingActivities(deps),

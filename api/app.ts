@@ -18,6 +18,7 @@ import { requestMetrics } from './middleware/metrics.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { Windows } from '../lib/http/windows.js';
 import { openApiDocument, type OpenApiDocument } from './openapi/document.js';
+import { IDEMPOTENCY_HEADER } from '../lib/http/idempotency.js';
 import { RouteGroup } from '../lib/http/route-group.js';
 import { routeTemplate } from '../lib/http/route-template.js';
 import { requestId } from './middleware/request-id.js';
@@ -100,6 +101,7 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   v1.router.use(audit(deps.sql, logger));
   const admitted = admission(auth, windows, tenantLimits(deps.db, config));
   v1.router.use(admit(admitted));
+  v1.keepIdempotencyKeys(deps.idempotencyKeys);
   v1.parseJsonBodies(config.env.SCAIWAVE_MAX_JSON_BODY_BYTES).add(
     ...meRoutes(),
     ...apiKeyRoutes(deps.db, deps.credentialChanges),
@@ -130,8 +132,8 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
   koa.use(
     cors({
       origin: (ctx) => (origins.has('*') ? '*' : origins.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
-      exposeHeaders: ['X-Request-Id', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining'],
-      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining'],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', IDEMPOTENCY_HEADER],
       maxAge: 600,
     }),
   );

@@ -4,6 +4,7 @@ import { createCallerResolver } from '../lib/auth/caller.js';
 import { CredentialCache } from '../lib/auth/credential-cache.js';
 import { credentialChanges, subscribeCredentialChanges } from '../lib/auth/credential-changes.js';
 import { LastUsedStamps } from '../lib/auth/last-used.js';
+import { IdempotencyKeys } from '../lib/http/idempotency.js';
 import { jwtVerifierFor } from '../lib/auth/jwt-verifier.js';
 import type { Config } from '../lib/config.js';
 import { createSqlPool } from '../lib/infra/db.js';
@@ -60,6 +61,11 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     subscribeCredentialChanges({ redis: services.redis, redisPrefix: e.SCAIWAVE_REDIS_PREFIX, cache: credentialCache, logger });
   const changes = credentialChanges({ redis: services.redis, redisPrefix: e.SCAIWAVE_REDIS_PREFIX, logger, cache: credentialCache });
   const lastUsed = new LastUsedStamps(services.db, logger, e.SCAIWAVE_API_KEY_LAST_USED_FLUSH_SECONDS * 1000);
+  const idempotencyKeys = new IdempotencyKeys(
+    services.db,
+    { ttlMs: e.SCAIWAVE_IDEMPOTENCY_KEY_TTL_SECONDS * 1000, waitMs: e.SCAIWAVE_IDEMPOTENCY_WAIT_SECONDS * 1000, leaseMs: e.SCAIWAVE_IDEMPOTENCY_LEASE_SECONDS * 1000 },
+    logger,
+  );
   const callers = createCallerResolver({
     db: services.db,
     verifier,
@@ -110,6 +116,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
     credentialCache,
     credentialChanges: changes,
     lastUsed,
+    idempotencyKeys,
     sql,
     outbox,
     bell,
@@ -164,7 +171,7 @@ export async function startApi(config: Config, opts: StartApiOptions = {}): Prom
       await closed;
       clearTimeout(grace);
       await webrtcClosed;
-      await Promise.allSettled([subscription?.close(), lastUsed.close(), outbox.close(), search.close()]);
+      await Promise.allSettled([subscription?.close(), lastUsed.close(), idempotencyKeys.close(), outbox.close(), search.close()]);
       await Promise.allSettled([services.close(), closeTemporal(), deps.sql.end(), relaySql.end()]);
       backends.close();
     },

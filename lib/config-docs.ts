@@ -304,6 +304,18 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'API limits',
     description: 'Largest JSON request body accepted, in bytes; larger ones get 413 PAYLOAD_TOO_LARGE.',
   },
+  SCAIWAVE_IDEMPOTENCY_KEY_TTL_SECONDS: {
+    group: 'API limits',
+    description: 'How long the answer to a request sent with an Idempotency-Key is kept: a retry with the key within it gets the same job or message; after it the key starts over.',
+  },
+  SCAIWAVE_IDEMPOTENCY_WAIT_SECONDS: {
+    group: 'API limits',
+    description: 'How long a retry waits for the first request with its Idempotency-Key (still uploading or transcribing) to answer, before it is told 409 IDEMPOTENCY_KEY_IN_USE with Retry-After.',
+  },
+  SCAIWAVE_IDEMPOTENCY_LEASE_SECONDS: {
+    group: 'API limits',
+    description: 'How long a request holds its Idempotency-Key without renewing it (it renews every third of this while it runs). A retry takes over the key of a request whose API process died once this has passed.',
+  },
   SCAIWAVE_RATE_LIMIT_TENANT_PER_MINUTE: {
     group: 'API limits',
     description:

@@ -17,6 +17,8 @@ export const FAILURE_CODES = {
   NOT_FOUND: { status: 404 },
   METHOD_NOT_ALLOWED: { status: 405 },
   CONFLICT: { status: 409 },
+  // Idempotency-Key (lib/http/idempotency.ts): the first request with the key is still running.
+  IDEMPOTENCY_KEY_IN_USE: { status: 409 },
   CURSOR_EXPIRED: { status: 410 },
   // A live transcription socket that went quiet, or streamed past its limit (domains/scaiecho/live/).
   STREAM_IDLE_TIMEOUT: { status: 408 },
@@ -25,6 +27,8 @@ export const FAILURE_CODES = {
   AUDIO_TOO_LONG: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   UNPROCESSABLE_ENTITY: { status: 422 },
+  // The key was sent before with another request.
+  IDEMPOTENCY_KEY_REUSED: { status: 422 },
   // A room bundle refused before anything of it is stored (domains/export/import-trust.ts).
   IMPORT_BUNDLE_INVALID: { status: 422 },
   IMPORT_SIGNATURE_INVALID: { status: 422 },
@@ -41,6 +45,8 @@ export const FAILURE_CODES = {
 
   // Our own records: a retry finds the same row missing or in the same state.
   JOB_NOT_FOUND: { retryable: false },
+  // A job being deleted is cancelled first; its row says so once its workflow has wound down.
+  JOB_STILL_RUNNING: { retryable: true },
   AUDIO_MISSING: { retryable: false },
   SPEAKER_NOT_FOUND: { retryable: false },
   SPEAKER_ERASED: { retryable: false },

@@ -186,6 +186,11 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     live.ws.send(JSON.stringify({ type: 'close' }));
     await live.next('closed');
     expect(await db.streamSession.findUniqueOrThrow({ where: { id: liveSession } })).toMatchObject({ userId: dana.user.id });
+    // A job she deleted: its receipt names her until the erasure rewrites it.
+    const gone = await transcribe(s.api.url, dana.key, speak('green apples on the kitchen table'));
+    expect(gone.status, JSON.stringify(gone.body)).toBe(200);
+    const deletion = await call<{ status: string }>(s.api.url, 'DELETE', `/v1/modules/scaiecho/jobs/${gone.body.data!.job_id}`, { token: dana.key });
+    expect(deletion.body.data).toMatchObject({ status: 'deleted' });
 
     const clues = { email: dana.email, subject: dana.user.scaikeySubject, phrases: [phrase(1), phrase(2), phrase(3), phrase(4), `${marker}-notes`, transcript] };
     const jwt = await idpToken({ sub: dana.user.scaikeySubject, tenant: t.tenant.slug, roles: ['member'] });
@@ -276,6 +281,7 @@ describe('user erasure: every store, a receipt per store, and a scan that finds 
     expect(await db.waveMessage.findUniqueOrThrow({ where: { id: reply } })).toMatchObject({ body: 'bob answers dana', mentions: [done.pseudonym_id] });
     expect(await db.speakerProfile.findUniqueOrThrow({ where: { id: speakerId } })).toMatchObject({ enrollmentStatus: 'erased', displayName: null });
     expect(await db.streamSession.findUniqueOrThrow({ where: { id: liveSession } })).toMatchObject({ userId: done.pseudonym_id });
+    expect(await db.jobDeletion.findUniqueOrThrow({ where: { jobId: gone.body.data!.job_id } })).toMatchObject({ requestedByUserId: done.pseudonym_id });
 
     // No key or token of theirs works, and no sync or sign-in makes them again.
     expect((await call(s.api.url, 'GET', '/v1/me', { token: dana.key })).status).toBe(401);

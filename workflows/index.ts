@@ -1,5 +1,6 @@
 export { systemCheckWorkflow } from '../domains/system/workflows.js';
 export { transcriptionJobWorkflow } from '../domains/scaiecho/workflows.js';
+export { deleteTranscriptionJobWorkflow } from '../domains/scaiecho/job-deletion-workflow.js';
 export { enrollSpeakerWorkflow, rewarmSpeakerWorkflow } from '../domains/speakers/workflows/enrollment.js';
 export { eraseSpeakerWorkflow } from '../domains/speakers/workflows/erasure.js';
 export { accountingFlushWorkflow } from '../domains/accounting/workflows.js';

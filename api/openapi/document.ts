@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createDocument, type oas31, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiRequestBodyObject } from 'zod-openapi';
+import { IDEMPOTENCY_HEADER } from '../../lib/http/idempotency.js';
 import type { Operation, Success } from '../../lib/http/operation.js';
 import { isMultipart, isStreamed, type RouteGroup, type Security } from '../../lib/http/route-group.js';
 import { errorCodes, errorResponses } from './errors.js';
@@ -40,6 +41,18 @@ const openApiPath = (koaPath: string): string => koaPath.replace(/:(\w+)/g, '{$1
 
 const binary = z.string().meta({ format: 'binary' });
 
+const idempotencyHeader = z.object({
+  [IDEMPOTENCY_HEADER]: z
+    .string()
+    .max(255)
+    .optional()
+    .meta({
+      description:
+        'A key of your choosing, one per logical request: a retry with it answers as the first request did (same resource, header `Idempotent-Replayed: true`), even while the first still runs. ' +
+        'The same key with another request is 422 IDEMPOTENCY_KEY_REUSED; 409 IDEMPOTENCY_KEY_IN_USE when the first is still running past the wait.',
+    }),
+});
+
 function requestBody(op: Operation): ZodOpenApiRequestBodyObject | undefined {
   if (!op.body) return undefined;
   if (isStreamed(op.body)) return { required: true, description: op.body.description, content: { [op.body.media]: { schema: binary } } };
@@ -61,7 +74,11 @@ function operationObject(group: RouteGroup, op: Operation): ZodOpenApiOperationO
     ...(op.description || permission ? { description: `${op.description ?? ''}${permission}`.trim() } : {}),
     tags: [op.tag],
     security: security[group.security],
-    requestParams: { ...(op.params ? { path: op.params as z.ZodObject } : {}), ...(op.query ? { query: op.query as z.ZodObject } : {}) },
+    requestParams: {
+      ...(op.params ? { path: op.params as z.ZodObject } : {}),
+      ...(op.query ? { query: op.query as z.ZodObject } : {}),
+      ...(op.idempotent ? { header: idempotencyHeader } : {}),
+    },
     ...(op.body ? { requestBody: requestBody(op) } : {}),
     responses: {
       ...Object.fromEntries(Object.entries(op.responses).map(([status, s]) => [status, successResponse(s!)])),

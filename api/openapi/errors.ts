@@ -23,6 +23,7 @@ const bySecurity: Record<RouteGroup['security'], ErrorCode[]> = {
 export function errorCodes(group: RouteGroup, op: Operation): ErrorCode[] {
   const codes = new Set<ErrorCode>(['INTERNAL_ERROR', 'SERVICE_DRAINING', 'SERVICE_UNAVAILABLE', ...bySecurity[group.security], ...(op.errors ?? [])]);
   if (op.permission) codes.add('FORBIDDEN');
+  if (op.idempotent) for (const c of ['IDEMPOTENCY_KEY_IN_USE', 'IDEMPOTENCY_KEY_REUSED'] as const) codes.add(c);
   if (op.params || op.query || op.body) codes.add('VALIDATION_ERROR');
   const sendsBody = op.method === 'post' || op.method === 'put' || op.method === 'patch';
   if (isMultipart(op.body) || isStreamed(op.body) || (group.parsesJson && sendsBody)) {

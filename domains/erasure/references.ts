@@ -23,18 +23,23 @@ export const REFERENCE_COLUMNS = [
   ['mod_scaiecho_speaker_consent', 'captured_by_user_id'],
   ['mod_scaiecho_speaker_consent', 'withdrawn_by_user_id'],
   ['mod_scaiecho_speaker_erasure', 'requested_by_user_id'],
-  // added with live transcription: walked only by erasures started since (LIVE_SESSION_COLUMNS_PATCH)
+  // added with live transcription: walked only by erasures started since (REFERENCE_COLUMN_PATCHES)
   ['mod_scaiecho_stream_session', 'user_id'],
   ['mod_scaiecho_webrtc_session', 'user_id'],
+  // added with job deletion
+  ['mod_scaiecho_job_deletion', 'requested_by_user_id'],
 ] as const satisfies readonly (readonly [string, string] | readonly [string, string, readonly string[]])[];
 
 /**
- * An erasure whose history was written before the live-session columns were
- * listed walks only the columns before them: its replay must schedule the
- * same steps it did.
+ * Columns listed after erasures first ran, each group behind the patch that
+ * added it, in order: an erasure whose history was written before a patch
+ * walks only the columns it knew, so its replay schedules the same steps.
  */
-export const LIVE_SESSION_COLUMNS_PATCH = 'erasure-live-session-references';
-export const COLUMNS_BEFORE_LIVE_SESSIONS = REFERENCE_COLUMNS.length - 2;
+export const REFERENCE_COLUMN_PATCHES = [
+  { patch: 'erasure-live-session-references', columns: REFERENCE_COLUMNS.length - 1 },
+  { patch: 'erasure-job-deletion-references', columns: REFERENCE_COLUMNS.length },
+] as const;
+export const COLUMNS_BEFORE_PATCHES = REFERENCE_COLUMNS.length - 3;
 
 /**
  * Tables the erasure itself writes and keeps: its record. A destroyed payload

@@ -18,7 +18,7 @@ import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import type { UserErasureActivities } from './activities.js';
 import type { BatchOutcome, ErasureStore } from './batch.js';
 import type { UserErasureProgress } from './progress.js';
-import { COLUMNS_BEFORE_LIVE_SESSIONS, LIVE_SESSION_COLUMNS_PATCH, REFERENCE_COLUMNS } from './references.js';
+import { COLUMNS_BEFORE_PATCHES, REFERENCE_COLUMN_PATCHES } from './references.js';
 
 export interface UserErasureInput {
   erasureId: string;
@@ -129,7 +129,11 @@ export async function eraseUserWorkflow(input: UserErasureInput): Promise<UserEr
     job_events: () => allBatches('job_events', (n) => steps.eraseUserJobEvents(erasureId, n)),
     accounting: () => allBatches('accounting', () => steps.pseudonymiseUserUsage(erasureId)),
     references: async () => {
-      const columns = patched(LIVE_SESSION_COLUMNS_PATCH) ? REFERENCE_COLUMNS.length : COLUMNS_BEFORE_LIVE_SESSIONS;
+      let columns: number = COLUMNS_BEFORE_PATCHES;
+      for (const p of REFERENCE_COLUMN_PATCHES) {
+        if (!patched(p.patch)) break;
+        columns = p.columns;
+      }
       for (; progress.column < columns; progress.column++) {
         const column = progress.column;
         while (await batch('references', (n) => steps.pseudonymiseUserColumn(erasureId, n, column)));

@@ -11,7 +11,7 @@ interface Entry {
  * Finished jobs the poll read lately, in this API process. A job in an end
  * state (completed, failed, cancelled) never moves again and nothing rewrites
  * what a caller sees of it; what can still happen is that it disappears (the
- * retention purge, an erasure), which no message tells this process. So an
+ * retention purge, an erasure, a deletion in another process), which no message tells this process. So an
  * entry lives `ttlMs` (1 s in the API: the bound a revoked credential has too),
  * and within it a client polling a finished job in a loop costs no MariaDB read.
  *
@@ -42,6 +42,11 @@ export class FinishedJobs {
       return undefined;
     }
     return e.tenantId === caller.tenantId && e.userId === caller.userId ? e.job : undefined;
+  }
+
+  /** Drops a job this process deleted: its owner must not read it back from here. Other processes may for up to `ttlMs`. */
+  forget(jobId: string): void {
+    this.entries.delete(jobId);
   }
 
   /** Keeps `job`, read for `caller` (who owns it), if it has finished. */

@@ -12,7 +12,8 @@ import type { SttBackends } from './backends.js';
 import type { RouteDeps } from '../../lib/http/route-deps.js';
 import { callerOf } from '../../lib/http/auth.js';
 import { operation } from '../../lib/http/operation.js';
-import { job } from './schemas.js';
+import { deleteCallerJob } from './job-deletions.js';
+import { job, jobDeletion, jobDeletionView } from './schemas.js';
 import { boolField, decimalText } from '../../lib/http/validate.js';
 
 const transcribeFields = z.strictObject({
@@ -70,6 +71,14 @@ export function scaiechoRoutes(deps: TranscriptionRouteDeps) {
         202: { description: 'queued: follow `poll_url`', data: job },
       },
       errors: ['AUDIO_UNDECODABLE', 'BUDGET_EXCEEDED', 'AUDIO_TOO_LONG', 'SERVICE_UNAVAILABLE', 'BACKEND_UNAVAILABLE', 'UPSTREAM_TIMEOUT'],
+      idempotent: {
+        resource: (reply) => reply.data.job_id,
+        replay: async (ctx, { status, resourceId }) => {
+          const found = await findCallerJob(sql, callerOf(ctx.state), resourceId);
+          if (!found) throw notFound('job');
+          return status === 202 ? { status: 202 as const, data: jobView(found, { pollUrl: true }) } : { status: 200 as const, data: jobView(found) };
+        },
+      },
     }).handle(async (ctx, { body: { fields: f, files } }) => {
       const request = {
         language: f.language,
@@ -129,6 +138,27 @@ export function scaiechoRoutes(deps: TranscriptionRouteDeps) {
     }).handle(async (ctx, { params }) => {
       const { settled, job } = await cancelJob(deps, callerOf(ctx.state), params.id);
       return settled ? { status: 200, data: jobView(job) } : { status: 202, data: jobView(job) };
+    }),
+    operation({
+      method: 'delete',
+      path: '/v1/modules/scaiecho/jobs/:id',
+      operationId: 'deleteJob',
+      summary: 'Delete a job: its transcript and its audio',
+      description:
+        'A queued or running job is cancelled first, and its engine stops. Waits a little for the outcome: 200 with the receipt once the transcript and the audio are gone, ' +
+        '202 while the deletion is on its way. Asked again, it answers the same receipt; the job itself is 404 from then on.',
+      tag,
+      permission,
+      params: jobId,
+      responses: {
+        200: { description: 'deleted: the receipt', data: jobDeletion },
+        202: { description: 'the deletion is on its way', data: jobDeletion },
+      },
+      errors: ['NOT_FOUND'],
+    }).handle(async (ctx, { params }) => {
+      const receipt = await deleteCallerJob(deps, callerOf(ctx.state), params.id);
+      if (receipt.completedAt) finished.forget(params.id);
+      return receipt.completedAt ? { status: 200, data: jobDeletionView(receipt) } : { status: 202, data: jobDeletionView(receipt) };
     }),
   ];
 }

@@ -208,6 +208,11 @@ export async function listMessages(sql: SqlPool, caller: Caller, roomId: string,
   return { messages: older.messages, hasOlder: older.more, hasNewer: 'before' in page && last !== undefined && (await topLevelBeyond(sql, roomId, 'newer', last)) };
 }
 
+/** One message of a room the caller may read. */
+export async function readMessage(deps: WaveDeps, caller: Caller, roomId: string, messageId: string): Promise<WaveMessage> {
+  return messageIn(deps.db, await readableRoom(deps.db, caller, roomId), messageId);
+}
+
 /** A thread: its first message and the replies, in order. */
 export async function readThread(deps: WaveDeps, caller: Caller, roomId: string, messageId: string): Promise<{ parent: WaveMessage; replies: WaveMessage[] }> {
   const access = await readableRoom(deps.db, caller, roomId);

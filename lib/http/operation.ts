@@ -83,6 +83,16 @@ interface Declaration<P, Q, B, R extends Responses> {
   responses: R;
   /** what the handler itself may answer with; the checks every route of its group runs add theirs (openapi/errors.ts) */
   errors?: ErrorCode[];
+  /** Idempotency-Key honoured (lib/http/idempotency.ts): a retry with the key answers as the first request did */
+  idempotent?: Idempotent<R>;
+}
+
+/** How an operation that honours Idempotency-Key keeps its answer, and gives it again. */
+export interface Idempotent<R extends Responses> {
+  /** the id of what the answer made (a job, a message): all that is kept of it */
+  resource(reply: Reply<R>): string;
+  /** the answer again, for a retry: what was made, as it stands now */
+  replay(ctx: Ctx, answered: { status: number; resourceId: string }): Promise<Reply<R>>;
 }
 
 type Handler<P, Q, B, R extends Responses> = (ctx: Ctx, input: Input<P, Q, B>) => Promise<Reply<R>> | Reply<R>;

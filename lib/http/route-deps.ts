@@ -6,6 +6,7 @@ import type { LastUsedStamps } from '../auth/last-used.js';
 import type { Config } from '../config.js';
 import type { SqlPool } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
+import type { IdempotencyKeys } from './idempotency.js';
 import type { Services } from '../services.js';
 
 /**
@@ -24,6 +25,8 @@ export interface RouteDeps extends Services {
   /** every route that revokes or deactivates announces it here (lib/auth/credential-changes.ts) */
   credentialChanges: CredentialChanges;
   lastUsed: LastUsedStamps;
+  /** the answers kept for Idempotency-Key retries (lib/http/idempotency.ts) */
+  idempotencyKeys: IdempotencyKeys;
   /** the driver's pool beside Prisma's, for the hottest reads: the job poll, ScaiWave's pages, rooms and event log (lib/infra/db.ts) */
   sql: SqlPool;
 }

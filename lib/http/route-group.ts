@@ -2,11 +2,13 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
-import { requirePermission } from './auth.js';
 import { jsonBody } from './body.js';
 import type { Body, Ctx, Multipart, Operation, Reply, Responses, Streamed } from './operation.js';
 import type { ApiState } from './state.js';
-import { receiveMultipart } from './upload.js';
+import { callerOf, requirePermission } from './auth.js';
+import { clientGone } from './client-gone.js';
+import { IDEMPOTENCY_HEADER, idempotencyKeyOf, keySlot, requestHash, type IdempotencyKeys } from './idempotency.js';
+import { receiveMultipart, type UploadedFile } from './upload.js';
 import { parse, pathParams } from './validate.js';
 
 /**
@@ -27,6 +29,8 @@ export class RouteGroup {
   readonly operations: Operation[] = [];
   /** whether JSON bodies are parsed (and so may be refused as too large, not JSON or malformed) */
   parsesJson = false;
+  /** where the Idempotency-Keys of its operations that honour them are kept */
+  private idempotencyKeys: IdempotencyKeys | undefined;
 
   constructor(readonly security: Security) {}
 
@@ -41,6 +45,12 @@ export class RouteGroup {
     return this;
   }
 
+  /** Operations declared `idempotent` honour Idempotency-Key from here on, kept in `keys`. */
+  keepIdempotencyKeys(keys: IdempotencyKeys): this {
+    this.idempotencyKeys = keys;
+    return this;
+  }
+
   add(...ops: Operation[]): this {
     for (const op of ops) {
       const undeclared = [...op.path.matchAll(/:(\w+)/g)].map((m) => m[1]!).filter((name) => !hasKey(op.params, name));
@@ -48,7 +58,7 @@ export class RouteGroup {
       this.operations.push(op);
       if (isStreamed(op.body)) this.streamedMedia.add(op.body.media);
       const guards = op.permission ? [requirePermission(...op.permission)] : [];
-      this.router[op.method](op.path, ...guards, run(op));
+      this.router[op.method](op.path, ...guards, run(op, this.idempotencyKeys));
     }
     return this;
   }
@@ -60,36 +70,74 @@ const hasKey = (schema: z.ZodType | undefined, key: string): boolean =>
 export const isMultipart = (body: Body | undefined): body is Multipart => !!body && 'files' in body && 'maxFileBytes' in body;
 export const isStreamed = (body: Body | undefined): body is Streamed => !!body && 'media' in body && 'maxBytes' in body;
 
+type Input = Parameters<Operation['handle']>[1];
+
 /** Every check the declaration names runs before the handler; a refused request never reaches it. */
-function run(op: Operation): Middleware<ApiState> {
+function run(op: Operation, keys: IdempotencyKeys | undefined): Middleware<ApiState> {
   return async (ctx) => {
     const params = op.params && parse(op.params, pathParams(op.path, (ctx as Ctx & { captures?: string[] }).captures ?? []));
     const query = op.query && parse(op.query, ctx.query);
-    if (isStreamed(op.body)) {
-      await runStreamed(ctx, op, op.body, params, query);
+    const { body } = op;
+    if (isStreamed(body)) {
+      await runStreamed(ctx, op, body, params, query);
       return;
     }
-    if (!isMultipart(op.body)) {
-      const body = op.body && parse(op.body, ctx.request.body);
-      answer(ctx, op.responses, await op.handle(ctx, { params, query, body }));
+    // Sent empty is sent: refused, never taken for no key.
+    const key = op.idempotent && idempotencyKeyOf(IDEMPOTENCY_HEADER.toLowerCase() in ctx.headers ? ctx.get(IDEMPOTENCY_HEADER) : undefined);
+    if (!key || !op.idempotent) {
+      await withInput(ctx, body, { params, query }, async (input) => answer(ctx, op.responses, await op.handle(ctx, input)));
       return;
     }
-    const form = op.body;
-    const upload = await receiveMultipart(ctx, { maxFileBytes: form.maxFileBytes, fileFields: Object.keys(form.files) }).catch((err: unknown) => {
-      // The rest of a refused upload is not read: the connection cannot carry another request.
-      ctx.set('Connection', 'close');
-      throw err;
-    });
+    if (!keys) throw new Error(`${op.operationId} honours ${IDEMPOTENCY_HEADER} in a group that keeps no keys`);
+    const { resource, replay } = op.idempotent;
+    const slot = keySlot(op.operationId, callerOf(ctx.state), key);
+    // Claimed before the body is read: a retry sent while the first request still uploads waits for its answer.
+    const claim = await keys.claim(slot);
     try {
-      for (const [name, what] of Object.entries(form.files)) {
-        if (!upload.files[name]) throw new AppError('VALIDATION_ERROR', `${name}: ${what} is required`, { fields: [{ field: name, problem: 'required' }] });
-      }
-      const body = { fields: parse(form.fields, upload.fields), files: upload.files };
-      answer(ctx, op.responses, await op.handle(ctx, { params, query, body }));
-    } finally {
-      await upload.cleanup();
+      await withInput(ctx, body, { params, query }, async (input) => {
+        const earlier = await keys.settle(slot, claim, requestHash(requestOf(input)), clientGone(ctx), async () => {
+          const reply = await op.handle(ctx, input);
+          answer(ctx, op.responses, reply);
+          return { status: reply.status, resourceId: resource(reply) };
+        });
+        if (!earlier) return;
+        answer(ctx, op.responses, await replay(ctx, earlier));
+        ctx.set('Idempotent-Replayed', 'true');
+      });
+    } catch (err) {
+      await keys.release(slot, claim);
+      throw err;
     }
   };
+}
+
+/** The request's parsed body handed to `use`; an upload's temporary files are gone once it returns. */
+async function withInput(ctx: Ctx, body: Exclude<Body, Streamed> | undefined, { params, query }: Omit<Input, 'body'>, use: (input: Input) => Promise<void>): Promise<void> {
+  if (!isMultipart(body)) {
+    await use({ params, query, body: body && parse(body, ctx.request.body) });
+    return;
+  }
+  const upload = await receiveMultipart(ctx, { maxFileBytes: body.maxFileBytes, fileFields: Object.keys(body.files) }).catch((err: unknown) => {
+    // The rest of a refused upload is not read: the connection cannot carry another request.
+    ctx.set('Connection', 'close');
+    throw err;
+  });
+  try {
+    for (const [name, what] of Object.entries(body.files)) {
+      if (!upload.files[name]) throw new AppError('VALIDATION_ERROR', `${name}: ${what} is required`, { fields: [{ field: name, problem: 'required' }] });
+    }
+    await use({ params, query, body: { fields: parse(body.fields, upload.fields), files: upload.files } });
+  } finally {
+    await upload.cleanup();
+  }
+}
+
+/** What a retry must repeat: an upload by its files' content and names, not where this request put them. */
+function requestOf({ params, query, body }: Input): unknown {
+  const files = body && typeof body === 'object' && 'files' in body ? (body.files as Record<string, UploadedFile>) : undefined;
+  if (!files) return { params, query, body };
+  const described = Object.fromEntries(Object.entries(files).map(([name, f]) => [name, { sha256: f.sha256, bytes: f.bytes, filename: f.filename }]));
+  return { params, query, body: { fields: (body as { fields: unknown }).fields, files: described } };
 }
 
 /** A streamed body: its type and declared length are checked before the handler reads a byte of it. */

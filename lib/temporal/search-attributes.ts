@@ -19,6 +19,7 @@ const SubjectIdKey = defineSearchAttributeKey('SubjectId', SearchAttributeType.K
 /** `JobKind` values: what a run is, one per workflow family, named once. */
 export const JobKind = {
   transcription: 'scaiecho.transcription',
+  jobDeletion: 'scaiecho.job_deletion',
   speakerEnrollment: 'scaiecho.speaker_enrollment',
   speakerRewarm: 'scaiecho.speaker_rewarm',
   speakerErasure: 'scaiecho.speaker_erasure',

@@ -5,6 +5,8 @@
 export const workflowIds = {
   systemCheck: (checkId: string): string => `system-check-${checkId}`,
   transcribe: (jobId: string): string => `scaiecho-transcribe-${jobId}`,
+  /** a job is deleted once, however often it is asked */
+  deleteJob: (jobId: string): string => `scaiecho-delete-job-${jobId}`,
   enrollSpeaker: (speakerId: string): string => `scaiecho-enroll-${speakerId}`,
   rewarmSpeaker: (speakerId: string): string => `scaiecho-warm-${speakerId}`,
   eraseSpeaker: (speakerId: string): string => `scaiecho-erase-speaker-${speakerId}`,

@@ -149,12 +149,13 @@ export async function transcribe(
   token: string,
   file: string | Buffer,
   fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
 ): Promise<ApiAnswer<JobBody>> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   const bytes = typeof file === 'string' ? fs.readFileSync(file) : file;
   form.append('file', new Blob([bytes]), typeof file === 'string' ? path.basename(file) : 'upload.bin');
-  return call<JobBody>(baseUrl, 'POST', '/v1/modules/scaiecho/transcribe', { token, body: form });
+  return call<JobBody>(baseUrl, 'POST', '/v1/modules/scaiecho/transcribe', { token, body: form, headers });
 }
 
 /**

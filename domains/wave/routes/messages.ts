@@ -9,6 +9,7 @@ import {
   messageRevisions,
   postMessage,
   react,
+  readMessage,
   reactionsOf,
   readThread,
   type Page,
@@ -73,6 +74,14 @@ export function waveMessageRoutes(deps: WaveRouteDeps) {
       body: newMessage,
       responses: { 201: { description: 'posted', data: message } },
       errors: ['NOT_FOUND', 'FORBIDDEN', 'CONFLICT'],
+      idempotent: {
+        resource: (reply) => reply.data.id,
+        replay: async (ctx, { resourceId }) => {
+          const caller = callerOf(ctx.state);
+          const [posted] = await withReactions(caller.userId, [await readMessage(deps, caller, ctx.params.roomId!, resourceId)]);
+          return { status: 201 as const, data: posted! };
+        },
+      },
     }).handle(async (ctx, { params, body: b }) => {
       const posted = await postMessage(deps, callerOf(ctx.state), params.roomId, { body: b.body, mentions: b.mentions, threadParentId: b.thread_parent_id });
       return { status: 201, data: messageView(posted) };
