@@ -45,8 +45,9 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
   const maxAudioBytes = opts.maxAudioBytes ?? DEFAULT_MAX_AUDIO_BYTES;
   const log = opts.logger ?? createLogger('stt-node');
   const engine = createEngine(opts.engine);
-  // Registered before its model has loaded, the node would take calls it can only time out.
-  await engine.ready;
+  const liveOn = liveEngines(engine);
+  // Registered before its models have loaded, the node would take calls it can only time out.
+  await Promise.all([engine.ready, liveOn.incremental?.ready]);
   const service = loadSpeechToText().service;
   const faults = new FaultSwitch();
   const stats = { requests: 0, served: 0, undecodable: 0, engine_failures: 0, rejected_over_capacity: 0, cancelled: 0, in_flight: 0 };
@@ -90,7 +91,7 @@ export async function createSttNode(opts: SttNodeOptions): Promise<SttNode> {
         if (config.live) {
           const sampleRate = config.sampleRateHz || 16_000;
           if (sampleRate < 8000 || sampleRate > 48_000) return finish({ code: status.INVALID_ARGUMENT, details: 'sample_rate_hz must be within 8000..48000' });
-          live = new LiveTranscriber(liveEngines(engine), sampleRate, (d) => !done && call.write({ delta: d }), cancelled.signal);
+          live = new LiveTranscriber(liveOn, sampleRate, (d) => !done && call.write({ delta: d }), cancelled.signal);
         }
         return;
       }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { parseWavHeader } from '../../lib/audio/wav.js';
+import { pocketsphinxIncremental, type IncrementalDecoder } from './incremental.js';
 import { pocketsphinxEngine } from './pocketsphinx.js';
 import { LANGUAGE, UndecodableAudioError, type EngineKind, type SttEngine } from './transcript.js';
 import { whisperEngine } from './whisper.js';
@@ -25,13 +26,24 @@ export function createEngine(kind: EngineKind): SttEngine {
   return kind === 'instant' ? instantEngine : pocketsphinxEngine();
 }
 
+/** What live decoding runs on (live.ts): an engine for partials, one for finals. */
+export interface LiveEngines {
+  /** partials by re-decoding the growing utterance: for a stream the incremental decoder cannot take */
+  partials: SttEngine;
+  /** partials fed as the audio arrives */
+  incremental?: IncrementalDecoder;
+  finals: SttEngine;
+}
+
 /**
- * Live decoding's two engines. Partials re-decode the growing utterance every
- * few hundred ms, faster than Whisper decodes at all on a CPU, so a Whisper
- * node takes its partials from pocketsphinx and its finals from Whisper.
+ * One per node. Partials come every few hundred ms, faster than Whisper
+ * decodes at all on a CPU, so both real engines take theirs from pocketsphinx's
+ * incremental decoder and their finals from themselves; the instant engine
+ * answers both at once.
  */
-export function liveEngines(engine: SttEngine): { partials: SttEngine; finals: SttEngine } {
-  return { partials: engine.kind === 'whisper' ? pocketsphinxEngine() : engine, finals: engine };
+export function liveEngines(engine: SttEngine): LiveEngines {
+  if (engine.kind === 'instant') return { partials: engine, finals: engine };
+  return { partials: engine.kind === 'whisper' ? pocketsphinxEngine() : engine, incremental: pocketsphinxIncremental(), finals: engine };
 }
 
 const instantEngine: SttEngine = {

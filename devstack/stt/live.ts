@@ -1,12 +1,16 @@
 import { pcmWav } from '../../lib/audio/wav.js';
+import type { LiveEngines } from './engine.js';
+import type { PartialStream } from './incremental.js';
 import type { SttEngine, Transcript, TranscriptSegment } from './transcript.js';
 
 // Live decoding for the reference node: audio arrives as raw 16-bit mono PCM
-// while it is spoken. The engines cannot decode incrementally, so the growing
-// utterance is decoded again every PARTIAL_EVERY_MS of new audio (a partial),
-// and once more whole when a pause ends it (its final), by the finals' engine,
-// which may be slower and better (engine.ts liveEngines). An utterance ends at
-// END_PAUSE_MS below the speech level, or when the caller half-closes.
+// while it is spoken. Partials come from pocketsphinx's incremental decoder,
+// fed the utterance's audio as it arrives (incremental.ts), every
+// INCREMENTAL_EVERY_MS; a stream at a rate it cannot take has its growing
+// utterance decoded again every PARTIAL_EVERY_MS instead. Each utterance is
+// decoded once more whole when a pause ends it (its final), by the finals'
+// engine, which may be slower and better (engine.ts liveEngines). An utterance
+// ends at END_PAUSE_MS below the speech level, or when the caller half-closes.
 
 export interface LiveDelta extends TranscriptSegment {
   isFinal: boolean;
@@ -14,6 +18,7 @@ export interface LiveDelta extends TranscriptSegment {
 
 const FRAME_MS = 20;
 const PARTIAL_EVERY_MS = 800;
+const INCREMENTAL_EVERY_MS = 300;
 const END_PAUSE_MS = 500;
 /** Audio kept from before speech starts: a word's soft onset sits below the speech level, and cut off it is misheard. */
 const PRE_ROLL_MS = 300;
@@ -34,18 +39,29 @@ export class LiveTranscriber {
   private streamMs = 0;
   private partialRunning = false;
   private lastPartial = '';
+  /** the utterance's incremental decoder, and its audio not fed to it yet */
+  private stream: PartialStream | undefined;
+  private unheard: Buffer[] = [];
+  private readonly partialEveryMs: number;
   /** finals decode one after another, in order */
   private finals: Promise<void> = Promise.resolve();
   private readonly segments: TranscriptSegment[] = [];
   private engineMs = 0;
 
   constructor(
-    private readonly engines: { partials: SttEngine; finals: SttEngine },
+    private readonly engines: LiveEngines,
     private readonly sampleRate: number,
     private readonly emit: (d: LiveDelta) => void,
     private readonly signal: AbortSignal,
   ) {
     this.frameBytes = Math.round((sampleRate * FRAME_MS) / 1000) * 2;
+    this.partialEveryMs = this.incremental() ? INCREMENTAL_EVERY_MS : PARTIAL_EVERY_MS;
+    signal.addEventListener('abort', () => this.closeStream(), { once: true });
+  }
+
+  private incremental() {
+    const decoder = this.engines.incremental;
+    return decoder && decoder.sampleRate === this.sampleRate ? decoder : undefined;
   }
 
   push(audio: Uint8Array): void {
@@ -85,14 +101,17 @@ export class LiveTranscriber {
       this.utteranceStartMs = this.streamMs - ms - (kept / 2 / this.sampleRate) * 1000;
       this.utterance = this.preRoll;
       this.utteranceBytes = kept;
+      this.stream = this.incremental()?.open();
+      this.unheard = this.stream ? [...this.preRoll] : [];
       this.preRoll = [];
     }
     this.utterance.push(frame);
+    if (this.stream) this.unheard.push(frame);
     this.utteranceBytes += frame.length;
     this.silentMs = speech ? 0 : this.silentMs + ms;
     this.sinceDecodeMs += ms;
     if (this.silentMs >= END_PAUSE_MS) this.endUtterance();
-    else if (this.sinceDecodeMs >= PARTIAL_EVERY_MS) this.partial();
+    else if (this.sinceDecodeMs >= this.partialEveryMs) this.partial();
   }
 
   private partial(): void {
@@ -100,16 +119,26 @@ export class LiveTranscriber {
     this.sinceDecodeMs = 0;
     this.partialRunning = true;
     const startMs = this.utteranceStartMs;
-    void this.decode(this.engines.partials, Buffer.concat(this.utterance))
-      .then((t) => {
+    const heardMs = (this.utteranceBytes / 2 / this.sampleRate) * 1000;
+    const hypothesis = this.stream
+      ? this.stream.hear(Buffer.concat(this.unheard.splice(0)))
+      : this.decode(this.engines.partials, Buffer.concat(this.utterance)).then((t) => t.text);
+    void hypothesis
+      .then((text) => {
         // A partial that lost the race with its utterance's final says nothing new.
-        if (t.text && t.text !== this.lastPartial && this.utteranceBytes > 0 && startMs === this.utteranceStartMs) {
-          this.lastPartial = t.text;
-          this.emit({ text: t.text, startMs, endMs: startMs + t.audioDurationMs, isFinal: false });
+        if (text && text !== this.lastPartial && this.utteranceBytes > 0 && startMs === this.utteranceStartMs) {
+          this.lastPartial = text;
+          this.emit({ text, startMs, endMs: Math.round(startMs + heardMs), isFinal: false });
         }
       })
       .catch(() => undefined)
       .finally(() => (this.partialRunning = false));
+  }
+
+  private closeStream(): void {
+    this.stream?.close();
+    this.stream = undefined;
+    this.unheard = [];
   }
 
   private endUtterance(): void {
@@ -121,6 +150,7 @@ export class LiveTranscriber {
     this.silentMs = 0;
     this.sinceDecodeMs = 0;
     this.lastPartial = '';
+    this.closeStream();
     this.finals = this.finals.then(async () => {
       const t = await this.decode(this.engines.finals, pcm);
       if (!t.text) return;
