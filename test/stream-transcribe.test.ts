@@ -8,7 +8,7 @@ import { setPolicy } from '../domains/scaiecho/policy.js';
 import { parseWavHeader } from '../lib/audio/wav.js';
 import type { Provisioned } from '../domains/identity/provisioning.js';
 import { frameSocket, opened, type FrameSocket } from './support/frame-socket.js';
-import { browserWithMicrophone, pageProblems, screenshotPath, spokenWav } from './support/fake-microphone.js';
+import { browserWithMicrophone, pageProblems, screenshotPath, spokenWav, startLiveDemo, stopLiveDemo } from './support/fake-microphone.js';
 import { startScaiEchoStack, type ScaiEchoStack } from './support/scaiecho.js';
 import { speak } from './support/speech.js';
 import { newTenant, testDb } from './support/stack.js';
@@ -116,15 +116,10 @@ describe('live transcription over WebSocket', () => {
     try {
       const page = await browser.newPage();
       const problems = pageProblems(page);
-      const res = await page.goto(`${s.api.url}/demo/live`);
-      expect(res?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
-      await page.locator('#token').fill(t.apiKey.key);
-      await page.locator('#go').click();
-      await page.getByText(/listening \(backend A\)/).waitFor({ timeout: 60_000 });
+      await startLiveDemo(page, s.api.url, t.apiKey.key);
       await page.locator('#finals').filter({ hasText: /quick brown|brown fox|lazy dog/ }).waitFor({ timeout: 120_000 });
       await page.screenshot({ path: screenshotPath('demo-live.png'), fullPage: true });
-      await page.locator('#stop').click();
-      await page.getByText(/stopped: \d+ s streamed/).waitFor({ timeout: 60_000 });
+      await stopLiveDemo(page);
       // A Content-Security-Policy violation or a script error shows here.
       expect(problems).toEqual([]);
     } finally {

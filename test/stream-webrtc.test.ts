@@ -3,7 +3,7 @@ import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { startApi } from '../api/server.js';
 import { waitUntil } from '../devstack/ports.js';
 import type { Provisioned } from '../domains/identity/provisioning.js';
-import { browserWithMicrophone, pageProblems, screenshotPath, spokenWav } from './support/fake-microphone.js';
+import { browserWithMicrophone, pageProblems, screenshotPath, spokenWav, startLiveDemo, stopLiveDemo } from './support/fake-microphone.js';
 import { frameSocket, opened } from './support/frame-socket.js';
 import { startScaiEchoStack, type ScaiEchoStack } from './support/scaiecho.js';
 import { call, newTenant, testConfig, testDb } from './support/stack.js';
@@ -64,17 +64,11 @@ describe('live transcription over WebRTC', () => {
     try {
       const page = await browser.newPage();
       const problems = pageProblems(page);
-      const res = await page.goto(`${s.api.url}/demo/live`);
-      expect(res?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
-      await page.locator('#token').fill(t.apiKey.key);
-      await page.locator('#transport').selectOption('webrtc');
-      await page.locator('#go').click();
-      await page.getByText(/listening \(backend A\)/).waitFor({ timeout: 60_000 });
+      await startLiveDemo(page, s.api.url, t.apiKey.key, 'webrtc');
       await page.locator('#finals').filter({ hasText: /quick brown|brown fox|lazy dog/ }).waitFor({ timeout: 120_000 });
       sessionId = await page.locator('body').getAttribute('data-webrtc-session') ?? undefined;
       await page.screenshot({ path: screenshotPath('demo-live-webrtc.png'), fullPage: true });
-      await page.locator('#stop').click();
-      await page.getByText(/stopped: \d+ s streamed/).waitFor({ timeout: 60_000 });
+      await stopLiveDemo(page);
       expect(problems).toEqual([]);
     } finally {
       await browser.close();

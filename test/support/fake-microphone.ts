@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { speak } from './speech.js';
 
 // Headless Chromium as a person's browser with a microphone: Chromium's fake
@@ -44,3 +45,19 @@ export function pageProblems(page: Page): string[] {
 
 /** Where a test leaves its screenshots. */
 export const screenshotPath = (name: string): string => path.join(process.env.SCAIWAVE_TEST_LOG_DIR ?? os.tmpdir(), name);
+
+/** /demo/live as a person starts it: the page (with its own script policy), their token, the transport, Go; until it listens. */
+export async function startLiveDemo(page: Page, apiUrl: string, token: string, transport?: 'webrtc'): Promise<void> {
+  const res = await page.goto(`${apiUrl}/demo/live`);
+  expect(res?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
+  await page.locator('#token').fill(token);
+  if (transport) await page.locator('#transport').selectOption(transport);
+  await page.locator('#go').click();
+  await page.getByText(/listening \(backend A\)/).waitFor({ timeout: 60_000 });
+}
+
+/** Stop, and the page's summary of what it streamed. */
+export async function stopLiveDemo(page: Page): Promise<void> {
+  await page.locator('#stop').click();
+  await page.getByText(/stopped: \d+ s streamed/).waitFor({ timeout: 60_000 });
+}
