@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import { startAdminServer, type AdminOptions } from './stt/admin.js';
@@ -57,9 +58,11 @@ export interface ReferenceHttpServer {
 /** Serves app on opts.port and the admin port beside it; /stats also says whether the API port is listening. */
 export async function serveWithAdmin(
   app: Koa,
-  opts: Omit<AdminOptions, 'applyMode'> & { apiPort: number },
+  opts: Omit<AdminOptions, 'applyMode'> & { apiPort: number; onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void },
 ): Promise<ReferenceHttpServer> {
-  const listener = await listenSwitchable(createServer(app.callback()), opts.host, opts.apiPort);
+  const server = createServer(app.callback());
+  if (opts.onUpgrade) server.on('upgrade', opts.onUpgrade);
+  const listener = await listenSwitchable(server, opts.host, opts.apiPort);
   const admin = await startAdminServer({
     ...opts,
     stats: () => ({ listening: listener.listening ? 1 : 0, ...opts.stats() }),

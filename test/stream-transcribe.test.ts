@@ -43,6 +43,14 @@ function spokenPcm(...phrases: string[]): Buffer {
   return wav.subarray(wav.length - parseWavHeader(wav)!.dataBytes);
 }
 
+/** Speech at speaking pace: 100 ms of 16 kHz PCM a frame. */
+async function speakInto(session: FrameSocket, pcm: Buffer): Promise<void> {
+  for (let at = 0; at < pcm.length; at += 3200) {
+    session.ws.send(pcm.subarray(at, at + 3200));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function connect(token: string | undefined, how: 'header' | 'query' = 'header'): FrameSocket {
   return frameSocket(`${s.api.url.replace('http', 'ws')}/v1/modules/scaiecho/stream/transcribe`, token, how);
 }
@@ -55,10 +63,7 @@ describe('live transcription over WebSocket', () => {
     session.ws.send(JSON.stringify({ type: 'open', language: 'en', sample_rate: 16_000 }));
     const ready = await session.next('ready');
     expect(ready).toMatchObject({ backend_used: 'A', sample_rate: 16_000 });
-    for (let at = 0; at < pcm.length; at += 3200) {
-      session.ws.send(pcm.subarray(at, at + 3200));
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await speakInto(session, pcm);
     session.ws.send(JSON.stringify({ type: 'close' }));
     const closed = await session.next('closed');
     expect(await session.closed).toMatchObject({ code: 1000 });
@@ -89,17 +94,11 @@ describe('live transcription over WebSocket', () => {
     await opened(session.ws);
     session.ws.send(JSON.stringify({ type: 'open' }));
     const ready = await session.next('ready');
-    const stream = async (pcm: Buffer) => {
-      for (let at = 0; at < pcm.length; at += 3200) {
-        session.ws.send(pcm.subarray(at, at + 3200));
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
-    await stream(first);
+    await speakInto(session, first);
     const used = (await db.streamSession.findUniqueOrThrow({ where: { id: ready.session_id as string } })).nodeId;
     const victim = s.nodes.find((n) => n.nodeId === used)!;
     await victim.process.stop(0);
-    await stream(second);
+    await speakInto(session, second);
     session.ws.send(JSON.stringify({ type: 'close' }));
     const closed = await session.next('closed');
     expect(await session.closed).toMatchObject({ code: 1000 });
@@ -160,15 +159,40 @@ describe('live transcription over WebSocket', () => {
     expect(await db.streamSession.count({ where: { tenantId: t.tenant.id } })).toBe(before);
   });
 
-  it('a tenant whose policy allows only the relay is told live transcription needs backend A', async () => {
+  it('a tenant whose policy allows only the relay streams on the relay (backend B): the words, the audit row', async () => {
     const relayOnly = await newTenant(db);
     await setPolicy(db, relayOnly.tenant.id, { allowedBackends: 'B', defaultBackend: 'B' });
+    const before = Number((await (await fetch(`${s.relay.adminUrl}/stats`)).json() as { live_sessions: number }).live_sessions);
     const session = connect(relayOnly.apiKey.key);
     await opened(session.ws);
     session.ws.send(JSON.stringify({ type: 'open' }));
-    const error = await session.next('error');
-    expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
-    expect(error.message).toMatch(/backend A/);
-    expect((await session.closed).code).toBe(4503);
+    const ready = await session.next('ready');
+    expect(ready).toMatchObject({ backend_used: 'B' });
+    await speakInto(session, spokenPcm('seven green apples on the table'));
+    session.ws.send(JSON.stringify({ type: 'close' }));
+    const closed = await session.next('closed');
+    expect(await session.closed).toMatchObject({ code: 1000 });
+    expect(closed.text as string).toMatch(/apples/);
+    expect(session.frames.filter((f) => f.type === 'delta' && f.is_final)).toHaveLength(1);
+    expect(await db.streamSession.findUniqueOrThrow({ where: { id: ready.session_id as string } })).toMatchObject({ backend: 'B', nodeId: null, closeCode: 1000 });
+    expect(Number((await (await fetch(`${s.relay.adminUrl}/stats`)).json() as { live_sessions: number }).live_sessions)).toBe(before + 1);
   });
+
+  // Last: it takes the suite's remaining node down.
+  it('the last STT node killed mid-stream: the session moves to the relay, and the client keeps its socket', async () => {
+    const session = connect(t.apiKey.key);
+    await opened(session.ws);
+    session.ws.send(JSON.stringify({ type: 'open' }));
+    const ready = await session.next('ready');
+    expect(ready).toMatchObject({ backend_used: 'A' });
+    await speakInto(session, spokenPcm('the quick brown fox jumped over the lazy dog'));
+    for (const node of s.nodes) await node.process.stop(0);
+    await speakInto(session, spokenPcm('seven green apples on the table'));
+    session.ws.send(JSON.stringify({ type: 'close' }));
+    const closed = await session.next('closed');
+    expect(await session.closed).toMatchObject({ code: 1000 });
+    expect(session.frames.filter((f) => f.type === 'error')).toEqual([]);
+    expect(closed.text as string).toMatch(/apples/);
+    expect(await db.streamSession.findUniqueOrThrow({ where: { id: ready.session_id as string } })).toMatchObject({ backend: 'B', nodeId: null, closeCode: 1000 });
+  }, 180_000);
 });

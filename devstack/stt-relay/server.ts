@@ -6,13 +6,15 @@ import { bearerKeyCheck } from '../bearer-keys.js';
 import { answerErrors } from '../error-answers.js';
 import { hangUpSignal, logAppErrors } from '../hang-ups.js';
 import { serveWithAdmin, type ReferenceHttpServer } from '../http-listeners.js';
-import { createEngine, engineStats } from '../stt/engine.js';
+import { createEngine, engineStats, liveEngines } from '../stt/engine.js';
+import { relayLiveUpgrades } from './live.js';
 import { UndecodableAudioError, type EngineKind } from '../stt/transcript.js';
 import { FaultSwitch } from '../stt/faults.js';
 
 // Reference managed STT relay (ScaiEcho backend B): one REST call per recording,
-// raw audio in the body, API keys in the Authorization header, and an admin port
-// whose fault switch makes it answer 503, hang, or close its listening socket.
+// raw audio in the body, API keys in the Authorization header; a live WebSocket
+// (live.ts); and an admin port whose fault switch makes it answer 503, hang, or
+// close its listening socket.
 
 export interface SttRelayOptions {
   port: number;
@@ -81,9 +83,10 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
   const log = opts.logger ?? createLogger('stt-relay');
   const knownKey = bearerKeyCheck(opts.apiKeys);
   const engine = createEngine(opts.engine);
-  await engine.ready;
+  const liveOn = liveEngines(engine);
+  await Promise.all([engine.ready, liveOn.incremental?.ready]);
   const faults = new FaultSwitch();
-  const stats = { requests: 0, served: 0, unauthorized: 0, undecodable: 0, too_large: 0, engine_failures: 0, cancelled: 0, in_flight: 0 };
+  const stats = { requests: 0, served: 0, unauthorized: 0, undecodable: 0, too_large: 0, engine_failures: 0, cancelled: 0, in_flight: 0, live_sessions: 0 };
 
   const authorize = (header: string): void => {
     if (!knownKey(header)) {
@@ -150,5 +153,6 @@ export async function createSttRelay(opts: SttRelayOptions): Promise<SttRelay> {
     host,
     faults,
     stats: () => ({ engine: engine.kind, ...stats, ...engineStats(engine) }),
+    onUpgrade: relayLiveUpgrades({ knownKey, engines: liveOn, faults, stats, log }),
   });
 }

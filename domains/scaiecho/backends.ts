@@ -46,6 +46,12 @@ export class SttBackends {
     });
   }
 
+  /** Where backend B takes live sessions: the relay, when one is configured. */
+  relay(): { url: string; apiKey: string } | undefined {
+    const e = this.config.env;
+    return e.SCAIWAVE_SCAIECHO_RELAY_URL ? { url: e.SCAIWAVE_SCAIECHO_RELAY_URL, apiKey: e.SCAIWAVE_SCAIECHO_RELAY_API_KEY ?? '' } : undefined;
+  }
+
   close(): void {
     for (const d of this.nodeDispatchers.values()) d.close();
     this.nodeDispatchers.clear();

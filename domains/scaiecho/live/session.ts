@@ -7,18 +7,21 @@ import type { Logger } from '../../../lib/infra/logger.js';
 import { ENGINE_STT, type NodeRegistry } from '../../../lib/scaiinfer/node-registry.js';
 import type { BackendError } from '../../../lib/scaiinfer/stt/errors.js';
 import { openLiveCall, type LiveCall } from '../../../lib/scaiinfer/stt/live.js';
+import { openRelayLiveCall } from '../../../lib/scaiinfer/stt/relay-live.js';
 import type { TranscriptDelta } from '../../../lib/scaiinfer/stt/stt-proto.js';
 import { recordUsage } from '../../accounting/usage.js';
 import type { SttBackends } from '../backends.js';
-import { backendsToTry, getOrProvisionPolicy } from '../policy.js';
+import { backendsToTry, getOrProvisionPolicy, type Backend } from '../policy.js';
 import { CLOSE, clientFrame, type OpenFrame } from './frames.js';
 
 // One live transcription session, whatever carries it (api/live-socket.ts
-// translates the WebSocket). Backend A only: the ScaiInfer node's live call
-// (lib/scaiinfer/stt/live.ts). The relay (B) has no live API, so a tenant
-// whose policy allows only B is told so. A node that dies mid-stream is
-// replaced by another online node; what the dead one had not yet decoded of
-// the utterance under way is lost, the client is not.
+// translates the WebSocket), on the backends the tenant's policy allows, in
+// the order the batch path tries them (policy.ts backendsToTry): A is a
+// ScaiInfer node's live call (lib/scaiinfer/stt/live.ts), B the relay's live
+// socket (relay-live.ts). A backend that dies mid-stream is replaced by the
+// next that can take the stream: another online node, then the relay (or the
+// other way round); what the dead one had not yet decoded of the utterance
+// under way is lost, the client is not.
 
 export interface LiveDeps {
   db: Db;
@@ -46,7 +49,10 @@ export class LiveSession {
   readonly id = newId();
   private state: State = 'awaiting_open';
   private call: LiveCall | undefined;
-  private nodeId = '';
+  private backend: Backend = 'A';
+  private order: Backend[] = [];
+  private nodeId: string | null = null;
+  private relayFailed = false;
   private sampleRate = 16_000;
   private language = '';
   private audioBytes = 0;
@@ -127,17 +133,14 @@ export class LiveSession {
     this.language = frame.language ?? '';
     try {
       const policy = await getOrProvisionPolicy(this.deps.db, this.caller.tenantId);
-      const order = backendsToTry(policy, frame.backend_preference ?? 'any', await this.deps.backends.availability());
-      if (!order.includes('A')) {
-        throw new AppError('BACKEND_UNAVAILABLE', 'live transcription runs on self-hosted nodes (backend A); the relay (B) has no live API, and the tenant policy allows only B');
-      }
+      this.order = backendsToTry(policy, frame.backend_preference ?? 'any', await this.deps.backends.availability());
       await this.connect();
       await this.deps.db.streamSession.create({
-        data: { id: this.id, tenantId: this.caller.tenantId, userId: this.caller.userId, backend: 'A', nodeId: this.nodeId, sampleRateHz: this.sampleRate },
+        data: { id: this.id, tenantId: this.caller.tenantId, userId: this.caller.userId, backend: this.backend, nodeId: this.nodeId, sampleRateHz: this.sampleRate },
       });
       if (this.state !== 'opening') return this.call?.cancel();
       this.state = 'streaming';
-      this.transport.send({ type: 'ready', session_id: this.id, backend_used: 'A', sample_rate: this.sampleRate });
+      this.transport.send({ type: 'ready', session_id: this.id, backend_used: this.backend, sample_rate: this.sampleRate });
     } catch (err) {
       this.call?.cancel();
       if (err instanceof AppError) return this.fail(err.code === 'BACKEND_UNAVAILABLE' ? CLOSE.unavailable : CLOSE.forbidden, err.code, err.message);
@@ -146,31 +149,40 @@ export class LiveSession {
     }
   }
 
-  /** A live call on an online node this session has not seen fail. */
+  /** A live call on the first backend in the tenant's order that can take one: an online node this session has not seen fail, or the relay. */
   private async connect(): Promise<void> {
-    const node = await this.deps.registry.resolve(ENGINE_STT, this.failedNodes);
-    if (!node) throw new AppError('BACKEND_UNAVAILABLE', 'no self-hosted STT node is online for live transcription');
-    this.nodeId = node.nodeId;
-    this.call = openLiveCall({
-      address: node.address,
-      sessionId: this.id,
-      language: this.language,
-      sampleRateHz: this.sampleRate,
-      onDelta: (d) => this.delta(d),
-      onFailure: (err) => void this.failover(node.nodeId, err),
-    });
+    const common = { language: this.language, sampleRateHz: this.sampleRate, onDelta: (d: TranscriptDelta) => this.delta(d) };
+    for (const backend of this.order) {
+      if (backend === 'A') {
+        const node = await this.deps.registry.resolve(ENGINE_STT, this.failedNodes);
+        if (!node) continue;
+        this.backend = backend;
+        this.nodeId = node.nodeId;
+        this.call = openLiveCall({ ...common, address: node.address, sessionId: this.id, onFailure: (err) => void this.failover(err, node.nodeId) });
+        return;
+      }
+      const relay = this.deps.backends.relay();
+      if (!relay || this.relayFailed) continue;
+      this.backend = backend;
+      this.nodeId = null;
+      this.call = openRelayLiveCall({ ...common, ...relay, onFailure: (err) => void this.failover(err) });
+      return;
+    }
+    throw new AppError('BACKEND_UNAVAILABLE', 'no backend the tenant allows can take a live stream now: no STT node online, and no relay');
   }
 
-  private async failover(nodeId: string, err: BackendError): Promise<void> {
+  /** `nodeId`: the node that failed; none, the relay. */
+  private async failover(err: BackendError, nodeId?: string): Promise<void> {
     if (this.state === 'closed' || this.state === 'finishing') return;
-    this.failedNodes.push(nodeId);
-    this.deps.logger.warn({ session: this.id, node: nodeId, err: err.message }, 'live node failed; moving the session to another node');
+    if (nodeId) this.failedNodes.push(nodeId);
+    else this.relayFailed = true;
+    this.deps.logger.warn({ session: this.id, backend: this.backend, node: nodeId, err: err.message }, 'live backend failed; moving the session on');
     try {
       await this.connect();
-      await this.deps.db.streamSession.updateMany({ where: { id: this.id }, data: { nodeId: this.nodeId } });
+      await this.deps.db.streamSession.updateMany({ where: { id: this.id }, data: { backend: this.backend, nodeId: this.nodeId } });
       this.transport.resume();
     } catch {
-      this.fail(CLOSE.unavailable, 'BACKEND_UNAVAILABLE', 'the STT node failed and no other is online');
+      this.fail(CLOSE.unavailable, 'BACKEND_UNAVAILABLE', 'the live backend failed and no other the tenant allows can take the stream');
     }
   }
 
@@ -199,7 +211,7 @@ export class LiveSession {
       await this.settle(code, reason);
       this.transport.close(code, reason.slice(0, REASON_MAX));
     } catch (err) {
-      this.fail(CLOSE.unavailable, 'BACKEND_UNAVAILABLE', `the STT node failed while finishing: ${(err as Error).message}`);
+      this.fail(CLOSE.unavailable, 'BACKEND_UNAVAILABLE', `the live backend failed while finishing: ${(err as Error).message}`);
     }
   }
 
