@@ -14,6 +14,7 @@ import { waveExportActivities } from '../domains/export/activities/export.js';
 import { waveMediaActivities } from '../domains/wave/activities.js';
 import { waveSearchActivities, type SearchActivityDeps } from '../domains/search/activities.js';
 import { erasureRequestActivities, userErasureActivities } from '../domains/erasure/activities.js';
+import { webhookActivities } from '../domains/webhooks/activities.js';
 
 /** What the worker hands its activities: every domain's needs in one set (worker/create.ts builds it). */
 export type WorkerActivityDeps = TranscriptionDeps & SearchActivityDeps;
@@ -37,6 +38,7 @@ export function createActivities(deps: WorkerActivityDeps) {
     ...waveComplianceActivities(deps),
     ...userErasureActivities(deps),
     ...erasureRequestActivities(deps),
+    ...webhookActivities(deps),
   };
 }
 

@@ -1,7 +1,8 @@
 import Koa from 'koa';
 import cors from '@koa/cors';
 import type { Registry } from 'prom-client';
-import { httpMetrics } from '../lib/infra/metrics.js';
+import { dependencyUpGauge, httpMetrics, nodesOnlineGauge } from '../lib/infra/metrics.js';
+import { ENGINE_DIARIZE, ENGINE_STT } from '../lib/scaiinfer/node-registry.js';
 import { tenantLimits } from '../lib/tenancy/tenant-limits.js';
 import { probeTemporal } from '../lib/temporal/client.js';
 import type { ApiDeps } from './deps.js';
@@ -44,6 +45,11 @@ import { waveSearchRoutes } from '../domains/search/routes.js';
 import { erasureRoutes } from '../domains/erasure/routes.js';
 import { erasureRequestRoutes } from '../domains/erasure/request-routes.js';
 import { holdRoutes } from '../domains/holds/routes.js';
+import { webhookRoutes } from '../domains/webhooks/routes.js';
+import { mcpBodyLimit, scaiechoMcpRoutes } from '../domains/scaiecho/mcp/routes.js';
+import { oaiRoutes } from '../domains/scaiecho/oai/routes.js';
+import { openAiError, openAiErrorBody } from '../domains/scaiecho/oai/error-body.js';
+import { bearerChallenge } from '../lib/http/bearer-challenge.js';
 import type { ApiState } from '../lib/http/state.js';
 
 export interface App {
@@ -88,6 +94,8 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     nats: () => deps.nats.ping(),
     temporal: () => probeTemporal(config, 2000),
   };
+  dependencyUpGauge(registry, checks);
+  nodesOnlineGauge(registry, [ENGINE_STT, ENGINE_DIARIZE], async (kind) => (await deps.registry.online(kind)).length);
   let document: OpenApiDocument | undefined;
   const publicRoutes = new RouteGroup('public').add(
     ...healthRoutes(checks, registry, logger),
@@ -120,20 +128,31 @@ export function createApp(deps: ApiDeps, registry: Registry): App {
     ...erasureRoutes(deps),
     ...erasureRequestRoutes(deps),
     ...holdRoutes(deps),
+    ...webhookRoutes(deps),
   );
-  const groups = [publicRoutes, internal, platform, v1];
+  // MCP: admitted like /v1, its 401 a Bearer challenge, its JSON bodies large enough for the base64 audio it takes.
+  const mcp = new RouteGroup('caller');
+  mcp.router.use(routeTemplate(mcp.router), audit(deps.sql, logger), bearerChallenge('scaiwave'), admit(admitted));
+  mcp.parseJsonBodies(mcpBodyLimit(config)).add(...scaiechoMcpRoutes(deps));
+  // OpenAI-compatible: admitted like /v1, every refusal in OpenAI's error shape.
+  const oai = new RouteGroup('caller');
+  oai.errorBody = openAiError;
+  oai.router.use(routeTemplate(oai.router), audit(deps.sql, logger), admit(admitted));
+  oai.keepIdempotencyKeys(deps.idempotencyKeys);
+  oai.add(...oaiRoutes(deps));
+  const groups = [publicRoutes, internal, platform, v1, mcp, oai];
 
   koa.use(securityHeaders());
   koa.use(requestId());
   koa.use(clientAddress(config.env.SCAIWAVE_TRUSTED_PROXIES));
   koa.use(accessLog(logger.child({ log: 'access' }, { level: config.env.SCAIWAVE_ACCESS_LOG_LEVEL })));
   koa.use(requestMetrics(httpMetrics(registry)));
-  koa.use(errorEnvelope(logger));
+  koa.use(errorEnvelope(logger, [{ prefix: '/oai/v1/', body: openAiErrorBody }]));
   koa.use(
     cors({
       origin: (ctx) => (origins.has('*') ? '*' : origins.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
       exposeHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining'],
-      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', IDEMPOTENCY_HEADER],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', IDEMPOTENCY_HEADER, 'MCP-Protocol-Version'],
       maxAge: 600,
     }),
   );

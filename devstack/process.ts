@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { prettyFactory } from 'pino-pretty';
 import { waitUntil } from './ports.js';
 
 export interface ManagedProcess {
@@ -16,8 +17,28 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   logDir: string;
-  /** Also copy output to this process's stdout, prefixed with the name. */
+  /** Also copy output to this process's stdout, prefixed with the name: pino's JSON lines as one line a person reads (the file keeps the JSON). */
   echo?: boolean;
+}
+
+// What a terminal shows of a pino line: time, level, message, then the other
+// fields on the same line; the service is the line's [prefix] already.
+const pretty = prettyFactory({
+  colorize: process.stdout.isTTY,
+  singleLine: true,
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname,service,name',
+});
+
+/** A pino JSON line made readable; any other line (a crash's stack, a tool's own output) as it came. */
+function readable(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const record = JSON.parse(line) as unknown;
+    return record && typeof record === 'object' && 'level' in record && 'msg' in record ? pretty(record).trimEnd() : line;
+  } catch {
+    return line;
+  }
 }
 
 /**
@@ -38,7 +59,7 @@ export function startProcess(name: string, command: string, args: string[], opts
     stream?.on('data', (chunk: Buffer) => {
       log.write(chunk);
       if (opts.echo) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) process.stdout.write(`[${name}] ${line}\n`);
+        for (const line of chunk.toString().split('\n').filter(Boolean)) process.stdout.write(`[${name}] ${readable(line)}\n`);
       }
     });
   }

@@ -25,6 +25,7 @@ export const configGroups = [
   'Retention',
   'Erasure',
   'Compliance export',
+  'Webhooks',
 ] as const;
 
 type ConfigGroup = (typeof configGroups)[number];
@@ -356,6 +357,18 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'ScaiEcho',
     description: 'Audio larger than this (bytes) is transcribed as an async job (202 + job id) instead of inline.',
   },
+  SCAIWAVE_MCP_MAX_BASE64_AUDIO_BYTES: {
+    group: 'ScaiEcho',
+    description: 'Largest audio (decoded bytes) the MCP tool scaiecho.transcribe takes inline as audio_base64; larger audio goes by url or media_id.',
+  },
+  SCAIWAVE_MCP_URL_ALLOWLIST: {
+    group: 'ScaiEcho',
+    description: 'Comma-separated origins (e.g. https://audio.example.com) whose URLs the MCP tool scaiecho.transcribe may fetch audio from. Empty refuses every URL.',
+  },
+  SCAIWAVE_MCP_URL_ALLOW_PRIVATE: {
+    group: 'ScaiEcho',
+    description: 'Whether the MCP tool may fetch from an allow-listed origin that resolves to a private, loopback or link-local address. Off by default (SSRF); checked on the address actually connected to, redirects included.',
+  },
   SCAIWAVE_SCAIECHO_MAX_UPLOAD_BYTES: {
     group: 'ScaiEcho',
     description: 'Largest audio upload accepted for transcription or enrollment, in bytes.',
@@ -488,5 +501,35 @@ export const configDocs: Record<keyof Env, ConfigDoc> = {
     group: 'Erasure',
     description:
       "How long compliance has to decide a user's own erasure request (POST /v1/me/erasure-request) before it is marked overdue and listed by `scaiwave erasure list --overdue`. The default is 30 days, the GDPR's one month.",
+  },
+  SCAIWAVE_WEBHOOKS_FEED: {
+    group: 'Webhooks',
+    description:
+      "Whether this worker reads the lifecycle events (jobs, exports, erasures) and starts their webhook deliveries. Every worker of a task queue may: they share one durable consumer. The tests turn it off for the run and on for the suite that needs it, as each test stack has a task queue of its own.",
+  },
+  SCAIWAVE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES: {
+    group: 'Webhooks',
+    description:
+      'Allow webhook endpoints on private, loopback, link-local, multicast and unspecified addresses (IPv4 and IPv6). Off, such endpoints are refused at registration and at every delivery, checked on the resolved address; only for deployments whose receivers live on their own network, and for tests.',
+  },
+  SCAIWAVE_WEBHOOKS_ROTATION_OVERLAP_SECONDS: {
+    group: 'Webhooks',
+    description: "How long after a webhook secret's rotation deliveries are signed with the previous secret too, so receivers can switch without missing one.",
+  },
+  SCAIWAVE_WEBHOOKS_RETRY_INITIAL_SECONDS: {
+    group: 'Webhooks',
+    description: 'The wait after the first failed try of a webhook delivery; each further wait doubles, up to SCAIWAVE_WEBHOOKS_RETRY_MAX_INTERVAL_SECONDS.',
+  },
+  SCAIWAVE_WEBHOOKS_RETRY_MAX_INTERVAL_SECONDS: {
+    group: 'Webhooks',
+    description: 'The longest wait between two tries of a webhook delivery.',
+  },
+  SCAIWAVE_WEBHOOKS_RETRY_WINDOW_SECONDS: {
+    group: 'Webhooks',
+    description: 'How long a webhook delivery is tried, counted from the event; once spent, the delivery fails and its endpoint is disabled (the tenant\'s admins see why in GET /v1/webhook-notifications).',
+  },
+  SCAIWAVE_WEBHOOKS_TIMEOUT_MS: {
+    group: 'Webhooks',
+    description: 'How long one try of a webhook delivery waits for the receiver to answer (connect, send, status line).',
   },
 };

@@ -37,6 +37,16 @@ const isEd25519PublicKeyList = (text: string): boolean => {
   }
 };
 
+/** An origin as URL.origin spells it: scheme, host and port only. */
+const isHttpOrigin = (v: string): boolean => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === v.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+};
+
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port' });
@@ -166,6 +176,11 @@ const schema = z.object({
   SCAIWAVE_SCAIECHO_RELAY_API_KEY: z.string().min(1).optional(),
   SCAIWAVE_SCAIECHO_DISPATCH_TIMEOUT_MS: int(1000).default(300_000),
   SCAIWAVE_SCAIECHO_SYNC_TIMEOUT_MS: int(1000).default(120_000),
+  SCAIWAVE_MCP_MAX_BASE64_AUDIO_BYTES: int(1, 64 * 1024 * 1024).default(10 * 1024 * 1024),
+  SCAIWAVE_MCP_URL_ALLOWLIST: list
+    .refine((entries) => entries.every(isHttpOrigin), { message: 'must be comma-separated origins like https://audio.example.com' })
+    .default([]),
+  SCAIWAVE_MCP_URL_ALLOW_PRIVATE: bool.default(false),
   SCAIWAVE_SCAIECHO_MAX_AUDIO_MS: int(1000, 2_000_000_000).default(4 * 3600 * 1000),
   SCAIWAVE_SCAIECHO_SPEAKER_MIN_AUDIO_MS: int(1000).default(3000),
   SCAIWAVE_SCAIECHO_SPEAKER_MAX_AUDIO_MS: int(1000).default(120_000),
@@ -196,6 +211,14 @@ const schema = z.object({
   SCAIWAVE_RETENTION_STAGED_AUDIO_DAYS: int(1).default(7),
   SCAIWAVE_RETENTION_JOB_DAYS: int(1).default(90),
   SCAIWAVE_ERASURE_REQUEST_DEADLINE_SECONDS: int(1).default(30 * 86_400),
+
+  SCAIWAVE_WEBHOOKS_FEED: bool.default(true),
+  SCAIWAVE_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES: bool.default(false),
+  SCAIWAVE_WEBHOOKS_ROTATION_OVERLAP_SECONDS: int(0, 30 * 86_400).default(86_400),
+  SCAIWAVE_WEBHOOKS_RETRY_INITIAL_SECONDS: int(1, 86_400).default(5),
+  SCAIWAVE_WEBHOOKS_RETRY_MAX_INTERVAL_SECONDS: int(1, 86_400).default(6 * 3600),
+  SCAIWAVE_WEBHOOKS_RETRY_WINDOW_SECONDS: int(1, 30 * 86_400).default(3 * 86_400),
+  SCAIWAVE_WEBHOOKS_TIMEOUT_MS: int(100, 120_000).default(15_000),
 });
 
 export type Env = z.output<typeof schema>;

@@ -27,6 +27,10 @@ export const FAILURE_CODES = {
   AUDIO_TOO_LONG: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   UNPROCESSABLE_ENTITY: { status: 422 },
+  // A webhook endpoint's URL (domains/webhooks/address-guard.ts): not http(s), or resolving to an address deliveries may not reach.
+  WEBHOOK_URL_INVALID: { status: 400 },
+  WEBHOOK_URL_FORBIDDEN: { status: 400 },
+  WEBHOOK_URL_UNRESOLVABLE: { status: 400 },
   // The key was sent before with another request.
   IDEMPOTENCY_KEY_REUSED: { status: 422 },
   // A room bundle refused before anything of it is stored (domains/export/import-trust.ts).

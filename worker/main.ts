@@ -4,6 +4,8 @@ import { loadConfigOrExit } from '../lib/config.js';
 import { createLogger } from '../lib/infra/logger.js';
 import { createMetricsRegistry } from '../lib/infra/metrics.js';
 import { startSearchFeed } from '../domains/search/event-consumer.js';
+import { startWebhookFeed } from '../domains/webhooks/event-consumer.js';
+import { createDb } from '../lib/infra/db.js';
 import { createTemporalClient } from '../lib/temporal/client.js';
 import { createWorker } from './create.js';
 import { startWorkerHttp } from './http.js';
@@ -34,6 +36,9 @@ const { worker, identity, dispose } = await createWorker(config, logger, { regis
 const temporal = createTemporalClient(config);
 const feed = config.env.SCAIWAVE_SCAIGRID_URL ? startSearchFeed(config, { temporal: temporal.client, config }, logger) : undefined;
 if (!feed) logger.warn('search indexing off: SCAIWAVE_SCAIGRID_URL is not set');
+// Lifecycle events become webhook deliveries through the workers too.
+const webhookDb = config.env.SCAIWAVE_WEBHOOKS_FEED ? createDb(config.db) : undefined;
+const webhooks = webhookDb ? startWebhookFeed(config, { temporal: temporal.client, config }, webhookDb, logger) : undefined;
 const server = await startWorkerHttp({
   host: config.env.SCAIWAVE_HOST,
   port: config.env.SCAIWAVE_WORKER_PORT,
@@ -49,6 +54,8 @@ try {
 } finally {
   server.close();
   await feed?.close();
+  await webhooks?.close();
+  await webhookDb?.$disconnect();
   await temporal.close();
   await dispose();
   logger.info('scaiwave-worker stopped');

@@ -15,3 +15,4 @@ export { waveRoomExportWorkflow } from '../domains/export/workflows/room-export.
 export { waveComplianceExportWorkflow } from '../domains/export/workflows/compliance-export.js';
 export { eraseUserWorkflow } from '../domains/erasure/workflows.js';
 export { erasureRequestWorkflow } from '../domains/erasure/request-workflow.js';
+export { webhookDeliveryWorkflow } from '../domains/webhooks/workflows.js';

@@ -52,7 +52,13 @@ export function envelopeOf(e: AppError, requestId: string) {
   } as const;
 }
 
-export function errorEnvelope(logger: Logger): Middleware<ApiState> {
+/** The body of refusals under a path prefix that speaks another API's error shape (the OpenAI-compatible /oai/v1). */
+export interface ErrorDialect {
+  prefix: string;
+  body(e: AppError): unknown;
+}
+
+export function errorEnvelope(logger: Logger, dialects: readonly ErrorDialect[] = []): Middleware<ApiState> {
   return async (ctx, next) => {
     try {
       await next();
@@ -67,7 +73,8 @@ export function errorEnvelope(logger: Logger): Middleware<ApiState> {
       const e = appErr ?? new AppError('INTERNAL_ERROR', 'internal error');
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers ?? {})) ctx.set(k, v);
-      ctx.body = envelopeOf(e, ctx.state.requestId);
+      const dialect = dialects.find((d) => ctx.path.startsWith(d.prefix));
+      ctx.body = dialect ? dialect.body(e) : envelopeOf(e, ctx.state.requestId);
     }
   };
 }

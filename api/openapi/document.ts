@@ -64,7 +64,9 @@ function requestBody(op: Operation): ZodOpenApiRequestBodyObject | undefined {
 const successResponse = (s: Success) =>
   'data' in s
     ? { description: s.description, content: { 'application/json': { schema: z.object({ success: z.literal(true), data: s.data }) } } }
-    : { description: s.description, content: { [s.media]: { schema: s.schema } } };
+    : 'media' in s
+      ? { description: s.description, content: { [s.media]: { schema: s.schema } } }
+      : { description: s.description, content: Object.fromEntries(Object.entries(s.content).map(([media, schema]) => [media, { schema }])) };
 
 function operationObject(group: RouteGroup, op: Operation): ZodOpenApiOperationObject {
   const permission = op.permission ? `\n\nNeeds the ${op.permission.map((p) => `\`${p}\``).join(' or ')} permission.` : '';
@@ -82,7 +84,7 @@ function operationObject(group: RouteGroup, op: Operation): ZodOpenApiOperationO
     ...(op.body ? { requestBody: requestBody(op) } : {}),
     responses: {
       ...Object.fromEntries(Object.entries(op.responses).map(([status, s]) => [status, successResponse(s!)])),
-      ...errorResponses(errorCodes(group, op)),
+      ...errorResponses(errorCodes(group, op), group.errorBody),
     },
   };
 }

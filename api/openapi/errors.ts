@@ -61,8 +61,8 @@ function envelopeOf(status: number): z.ZodType {
 
 const retryAfter = z.string().meta({ description: 'seconds to wait before trying again' });
 
-/** One response per status, naming the codes this operation answers with under it. */
-export function errorResponses(codes: ErrorCode[]): Record<string, ZodOpenApiResponseObject> {
+/** One response per status, naming the codes this operation answers with under it; `body` in place of the standard envelope when given. */
+export function errorResponses(codes: ErrorCode[], body?: z.ZodType): Record<string, ZodOpenApiResponseObject> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const c of codes) byStatus.set(statusOf[c], [...(byStatus.get(statusOf[c]) ?? []), c]);
   return Object.fromEntries(
@@ -70,7 +70,7 @@ export function errorResponses(codes: ErrorCode[]): Record<string, ZodOpenApiRes
       String(status),
       {
         description: list.join(' or '),
-        content: { 'application/json': { schema: envelopeOf(status) } },
+        content: { 'application/json': { schema: body ?? envelopeOf(status) } },
         ...(status === 429 ? { headers: z.object({ 'Retry-After': retryAfter }) } : {}),
         ...(status === 503 ? { headers: z.object({ 'Retry-After': retryAfter.optional() }) } : {}),
       },

@@ -8,6 +8,7 @@ import { eraseStoredBundles } from './steps/exports.js';
 import { markErasureRequestOverdue } from './requests.js';
 import { eraseIdentity } from './steps/identity.js';
 import { completeErasure } from './steps/payload-keys.js';
+import { publishErasureCompleted } from './erasure-events.js';
 import { eraseMedia } from './steps/media.js';
 import { anonymiseMentions } from './steps/mentions.js';
 import { eraseMessages } from './steps/messages.js';
@@ -50,7 +51,12 @@ export function userErasureActivities(deps: ActivityDeps & { search: SearchServi
     pseudonymiseUserUsage: beating((erasureId: string) => pseudonymiseUsage(deps, erasureId)),
     pseudonymiseUserColumn: beating((erasureId: string, batch: number, column: number) => pseudonymiseColumn(deps, erasureId, batch, column)),
     eraseUserBundles: beating((erasureId: string) => eraseStoredBundles(deps, erasureId)),
-    completeUserErasure: beating((erasureId: string) => completeErasure(deps, erasureId)),
+    // Announced after its transaction: a crash in between repeats the step, whose batch is already done, and publishes then.
+    completeUserErasure: beating(async (erasureId: string) => {
+      await completeErasure(deps, erasureId);
+      const e = await deps.db.waveUserErasure.findUniqueOrThrow({ where: { id: erasureId } });
+      await publishErasureCompleted(deps.nats.get(), deps.config, e);
+    }),
   };
 }
 

@@ -9,7 +9,7 @@ import { tenantLimits } from '../../lib/tenancy/tenant-limits.js';
 import type { SttBackends } from './backends.js';
 import { recordInlineJob } from './finish-job.js';
 import type { TranscriptionJob } from './jobs.js';
-import { getOrProvisionPolicy, type BackendPreference } from './policy.js';
+import { getOrProvisionPolicy, type BackendPreference, type TenantPolicy } from './policy.js';
 import { queueJob, type QueueDeps, type ReceivedAudio } from './queue-job.js';
 import { attributionColumns, requireSpeakers, type SpeakerSelection } from '../speakers/speaker-selection.js';
 import { transcribeNow } from './transcribe-now.js';
@@ -27,6 +27,8 @@ interface TranscriptionRequest {
   forceAsync: boolean;
   temperature?: number;
   speakers: SpeakerSelection;
+  /** Inline only: the backends tried in this order instead of the tenant's policy (the OpenAI-compatible route's first wired backend). */
+  policy?: TenantPolicy;
 }
 
 /**
@@ -70,7 +72,7 @@ export function transcriptions(deps: SubmitDeps) {
     const startedAt = new Date();
     const { backend, result } = await transcribeNow(
       deps.backends,
-      await getOrProvisionPolicy(db, caller.tenantId),
+      req.policy ?? (await getOrProvisionPolicy(db, caller.tenantId)),
       req.backendPreference,
       (signal) => ({
         jobId: 'sync',

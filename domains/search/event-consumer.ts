@@ -3,7 +3,8 @@ import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats'
 import type { Config } from '../../lib/config.js';
 import { ensureStream } from '../../lib/events/jetstream.js';
 import type { Logger } from '../../lib/infra/logger.js';
-import { connectNats, streamName, subject } from '../../lib/infra/nats.js';
+import { reconnecting } from '../../lib/events/reconnecting.js';
+import { streamName, subject } from '../../lib/infra/nats.js';
 import type { Starter } from '../../lib/temporal/starter.js';
 import { waveRoomsStream, type WaveEvent } from '../wave/events.js';
 import { feedBatches } from './feed-batches.js';
@@ -40,7 +41,6 @@ const HOLD_MS = 100;
 const MIN_GAP_MS = 500;
 /** Unacknowledged this long, an event is delivered again. */
 const ACK_WAIT_MS = 60_000;
-const RECONNECT_MS = 2000;
 /** How long a stopping session waits for the server to confirm it has the last acks. */
 const FLUSH_MS = 2000;
 
@@ -61,9 +61,7 @@ interface SearchFeed {
 /** Starts consuming in the background, connecting (and reconnecting) to NATS by itself. */
 export function startSearchFeed(config: Config, starter: Starter, logger: Logger): SearchFeed {
   const stream = streamName(config, waveRoomsStream.name);
-  let closed = false;
   let stopSession: (() => void) | undefined;
-  const stopping = new AbortController();
 
   async function session(conn: NatsConnection): Promise<void> {
     await ensureStream(conn, config, waveRoomsStream);
@@ -85,9 +83,9 @@ export function startSearchFeed(config: Config, starter: Starter, logger: Logger
     });
     stopSession = () => void messages.close();
     try {
-      if (closed) return;
+      if (feed.closed) return;
       const ended = await Promise.race([messages.closed(), conn.closed()]);
-      if (ended instanceof Error && !closed) throw ended;
+      if (ended instanceof Error && !feed.closed) throw ended;
     } finally {
       stopSession = undefined;
       await messages.close();
@@ -141,27 +139,13 @@ export function startSearchFeed(config: Config, starter: Starter, logger: Logger
     }
   }
 
-  const loop = (async () => {
-    while (!closed) {
-      let nc: NatsConnection | undefined;
-      try {
-        nc = await connectNats(config, 'scaiwave-search-feed');
-        await session(nc);
-      } catch (err) {
-        if (!closed) logger.warn({ err: (err as Error).message }, 'search feed interrupted; reconnecting');
-      } finally {
-        await nc?.close().catch(() => undefined);
-      }
-      if (!closed) await sleep(RECONNECT_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
-    }
-  })();
+  const feed = reconnecting(config, 'scaiwave-search-feed', logger, 'search feed', session);
 
   return {
     async close() {
-      closed = true;
-      stopping.abort();
+      feed.stop();
       stopSession?.();
-      await loop;
+      await feed.done;
     },
   };
 }

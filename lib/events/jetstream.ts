@@ -18,6 +18,14 @@ export const scaiechoJobsStream: StreamSpec = {
   duplicateWindowMs: 24 * 3600 * 1000,
 };
 
+/** Compliance work that finished: `compliance.exports.{tenant}.completed`, `compliance.erasures.{tenant}.completed` (ids only). */
+export const complianceEventsStream: StreamSpec = {
+  name: 'COMPLIANCE_EVENTS',
+  subjects: ['compliance.>'],
+  maxAgeMs: 30 * 24 * 3600 * 1000,
+  duplicateWindowMs: 24 * 3600 * 1000,
+};
+
 const ns = (ms: number): number => ms * 1_000_000;
 
 /** Creates or updates a stream so every process can call it at start without coordination. */

@@ -36,8 +36,15 @@ export interface Streamed {
 
 export type Body = z.ZodType | Multipart | Streamed;
 
-/** An answer of the route: JSON in the success envelope, or another media type the handler produces whole. */
-export type Success = { description: string; data: z.ZodType } | { description: string; media: string; schema: z.ZodType };
+/**
+ * An answer of the route: JSON in the success envelope, another media type the
+ * handler produces whole, or one of several (`content`, by media type) that the
+ * request chooses and the reply names.
+ */
+export type Success =
+  | { description: string; data: z.ZodType }
+  | { description: string; media: string; schema: z.ZodType }
+  | { description: string; content: Record<string, z.ZodType> };
 
 export type Responses = Partial<Record<number, Success>>;
 
@@ -45,6 +52,8 @@ type ReplyOf<S, X> = X extends { data: infer D extends z.ZodType }
   ? { status: S; data: z.input<D> }
   : X extends { media: string }
     ? { status: S; body: unknown }
+    : X extends { content: infer C }
+      ? { status: S; media: keyof C & string; body: unknown; /** what the answer made, for an idempotent operation's replay */ resource?: string }
     : never;
 
 /** What a handler returns: a status it declares, with the data its schema describes (or, for another media type, the body). */
@@ -84,15 +93,15 @@ interface Declaration<P, Q, B, R extends Responses> {
   /** what the handler itself may answer with; the checks every route of its group runs add theirs (openapi/errors.ts) */
   errors?: ErrorCode[];
   /** Idempotency-Key honoured (lib/http/idempotency.ts): a retry with the key answers as the first request did */
-  idempotent?: Idempotent<R>;
+  idempotent?: Idempotent<R, Input<P, Q, B>>;
 }
 
 /** How an operation that honours Idempotency-Key keeps its answer, and gives it again. */
-export interface Idempotent<R extends Responses> {
+export interface Idempotent<R extends Responses, I = unknown> {
   /** the id of what the answer made (a job, a message): all that is kept of it */
   resource(reply: Reply<R>): string;
-  /** the answer again, for a retry: what was made, as it stands now */
-  replay(ctx: Ctx, answered: { status: number; resourceId: string }): Promise<Reply<R>>;
+  /** the answer again, for a retry (whose request is the first one's): what was made, as it stands now */
+  replay(ctx: Ctx, answered: { status: number; resourceId: string }, input: I): Promise<Reply<R>>;
 }
 
 type Handler<P, Q, B, R extends Responses> = (ctx: Ctx, input: Input<P, Q, B>) => Promise<Reply<R>> | Reply<R>;

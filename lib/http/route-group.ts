@@ -29,6 +29,8 @@ export class RouteGroup {
   readonly operations: Operation[] = [];
   /** whether JSON bodies are parsed (and so may be refused as too large, not JSON or malformed) */
   parsesJson = false;
+  /** the body of its refusals, for the OpenAPI document, when not the standard envelope (api/middleware/error-envelope.ts) */
+  errorBody: z.ZodType | undefined;
   /** where the Idempotency-Keys of its operations that honour them are kept */
   private idempotencyKeys: IdempotencyKeys | undefined;
 
@@ -101,7 +103,7 @@ function run(op: Operation, keys: IdempotencyKeys | undefined): Middleware<ApiSt
           return { status: reply.status, resourceId: resource(reply) };
         });
         if (!earlier) return;
-        answer(ctx, op.responses, await replay(ctx, earlier));
+        answer(ctx, op.responses, await replay(ctx, earlier, input));
         ctx.set('Idempotent-Replayed', 'true');
       });
     } catch (err) {
@@ -170,6 +172,9 @@ function answer(ctx: Ctx, responses: Responses, reply: Reply<Responses>): void {
   } else if ('media' in declared && 'body' in reply) {
     // A handler may name the type more closely (parameters such as a format version).
     if (!ctx.response.is(declared.media)) ctx.type = declared.media;
+    ctx.body = reply.body;
+  } else if ('content' in declared && 'media' in reply && Object.hasOwn(declared.content, reply.media)) {
+    ctx.type = reply.media;
     ctx.body = reply.body;
   } else {
     throw new Error(`${ctx.method} ${ctx.path} answered ${reply.status} in a form it does not declare`);

@@ -18,7 +18,8 @@ export interface UploadedFile {
 
 export interface Upload {
   files: Record<string, UploadedFile>;
-  fields: Record<string, string>;
+  /** A field whose name ends in `[]` is a list (sent once per value, as OpenAI's and PHP's clients send arrays); any other is one value. */
+  fields: Record<string, string | string[]>;
   /** Removes the temporary files; call in a finally. */
   cleanup(): Promise<void>;
 }
@@ -41,7 +42,7 @@ export async function receiveMultipart(ctx: Context, opts: { maxFileBytes: numbe
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'scaiwave-upload-'));
   const files: Record<string, UploadedFile> = {};
   // No prototype: a field named __proto__ or constructor is a field like any other.
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  const fields: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   const cleanup = (): Promise<void> => fs.promises.rm(dir, { recursive: true, force: true });
   const writes: Promise<void>[] = [];
   const open: Readable[] = [];
@@ -71,6 +72,10 @@ export async function receiveMultipart(ctx: Context, opts: { maxFileBytes: numbe
       bb.on('field', (name, value, info) => {
         if (info.nameTruncated || info.valueTruncated) return fail(refused(`${name}: the field is longer than ${MAX_FIELD_BYTES} bytes`));
         if (opts.fileFields.includes(name)) return fail(refused(`${name}: must be a file, not a text field`));
+        if (name.endsWith('[]')) {
+          fields[name] = [...((fields[name] as string[] | undefined) ?? []), value];
+          return;
+        }
         if (Object.hasOwn(fields, name)) return fail(refused(`${name}: the field is given more than once`));
         fields[name] = value;
       });

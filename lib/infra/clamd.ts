@@ -92,3 +92,18 @@ export async function scanStream(url: string, source: Readable, opts: ScanOption
   }
   return readVerdict(Buffer.concat(answer).toString('utf8'));
 }
+
+/** clamd's PING: resolves when it answers PONG; what /metrics reports as clamd being up. */
+export async function pingClamd(url: string, timeoutMs = 2000): Promise<void> {
+  const socket = net.connect(clamdAddress(url));
+  socket.setTimeout(timeoutMs, () => socket.destroy(new ClamdUnavailableError(`clamd: no answer within ${timeoutMs} ms`)));
+  try {
+    await once(socket, 'connect');
+    socket.end('zPING\0');
+    let answer = '';
+    for await (const chunk of socket) answer += (chunk as Buffer).toString();
+    if (answer.replace(/\0+$/, '').trim() !== 'PONG') throw new ClamdUnavailableError(`clamd answered: ${answer || '(nothing)'}`);
+  } finally {
+    socket.destroy();
+  }
+}

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { heapAfterGcGauge } from './heap-after-gc.js';
+import { runChecks, type Check } from './health.js';
 
 /** A registry per process (and per app in tests) so figures never mix. */
 export function createMetricsRegistry(service: string, withDefaults = true): Registry {
@@ -65,4 +66,34 @@ export function searchIndexLag(registry: Registry): (seconds: number) => void {
     registers: [registry],
   });
   return (seconds) => lag.observe(seconds);
+}
+
+/**
+ * 1 while a dependency answers the same check /health runs, 0 while it does not:
+ * probed at each scrape, so an alert needs no one to call /health.
+ */
+export function dependencyUpGauge(registry: Registry, checks: Record<string, Check>): void {
+  new Gauge({
+    name: 'scaiwave_dependency_up',
+    help: '1 while the dependency answers its /health check, 0 while it does not',
+    labelNames: ['dependency'],
+    registers: [registry],
+    async collect() {
+      for (const [name, result] of Object.entries(await runChecks(checks))) this.set({ dependency: name }, result.ok ? 1 : 0);
+    },
+  });
+}
+
+/** ScaiInfer nodes with a live heartbeat, per engine kind: 0 means that kind of work waits. */
+export function nodesOnlineGauge(registry: Registry, kinds: readonly string[], online: (kind: string) => Promise<number>): void {
+  new Gauge({
+    name: 'scaiwave_nodes_online',
+    help: 'ScaiInfer nodes with a live heartbeat, by engine kind',
+    labelNames: ['engine_kind'],
+    registers: [registry],
+    async collect() {
+      const counts = await Promise.all(kinds.map(online));
+      kinds.forEach((kind, i) => this.set({ engine_kind: kind }, counts[i] ?? 0));
+    },
+  });
 }

@@ -36,6 +36,7 @@ export const JobKind = {
   waveComplianceExport: 'wave.compliance_export',
   userErasure: 'wave.user_erasure',
   erasureRequest: 'wave.erasure_request',
+  webhookDelivery: 'webhooks.delivery',
 } as const;
 
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];

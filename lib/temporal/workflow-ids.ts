@@ -29,6 +29,8 @@ export const workflowIds = {
   waveRoomExport: (exportId: string): string => `wave-room-export-${exportId}`,
   /** a tenant's scheduled compliance exports; its Schedule appends each run's start time */
   waveComplianceExport: (tenantId: string): string => `wave-compliance-export-${tenantId}`,
+  /** one event for one endpoint: the delivery id derives from both (domains/webhooks/deliveries.ts), so a redelivered event starts nothing new */
+  webhookDelivery: (deliveryId: string): string => `webhook-delivery-${deliveryId}`,
   /** The Schedule's runs reconcile every tenant; a run for one tenant gets its own id. */
   warmReconcile: (tenantId?: string): string => (tenantId ? `scaiecho-warm-reconcile-${tenantId}` : 'scaiecho-warm-reconcile'),
 } as const;

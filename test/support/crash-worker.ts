@@ -5,6 +5,9 @@ import { loadConfigOrExit } from '../../lib/config.js';
 import { createLogger } from '../../lib/infra/logger.js';
 import { createWorker } from '../../worker/create.js';
 import { startWorkerHttp } from '../../worker/http.js';
+import { startWebhookFeed } from '../../domains/webhooks/event-consumer.js';
+import { createDb } from '../../lib/infra/db.js';
+import { createTemporalClient } from '../../lib/temporal/client.js';
 
 // A real worker process that SIGKILLs itself at one point of one activity:
 // CRASH_AT=<activityType>:before dies as the activity starts (nothing done),
@@ -77,4 +80,6 @@ await startWorkerHttp({
   sdkMetricsAddress: config.env.SCAIWAVE_WORKER_SDK_METRICS_ADDRESS,
   logger,
 });
+// As the production worker does, it turns lifecycle events into webhook deliveries.
+if (config.env.SCAIWAVE_WEBHOOKS_FEED) startWebhookFeed(config, { temporal: createTemporalClient(config).client, config }, createDb(config.db), logger);
 await worker.run();

@@ -23,6 +23,7 @@ import { parseSigningKey } from '../../../lib/ed25519-keys.js';
 import { failure } from '../../../lib/temporal/failures.js';
 import { keepBeating } from '../../../lib/temporal/keep-beating.js';
 import type { ActivityDeps } from '../../../lib/temporal/activity-deps.js';
+import { publishExportCompleted } from '../export-events.js';
 
 // The steps of a room export (domains/export/workflows/room-export.ts). The long ones
 // heartbeat their position and, when retried after a worker died, start from
@@ -46,7 +47,7 @@ export interface ChunkPosition {
 /** Where to carry on: what the last attempt reported before it died, else where the workflow says. */
 const resumed = <T>(from: T): T => (Context.current().info.heartbeatDetails as T | undefined) ?? from;
 
-export function waveExportActivities({ db, sql, s3, config }: ActivityDeps) {
+export function waveExportActivities({ db, sql, s3, nats, config }: ActivityDeps) {
   const bucket = config.env.SCAIWAVE_S3_BUCKET;
   const signingKey = config.env.SCAIWAVE_EXPORT_SIGNING_KEY ? parseSigningKey(config.env.SCAIWAVE_EXPORT_SIGNING_KEY) : null;
 
@@ -185,14 +186,15 @@ export function waveExportActivities({ db, sql, s3, config }: ActivityDeps) {
       return { bundleBytes };
     },
 
-    /** The export's row says completed, with the manifest hash a recipient checks against. */
+    /** The export's row says completed, with the manifest hash a recipient checks against; then it is announced. */
     async finishExport(input: { exportId: string }): Promise<{ manifestSha256: string }> {
       const c = await exportContents(db, input.exportId, signingKey);
       const e = await exportRow(input.exportId);
-      await db.waveExport.update({
+      const done = await db.waveExport.update({
         where: { id: e.id },
         data: { status: 'completed', completedAt: new Date(), manifestSha256: c.manifest.manifestSha256, signed: c.signature !== null, uploadedBytes: e.bundleBytes ?? 0n },
       });
+      await publishExportCompleted(nats.get(), config, done);
       return { manifestSha256: c.manifest.manifestSha256 };
     },
 
