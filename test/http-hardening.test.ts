@@ -59,7 +59,7 @@ describe('the HTTP edge', () => {
     expect(allowOf(jobs.headers.get('allow'))).toEqual(['GET', 'HEAD', 'OPTIONS']);
     const job = await call(api.url, 'PUT', `/v1/modules/scaiecho/jobs/${uniq('job')}`);
     expect(job.status).toBe(405);
-    expect(allowOf(job.headers.get('allow'))).toEqual(['GET', 'HEAD', 'OPTIONS']);
+    expect(allowOf(job.headers.get('allow'))).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS']);
     const keys = await call(api.url, 'PATCH', '/v1/api-keys');
     expect(allowOf(keys.headers.get('allow'))).toEqual(['GET', 'HEAD', 'OPTIONS', 'POST']);
     expect((await call(api.url, 'POST', '/health')).status).toBe(405);
