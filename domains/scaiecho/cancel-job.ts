@@ -3,6 +3,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import type { SqlPool } from '../../lib/infra/db.js';
 import { workflowIds } from '../../lib/temporal/workflow-ids.js';
 import { findCallerJob, TERMINAL, type ViewedJob } from './jobs.js';
+import { settledWithin } from '../../lib/temporal/settled-within.js';
 
 /** How long a cancel waits for the workflow's outcome before answering that it is on its way. */
 const OUTCOME_WAIT_MS = 15_000;
@@ -29,9 +30,7 @@ export async function cancelJob(deps: { sql: SqlPool; temporal: Client }, caller
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([handle.result().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, OUTCOME_WAIT_MS)))]);
-  clearTimeout(timer);
+  await settledWithin(handle, OUTCOME_WAIT_MS);
   const after = (await findCallerJob(deps.sql, caller, found.id)) ?? found;
   if (after.status === 'completed' || after.status === 'failed') {
     throw new AppError('CONFLICT', `the job finished (${after.status}) before it could be cancelled`);

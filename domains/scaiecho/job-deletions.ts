@@ -6,6 +6,7 @@ import type { JobDeletion } from '../../lib/generated/prisma/client.js';
 import type { Db, SqlPool } from '../../lib/infra/db.js';
 import { startJobDeletion } from './client.js';
 import { findCallerJob, TERMINAL } from './jobs.js';
+import { settledWithin } from '../../lib/temporal/settled-within.js';
 
 /** How long a deletion request waits for the workflow before answering that it is on its way. */
 const OUTCOME_WAIT_MS = 15_000;
@@ -35,8 +36,6 @@ export async function deleteCallerJob(
   }
   if (receipt.completedAt) return receipt;
   const handle = await startJobDeletion(deps, caller, jobId);
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([handle.result().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, OUTCOME_WAIT_MS)))]);
-  clearTimeout(timer);
+  await settledWithin(handle, OUTCOME_WAIT_MS);
   return deps.db.jobDeletion.findUniqueOrThrow({ where: { jobId } });
 }
